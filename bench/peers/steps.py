@@ -1,0 +1,23 @@
+#!/usr/bin/env python3
+"""Run commands one after the other, stop at the first failure:
+  steps.py -- cmd1 arg... :: cmd2 arg... :: ...
+Used to time multi-step workflows (create-template then write-region) as one case."""
+import subprocess
+import sys
+
+args = sys.argv[1:]
+if args and args[0] == "--":
+    args = args[1:]
+cmds, cur = [], []
+for x in args:
+    if x == "::":
+        cmds.append(cur)
+        cur = []
+    else:
+        cur.append(x)
+if cur:
+    cmds.append(cur)
+for c in cmds:
+    rc = subprocess.run(c).returncode
+    if rc:
+        sys.exit(rc)

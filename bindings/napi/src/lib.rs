@@ -1,0 +1,225 @@
+//! Node-API binding of zarrio-core: typed arrays and Buffers in, Buffers out; reading and
+//! encoding run as `AsyncTask`s on the libuv pool so the event loop keeps writing chunks while the
+//! next slab is read and compressed. Glue only.
+
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+use zarrio_core::api;
+
+fn err(e: zarrio_core::CoreError) -> Error {
+    Error::from_reason(api::error_message(&e))
+}
+
+/// JS numbers → u64 indices (they arrive as f64).
+fn idx(v: &[f64]) -> Result<Vec<u64>> {
+    v.iter()
+        .map(|&x| {
+            if x >= 0.0 && x.fract() == 0.0 && x <= 9_007_199_254_740_991.0 {
+                Ok(x as u64)
+            } else {
+                Err(Error::from_reason(format!("ZARRIO_INVALID: {x} is not an index")))
+            }
+        })
+        .collect()
+}
+
+fn nums(v: &[u64]) -> Vec<f64> {
+    v.iter().map(|&x| x as f64).collect()
+}
+
+#[napi]
+pub struct NcDataset {
+    inner: api::Dataset,
+}
+
+#[napi]
+impl NcDataset {
+    /// Open a NetCDF file by path with reader "auto", "pure" or "libnetcdf".
+    #[napi(factory)]
+    pub fn open(path: String, reader: String) -> Result<NcDataset> {
+        api::Dataset::open_path(&path, &reader).map(|inner| NcDataset { inner }).map_err(err)
+    }
+
+    #[napi(factory)]
+    pub fn from_bytes(bytes: &[u8]) -> Result<NcDataset> {
+        api::Dataset::open_bytes(bytes.to_vec()).map(|inner| NcDataset { inner }).map_err(err)
+    }
+
+    /// The file's metadata as JSON.
+    #[napi]
+    pub fn meta(&self) -> String {
+        self.inner.meta_json()
+    }
+
+    /// Read a hyperslab off the main thread.
+    #[napi(ts_return_type = "Promise<Slab>")]
+    pub fn read(&self, path: String, start: Vec<f64>, count: Vec<f64>) -> Result<AsyncTask<ReadTask>> {
+        Ok(AsyncTask::new(ReadTask { dataset: self.inner.share(), path, start: idx(&start)?, count: idx(&count)? }))
+    }
+}
+
+pub struct ReadTask {
+    dataset: api::Dataset,
+    path: String,
+    start: Vec<u64>,
+    count: Vec<u64>,
+}
+
+impl Task for ReadTask {
+    type Output = api::Slab;
+    type JsValue = Slab;
+
+    fn compute(&mut self) -> Result<api::Slab> {
+        self.dataset.read(&self.path, &self.start, &self.count).map_err(err)
+    }
+
+    fn resolve(&mut self, _env: Env, output: api::Slab) -> Result<Slab> {
+        Ok(Slab { inner: output })
+    }
+}
+
+#[napi(object)]
+pub struct EncodedChunk {
+    pub coords: Vec<f64>,
+    pub bytes: Buffer,
+}
+
+#[napi(object)]
+pub struct RegionEncoding {
+    pub chunks: Vec<EncodedChunk>,
+    pub partial: Vec<Vec<f64>>,
+    pub raw_bytes: f64,
+}
+
+#[napi]
+pub struct Slab {
+    inner: api::Slab,
+}
+
+#[napi]
+impl Slab {
+    #[napi(factory)]
+    pub fn from_bytes(dtype: String, shape: Vec<f64>, bytes: &[u8]) -> Result<Slab> {
+        api::Slab::from_bytes(&dtype, idx(&shape)?, bytes).map(|inner| Slab { inner }).map_err(err)
+    }
+
+    #[napi(factory)]
+    pub fn from_strings(shape: Vec<f64>, strings: Vec<String>) -> Result<Slab> {
+        api::Slab::from_strings(idx(&shape)?, strings).map(|inner| Slab { inner }).map_err(err)
+    }
+
+    #[napi(getter)]
+    pub fn dtype(&self) -> String {
+        self.inner.dtype().to_string()
+    }
+
+    #[napi(getter)]
+    pub fn shape(&self) -> Vec<f64> {
+        nums(self.inner.shape())
+    }
+
+    /// Little-endian bytes of the values (null for text).
+    #[napi]
+    pub fn to_bytes(&self) -> Option<Buffer> {
+        self.inner.to_bytes().map(Buffer::from)
+    }
+
+    #[napi]
+    pub fn to_strings(&self) -> Option<Vec<String>> {
+        self.inner.to_strings()
+    }
+
+    #[napi]
+    pub fn stats(&self, missing: Vec<f64>) -> String {
+        self.inner.stats_json(&missing)
+    }
+
+    /// Pack to integers; returns the packed slab and the report JSON.
+    #[napi(ts_return_type = "{ slab: Slab; report: string }")]
+    pub fn pack(&self, env: Env, params: String, missing: Vec<f64>, policy: String) -> Result<Object<'_>> {
+        let (slab, report) = self.inner.pack(&params, &missing, &policy).map_err(err)?;
+        let mut out = Object::new(&env)?;
+        out.set("slab", Slab { inner: slab })?;
+        out.set("report", report)?;
+        Ok(out)
+    }
+
+    /// Encode as the box at `origin` of the array `spec`, off the main thread.
+    #[napi(ts_return_type = "Promise<RegionEncoding>")]
+    pub fn encode(&self, spec: String, origin: Vec<f64>) -> Result<AsyncTask<EncodeTask>> {
+        Ok(AsyncTask::new(EncodeTask { slab: self.inner.clone(), spec, origin: idx(&origin)? }))
+    }
+
+    /// Merge this slab's part of chunk `coords` into the stored bytes (or fill) and re-encode.
+    #[napi]
+    pub fn merge(&self, spec: String, origin: Vec<f64>, coords: Vec<f64>, existing: Option<&[u8]>) -> Result<Buffer> {
+        self.inner.merge(&spec, &idx(&origin)?, &idx(&coords)?, existing).map(Buffer::from).map_err(err)
+    }
+}
+
+pub struct EncodeTask {
+    slab: api::Slab,
+    spec: String,
+    origin: Vec<u64>,
+}
+
+impl Task for EncodeTask {
+    type Output = zarrio_core::encode::RegionEncoding;
+    type JsValue = RegionEncoding;
+
+    fn compute(&mut self) -> Result<Self::Output> {
+        self.slab.encode(&self.spec, &self.origin).map_err(err)
+    }
+
+    fn resolve(&mut self, _env: Env, out: Self::Output) -> Result<RegionEncoding> {
+        Ok(RegionEncoding {
+            raw_bytes: out.raw_bytes as f64,
+            partial: out.partial.iter().map(|c| nums(c)).collect(),
+            chunks: out
+                .chunks
+                .into_iter()
+                .map(|c| EncodedChunk { coords: nums(&c.coords), bytes: Buffer::from(c.bytes) })
+                .collect(),
+        })
+    }
+}
+
+#[napi]
+pub fn pack_params(min: f64, max: f64, bits: u8, source: String) -> Result<String> {
+    api::pack_params_json(min, max, bits, &source).map_err(err)
+}
+
+#[napi]
+pub fn chunks_in_region(spec: String, origin: Vec<f64>, shape: Vec<f64>) -> Result<String> {
+    api::chunks_in_region_json(&spec, &idx(&origin)?, &idx(&shape)?).map_err(err)
+}
+
+/// Assemble a box of an array from stored chunks (`chunks[i]` for `coords[i]`, null = fill).
+#[napi]
+pub fn read_region(spec: String, origin: Vec<f64>, shape: Vec<f64>, coords: Vec<Vec<f64>>, chunks: Vec<Option<Buffer>>) -> Result<Slab> {
+    let coords = coords.iter().map(|c| idx(c)).collect::<Result<Vec<_>>>()?;
+    let views: Vec<Option<&[u8]>> = chunks.iter().map(|c| c.as_deref()).collect();
+    api::read_region(&spec, &idx(&origin)?, &idx(&shape)?, &coords, &views).map(|inner| Slab { inner }).map_err(err)
+}
+
+#[napi(object)]
+pub struct CodecTrial {
+    pub encoded_bytes: f64,
+    pub round_trip: bool,
+}
+
+#[napi]
+pub fn codec_trial(spec: String, slab: &Slab) -> Result<CodecTrial> {
+    let (n, ok) = api::codec_trial(&spec, &slab.inner).map_err(err)?;
+    Ok(CodecTrial { encoded_bytes: n as f64, round_trip: ok })
+}
+
+/// Which build this is, for `zarrio --version`.
+#[napi]
+pub fn build_info() -> String {
+    format!(
+        "{{\"backend\":\"native\",\"core\":\"{}\",\"libnetcdf\":{}}}",
+        env!("CARGO_PKG_VERSION"),
+        cfg!(feature = "libnetcdf")
+    )
+}

@@ -1,0 +1,206 @@
+//! wasm-bindgen binding of zarrio-core: the same surface as the Node-API addon, synchronous
+//! (the TypeScript backend wraps results in promises). Files arrive as bytes: WebAssembly has no
+//! file system. Glue only.
+
+use wasm_bindgen::prelude::*;
+use zarrio_core::api;
+
+fn err(e: zarrio_core::CoreError) -> JsError {
+    JsError::new(&api::error_message(&e))
+}
+
+fn idx(v: &[f64]) -> Result<Vec<u64>, JsError> {
+    v.iter()
+        .map(|&x| {
+            if x >= 0.0 && x.fract() == 0.0 && x <= 9_007_199_254_740_991.0 {
+                Ok(x as u64)
+            } else {
+                Err(JsError::new(&format!("ZARRIO_INVALID: {x} is not an index")))
+            }
+        })
+        .collect()
+}
+
+fn nums(v: &[u64]) -> Vec<f64> {
+    v.iter().map(|&x| x as f64).collect()
+}
+
+#[wasm_bindgen]
+pub struct NcDataset {
+    inner: api::Dataset,
+}
+
+#[wasm_bindgen]
+impl NcDataset {
+    #[wasm_bindgen(js_name = fromBytes)]
+    pub fn from_bytes(bytes: Vec<u8>) -> Result<NcDataset, JsError> {
+        api::Dataset::open_bytes(bytes).map(|inner| NcDataset { inner }).map_err(err)
+    }
+
+    pub fn meta(&self) -> String {
+        self.inner.meta_json()
+    }
+
+    pub fn read(&self, path: &str, start: &[f64], count: &[f64]) -> Result<Slab, JsError> {
+        self.inner.read(path, &idx(start)?, &idx(count)?).map(|inner| Slab { inner }).map_err(err)
+    }
+}
+
+#[wasm_bindgen]
+pub struct Slab {
+    inner: api::Slab,
+}
+
+/// One encoded region: chunk coordinates flattened (`ndim` numbers per chunk), chunk bytes in
+/// the same order.
+#[wasm_bindgen]
+pub struct RegionEncoding {
+    ndim: usize,
+    coords: Vec<f64>,
+    chunks: Vec<Vec<u8>>,
+    partial: Vec<f64>,
+    raw_bytes: f64,
+}
+
+#[wasm_bindgen]
+impl RegionEncoding {
+    pub fn ndim(&self) -> usize {
+        self.ndim
+    }
+    pub fn coords(&self) -> Vec<f64> {
+        self.coords.clone()
+    }
+    pub fn count(&self) -> usize {
+        self.chunks.len()
+    }
+    /// Chunk `i`'s bytes (moved out: each chunk can be taken once).
+    pub fn take(&mut self, i: usize) -> Vec<u8> {
+        std::mem::take(&mut self.chunks[i])
+    }
+    pub fn partial(&self) -> Vec<f64> {
+        self.partial.clone()
+    }
+    #[wasm_bindgen(js_name = rawBytes)]
+    pub fn raw_bytes(&self) -> f64 {
+        self.raw_bytes
+    }
+}
+
+#[wasm_bindgen]
+impl Slab {
+    #[wasm_bindgen(js_name = fromBytes)]
+    pub fn from_bytes(dtype: &str, shape: &[f64], bytes: &[u8]) -> Result<Slab, JsError> {
+        api::Slab::from_bytes(dtype, idx(shape)?, bytes).map(|inner| Slab { inner }).map_err(err)
+    }
+
+    #[wasm_bindgen(js_name = fromStrings)]
+    pub fn from_strings(shape: &[f64], strings: Vec<String>) -> Result<Slab, JsError> {
+        api::Slab::from_strings(idx(shape)?, strings).map(|inner| Slab { inner }).map_err(err)
+    }
+
+    #[wasm_bindgen(getter)]
+    pub fn dtype(&self) -> String {
+        self.inner.dtype().to_string()
+    }
+
+    #[wasm_bindgen(getter)]
+    pub fn shape(&self) -> Vec<f64> {
+        nums(self.inner.shape())
+    }
+
+    #[wasm_bindgen(js_name = toBytes)]
+    pub fn to_bytes(&self) -> Option<Vec<u8>> {
+        self.inner.to_bytes()
+    }
+
+    #[wasm_bindgen(js_name = toStrings)]
+    pub fn to_strings(&self) -> Option<Vec<String>> {
+        self.inner.to_strings()
+    }
+
+    pub fn stats(&self, missing: &[f64]) -> String {
+        self.inner.stats_json(missing)
+    }
+
+    /// Pack to integers: the packed slab and the report JSON.
+    pub fn pack(&self, params: &str, missing: &[f64], policy: &str) -> Result<PackResult, JsError> {
+        let (slab, report) = self.inner.pack(params, missing, policy).map_err(err)?;
+        Ok(PackResult { slab: Some(Slab { inner: slab }), report })
+    }
+
+    pub fn encode(&self, spec: &str, origin: &[f64]) -> Result<RegionEncoding, JsError> {
+        let out = self.inner.encode(spec, &idx(origin)?).map_err(err)?;
+        let ndim = self.inner.shape().len();
+        Ok(RegionEncoding {
+            ndim,
+            coords: out.chunks.iter().flat_map(|c| nums(&c.coords)).collect(),
+            chunks: out.chunks.into_iter().map(|c| c.bytes).collect(),
+            partial: out.partial.iter().flat_map(|c| nums(c)).collect(),
+            raw_bytes: out.raw_bytes as f64,
+        })
+    }
+
+    pub fn merge(&self, spec: &str, origin: &[f64], coords: &[f64], existing: Option<Vec<u8>>) -> Result<Vec<u8>, JsError> {
+        self.inner.merge(spec, &idx(origin)?, &idx(coords)?, existing.as_deref()).map_err(err)
+    }
+}
+
+#[wasm_bindgen]
+pub struct PackResult {
+    slab: Option<Slab>,
+    report: String,
+}
+
+#[wasm_bindgen]
+impl PackResult {
+    /// The packed slab (taken once).
+    pub fn slab(&mut self) -> Option<Slab> {
+        self.slab.take()
+    }
+    pub fn report(&self) -> String {
+        self.report.clone()
+    }
+}
+
+#[wasm_bindgen(js_name = packParams)]
+pub fn pack_params(min: f64, max: f64, bits: u8, source: &str) -> Result<String, JsError> {
+    api::pack_params_json(min, max, bits, source).map_err(err)
+}
+
+#[wasm_bindgen(js_name = chunksInRegion)]
+pub fn chunks_in_region(spec: &str, origin: &[f64], shape: &[f64]) -> Result<String, JsError> {
+    api::chunks_in_region_json(spec, &idx(origin)?, &idx(shape)?).map_err(err)
+}
+
+/// Assemble a box from stored chunks: `coords` flattened (`origin.length` numbers per chunk);
+/// the chunks' bytes concatenated in `data`, `lengths[i]` bytes each, -1 where nothing is stored.
+#[wasm_bindgen(js_name = readRegion)]
+pub fn read_region(spec: &str, origin: &[f64], shape: &[f64], coords: &[f64], lengths: &[f64], data: &[u8]) -> Result<Slab, JsError> {
+    let nd = origin.len().max(1);
+    let coords: Vec<Vec<u64>> = coords.chunks(nd).map(idx).collect::<Result<_, _>>()?;
+    let mut views: Vec<Option<&[u8]>> = Vec::with_capacity(lengths.len());
+    let mut at = 0usize;
+    for &len in lengths {
+        if len < 0.0 {
+            views.push(None);
+        } else {
+            let end = at + len as usize;
+            let part = data.get(at..end).ok_or_else(|| JsError::new("ZARRIO_INVALID: chunk lengths exceed the data"))?;
+            views.push(Some(part));
+            at = end;
+        }
+    }
+    api::read_region(spec, &idx(origin)?, &idx(shape)?, &coords, &views).map(|inner| Slab { inner }).map_err(err)
+}
+
+#[wasm_bindgen(js_name = codecTrial)]
+pub fn codec_trial(spec: &str, slab: &Slab) -> Result<Vec<f64>, JsError> {
+    let (n, ok) = api::codec_trial(spec, &slab.inner).map_err(err)?;
+    Ok(vec![n as f64, if ok { 1.0 } else { 0.0 }])
+}
+
+/// Which build this is, for `zarrio --version`.
+#[wasm_bindgen(js_name = buildInfo)]
+pub fn build_info() -> String {
+    format!("{{\"backend\":\"wasm\",\"core\":\"{}\",\"libnetcdf\":false}}", env!("CARGO_PKG_VERSION"))
+}

@@ -1,0 +1,204 @@
+//! The surface the bindings expose, identical for napi and wasm-bindgen. Specs cross the
+//! boundary as JSON (cheap next to the megabytes of data each call moves); data stays in Rust
+//! inside [`Slab`]s until it leaves as encoded chunks.
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use crate::encode::{self, ArraySpec, RegionEncoding};
+use crate::grid::Block;
+use crate::netcdf::{self, NcReader, ReaderKind};
+use crate::pack::{self, OutOfRange, PackParams, PackReport};
+use crate::stats::{self, Stats};
+use crate::{ArrayData, CoreError, DType, Result};
+
+fn parse<T: for<'de> Deserialize<'de>>(what: &str, json: &str) -> Result<T> {
+    serde_json::from_str(json).map_err(|e| CoreError::Invalid(format!("bad {what} JSON: {e}")))
+}
+
+fn to_json<T: Serialize>(value: &T) -> String {
+    serde_json::to_string(value).expect("plain data serialises")
+}
+
+/// An open NetCDF file.
+pub struct Dataset {
+    reader: Arc<dyn NcReader>,
+}
+
+impl Dataset {
+    /// `kind`: "auto", "pure" or "libnetcdf".
+    pub fn open_path(path: &str, kind: &str) -> Result<Dataset> {
+        let kind: ReaderKind = parse("reader kind", &format!("\"{kind}\""))?;
+        Ok(Dataset { reader: netcdf::open_path(path, kind)?.into() })
+    }
+
+    pub fn open_bytes(bytes: Vec<u8>) -> Result<Dataset> {
+        Ok(Dataset { reader: netcdf::open_bytes(bytes)?.into() })
+    }
+
+    /// The file's [`netcdf::FileMeta`] as JSON.
+    pub fn meta_json(&self) -> String {
+        to_json(self.reader.meta())
+    }
+
+    /// Read a hyperslab into a [`Slab`].
+    pub fn read(&self, path: &str, start: &[u64], count: &[u64]) -> Result<Slab> {
+        let data = self.reader.read(path, start, count)?;
+        Ok(Slab::new(data, count.to_vec()))
+    }
+
+    /// A handle that can move to a worker thread.
+    pub fn share(&self) -> Dataset {
+        Dataset { reader: self.reader.clone() }
+    }
+}
+
+/// A C-ordered N-d block of values held in Rust.
+#[derive(Clone)]
+pub struct Slab {
+    data: Arc<ArrayData>,
+    shape: Vec<u64>,
+}
+
+impl Slab {
+    pub fn new(data: ArrayData, shape: Vec<u64>) -> Slab {
+        Slab { data: Arc::new(data), shape }
+    }
+
+    /// A slab from little-endian bytes of `dtype` (numbers made on the JS side: time axes,
+    /// coordinates).
+    pub fn from_bytes(dtype: &str, shape: Vec<u64>, bytes: &[u8]) -> Result<Slab> {
+        let dtype = DType::parse(dtype).ok_or_else(|| CoreError::Invalid(format!("unknown dtype {dtype}")))?;
+        let data = ArrayData::from_le_bytes(dtype, bytes)?;
+        Slab::checked(data, shape)
+    }
+
+    pub fn from_strings(shape: Vec<u64>, strings: Vec<String>) -> Result<Slab> {
+        Slab::checked(ArrayData::Str(strings), shape)
+    }
+
+    fn checked(data: ArrayData, shape: Vec<u64>) -> Result<Slab> {
+        let n: u64 = shape.iter().product();
+        if n != data.len() as u64 {
+            return Err(CoreError::Invalid(format!("shape {shape:?} needs {n} elements, got {}", data.len())));
+        }
+        Ok(Slab::new(data, shape))
+    }
+
+    pub fn dtype(&self) -> &'static str {
+        self.data.dtype().name()
+    }
+
+    pub fn shape(&self) -> &[u64] {
+        &self.shape
+    }
+
+    pub fn data(&self) -> &ArrayData {
+        &self.data
+    }
+
+    /// The values as little-endian bytes; `None` for text.
+    pub fn to_bytes(&self) -> Option<Vec<u8>> {
+        self.data.as_bytes().map(<[u8]>::to_vec)
+    }
+
+    pub fn to_strings(&self) -> Option<Vec<String>> {
+        match &*self.data {
+            ArrayData::Str(s) => Some(s.clone()),
+            _ => None,
+        }
+    }
+
+    /// [`Stats`] as JSON.
+    pub fn stats_json(&self, missing: &[f64]) -> String {
+        to_json(&stats::stats(&self.data, missing))
+    }
+
+    pub fn stats(&self, missing: &[f64]) -> Stats {
+        stats::stats(&self.data, missing)
+    }
+
+    /// Pack with `params_json` ([`PackParams`]); `policy` is "error", "clip" or "fill".
+    /// Returns the packed slab and the [`PackReport`] as JSON.
+    pub fn pack(&self, params_json: &str, missing: &[f64], policy: &str) -> Result<(Slab, String)> {
+        let params: PackParams = parse("packing parameters", params_json)?;
+        let policy: OutOfRange = parse("out-of-range policy", &format!("\"{policy}\""))?;
+        let (packed, report): (ArrayData, PackReport) = pack::pack(&self.data, &params, missing, policy)?;
+        Ok((Slab::new(packed, self.shape.clone()), to_json(&report)))
+    }
+
+    /// Encode the slab as the box starting at `origin` of the array `spec_json` ([`ArraySpec`]).
+    pub fn encode(&self, spec_json: &str, origin: &[u64]) -> Result<RegionEncoding> {
+        let spec: ArraySpec = parse("array spec", spec_json)?;
+        encode::encode_region(&spec, &self.block(origin), &self.data)
+    }
+
+    /// Merge this slab's part of chunk `coords` into the stored chunk bytes and re-encode.
+    pub fn merge(&self, spec_json: &str, origin: &[u64], coords: &[u64], existing: Option<&[u8]>) -> Result<Vec<u8>> {
+        let spec: ArraySpec = parse("array spec", spec_json)?;
+        encode::merge_chunk(&spec, &self.block(origin), &self.data, coords, existing)
+    }
+
+    fn block(&self, origin: &[u64]) -> Block {
+        Block { origin: origin.to_vec(), shape: self.shape.clone() }
+    }
+}
+
+/// [`PackParams`] for a range, as JSON. `source` is the float type being packed.
+pub fn pack_params_json(min: f64, max: f64, bits: u8, source: &str) -> Result<String> {
+    let source = DType::parse(source).ok_or_else(|| CoreError::Invalid(format!("unknown dtype {source}")))?;
+    Ok(to_json(&PackParams::for_range(min, max, bits, source)?))
+}
+
+/// The chunks (grid coordinates, flattened) a box of the array touches, with whether each is
+/// covered completely: `{"chunks":[[0,1],...],"full":[true,...]}`.
+pub fn chunks_in_region_json(spec_json: &str, origin: &[u64], shape: &[u64]) -> Result<String> {
+    let spec: ArraySpec = parse("array spec", spec_json)?;
+    let refs = spec.grid()?.chunks_in_region(&Block { origin: origin.to_vec(), shape: shape.to_vec() })?;
+    #[derive(Serialize)]
+    struct Out {
+        chunks: Vec<Vec<u64>>,
+        full: Vec<bool>,
+    }
+    Ok(to_json(&Out {
+        full: refs.iter().map(|r| r.full).collect(),
+        chunks: refs.into_iter().map(|r| r.coords).collect(),
+    }))
+}
+
+/// Assemble the box `origin`/`shape` of an array from stored chunks; `chunks[i]` holds the bytes
+/// of the chunk at `coords[i]`, or `None` where nothing is stored (fill).
+pub fn read_region(
+    spec_json: &str,
+    origin: &[u64],
+    shape: &[u64],
+    coords: &[Vec<u64>],
+    chunks: &[Option<&[u8]>],
+) -> Result<Slab> {
+    let spec: ArraySpec = parse("array spec", spec_json)?;
+    let region = Block { origin: origin.to_vec(), shape: shape.to_vec() };
+    let data = encode::read_region(&spec, &region, |c| {
+        Ok(coords.iter().position(|k| k.as_slice() == c).and_then(|i| chunks[i].map(<[u8]>::to_vec)))
+    })?;
+    Ok(Slab::new(data, shape.to_vec()))
+}
+
+/// Compress and decompress a sample with a codec, for `analyze --run-tests`: returns
+/// `(encoded_len, round_trip_ok)`.
+pub fn codec_trial(spec_json: &str, slab: &Slab) -> Result<(usize, bool)> {
+    let spec: ArraySpec = parse("array spec", spec_json)?;
+    let encoded = spec.pipeline.encode(&slab.data)?;
+    let back = spec.pipeline.decode(&encoded, slab.data.dtype(), slab.data.len())?;
+    Ok((encoded.len(), &back == &*slab.data || same_bits(&back, &slab.data)))
+}
+
+/// Equality that counts NaN == NaN (for round-trip checks of float data).
+fn same_bits(a: &ArrayData, b: &ArrayData) -> bool {
+    a.as_bytes() == b.as_bytes()
+}
+
+/// A stable prefix for error messages, so JS can map each kind to its error class.
+pub fn error_message(e: &CoreError) -> String {
+    format!("ZARRIO_{}: {}", e.kind().to_uppercase(), e)
+}

@@ -1,0 +1,121 @@
+//! [`ArrayData`]: a typed, C-ordered buffer of elements. Typed vectors keep every element
+//! aligned, so views as bytes are free and packing never reinterprets unaligned memory.
+
+use crate::dtype::DType;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ArrayData {
+    Int8(Vec<i8>),
+    Uint8(Vec<u8>),
+    Int16(Vec<i16>),
+    Uint16(Vec<u16>),
+    Int32(Vec<i32>),
+    Uint32(Vec<u32>),
+    Int64(Vec<i64>),
+    Uint64(Vec<u64>),
+    Float32(Vec<f32>),
+    Float64(Vec<f64>),
+    Str(Vec<String>),
+}
+
+/// Apply `$body` to the typed vector inside an [`ArrayData`] of a numeric type, binding it to
+/// `$v`; text goes to `$text`.
+#[macro_export]
+macro_rules! with_numeric {
+    ($data:expr, $v:ident => $body:expr, $s:ident => $text:expr) => {
+        match $data {
+            $crate::ArrayData::Int8($v) => $body,
+            $crate::ArrayData::Uint8($v) => $body,
+            $crate::ArrayData::Int16($v) => $body,
+            $crate::ArrayData::Uint16($v) => $body,
+            $crate::ArrayData::Int32($v) => $body,
+            $crate::ArrayData::Uint32($v) => $body,
+            $crate::ArrayData::Int64($v) => $body,
+            $crate::ArrayData::Uint64($v) => $body,
+            $crate::ArrayData::Float32($v) => $body,
+            $crate::ArrayData::Float64($v) => $body,
+            $crate::ArrayData::Str($s) => $text,
+        }
+    };
+}
+
+impl ArrayData {
+    pub fn dtype(&self) -> DType {
+        match self {
+            ArrayData::Int8(_) => DType::Int8,
+            ArrayData::Uint8(_) => DType::Uint8,
+            ArrayData::Int16(_) => DType::Int16,
+            ArrayData::Uint16(_) => DType::Uint16,
+            ArrayData::Int32(_) => DType::Int32,
+            ArrayData::Uint32(_) => DType::Uint32,
+            ArrayData::Int64(_) => DType::Int64,
+            ArrayData::Uint64(_) => DType::Uint64,
+            ArrayData::Float32(_) => DType::Float32,
+            ArrayData::Float64(_) => DType::Float64,
+            ArrayData::Str(_) => DType::Str,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        with_numeric!(self, v => v.len(), s => s.len())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The elements as little-endian bytes (all supported targets are little-endian).
+    /// `None` for text, which has no fixed-size layout.
+    pub fn as_bytes(&self) -> Option<&[u8]> {
+        with_numeric!(self, v => Some(bytemuck::cast_slice(v.as_slice())), _s => None)
+    }
+
+    /// A buffer of `len` elements of `dtype`, each set to `fill` (converted with `as`).
+    pub fn filled(dtype: DType, len: usize, fill: f64) -> ArrayData {
+        match dtype {
+            DType::Int8 => ArrayData::Int8(vec![fill as i8; len]),
+            DType::Uint8 => ArrayData::Uint8(vec![fill as u8; len]),
+            DType::Int16 => ArrayData::Int16(vec![fill as i16; len]),
+            DType::Uint16 => ArrayData::Uint16(vec![fill as u16; len]),
+            DType::Int32 => ArrayData::Int32(vec![fill as i32; len]),
+            DType::Uint32 => ArrayData::Uint32(vec![fill as u32; len]),
+            DType::Int64 => ArrayData::Int64(vec![fill as i64; len]),
+            DType::Uint64 => ArrayData::Uint64(vec![fill as u64; len]),
+            DType::Float32 => ArrayData::Float32(vec![fill as f32; len]),
+            DType::Float64 => ArrayData::Float64(vec![fill; len]),
+            DType::Str => ArrayData::Str(vec![String::new(); len]),
+        }
+    }
+
+    /// Decode little-endian bytes of `dtype` into a typed buffer (one copy, alignment-safe).
+    pub fn from_le_bytes(dtype: DType, bytes: &[u8]) -> crate::Result<ArrayData> {
+        fn cast<T: bytemuck::Pod>(bytes: &[u8]) -> crate::Result<Vec<T>> {
+            let size = std::mem::size_of::<T>();
+            if bytes.len() % size != 0 {
+                return Err(crate::CoreError::Invalid(format!(
+                    "{} bytes is not a whole number of {}-byte elements",
+                    bytes.len(),
+                    size
+                )));
+            }
+            Ok(bytemuck::pod_collect_to_vec(bytes))
+        }
+        Ok(match dtype {
+            DType::Int8 => ArrayData::Int8(cast(bytes)?),
+            DType::Uint8 => ArrayData::Uint8(bytes.to_vec()),
+            DType::Int16 => ArrayData::Int16(cast(bytes)?),
+            DType::Uint16 => ArrayData::Uint16(cast(bytes)?),
+            DType::Int32 => ArrayData::Int32(cast(bytes)?),
+            DType::Uint32 => ArrayData::Uint32(cast(bytes)?),
+            DType::Int64 => ArrayData::Int64(cast(bytes)?),
+            DType::Uint64 => ArrayData::Uint64(cast(bytes)?),
+            DType::Float32 => ArrayData::Float32(cast(bytes)?),
+            DType::Float64 => ArrayData::Float64(cast(bytes)?),
+            DType::Str => {
+                return Err(crate::CoreError::Invalid(
+                    "text has no fixed-size byte layout".into(),
+                ))
+            }
+        })
+    }
+}

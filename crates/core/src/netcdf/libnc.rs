@@ -1,0 +1,247 @@
+//! [`LibReader`]: NetCDF through netcdf-c and HDF5 (the `netcdf` crate, both libraries built
+//! statically from crate sources). The reference implementation, and the fallback for files
+//! the pure-Rust reader refuses.
+//!
+//! Every libnetcdf call takes one process-wide lock (the `netcdf` crate's, shared with HDF5), so
+//! reads through this reader are serialised across threads; a `netcdf::File` is only an id, so
+//! sharing it needs nothing more.
+
+use std::ffi::{c_char, CStr, CString};
+
+use netcdf::types::{FloatType, IntType, NcVariableType};
+use netcdf::{Extents, NcTypeDescriptor};
+
+use super::cf_view::{self, CfFile, NcType, RawGroup, RawSource, RawVar};
+use super::{Attr, DimMeta, FileMeta, NcReader, SourceEncoding};
+use crate::{ArrayData, CoreError, Result};
+
+pub struct LibReader {
+    cf: CfFile,
+    file: netcdf::File,
+}
+
+impl LibReader {
+    pub fn open_path(path: &str) -> Result<LibReader> {
+        // The netcdf crate unwraps some library errors; a corrupt file must not take the
+        // process down with it.
+        cf_view::guard(path, || {
+            let file = netcdf::open(path).map_err(|e| read_error(path, e))?;
+            let format = format_of(path)?;
+            if matches!(format, "classic" | "64bit_offset" | "cdf5") {
+                // netcdf-c takes a header cut short as one whose remaining lists are absent: a
+                // truncated file opens with no variables. The classic header is small and fully
+                // specified, so have the pure-Rust parser check it is all there.
+                netcdf_reader::NcFile::open(path)
+                    .map_err(|e| CoreError::Read(format!("{path}: incomplete or corrupt header: {e}")))?;
+            }
+            let cf = CfFile::new(format, "libnetcdf", raw_root(&file));
+            Ok(LibReader { cf, file })
+        })
+    }
+
+    fn variable(&self, path: &str) -> Result<netcdf::Variable<'_>> {
+        self.file
+            .variable(path.trim_start_matches('/'))
+            .ok_or_else(|| CoreError::NotFound(format!("variable {path}")))
+    }
+
+    fn values<T: NcTypeDescriptor + Copy>(&self, path: &str, start: &[u64], count: &[u64]) -> Result<Vec<T>> {
+        self.variable(path)?
+            .get_values::<T, _>(extents(start, count))
+            .map_err(|e| read_error(path, e))
+    }
+}
+
+impl NcReader for LibReader {
+    fn meta(&self) -> &FileMeta {
+        &self.cf.meta
+    }
+
+    fn read(&self, path: &str, start: &[u64], count: &[u64]) -> Result<ArrayData> {
+        cf_view::guard(path, || self.cf.read(self, path, start, count))
+    }
+}
+
+impl RawSource for LibReader {
+    fn read_numeric(&self, path: &str, nc_type: NcType, start: &[u64], count: &[u64]) -> Result<ArrayData> {
+        Ok(match nc_type {
+            NcType::Byte => ArrayData::Int8(self.values(path, start, count)?),
+            NcType::UByte => ArrayData::Uint8(self.values(path, start, count)?),
+            NcType::Short => ArrayData::Int16(self.values(path, start, count)?),
+            NcType::UShort => ArrayData::Uint16(self.values(path, start, count)?),
+            NcType::Int => ArrayData::Int32(self.values(path, start, count)?),
+            NcType::UInt => ArrayData::Uint32(self.values(path, start, count)?),
+            NcType::Int64 => ArrayData::Int64(self.values(path, start, count)?),
+            NcType::UInt64 => ArrayData::Uint64(self.values(path, start, count)?),
+            NcType::Float => ArrayData::Float32(self.values(path, start, count)?),
+            NcType::Double => ArrayData::Float64(self.values(path, start, count)?),
+            NcType::Char | NcType::String => {
+                return Err(CoreError::Invalid(format!("{path}: text is not numeric")))
+            }
+        })
+    }
+
+    fn read_chars(&self, path: &str, start: &[u64], count: &[u64]) -> Result<Vec<u8>> {
+        self.variable(path)?
+            .get_raw_values(extents(start, count))
+            .map_err(|e| read_error(path, e))
+    }
+
+    fn read_strings(&self, path: &str, start: &[u64], count: &[u64]) -> Result<Vec<String>> {
+        let var = self.variable(path)?;
+        let len = count.iter().product::<u64>() as usize;
+        // netcdf-c hands out one malloc'ed C string per element; we copy them and give them
+        // back with nc_free_string.
+        let mut pointers = vec![0usize; len];
+        var.get_raw_values_into(bytemuck::cast_slice_mut(&mut pointers), extents(start, count))
+            .map_err(|e| read_error(path, e))?;
+        let mut pointers: Vec<*mut c_char> = pointers.into_iter().map(|p| p as *mut c_char).collect();
+        let strings = pointers
+            .iter()
+            .map(|&p| {
+                if p.is_null() {
+                    String::new()
+                } else {
+                    // SAFETY: netcdf-c filled `p` with a NUL-terminated string it allocated.
+                    unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned()
+                }
+            })
+            .collect();
+        let _lock = netcdf_sys::libnetcdf_lock.lock();
+        // SAFETY: exactly the `len` pointers nc_get_vars allocated, freed once.
+        unsafe { netcdf_sys::nc_free_string(len, pointers.as_mut_ptr()) };
+        Ok(strings)
+    }
+}
+
+/// netcdf-c's messages are terse ("NetCDF: HDF error"): say what they usually mean here.
+fn read_error(what: &str, err: netcdf::Error) -> CoreError {
+    let hint = match err {
+        netcdf::Error::Netcdf(netcdf_sys::NC_ENOTNC) => " (not a NetCDF file)",
+        netcdf::Error::Netcdf(netcdf_sys::NC_EHDFERR) => " (a corrupt or truncated NetCDF-4/HDF5 file?)",
+        netcdf::Error::Netcdf(netcdf_sys::NC_EINVAL) => " (a corrupt or truncated file?)",
+        netcdf::Error::Netcdf(netcdf_sys::NC_ENOFILTER) => {
+            " (compressed with an HDF5 filter plugin this build lacks; set HDF5_PLUGIN_PATH)"
+        }
+        _ => "",
+    };
+    CoreError::Read(format!("{what}: {err}{hint}"))
+}
+
+fn extents(start: &[u64], count: &[u64]) -> Extents {
+    if start.is_empty() {
+        return Extents::All;
+    }
+    let to_usize = |v: &[u64]| v.iter().map(|&x| x as usize).collect::<Vec<_>>();
+    (to_usize(start), to_usize(count))
+        .try_into()
+        .expect("start and count have the same length")
+}
+
+/// The file format, which the netcdf crate does not expose: ask netcdf-c on a second handle.
+fn format_of(path: &str) -> Result<&'static str> {
+    let c_path = CString::new(path).map_err(|_| CoreError::Read(format!("{path}: NUL in the path")))?;
+    let (mut ncid, mut format) = (0, 0);
+    let _lock = netcdf_sys::libnetcdf_lock.lock();
+    // SAFETY: a valid C string and out-pointers to live integers; the library lock is held.
+    let status = unsafe {
+        let opened = netcdf_sys::nc_open(c_path.as_ptr(), netcdf_sys::NC_NOWRITE, &mut ncid);
+        if opened == netcdf_sys::NC_NOERR {
+            let status = netcdf_sys::nc_inq_format(ncid, &mut format);
+            netcdf_sys::nc_close(ncid);
+            status
+        } else {
+            opened
+        }
+    };
+    if status != netcdf_sys::NC_NOERR {
+        return Err(CoreError::Read(format!("{path}: cannot tell the NetCDF format (netcdf-c error {status})")));
+    }
+    Ok(match format {
+        netcdf_sys::NC_FORMAT_CLASSIC => "classic",
+        netcdf_sys::NC_FORMAT_64BIT_OFFSET => "64bit_offset",
+        netcdf_sys::NC_FORMAT_64BIT_DATA => "cdf5",
+        netcdf_sys::NC_FORMAT_NETCDF4 => "netcdf4",
+        netcdf_sys::NC_FORMAT_NETCDF4_CLASSIC => "netcdf4_classic",
+        other => return Err(CoreError::Read(format!("{path}: unknown NetCDF format {other}"))),
+    })
+}
+
+fn raw_root(file: &netcdf::File) -> RawGroup {
+    match file.root() {
+        Some(root) => raw_group(&root),
+        // Classic files have no group API: the file is the root.
+        None => RawGroup {
+            name: "/".into(),
+            dims: file.dimensions().map(|d| dim(&d)).collect(),
+            vars: file.variables().filter_map(|v| raw_var(&v)).collect(),
+            attrs: attrs(file.attributes()),
+            groups: Vec::new(),
+        },
+    }
+}
+
+fn raw_group(group: &netcdf::Group) -> RawGroup {
+    RawGroup {
+        name: group.name(),
+        dims: group.dimensions().map(|d| dim(&d)).collect(),
+        vars: group.variables().filter_map(|v| raw_var(&v)).collect(),
+        attrs: attrs(group.attributes()),
+        groups: group.groups().map(|g| raw_group(&g)).collect(),
+    }
+}
+
+fn dim(d: &netcdf::Dimension) -> DimMeta {
+    DimMeta {
+        name: d.name(),
+        len: d.len() as u64,
+        unlimited: d.is_unlimited(),
+    }
+}
+
+fn attrs<'a>(list: impl Iterator<Item = netcdf::Attribute<'a>>) -> Vec<Attr> {
+    // Attributes of user-defined types fail to read here: like the pure reader, skip them.
+    list.filter_map(|a| {
+        a.value().ok().map(|value| Attr {
+            name: a.name().to_string(),
+            value: cf_view::attr_from_libnc(value),
+        })
+    })
+    .collect()
+}
+
+fn raw_var(var: &netcdf::Variable) -> Option<RawVar> {
+    let nc_type = match var.vartype() {
+        NcVariableType::Int(IntType::I8) => NcType::Byte,
+        NcVariableType::Int(IntType::U8) => NcType::UByte,
+        NcVariableType::Int(IntType::I16) => NcType::Short,
+        NcVariableType::Int(IntType::U16) => NcType::UShort,
+        NcVariableType::Int(IntType::I32) => NcType::Int,
+        NcVariableType::Int(IntType::U32) => NcType::UInt,
+        NcVariableType::Int(IntType::I64) => NcType::Int64,
+        NcVariableType::Int(IntType::U64) => NcType::UInt64,
+        NcVariableType::Float(FloatType::F32) => NcType::Float,
+        NcVariableType::Float(FloatType::F64) => NcType::Double,
+        NcVariableType::Char => NcType::Char,
+        NcVariableType::String => NcType::String,
+        // Enum, compound, opaque, vlen: no Zarr equivalent, not offered.
+        _ => return None,
+    };
+    let dims = var.dimensions();
+    Some(RawVar {
+        name: var.name(),
+        nc_type,
+        dims: dims.iter().map(|d| d.name()).collect(),
+        shape: dims.iter().map(|d| d.len() as u64).collect(),
+        attrs: attrs(var.attributes()),
+        encoding: SourceEncoding {
+            chunks: var
+                .chunking()
+                .ok()
+                .flatten()
+                .map(|c| c.into_iter().map(|n| n as u64).collect()),
+            // The netcdf crate does not expose the filter pipeline.
+            filters: Vec::new(),
+        },
+    })
+}

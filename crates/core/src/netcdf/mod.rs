@@ -1,0 +1,200 @@
+//! Reading NetCDF: one [`NcReader`] interface over two implementations.
+//!
+//! - [`pure`]: the pure-Rust `netcdf-reader`/`hdf5-reader` (classic, 64-bit offset, CDF-5,
+//!   NetCDF-4/HDF5), from a path (memory-mapped) or from bytes. The only reader in WebAssembly.
+//! - [`libnc`] (feature `libnetcdf`): netcdf-c + HDF5 through the `netcdf` crate, linked statically.
+//!
+//! Both produce the same [`FileMeta`] and the same [`ArrayData`] for the same file; the CF rules
+//! that change what a variable *is* (char arrays become text, `_Unsigned` makes integers unsigned)
+//! are applied here, once, in [`cf_view`], so every caller sees the same model.
+
+pub mod cf_view;
+#[cfg(feature = "libnetcdf")]
+pub mod libnc;
+pub mod pure;
+
+use serde::{Deserialize, Serialize};
+
+use crate::{ArrayData, DType, Result};
+
+/// Which implementation to open a file with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ReaderKind {
+    /// The fastest correct reader for this build (see `open_path`).
+    Auto,
+    Pure,
+    Libnetcdf,
+}
+
+/// One attribute value. Serialised as `{"type":"text","value":"..."}` or
+/// `{"type":"float32","value":[1.5,"NaN"]}` (non-finite floats as the strings "NaN",
+/// "Infinity", "-Infinity", since JSON has no such numbers).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "value", rename_all = "lowercase")]
+pub enum AttrValue {
+    Text(String),
+    /// A list of strings (NetCDF-4 string attributes with several values).
+    Texts(Vec<String>),
+    Int8(Vec<i64>),
+    Uint8(Vec<i64>),
+    Int16(Vec<i64>),
+    Uint16(Vec<i64>),
+    Int32(Vec<i64>),
+    Uint32(Vec<i64>),
+    Int64(Vec<i64>),
+    Uint64(Vec<u64>),
+    Float32(Vec<JsonFloat>),
+    Float64(Vec<JsonFloat>),
+}
+
+/// A float that survives JSON: finite values as numbers, others as strings.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct JsonFloat(pub f64);
+
+impl Serialize for JsonFloat {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        let v = self.0;
+        if v.is_nan() {
+            s.serialize_str("NaN")
+        } else if v == f64::INFINITY {
+            s.serialize_str("Infinity")
+        } else if v == f64::NEG_INFINITY {
+            s.serialize_str("-Infinity")
+        } else {
+            s.serialize_f64(v)
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for JsonFloat {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Repr {
+            Num(f64),
+            Text(String),
+        }
+        Ok(JsonFloat(match Repr::deserialize(d)? {
+            Repr::Num(v) => v,
+            Repr::Text(t) => match t.as_str() {
+                "NaN" => f64::NAN,
+                "Infinity" => f64::INFINITY,
+                "-Infinity" => f64::NEG_INFINITY,
+                other => return Err(serde::de::Error::custom(format!("not a float: {other}"))),
+            },
+        }))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Attr {
+    pub name: String,
+    pub value: AttrValue,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DimMeta {
+    pub name: String,
+    pub len: u64,
+    pub unlimited: bool,
+}
+
+/// How the source stores a variable (for `analyze`; never needed to read it).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct SourceEncoding {
+    /// HDF5 chunk shape, when chunked.
+    pub chunks: Option<Vec<u64>>,
+    /// Filters in pipeline order, e.g. `["shuffle", "zlib(1)"]`.
+    pub filters: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VarMeta {
+    pub name: String,
+    /// Full path: `/name` at the root, `/group/sub/name` in groups.
+    pub path: String,
+    /// The type zarrio stores: `_Unsigned` applied, `char` arrays as [`DType::Str`].
+    pub dtype: DType,
+    /// The NetCDF type name as in the file (`char`, `short`, `float`, `string`, ...).
+    pub nc_type: String,
+    /// Dimension names (for char arrays, without the trailing character dimension).
+    pub dims: Vec<String>,
+    pub shape: Vec<u64>,
+    /// For char arrays: the character dimension that was collapsed into text.
+    pub char_dim: Option<String>,
+    pub attrs: Vec<Attr>,
+    pub encoding: SourceEncoding,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GroupMeta {
+    pub name: String,
+    /// `/` for the root, `/a/b` below it.
+    pub path: String,
+    pub dims: Vec<DimMeta>,
+    pub vars: Vec<VarMeta>,
+    pub attrs: Vec<Attr>,
+    pub groups: Vec<GroupMeta>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FileMeta {
+    /// `classic`, `64bit_offset`, `cdf5`, `netcdf4`, `netcdf4_classic`.
+    pub format: String,
+    /// Which implementation read it: `pure` or `libnetcdf`.
+    pub reader: String,
+    pub root: GroupMeta,
+}
+
+impl FileMeta {
+    /// Find a variable by its full path.
+    pub fn var(&self, path: &str) -> Option<&VarMeta> {
+        fn walk<'a>(g: &'a GroupMeta, path: &str) -> Option<&'a VarMeta> {
+            g.vars
+                .iter()
+                .find(|v| v.path == path)
+                .or_else(|| g.groups.iter().find_map(|c| walk(c, path)))
+        }
+        walk(&self.root, path)
+    }
+}
+
+/// A NetCDF file opened for reading. Implementations are safe to share across threads.
+pub trait NcReader: Send + Sync {
+    fn meta(&self) -> &FileMeta;
+
+    /// Read the hyperslab `start`/`count` (over [`VarMeta::dims`]) of the variable at `path`,
+    /// C order, with the CF view applied (`_Unsigned`, char arrays as text). A scalar variable
+    /// takes empty `start`/`count`.
+    fn read(&self, path: &str, start: &[u64], count: &[u64]) -> Result<ArrayData>;
+}
+
+/// Open a file by path. `Auto` picks the pure-Rust reader (it inflates HDF5 chunks on all cores;
+/// libnetcdf serialises every call behind one lock) and falls back to libnetcdf, when built in,
+/// for files the pure reader refuses.
+pub fn open_path(path: &str, kind: ReaderKind) -> Result<Box<dyn NcReader>> {
+    match kind {
+        ReaderKind::Pure => Ok(Box::new(pure::PureReader::open_path(path)?)),
+        #[cfg(feature = "libnetcdf")]
+        ReaderKind::Libnetcdf => Ok(Box::new(libnc::LibReader::open_path(path)?)),
+        #[cfg(not(feature = "libnetcdf"))]
+        ReaderKind::Libnetcdf => Err(crate::CoreError::Unsupported(
+            "this build has no libnetcdf reader (WebAssembly uses the pure-Rust reader)".into(),
+        )),
+        ReaderKind::Auto => match pure::PureReader::open_path(path) {
+            Ok(r) => Ok(Box::new(r)),
+            #[cfg(feature = "libnetcdf")]
+            Err(pure_err) => libnc::LibReader::open_path(path)
+                .map(|r| Box::new(r) as Box<dyn NcReader>)
+                .map_err(|_| pure_err),
+            #[cfg(not(feature = "libnetcdf"))]
+            Err(e) => Err(e),
+        },
+    }
+}
+
+/// Open a file from bytes (always the pure-Rust reader).
+pub fn open_bytes(bytes: Vec<u8>) -> Result<Box<dyn NcReader>> {
+    Ok(Box::new(pure::PureReader::open_bytes(bytes)?))
+}

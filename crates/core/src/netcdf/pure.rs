@@ -1,0 +1,456 @@
+//! [`PureReader`]: NetCDF through the pure-Rust `netcdf-reader` and `hdf5-reader` crates.
+//! Reads classic, 64-bit offset, CDF-5, NetCDF-4 and NETCDF4_CLASSIC files from a path or from
+//! bytes; the only reader in WebAssembly.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use hdf5_reader::messages::HdfMessage;
+use netcdf_reader::{
+    BytesStorage, DynStorage, FileStorage, NcDimension, NcFile, NcFormat, NcGroup, NcReadable,
+    NcSliceInfo, NcSliceInfoElem, NcVariable,
+};
+
+use super::cf_view::{self, CfFile, NcType, RawGroup, RawSource, RawVar};
+use super::{Attr, DimMeta, FileMeta, NcReader, SourceEncoding};
+use crate::{ArrayData, CoreError, Result};
+
+/// netcdf-c stores a variable that shares its name with a dimension, without being that
+/// dimension's coordinate variable, as an HDF5 dataset with this prefix.
+const NON_COORD_PREFIX: &str = "_nc4_non_coord_";
+
+pub struct PureReader {
+    cf: CfFile,
+    file: NcFile,
+    /// The same bytes as `file`, for what `netcdf-reader` has no API for (the raw bytes of a
+    /// classic char variable).
+    bytes: DynStorage,
+    /// Variable path as we show it → path in the file, where they differ (see
+    /// [`NON_COORD_PREFIX`]).
+    file_paths: HashMap<String, String>,
+}
+
+/// Bytes shared by the NetCDF parser and our own raw reads, without a copy.
+struct SharedBytes(Arc<Vec<u8>>);
+
+impl AsRef<[u8]> for SharedBytes {
+    fn as_ref(&self) -> &[u8] {
+        self.0.as_slice()
+    }
+}
+
+impl PureReader {
+    /// Open a file by path: classic files are memory-mapped, HDF5 ones read with positional I/O.
+    pub fn open_path(path: &str) -> Result<PureReader> {
+        cf_view::guard(path, || {
+            let file = NcFile::open(path).map_err(|e| read_error(path, e))?;
+            let bytes: DynStorage = Arc::new(FileStorage::open(path).map_err(|e| read_error(path, e))?);
+            PureReader::new(path, file, bytes)
+        })
+    }
+
+    /// Open a file held in memory (WebAssembly, or bytes fetched from an object store).
+    pub fn open_bytes(bytes: Vec<u8>) -> Result<PureReader> {
+        const WHAT: &str = "NetCDF bytes";
+        cf_view::guard(WHAT, || {
+            let shared = Arc::new(bytes);
+            let file = NcFile::from_owner(SharedBytes(shared.clone()), Default::default())
+                .map_err(|e| read_error(WHAT, e))?;
+            let storage: DynStorage = Arc::new(BytesStorage::from_owner(SharedBytes(shared)));
+            PureReader::new(WHAT, file, storage)
+        })
+    }
+
+    fn new(what: &str, file: NcFile, bytes: DynStorage) -> Result<PureReader> {
+        let format = match file.format() {
+            NcFormat::Classic => "classic",
+            NcFormat::Offset64 => "64bit_offset",
+            NcFormat::Cdf5 => "cdf5",
+            NcFormat::Nc4 => "netcdf4",
+            NcFormat::Nc4Classic => "netcdf4_classic",
+        };
+        let root = file.root_group().map_err(|e| read_error(what, e))?;
+        // HDF5 storage details (chunks, filters) are not in netcdf-reader's model: read them
+        // from the same bytes with hdf5-reader. They only inform `analyze`, so a file whose
+        // HDF5 structure hides them still opens.
+        let hdf5 = match file.format() {
+            NcFormat::Nc4 | NcFormat::Nc4Classic => hdf5_reader::Hdf5File::from_storage(bytes.clone()).ok(),
+            _ => None,
+        };
+        let mut file_paths = HashMap::new();
+        let raw = raw_group(root, "/", &[], hdf5.as_ref(), &mut file_paths);
+        let cf = CfFile::new(format, "pure", raw);
+        Ok(PureReader {
+            cf,
+            file,
+            bytes,
+            file_paths,
+        })
+    }
+
+    fn file_path<'a>(&'a self, path: &'a str) -> &'a str {
+        self.file_paths.get(path).map_or(path, String::as_str)
+    }
+
+    fn variable(&self, path: &str) -> Result<&NcVariable> {
+        self.file
+            .variable(self.file_path(path))
+            .map_err(|e| read_error(path, e))
+    }
+
+    fn slice<T: NcReadable>(&self, path: &str, start: &[u64], count: &[u64]) -> Result<Vec<T>> {
+        let selection = NcSliceInfo {
+            selections: start
+                .iter()
+                .zip(count)
+                .map(|(&s, &c)| NcSliceInfoElem::Slice {
+                    start: s,
+                    end: s + c,
+                    step: 1,
+                })
+                .collect(),
+        };
+        let file_path = self.file_path(path);
+        // Chunked NetCDF-4 variables inflate their chunks on all cores when we have threads.
+        #[cfg(feature = "native")]
+        let array = self.file.read_variable_slice_parallel::<T>(file_path, &selection);
+        #[cfg(not(feature = "native"))]
+        let array = self.file.read_variable_slice::<T>(file_path, &selection);
+        let array = array.map_err(|e| read_error(path, e))?;
+        // The arrays come out C-ordered and owning exactly their elements: take the buffer.
+        if array.is_standard_layout() {
+            let len = array.len();
+            let (mut values, offset) = array.into_raw_vec_and_offset();
+            values.drain(..offset.unwrap_or(0));
+            values.truncate(len);
+            return Ok(values);
+        }
+        Ok(array.iter().cloned().collect())
+    }
+
+    /// All the bytes of a classic `char` variable, read from the file layout: netcdf-reader
+    /// only hands them out decoded and lossily (as UTF-8), which would break `_Encoding`.
+    fn classic_chars(&self, path: &str, var: &NcVariable) -> Result<Vec<u8>> {
+        let classic = self
+            .file
+            .as_classic()
+            .ok_or_else(|| CoreError::Read(format!("{path}: not a classic file")))?;
+        let shape = var.shape();
+        let read = |offset: u64, len: u64| -> Result<Vec<u8>> {
+            let len = usize::try_from(len).map_err(|_| CoreError::Read(format!("{path}: too large")))?;
+            let buffer = self.bytes.read_range(offset, len).map_err(|e| read_error(path, e))?;
+            Ok(buffer.as_ref().to_vec())
+        };
+        if !var.is_record_var {
+            return read(var.data_offset, shape.iter().product());
+        }
+        // Record variables interleave: record r of every record variable, then record r + 1.
+        let stride = netcdf_reader::classic::data::compute_record_stride(&classic.root_group().variables)
+            .map_err(|e| read_error(path, e))?;
+        let record_len = shape[1..].iter().product::<u64>();
+        let mut out = Vec::new();
+        for record in 0..shape[0] {
+            out.extend(read(var.data_offset + record * stride, record_len)?);
+        }
+        Ok(out)
+    }
+}
+
+impl NcReader for PureReader {
+    fn meta(&self) -> &FileMeta {
+        &self.cf.meta
+    }
+
+    fn read(&self, path: &str, start: &[u64], count: &[u64]) -> Result<ArrayData> {
+        cf_view::guard(path, || self.cf.read(self, path, start, count))
+    }
+}
+
+impl RawSource for PureReader {
+    fn read_numeric(&self, path: &str, nc_type: NcType, start: &[u64], count: &[u64]) -> Result<ArrayData> {
+        Ok(match nc_type {
+            NcType::Byte => ArrayData::Int8(self.slice(path, start, count)?),
+            NcType::UByte => ArrayData::Uint8(self.slice(path, start, count)?),
+            NcType::Short => ArrayData::Int16(self.slice(path, start, count)?),
+            NcType::UShort => ArrayData::Uint16(self.slice(path, start, count)?),
+            NcType::Int => ArrayData::Int32(self.slice(path, start, count)?),
+            NcType::UInt => ArrayData::Uint32(self.slice(path, start, count)?),
+            NcType::Int64 => ArrayData::Int64(self.slice(path, start, count)?),
+            NcType::UInt64 => ArrayData::Uint64(self.slice(path, start, count)?),
+            NcType::Float => ArrayData::Float32(self.slice(path, start, count)?),
+            NcType::Double => ArrayData::Float64(self.slice(path, start, count)?),
+            NcType::Char | NcType::String => {
+                return Err(CoreError::Invalid(format!("{path}: text is not numeric")))
+            }
+        })
+    }
+
+    // netcdf-reader reads text variables only whole; they are small (names, labels, times as
+    // text), so we read them whole and cut the hyperslab out.
+    fn read_chars(&self, path: &str, start: &[u64], count: &[u64]) -> Result<Vec<u8>> {
+        let var = self.variable(path)?;
+        let all = if self.file.as_classic().is_some() {
+            self.classic_chars(path, var)?
+        } else {
+            self.file
+                .read_variable_raw_bytes(self.file_path(path))
+                .map_err(|e| read_error(path, e))?
+        };
+        Ok(cf_view::hyperslab(&all, &var.shape(), start, count))
+    }
+
+    fn read_strings(&self, path: &str, start: &[u64], count: &[u64]) -> Result<Vec<String>> {
+        let var = self.variable(path)?;
+        let all = self
+            .file
+            .read_variable_as_strings(self.file_path(path))
+            .map_err(|e| read_error(path, e))?;
+        Ok(cf_view::hyperslab(&all, &var.shape(), start, count))
+    }
+}
+
+fn read_error(what: &str, err: impl std::fmt::Display) -> CoreError {
+    let err = err.to_string();
+    let hint = if err.contains("magic") {
+        " (not a NetCDF file: no CDF or HDF5 signature)"
+    } else if ["end of file", "end of data", "out of bounds", "EOF"].iter().any(|m| err.contains(m)) {
+        " (the file looks truncated)"
+    } else {
+        ""
+    };
+    CoreError::Read(format!("{what}: {err}{hint}"))
+}
+
+fn nc_type(dtype: &netcdf_reader::NcType) -> Option<NcType> {
+    use netcdf_reader::NcType as T;
+    Some(match dtype {
+        T::Byte => NcType::Byte,
+        T::UByte => NcType::UByte,
+        T::Char => NcType::Char,
+        T::Short => NcType::Short,
+        T::UShort => NcType::UShort,
+        T::Int => NcType::Int,
+        T::UInt => NcType::UInt,
+        T::Int64 => NcType::Int64,
+        T::UInt64 => NcType::UInt64,
+        T::Float => NcType::Float,
+        T::Double => NcType::Double,
+        T::String => NcType::String,
+        // Enum, compound, opaque, vlen: no Zarr equivalent, not offered.
+        _ => return None,
+    })
+}
+
+fn attrs(list: &[netcdf_reader::NcAttribute]) -> Vec<Attr> {
+    list.iter()
+        .filter_map(|a| {
+            cf_view::attr_from_pure(&a.value).map(|value| Attr {
+                name: a.name.clone(),
+                value,
+            })
+        })
+        .collect()
+}
+
+fn raw_group(
+    group: &NcGroup,
+    path: &str,
+    parent_dims: &[NcDimension],
+    hdf5: Option<&hdf5_reader::Hdf5File>,
+    file_paths: &mut HashMap<String, String>,
+) -> RawGroup {
+    let prefix = path.trim_end_matches('/');
+    let vars = group
+        .variables
+        .iter()
+        .filter_map(|var| {
+            let nc_type = nc_type(&var.dtype)?;
+            let name = var.name.strip_prefix(NON_COORD_PREFIX).unwrap_or(&var.name).to_string();
+            let file_path = format!("{prefix}/{}", var.name);
+            if name != var.name {
+                file_paths.insert(format!("{prefix}/{name}"), file_path.clone());
+            }
+            let dataset = hdf5.and_then(|h| Some((h, h.dataset(&file_path).ok()?)));
+            let mut attrs = attrs(&var.attributes);
+            if let Some((h, dataset)) = &dataset {
+                creation_order(&mut attrs, h, dataset.address());
+            }
+            Some(RawVar {
+                name,
+                nc_type,
+                dims: var.dimensions.iter().map(|d| d.name.clone()).collect(),
+                shape: var.shape(),
+                attrs,
+                encoding: dataset.map(|(h, d)| encoding(h, &d)).unwrap_or_default(),
+            })
+        })
+        .collect();
+    let mut group_attrs = attrs(&group.attributes);
+    if let Some(h) = hdf5 {
+        let address = if path == "/" { h.root_group() } else { h.group(path) }.map(|g| g.address());
+        if let Ok(address) = address {
+            creation_order(&mut group_attrs, h, address);
+        }
+    }
+    let dims = own_dims(&group.dimensions, parent_dims);
+    RawGroup {
+        name: group.name.clone(),
+        dims: dims
+            .iter()
+            .map(|d| DimMeta {
+                name: d.name.clone(),
+                len: d.size,
+                unlimited: d.is_unlimited,
+            })
+            .collect(),
+        vars,
+        attrs: group_attrs,
+        groups: group
+            .groups
+            .iter()
+            .map(|child| {
+                let child_path = format!("{prefix}/{}", child.name);
+                raw_group(child, &child_path, &group.dimensions, hdf5, file_paths)
+            })
+            .collect(),
+    }
+}
+
+/// The dimensions a group defines. netcdf-reader lists every dimension visible in a group: its
+/// own, then the visible ones of its parent that it doesn't shadow; NetCDF lists only its own.
+fn own_dims<'a>(visible: &'a [NcDimension], parent_visible: &[NcDimension]) -> &'a [NcDimension] {
+    (0..=visible.len())
+        .map(|k| &visible[..k])
+        .find(|own| {
+            let inherited = parent_visible
+                .iter()
+                .filter(|d| own.iter().all(|o| o.name != d.name));
+            inherited.eq(visible[own.len()..].iter())
+        })
+        .unwrap_or(visible)
+}
+
+/// Put attributes in creation order, the order netcdf-c and netCDF4-python list them in.
+/// hdf5-reader returns compact attributes in the order their messages sit in the object header,
+/// where HDF5 places them wherever there is room; netcdf-c has HDF5 track the creation order,
+/// which a version-2 header records next to each message.
+fn creation_order(attrs: &mut [Attr], hdf5: &hdf5_reader::Hdf5File, address: u64) {
+    let order = attribute_creation_indexes(hdf5, address).unwrap_or_default();
+    if !order.is_empty() {
+        attrs.sort_by_key(|a| order.get(&a.name).copied().unwrap_or(u16::MAX));
+    }
+}
+
+/// Attribute name → creation index, from the attribute messages of a version-2 object header
+/// and its continuation chunks. `None` when the header is not version 2 or does not track
+/// creation order; dense attribute storage (no attribute messages) gives an empty map, and
+/// hdf5-reader already reads it in creation order.
+fn attribute_creation_indexes(hdf5: &hdf5_reader::Hdf5File, address: u64) -> Option<HashMap<String, u16>> {
+    let storage = hdf5.storage();
+    let read = |offset: u64, len: u64| -> Option<Vec<u8>> {
+        let len = len.min(storage.len().checked_sub(offset)?);
+        Some(storage.read_range(offset, usize::try_from(len).ok()?).ok()?.as_ref().to_vec())
+    };
+    let uint = |bytes: &[u8]| bytes.iter().rev().fold(0u64, |acc, &b| (acc << 8) | u64::from(b));
+    let (offset_size, length_size) = (
+        usize::from(hdf5.superblock().offset_size),
+        usize::from(hdf5.superblock().length_size),
+    );
+
+    // Prefix: "OHDR", version 2, flags, optional times (16) and phase change (4), chunk 0 size.
+    let head = read(address, 34)?;
+    let flags = *head.get(5)?;
+    if head.get(..5)? != b"OHDR\x02" || flags & 0x04 == 0 {
+        return None;
+    }
+    let mut pos = 6 + if flags & 0x20 != 0 { 16 } else { 0 } + if flags & 0x10 != 0 { 4 } else { 0 };
+    let width = 1usize << (flags & 0x03);
+    let chunk0_size = uint(head.get(pos..pos + width)?);
+    pos += width;
+
+    let mut order = HashMap::new();
+    let mut blocks = vec![read(address + pos as u64, chunk0_size)?];
+    let mut visited = std::collections::HashSet::new();
+    while let Some(block) = blocks.pop() {
+        // Each message: type (1), size (2), flags (1), creation index (2), data.
+        let mut p = 0;
+        while p + 6 <= block.len() {
+            let kind = block[p];
+            let size = usize::from(u16::from_le_bytes([block[p + 1], block[p + 2]]));
+            let shared = block[p + 3] & 0x02 != 0;
+            let index = u16::from_le_bytes([block[p + 4], block[p + 5]]);
+            let data = block.get(p + 6..p + 6 + size)?;
+            p += 6 + size;
+            match kind {
+                0x0C if !shared => {
+                    if let Some(name) = attribute_message_name(data) {
+                        order.insert(name, index);
+                    }
+                }
+                // Continuation: "OCHK", messages, checksum (4).
+                0x10 => {
+                    let offset = uint(data.get(..offset_size)?);
+                    let len = uint(data.get(offset_size..offset_size + length_size)?);
+                    if visited.insert(offset) {
+                        let chunk = read(offset, len)?;
+                        if chunk.len() >= 8 && chunk.starts_with(b"OCHK") {
+                            blocks.push(chunk[4..chunk.len() - 4].to_vec());
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    Some(order)
+}
+
+/// The name in an attribute message (versions 1 to 3).
+fn attribute_message_name(data: &[u8]) -> Option<String> {
+    let start = match data.first()? {
+        1 | 2 => 8,
+        3 => 9,
+        _ => return None,
+    };
+    let len = usize::from(u16::from_le_bytes([*data.get(2)?, *data.get(3)?]));
+    let name = data.get(start..start + len)?;
+    let end = name.iter().position(|&b| b == 0).unwrap_or(name.len());
+    String::from_utf8(name[..end].to_vec()).ok()
+}
+
+/// Chunk shape and filter pipeline of the HDF5 dataset behind a variable.
+fn encoding(hdf5: &hdf5_reader::Hdf5File, dataset: &hdf5_reader::Dataset) -> SourceEncoding {
+    let filters = hdf5
+        .get_or_parse_header(dataset.address())
+        .ok()
+        .and_then(|header| {
+            header.messages.iter().find_map(|m| match m {
+                HdfMessage::FilterPipeline(p) => Some(p.filters.iter().map(filter_name).collect()),
+                _ => None,
+            })
+        })
+        .unwrap_or_default();
+    SourceEncoding {
+        chunks: dataset.chunks().map(|c| c.into_iter().map(u64::from).collect()),
+        filters,
+    }
+}
+
+/// A filter as `analyze` shows it: the HDF5 registered name, with the level where it has one.
+fn filter_name(filter: &hdf5_reader::messages::filter_pipeline::FilterDescription) -> String {
+    let level = filter.client_data.first();
+    match (filter.id, level) {
+        (1, Some(level)) => format!("zlib({level})"),
+        (1, None) => "zlib".into(),
+        (2, _) => "shuffle".into(),
+        (3, _) => "fletcher32".into(),
+        (4, _) => "szip".into(),
+        (5, _) => "nbit".into(),
+        (6, _) => "scaleoffset".into(),
+        (307, Some(level)) => format!("bzip2({level})"),
+        (32001, _) => "blosc".into(),
+        (32004, _) => "lz4".into(),
+        (32015, Some(level)) => format!("zstd({level})"),
+        (id, _) => filter.name.clone().unwrap_or_else(|| format!("filter{id}")),
+    }
+}

@@ -1,0 +1,295 @@
+//! CF packing: floats stored as 8/16/32-bit integers with `scale_factor` and `add_offset`.
+//!
+//! The formula, in one place:
+//!
+//! ```text
+//!   packed   = round((value - add_offset) / scale_factor)      (f64 arithmetic, ties away from 0)
+//!   unpacked = packed * scale_factor + add_offset               (what xarray / CF readers do)
+//! ```
+//!
+//! For `bits` = n the integer range is [-2^(n-1), 2^(n-1) - 1]. The lowest value -2^(n-1) is
+//! reserved for `_FillValue` (NaN, the source's fill/missing values, and out-of-range values under
+//! the `Fill` policy go there); a real maximum therefore never reads back as missing. The range
+//! [min, max] maps onto [-2^(n-1) + 1, 2^(n-1) - 1], which is symmetric around 0, so
+//!
+//! ```text
+//!   scale_factor = (max - min) / (2^n - 2)
+//!   add_offset   = (min + max) / 2
+//! ```
+//!
+//! and every value in [min, max] unpacks to within `scale_factor / 2` of itself. When the
+//! attributes are stored as float32 (8/16-bit packing of float32 data), the float32-rounded
+//! scale and offset are the ones used to pack, so readers unpack with exactly the numbers we
+//! packed with. Arithmetic is always f64 (float32 arithmetic breaks 32-bit packing).
+
+use serde::{Deserialize, Serialize};
+
+use crate::{ArrayData, CoreError, DType, Result};
+
+/// What to do with a value outside the packing range.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum OutOfRange {
+    /// Refuse the whole write ([`CoreError::RangeExceeded`]), naming the first such value.
+    #[default]
+    Error,
+    /// Store the nearest end of the range.
+    Clip,
+    /// Store `_FillValue` (reads back as missing).
+    Fill,
+}
+
+/// Everything needed to pack and to describe the packing in CF attributes.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct PackParams {
+    pub bits: u8,
+    pub scale_factor: f64,
+    pub add_offset: f64,
+    /// The integer `_FillValue` (always the lowest value of the type).
+    pub fill: i64,
+    /// The type `scale_factor`/`add_offset` are stored as (float32 or float64); it is also the
+    /// type CF readers unpack to.
+    pub attr_dtype: DType,
+    /// The range the parameters were made for.
+    pub min: f64,
+    pub max: f64,
+}
+
+impl PackParams {
+    /// Parameters mapping [min, max] onto `bits`-bit integers. `source` is the float type being
+    /// packed: float32 data packed to 8 or 16 bits keeps float32 attributes, anything else uses
+    /// float64 (a float32 scale cannot address 2^32 steps).
+    pub fn for_range(min: f64, max: f64, bits: u8, source: DType) -> Result<PackParams> {
+        if !matches!(bits, 8 | 16 | 32) {
+            return Err(CoreError::Invalid(format!(
+                "packing bits must be 8, 16 or 32, not {bits}"
+            )));
+        }
+        if !min.is_finite() || !max.is_finite() || min > max {
+            return Err(CoreError::Invalid(format!(
+                "packing range [{min}, {max}] is not a finite, ordered range"
+            )));
+        }
+        let attr_dtype = if source == DType::Float32 && bits < 32 {
+            DType::Float32
+        } else {
+            DType::Float64
+        };
+        let (lo, hi) = packed_bounds(bits);
+        let steps = (hi - lo) as f64;
+        let mut scale = if max > min { (max - min) / steps } else { 1.0 };
+        let mut offset = (min + max) / 2.0;
+        if attr_dtype == DType::Float32 {
+            scale = scale as f32 as f64;
+            offset = offset as f32 as f64;
+            // Rounding to float32 may move an end one step past the usable range: widen the
+            // scale by one float32 ulp at a time until both ends fit.
+            let fits = |s: f64| {
+                ((max - offset) / s).round() <= hi as f64 && ((min - offset) / s).round() >= lo as f64
+            };
+            while !fits(scale) {
+                scale = next_up_f32(scale as f32) as f64;
+            }
+        }
+        Ok(PackParams {
+            bits,
+            scale_factor: scale,
+            add_offset: offset,
+            fill: lo - 1,
+            attr_dtype,
+            min,
+            max,
+        })
+    }
+
+    /// The integer type the packed values are stored as.
+    pub fn packed_dtype(&self) -> DType {
+        match self.bits {
+            8 => DType::Int8,
+            16 => DType::Int16,
+            _ => DType::Int32,
+        }
+    }
+
+    /// The value a packed integer stands for.
+    pub fn unpack_value(&self, packed: i64) -> f64 {
+        packed as f64 * self.scale_factor + self.add_offset
+    }
+}
+
+fn next_up_f32(v: f32) -> f32 {
+    f32::from_bits(v.to_bits() + 1)
+}
+
+/// The usable packed range for `bits`: [-2^(n-1) + 1, 2^(n-1) - 1] (the lowest is the fill).
+fn packed_bounds(bits: u8) -> (i64, i64) {
+    let half = 1i64 << (bits - 1);
+    (-half + 1, half - 1)
+}
+
+/// What happened while packing.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PackReport {
+    /// Values stored as `_FillValue` because they were NaN or the source's missing values.
+    pub missing: u64,
+    /// Values outside the range (clipped or filled, per the policy).
+    pub out_of_range: u64,
+    /// The first out-of-range value seen, for messages.
+    pub first_out_of_range: Option<f64>,
+}
+
+/// Pack float data. `missing` lists source values that mean "no data" (`_FillValue`,
+/// `missing_value`); they and NaN become `params.fill`.
+pub fn pack(
+    data: &ArrayData,
+    params: &PackParams,
+    missing: &[f64],
+    policy: OutOfRange,
+) -> Result<(ArrayData, PackReport)> {
+    match data {
+        ArrayData::Float32(v) => pack_values(v.iter().map(|&x| x as f64), v.len(), params, missing, policy),
+        ArrayData::Float64(v) => pack_values(v.iter().copied(), v.len(), params, missing, policy),
+        other => Err(CoreError::Invalid(format!(
+            "only float data is packed, not {}",
+            other.dtype().name()
+        ))),
+    }
+}
+
+fn pack_values(
+    values: impl Iterator<Item = f64>,
+    len: usize,
+    params: &PackParams,
+    missing: &[f64],
+    policy: OutOfRange,
+) -> Result<(ArrayData, PackReport)> {
+    let (lo, hi) = packed_bounds(params.bits);
+    let inv = 1.0 / params.scale_factor;
+    let mut report = PackReport::default();
+    let mut out: Vec<i64> = Vec::with_capacity(len);
+    for x in values {
+        if x.is_nan() || missing.contains(&x) {
+            report.missing += 1;
+            out.push(params.fill);
+            continue;
+        }
+        let p = ((x - params.add_offset) * inv).round();
+        if p < lo as f64 || p > hi as f64 {
+            report.out_of_range += 1;
+            report.first_out_of_range.get_or_insert(x);
+            match policy {
+                OutOfRange::Error => {
+                    return Err(CoreError::RangeExceeded(format!(
+                        "value {x} is outside the packing range [{}, {}] ({}-bit)",
+                        params.min, params.max, params.bits
+                    )))
+                }
+                OutOfRange::Clip => out.push(if p < lo as f64 { lo } else { hi }),
+                OutOfRange::Fill => out.push(params.fill),
+            }
+            continue;
+        }
+        out.push(p as i64);
+    }
+    let packed = match params.bits {
+        8 => ArrayData::Int8(out.into_iter().map(|p| p as i8).collect()),
+        16 => ArrayData::Int16(out.into_iter().map(|p| p as i16).collect()),
+        _ => ArrayData::Int32(out.into_iter().map(|p| p as i32).collect()),
+    };
+    Ok((packed, report))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn roundtrip(min: f64, max: f64, bits: u8, source: DType, values: &[f64]) {
+        let p = PackParams::for_range(min, max, bits, source).unwrap();
+        let data = ArrayData::Float64(values.to_vec());
+        let (packed, report) = pack(&data, &p, &[], OutOfRange::Error).unwrap();
+        assert_eq!(report.out_of_range, 0);
+        let ints: Vec<i64> = match packed {
+            ArrayData::Int8(v) => v.into_iter().map(i64::from).collect(),
+            ArrayData::Int16(v) => v.into_iter().map(i64::from).collect(),
+            ArrayData::Int32(v) => v.into_iter().map(i64::from).collect(),
+            _ => unreachable!(),
+        };
+        for (&x, &q) in values.iter().zip(&ints) {
+            assert_ne!(q, p.fill, "{x} must not become the fill value");
+            // Unpack the way a float32 reader would when attributes are float32.
+            let back = if p.attr_dtype == DType::Float32 {
+                (q as f32 * p.scale_factor as f32 + p.add_offset as f32) as f64
+            } else {
+                p.unpack_value(q)
+            };
+            let tol = p.scale_factor / 2.0 + x.abs() * f32::EPSILON as f64 * 2.0;
+            assert!((back - x).abs() <= tol, "{x} -> {q} -> {back} (tol {tol})");
+        }
+    }
+
+    #[test]
+    fn ends_and_middle_survive_every_width() {
+        for bits in [8, 16, 32] {
+            let vals: Vec<f64> = (0..=1000).map(|i| -50.0 + i as f64 * 0.1).collect();
+            roundtrip(-50.0, 50.0, bits, DType::Float64, &vals);
+            roundtrip(-50.0, 50.0, bits, DType::Float32, &vals);
+        }
+    }
+
+    #[test]
+    fn step_matches_reference_tool_for_16_bits() {
+        let p = PackParams::for_range(-50.0, 50.0, 16, DType::Float64).unwrap();
+        assert!((p.scale_factor - 100.0 / 65534.0).abs() < 1e-15);
+        assert_eq!(p.fill, -32768);
+    }
+
+    #[test]
+    fn thirty_two_bits_is_precise() {
+        let p = PackParams::for_range(0.0, 1.0e6, 32, DType::Float32).unwrap();
+        assert_eq!(p.attr_dtype, DType::Float64);
+        assert!(p.scale_factor < 2.4e-4);
+        roundtrip(0.0, 1.0e6, 32, DType::Float32, &[0.0, 0.5, 123456.789, 999999.999, 1.0e6]);
+    }
+
+    #[test]
+    fn constant_data_packs_exactly() {
+        roundtrip(7.25, 7.25, 16, DType::Float64, &[7.25, 7.25]);
+    }
+
+    #[test]
+    fn nan_and_missing_become_fill() {
+        let p = PackParams::for_range(0.0, 10.0, 8, DType::Float32).unwrap();
+        let data = ArrayData::Float32(vec![f32::NAN, 1e20, 5.0]);
+        let (packed, report) = pack(&data, &p, &[1e20f32 as f64], OutOfRange::Error).unwrap();
+        assert_eq!(report.missing, 2);
+        match packed {
+            ArrayData::Int8(v) => {
+                assert_eq!(v[0], -128);
+                assert_eq!(v[1], -128);
+                assert_ne!(v[2], -128);
+            }
+            _ => panic!("int8 expected"),
+        }
+    }
+
+    #[test]
+    fn out_of_range_never_wraps() {
+        let p = PackParams::for_range(-50.0, 50.0, 16, DType::Float64).unwrap();
+        let data = ArrayData::Float64(vec![51.0, -60.0, 0.0]);
+        let err = pack(&data, &p, &[], OutOfRange::Error).unwrap_err();
+        assert!(matches!(err, CoreError::RangeExceeded(ref m) if m.contains("51")));
+        let (clipped, report) = pack(&data, &p, &[], OutOfRange::Clip).unwrap();
+        assert_eq!(report.out_of_range, 2);
+        assert_eq!(report.first_out_of_range, Some(51.0));
+        assert_eq!(clipped, ArrayData::Int16(vec![32767, -32767, 0]));
+        let (filled, _) = pack(&data, &p, &[], OutOfRange::Fill).unwrap();
+        assert_eq!(filled, ArrayData::Int16(vec![-32768, -32768, 0]));
+    }
+
+    #[test]
+    fn refuses_bad_parameters() {
+        assert!(PackParams::for_range(0.0, 1.0, 12, DType::Float32).is_err());
+        assert!(PackParams::for_range(1.0, 0.0, 16, DType::Float32).is_err());
+        assert!(PackParams::for_range(f64::NAN, 0.0, 16, DType::Float32).is_err());
+    }
+}

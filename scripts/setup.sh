@@ -1,0 +1,331 @@
+#!/usr/bin/env bash
+# Installs everything zarrio needs to build and test, from the package registries only
+# (Debian, crates.io, PyPI, npm). Safe to run again and again: every step first checks
+# whether its work is already done, so a second run takes about a second.
+#
+# Usage:
+#   bash scripts/setup.sh                   install what is missing, write $ZARRIO_CACHE/env.sh
+#   bash scripts/setup.sh --check           report what is missing, install nothing (exit 1 if anything is)
+#   bash scripts/setup.sh --print-env       print the export lines only (eval "$(bash scripts/setup.sh --print-env)")
+#   bash scripts/setup.sh --skip npm,apt    skip steps (apt, rust, wasm-bindgen, venv, npm)
+#   bash scripts/setup.sh --only venv       run only these steps
+#   bash scripts/setup.sh [opts] -- CMD ... after setup, run CMD with the build environment
+#   bash scripts/setup.sh --env-only -- CMD run CMD with the build environment, install nothing
+#
+# Environment:
+#   ZARRIO_CACHE   where tools, the venv and the cargo target dir live (default $HOME/.cache/zarrio);
+#                  kept outside the clone so a fresh clone on the same machine reuses them.
+#   ZARRIO_BASE_PYTHON   interpreter the venv is made from (default: python3 on PATH)
+#   ZARRIO_APT_EXTRA   more Debian packages to ensure, space separated
+#   ZARRIO_WASM_BINDGEN_VERSION   override the wasm-bindgen-cli version (default: the one in Cargo.lock, else 0.2.130)
+#
+# Python is only for tests and benchmarks (reference reads with xarray/zarr-python, and the CMake that
+# HDF5 2.x needs at build time); it is never a runtime dependency of the package.
+set -euo pipefail
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+ZARRIO_CACHE="${ZARRIO_CACHE:-$HOME/.cache/zarrio}"
+TOOLS="$ZARRIO_CACHE/tools"
+VENV="$ZARRIO_CACHE/venv"
+LOGS="$ZARRIO_CACHE/logs"
+REQUIREMENTS="$REPO/test/requirements.txt"
+DEFAULT_WASM_BINDGEN_VERSION="0.2.130"
+# C code compiled for wasm32 (zstd-sys via the cc crate) needs clang + llvm-ar; pkg-config is asked by
+# several -sys build scripts; build-essential is the host C/C++ compiler that builds netcdf-c and HDF5.
+APT_PACKAGES=(clang-22 llvm-22 lld-22 pkg-config build-essential)
+# ZARRIO_APT_EXTRA="a b": more Debian packages to ensure (handy to try a package before adding it here).
+read -r -a _extra <<<"${ZARRIO_APT_EXTRA:-}" && APT_PACKAGES+=("${_extra[@]}")
+ALL_STEPS="apt rust wasm-bindgen venv npm"
+
+# ---------------------------------------------------------------- small helpers
+log() { printf '[setup] %s\n' "$*" >&2; }
+die() { printf '[setup] ERROR: %s\n' "$*" >&2; exit 1; }
+now_us() { printf '%s' "${EPOCHREALTIME//[.,]/}"; }   # microseconds, whatever the locale's decimal mark
+elapsed() { # microsecond start -> "1.2s"
+  local d=$(( $(now_us) - $1 ))
+  printf '%d.%01ds' $(( d / 1000000 )) $(( (d / 100000) % 10 ))
+}
+sha() { sha256sum "$1" | awk '{print $1}'; }
+
+MODE=install        # install | check | print-env | env-only
+STEPS="$ALL_STEPS"
+SKIP=""
+CMD=()
+while (($#)); do
+  case "$1" in
+    --check) MODE=check ;;
+    --print-env) MODE=print-env ;;
+    --env-only) MODE=env-only ;;
+    --skip) SKIP="${2:?--skip needs a comma list}"; shift ;;
+    --skip=*) SKIP="${1#--skip=}" ;;
+    --only) STEPS="${2:?--only needs a comma list}"; STEPS="${STEPS//,/ }"; shift ;;
+    --only=*) STEPS="${1#--only=}"; STEPS="${STEPS//,/ }" ;;
+    -h|--help) sed -n '2,24p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --) shift; CMD=("$@"); break ;;
+    *) die "unknown argument '$1' (see --help)" ;;
+  esac
+  shift
+done
+for s in ${SKIP//,/ }; do
+  [[ " $ALL_STEPS " == *" $s "* ]] || die "unknown step '$s' in --skip (steps: $ALL_STEPS)"
+done
+for s in $STEPS; do
+  [[ " $ALL_STEPS " == *" $s "* ]] || die "unknown step '$s' in --only (steps: $ALL_STEPS)"
+done
+want() { [[ " $STEPS " == *" $1 "* && ",$SKIP," != *",$1,"* ]]; }
+
+MISSING=()   # filled in --check mode
+missing() { MISSING+=("$1"); log "missing: $1"; }
+
+# Runs a command as root: directly when we are root (CI and these machines), else through sudo.
+as_root() {
+  if [[ $(id -u) -eq 0 ]]; then "$@"
+  elif command -v sudo >/dev/null; then sudo "$@"
+  else die "need root for: $* (no sudo found)"; fi
+}
+
+# ---------------------------------------------------------------- environment for later steps
+wasm_bindgen_version() {
+  if [[ -n "${ZARRIO_WASM_BINDGEN_VERSION:-}" ]]; then echo "$ZARRIO_WASM_BINDGEN_VERSION"; return; fi
+  # The CLI must match the wasm-bindgen crate exactly (the schema version is checked), so follow Cargo.lock.
+  local v=""
+  if [[ -f "$REPO/Cargo.lock" ]]; then
+    v="$(awk '$0=="name = \"wasm-bindgen\"" {getline; gsub(/version = |"/, ""); print; exit}' "$REPO/Cargo.lock")"
+  fi
+  echo "${v:-$DEFAULT_WASM_BINDGEN_VERSION}"
+}
+
+env_lines() {
+  local target="${CARGO_TARGET_DIR:-$ZARRIO_CACHE/target}"
+  cat <<EOF
+# Written by scripts/setup.sh; source it before building: . "$ZARRIO_CACHE/env.sh"
+export ZARRIO_CACHE="$ZARRIO_CACHE"
+# Shared across clones on this machine so a fresh clone doesn't rebuild netcdf-c/HDF5 from scratch.
+export CARGO_TARGET_DIR="$target"
+# HDF5 2.x needs CMake >= 3.26 (Debian 12 has 3.25); the venv carries a newer one.
+export CMAKE="$VENV/bin/cmake"
+# C dependencies built for wasm32 (zstd-sys) need a compiler that targets wasm.
+export CC_wasm32_unknown_unknown=clang-22
+export AR_wasm32_unknown_unknown=llvm-ar-22
+# Test-only interpreter with xarray, zarr, netCDF4 (test/requirements.txt).
+export ZARRIO_PYTHON="$VENV/bin/python"
+export ZARRIO_WASM_BINDGEN="$TOOLS/bin/wasm-bindgen"
+case ":\$PATH:" in *":$TOOLS/bin:"*) ;; *) export PATH="$TOOLS/bin:\$PATH" ;; esac
+EOF
+}
+
+write_env() {
+  mkdir -p "$ZARRIO_CACHE"
+  local tmp="$ZARRIO_CACHE/env.sh.$$"
+  env_lines >"$tmp" && mv -f "$tmp" "$ZARRIO_CACHE/env.sh"   # rename: a reader never sees half a file
+}
+
+run_cmd() {
+  if ((${#CMD[@]})); then
+    # shellcheck disable=SC1090,SC1091
+    eval "$(env_lines)"
+    log "running with the build environment: ${CMD[*]}"
+    # Drop the setup lock first: CMD may well call setup.sh again (npm test does), which would wait forever.
+    exec 9>&-
+    exec "${CMD[@]}"
+  fi
+  exit 0
+}
+
+case "$MODE" in
+  print-env) env_lines; exit 0 ;;
+  env-only) run_cmd ;;
+esac
+
+# ---------------------------------------------------------------- one setup at a time
+# Two setups at once (two terminals, or a test runner that calls it twice) would race on pip/cargo.
+mkdir -p "$ZARRIO_CACHE" "$LOGS"
+if [[ "$MODE" == install ]]; then
+  exec 9>"$ZARRIO_CACHE/.setup.lock"
+  if ! flock -n 9; then
+    log "another setup is running; waiting for it"
+    flock 9
+  fi
+fi
+
+T_ALL=$(now_us)
+log "repo $REPO, cache $ZARRIO_CACHE${CI:+, CI=$CI}"
+
+# ---------------------------------------------------------------- step: Debian packages
+step_apt() {
+  local t0; t0=$(now_us)
+  local need=("${APT_PACKAGES[@]}") absent=() p
+  # The venv is made from the base python; Debian's python3 needs python3-venv for that, pyenv's doesn't.
+  local base_py="${ZARRIO_BASE_PYTHON:-python3}"
+  if want venv && ! "$base_py" -c 'import venv, ensurepip' >/dev/null 2>&1; then need+=(python3-venv); fi
+  for p in "${need[@]}"; do
+    if [[ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)" != "install ok installed" ]]; then
+      absent+=("$p")
+    fi
+  done
+  if ((${#absent[@]} == 0)); then
+    log "apt: ${need[*]} present ($(elapsed "$t0"))"; return
+  fi
+  if [[ "$MODE" == check ]]; then missing "Debian packages: ${absent[*]}"; return; fi
+  command -v apt-get >/dev/null || die "Debian packages missing (${absent[*]}) and no apt-get on this machine"
+  log "apt: installing ${absent[*]}"
+  # Update once, and only now that something is missing: the package lists may be absent or stale.
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq >"$LOGS/apt.log" 2>&1 \
+    || { tail -20 "$LOGS/apt.log" >&2; die "apt-get update failed (log $LOGS/apt.log)"; }
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${absent[@]}" \
+    >>"$LOGS/apt.log" 2>&1 \
+    || { tail -30 "$LOGS/apt.log" >&2; die "apt-get install ${absent[*]} failed (log $LOGS/apt.log)"; }
+  log "apt: installed ${absent[*]} ($(elapsed "$t0"))"
+}
+
+# ---------------------------------------------------------------- step: Rust + wasm32 target
+step_rust() {
+  local t0; t0=$(now_us)
+  command -v cargo >/dev/null || die "cargo not found: install Rust with rustup (these machines ship it in ~/.cargo/bin)"
+  if ! command -v rustup >/dev/null; then
+    # Without rustup the wasm32 standard library has to be built from Debian's rust-web-src; that recipe is
+    # long and changes which rustc/cargo the build must use, so it is not automated here.
+    die "rustup not found, so 'rustup target add wasm32-unknown-unknown' is impossible.
+  Fallback (documented in shared/notes/toolchain.md, section WebAssembly): apt-get install rustc-web cargo-web
+  rust-web-src lld-22, build std for wasm32 with -Zbuild-std from /usr/src/rustc-*/library, install its rlibs into
+  /usr/lib/rustlib/wasm32-unknown-unknown/lib, and build with RUSTC=/usr/bin/rustc /usr/bin/cargo."
+  fi
+  # Run from the repo so a rust-toolchain.toml there (if one is added) picks the toolchain.
+  if (cd "$REPO" && rustup target list --installed 2>/dev/null) | grep -qx wasm32-unknown-unknown; then
+    log "rust: $(cd "$REPO" && rustc --version), target wasm32-unknown-unknown present ($(elapsed "$t0"))"; return
+  fi
+  if [[ "$MODE" == check ]]; then missing "rustup target wasm32-unknown-unknown"; return; fi
+  log "rust: adding target wasm32-unknown-unknown"
+  (cd "$REPO" && rustup target add wasm32-unknown-unknown) >"$LOGS/rustup.log" 2>&1 || {
+    tail -20 "$LOGS/rustup.log" >&2
+    die "rustup target add wasm32-unknown-unknown failed (log $LOGS/rustup.log).
+  Fallback: see shared/notes/toolchain.md, section WebAssembly (Debian rust-web-src + -Zbuild-std)."
+  }
+  log "rust: target wasm32-unknown-unknown added ($(elapsed "$t0"))"
+}
+
+# ---------------------------------------------------------------- step: wasm-bindgen-cli
+step_wasm_bindgen() {
+  local t0; t0=$(now_us)
+  local ver bin have=""
+  ver="$(wasm_bindgen_version)"
+  bin="$TOOLS/bin/wasm-bindgen"
+  [[ -x "$bin" ]] && have="$("$bin" --version 2>/dev/null | awk '{print $2}')" || true
+  if [[ "$have" == "$ver" ]]; then
+    log "wasm-bindgen-cli: $ver present in $TOOLS/bin ($(elapsed "$t0"))"; return
+  fi
+  if [[ "$MODE" == check ]]; then missing "wasm-bindgen-cli $ver (have: ${have:-none})"; return; fi
+  log "wasm-bindgen-cli: building $ver from crates.io into $TOOLS (have: ${have:-none}); takes 3-6 min on 2 cores"
+  # No --locked: one of its locked dependencies is no longer on crates.io (toolchain notes).
+  # Its own temporary target dir, not the project's: nothing of it is reused by the project build.
+  if ! env -u CARGO_TARGET_DIR cargo install wasm-bindgen-cli --version "$ver" --root "$TOOLS" --force \
+      >"$LOGS/wasm-bindgen-cli.log" 2>&1; then
+    tail -30 "$LOGS/wasm-bindgen-cli.log" >&2
+    die "cargo install wasm-bindgen-cli $ver failed (log $LOGS/wasm-bindgen-cli.log)"
+  fi
+  have="$("$bin" --version | awk '{print $2}')"
+  [[ "$have" == "$ver" ]] || die "wasm-bindgen-cli installed but reports '$have', expected $ver"
+  log "wasm-bindgen-cli: $ver installed ($(elapsed "$t0"))"
+}
+
+# ---------------------------------------------------------------- step: Python venv (tests only)
+venv_create() { # base_py
+  rm -rf "$VENV"
+  "$1" -m venv "$VENV" >"$LOGS/venv.log" 2>&1 || { cat "$LOGS/venv.log" >&2; die "$1 -m venv failed"; }
+}
+venv_install() { # -> 0 if pip succeeded and everything imports
+  "$VENV/bin/python" -m pip install --disable-pip-version-check --no-input -q -r "$REQUIREMENTS" \
+      >>"$LOGS/venv.log" 2>&1 \
+    && "$VENV/bin/python" -c 'import xarray, zarr, numcodecs, netCDF4, cftime, yaml, pytest' >>"$LOGS/venv.log" 2>&1 \
+    && "$VENV/bin/cmake" --version >/dev/null 2>&1
+}
+
+step_venv() {
+  local t0; t0=$(now_us)
+  [[ -f "$REQUIREMENTS" ]] || die "missing $REQUIREMENTS"
+  local base_py="${ZARRIO_BASE_PYTHON:-python3}"
+  command -v "$base_py" >/dev/null || die "no '$base_py' to make the test venv from (set ZARRIO_BASE_PYTHON)"
+  local base_ver want_hash stamp="$VENV/.zarrio-requirements.sha256" have_hash="" reason
+  base_ver="$("$base_py" -c 'import sys; print("%d.%d.%d" % sys.version_info[:3])')"
+  # The stamp covers the requirements and the interpreter version: either changing means reinstall.
+  want_hash="$(printf '%s\n%s\n' "$(sha "$REQUIREMENTS")" "python $base_ver" | sha256sum | awk '{print $1}')"
+  [[ -f "$stamp" ]] && have_hash="$(cat "$stamp")"
+  if [[ ! -x "$VENV/bin/python" ]]; then
+    reason="absent"
+  elif [[ "$have_hash" != "$want_hash" ]]; then
+    reason="requirements or python changed"
+  # find_spec locates the packages without importing them (importing xarray alone takes ~1 s).
+  elif ! "$VENV/bin/python" -c 'import importlib.util as u, sys
+sys.exit(not all(u.find_spec(m) for m in ("xarray", "zarr", "netCDF4", "pytest", "cmake")))' >/dev/null 2>&1; then
+    reason="damaged"
+  else
+    log "venv: $VENV up to date (python $base_ver) ($(elapsed "$t0"))"; return
+  fi
+  if [[ "$MODE" == check ]]; then missing "python venv $VENV ($reason)"; return; fi
+
+  local venv_ver=""
+  [[ -x "$VENV/bin/python" ]] && venv_ver="$("$VENV/bin/python" -c 'import sys; print("%d.%d.%d" % sys.version_info[:3])' 2>/dev/null || true)"
+  rm -f "$stamp"   # a failed install must not leave a valid-looking stamp behind
+  : >"$LOGS/venv.log"
+  if [[ "$reason" == "requirements or python changed" && "$venv_ver" == "$base_ver" ]]; then
+    # Same interpreter: updating in place is much faster than a new venv (pip keeps what is still pinned).
+    log "venv: requirements changed, updating $VENV in place"
+    if ! venv_install; then
+      log "venv: in-place update failed, recreating $VENV"
+      venv_create "$base_py"
+      venv_install || { tail -30 "$LOGS/venv.log" >&2; die "pip install -r $REQUIREMENTS failed (log $LOGS/venv.log)"; }
+    fi
+  else
+    log "venv: creating $VENV with python $base_ver ($reason${venv_ver:+, was python $venv_ver})"
+    venv_create "$base_py"
+    venv_install || { tail -30 "$LOGS/venv.log" >&2; die "pip install -r $REQUIREMENTS failed (log $LOGS/venv.log)"; }
+  fi
+  echo "$want_hash" >"$stamp"
+  log "venv: ready, $("$VENV/bin/python" -c 'import xarray, zarr; print("xarray", xarray.__version__, "zarr", zarr.__version__)'), $("$VENV/bin/cmake" --version | head -1) ($(elapsed "$t0"))"
+}
+
+# ---------------------------------------------------------------- step: npm dependencies
+# Node's version is part of the stamp: packages with native parts are built for one Node ABI.
+npm_stamp() { printf '%s\nnode %s\n' "$(sha "$REPO/package-lock.json")" "$(node --version)" | sha256sum | awk '{print $1}'; }
+step_npm() {
+  local t0; t0=$(now_us)
+  if [[ ! -f "$REPO/package.json" ]]; then log "npm: no package.json yet, skipped"; return; fi
+  command -v npm >/dev/null || die "npm not found (Node.js 20 expected on these machines)"
+  local lock="$REPO/package-lock.json" stamp="$REPO/node_modules/.zarrio-lock.sha256" want_hash have_hash=""
+  if [[ ! -f "$lock" ]]; then
+    # Without a lock there is nothing to pin against: install and let npm write one (commit it).
+    if [[ "$MODE" == check ]]; then missing "package-lock.json (run npm install and commit it)"; return; fi
+    log "npm: WARNING no package-lock.json; running npm install (commit the lock it writes)"
+    (cd "$REPO" && npm install --no-audit --no-fund) >&2 || die "npm install failed"
+    [[ -f "$lock" ]] && npm_stamp >"$stamp"
+    log "npm: installed ($(elapsed "$t0"))"; return
+  fi
+  want_hash="$(npm_stamp)"
+  [[ -f "$stamp" ]] && have_hash="$(cat "$stamp")"
+  if [[ -d "$REPO/node_modules" && "$have_hash" == "$want_hash" ]]; then
+    log "npm: node_modules matches package-lock.json ($(elapsed "$t0"))"; return
+  fi
+  if [[ "$MODE" == check ]]; then missing "node_modules (absent or package-lock.json changed)"; return; fi
+  log "npm: npm ci ($( [[ -d "$REPO/node_modules" ]] && echo 'package-lock.json changed' || echo 'no node_modules'))"
+  (cd "$REPO" && npm ci --no-audit --no-fund) >"$LOGS/npm.log" 2>&1 || {
+    tail -30 "$LOGS/npm.log" >&2
+    die "npm ci failed (log $LOGS/npm.log); if package.json changed, run npm install and commit package-lock.json"
+  }
+  echo "$want_hash" >"$stamp"
+  log "npm: npm ci done ($(elapsed "$t0"))"
+}
+
+want apt && step_apt
+want rust && step_rust
+want wasm-bindgen && step_wasm_bindgen
+want venv && step_venv
+want npm && step_npm
+
+if [[ "$MODE" == check ]]; then
+  if ((${#MISSING[@]})); then log "check: ${#MISSING[@]} thing(s) missing"; exit 1; fi
+  log "check: everything present ($(elapsed "$T_ALL"))"; exit 0
+fi
+
+write_env
+log "done in $(elapsed "$T_ALL"); environment in $ZARRIO_CACHE/env.sh (. it, or use: bash scripts/setup.sh --env-only -- CMD)"
+run_cmd

@@ -1,0 +1,90 @@
+/** The Node-API addon behind the Backend interface. Adapter only: converts JSON at the edge. */
+import { parseJsonExt } from "../zarr/json.js";
+import type { Backend, BuildInfo, Dataset, DType, PackParams, ReaderKind, Slab, ArraySpec, Stats, PackReport, OutOfRangePolicy, RegionEncoding, FileMeta } from "./types.js";
+
+/** The shape of the compiled addon (bindings/napi/src/lib.rs). */
+export interface NativeAddon {
+  NcDataset: {
+    open(path: string, reader: string): NativeDataset;
+    fromBytes(bytes: Uint8Array): NativeDataset;
+  };
+  Slab: {
+    fromBytes(dtype: string, shape: number[], bytes: Uint8Array): NativeSlab;
+    fromStrings(shape: number[], strings: string[]): NativeSlab;
+  };
+  packParams(min: number, max: number, bits: number, source: string): string;
+  chunksInRegion(spec: string, origin: number[], shape: number[]): string;
+  readRegion(spec: string, origin: number[], shape: number[], coords: number[][], chunks: (Uint8Array | null)[]): NativeSlab;
+  codecTrial(spec: string, slab: NativeSlab): { encodedBytes: number; roundTrip: boolean };
+  buildInfo(): string;
+}
+
+interface NativeDataset {
+  meta(): string;
+  read(path: string, start: number[], count: number[]): Promise<NativeSlab>;
+}
+
+interface NativeSlab {
+  readonly dtype: string;
+  readonly shape: number[];
+  toBytes(): Uint8Array | null;
+  toStrings(): string[] | null;
+  stats(missing: number[]): string;
+  pack(params: string, missing: number[], policy: string): { slab: NativeSlab; report: string };
+  encode(spec: string, origin: number[]): Promise<RegionEncoding>;
+  merge(spec: string, origin: number[], coords: number[], existing: Uint8Array | null | undefined): Uint8Array;
+}
+
+class NativeSlabAdapter implements Slab {
+  constructor(readonly raw: NativeSlab) {}
+  get dtype(): DType {
+    return this.raw.dtype as DType;
+  }
+  get shape(): number[] {
+    return this.raw.shape;
+  }
+  toBytes(): Uint8Array | null {
+    return this.raw.toBytes();
+  }
+  toStrings(): string[] | null {
+    return this.raw.toStrings();
+  }
+  stats(missing: number[]): Stats {
+    return JSON.parse(this.raw.stats(missing)) as Stats;
+  }
+  pack(params: PackParams, missing: number[], policy: OutOfRangePolicy): { slab: Slab; report: PackReport } {
+    const out = this.raw.pack(JSON.stringify(params), missing, policy);
+    return { slab: new NativeSlabAdapter(out.slab), report: JSON.parse(out.report) as PackReport };
+  }
+  encode(spec: ArraySpec, origin: number[]): Promise<RegionEncoding> {
+    return this.raw.encode(JSON.stringify(spec), origin);
+  }
+  merge(spec: ArraySpec, origin: number[], coords: number[], existing: Uint8Array | null): Uint8Array {
+    return this.raw.merge(JSON.stringify(spec), origin, coords, existing ?? undefined);
+  }
+}
+
+export function nativeBackend(addon: NativeAddon): Backend {
+  const info = JSON.parse(addon.buildInfo()) as BuildInfo;
+  const dataset = (raw: NativeDataset): Dataset => {
+    const meta = parseJsonExt(raw.meta()) as FileMeta;
+    return {
+      meta,
+      read: async (path, start, count) => new NativeSlabAdapter(await raw.read(path, start, count)),
+    };
+  };
+  const unwrap = (slab: Slab): NativeSlab => (slab as NativeSlabAdapter).raw;
+  return {
+    name: "native",
+    info,
+    openDataset: async (path: string, reader: ReaderKind = "auto") => dataset(addon.NcDataset.open(path, reader)),
+    openDatasetBytes: (bytes) => dataset(addon.NcDataset.fromBytes(bytes)),
+    slabFromBytes: (dtype, shape, bytes) => new NativeSlabAdapter(addon.Slab.fromBytes(dtype, shape, bytes)),
+    slabFromStrings: (shape, strings) => new NativeSlabAdapter(addon.Slab.fromStrings(shape, strings)),
+    packParams: (min, max, bits, source) => JSON.parse(addon.packParams(min, max, bits, source)) as PackParams,
+    chunksInRegion: (spec, origin, shape) => JSON.parse(addon.chunksInRegion(JSON.stringify(spec), origin, shape)),
+    readRegion: (spec, origin, shape, coords, chunks) =>
+      new NativeSlabAdapter(addon.readRegion(JSON.stringify(spec), origin, shape, coords, chunks)),
+    codecTrial: (spec, slab) => addon.codecTrial(JSON.stringify(spec), unwrap(slab)),
+  };
+}

@@ -1,0 +1,151 @@
+/**
+ * The contract between the TypeScript layer and the Rust core. Both backends (the Node-API addon
+ * and the WebAssembly build) implement it; nothing above `ts/backend/` knows which one runs.
+ * The JSON shapes mirror the serde types in `crates/core`.
+ */
+
+export type DType =
+  | "int8" | "uint8" | "int16" | "uint16" | "int32" | "uint32" | "int64" | "uint64"
+  | "float32" | "float64" | "str";
+
+/** A non-finite float travels as a string (JSON has no NaN). */
+export type JsonFloat = number | "NaN" | "Infinity" | "-Infinity";
+
+export type AttrValue =
+  | { type: "text"; value: string }
+  | { type: "texts"; value: string[] }
+  | { type: "int8" | "uint8" | "int16" | "uint16" | "int32" | "uint32" | "int64" | "uint64"; value: number[] }
+  | { type: "float32" | "float64"; value: JsonFloat[] };
+
+export interface Attr {
+  name: string;
+  value: AttrValue;
+}
+
+export interface DimMeta {
+  name: string;
+  len: number;
+  unlimited: boolean;
+}
+
+export interface VarMeta {
+  name: string;
+  path: string;
+  dtype: DType;
+  nc_type: string;
+  dims: string[];
+  shape: number[];
+  char_dim: string | null;
+  attrs: Attr[];
+  encoding: { chunks: number[] | null; filters: string[] };
+}
+
+export interface GroupMeta {
+  name: string;
+  path: string;
+  dims: DimMeta[];
+  vars: VarMeta[];
+  attrs: Attr[];
+  groups: GroupMeta[];
+}
+
+export interface FileMeta {
+  format: string;
+  reader: string;
+  root: GroupMeta;
+}
+
+export interface Stats {
+  count: number;
+  nan: number;
+  missing: number;
+  min: number | null;
+  max: number | null;
+}
+
+export type BloscCname = "blosclz" | "lz4" | "lz4hc" | "zlib" | "zstd";
+export type Shuffle = "none" | "byte" | "bit";
+
+export type Compressor =
+  | { id: "blosc"; cname: BloscCname; clevel: number; shuffle: Shuffle; blocksize?: number }
+  | { id: "zstd"; level: number }
+  | { id: "gzip"; level: number };
+
+/** What the encoder needs about one array (crates/core/src/encode.rs `ArraySpec`). */
+export interface ArraySpec {
+  shape: number[];
+  chunks: number[];
+  dtype: DType;
+  fill: JsonFloat;
+  pipeline: { compressor: Compressor | null };
+}
+
+export interface PackParams {
+  bits: 8 | 16 | 32;
+  scale_factor: number;
+  add_offset: number;
+  fill: number;
+  attr_dtype: "float32" | "float64";
+  min: number;
+  max: number;
+}
+
+export type OutOfRangePolicy = "error" | "clip" | "fill";
+
+export interface PackReport {
+  missing: number;
+  out_of_range: number;
+  first_out_of_range: number | null;
+}
+
+export interface EncodedChunk {
+  coords: number[];
+  bytes: Uint8Array;
+}
+
+export interface RegionEncoding {
+  chunks: EncodedChunk[];
+  partial: number[][];
+  rawBytes: number;
+}
+
+/** A block of values held by the core. */
+export interface Slab {
+  readonly dtype: DType;
+  readonly shape: number[];
+  toBytes(): Uint8Array | null;
+  toStrings(): string[] | null;
+  stats(missing: number[]): Stats;
+  pack(params: PackParams, missing: number[], policy: OutOfRangePolicy): { slab: Slab; report: PackReport };
+  /** Encode as the box at `origin` of the array; full chunks encoded, partial ones listed. */
+  encode(spec: ArraySpec, origin: number[]): Promise<RegionEncoding>;
+  /** Merge this slab's part of chunk `coords` into the stored bytes (null: fill) and re-encode. */
+  merge(spec: ArraySpec, origin: number[], coords: number[], existing: Uint8Array | null): Uint8Array;
+}
+
+export interface Dataset {
+  readonly meta: FileMeta;
+  read(path: string, start: number[], count: number[]): Promise<Slab>;
+}
+
+export type ReaderKind = "auto" | "pure" | "libnetcdf";
+
+export interface BuildInfo {
+  backend: "native" | "wasm";
+  core: string;
+  libnetcdf: boolean;
+}
+
+export interface Backend {
+  readonly name: "native" | "wasm";
+  readonly info: BuildInfo;
+  /** Open by path (the wasm backend reads the file into memory first). */
+  openDataset(path: string, reader?: ReaderKind): Promise<Dataset>;
+  openDatasetBytes(bytes: Uint8Array): Dataset;
+  slabFromBytes(dtype: DType, shape: number[], bytes: Uint8Array): Slab;
+  slabFromStrings(shape: number[], strings: string[]): Slab;
+  packParams(min: number, max: number, bits: number, source: DType): PackParams;
+  chunksInRegion(spec: ArraySpec, origin: number[], shape: number[]): { chunks: number[][]; full: boolean[] };
+  readRegion(spec: ArraySpec, origin: number[], shape: number[], coords: number[][], chunks: (Uint8Array | null)[]): Slab;
+  codecTrial(spec: ArraySpec, slab: Slab): { encodedBytes: number; roundTrip: boolean };
+}

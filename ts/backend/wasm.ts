@@ -1,0 +1,140 @@
+/**
+ * The WebAssembly build behind the Backend interface. The module is wasm-bindgen's `web` target,
+ * so the same files load in Node (bytes read from disk here) and in browsers (`initWasmBackend`
+ * with fetched bytes). Adapter only.
+ */
+import { parseJsonExt } from "../zarr/json.js";
+import type { Backend, BuildInfo, Dataset, DType, PackParams, Slab, ArraySpec, Stats, PackReport, OutOfRangePolicy, RegionEncoding, FileMeta } from "./types.js";
+
+/** The shape of wasm-bindgen's generated module (bindings/wasm/src/lib.rs). */
+export interface WasmModule {
+  NcDataset: { fromBytes(bytes: Uint8Array): WasmDataset };
+  Slab: {
+    fromBytes(dtype: string, shape: Float64Array | number[], bytes: Uint8Array): WasmSlab;
+    fromStrings(shape: Float64Array | number[], strings: string[]): WasmSlab;
+  };
+  packParams(min: number, max: number, bits: number, source: string): string;
+  chunksInRegion(spec: string, origin: number[], shape: number[]): string;
+  readRegion(spec: string, origin: number[], shape: number[], coords: number[], lengths: number[], data: Uint8Array): WasmSlab;
+  codecTrial(spec: string, slab: WasmSlab): Float64Array;
+  buildInfo(): string;
+}
+
+interface WasmDataset {
+  meta(): string;
+  read(path: string, start: number[], count: number[]): WasmSlab;
+}
+
+interface WasmEncoding {
+  ndim(): number;
+  coords(): Float64Array;
+  count(): number;
+  take(i: number): Uint8Array;
+  partial(): Float64Array;
+  rawBytes(): number;
+  free(): void;
+}
+
+interface WasmSlab {
+  readonly dtype: string;
+  readonly shape: Float64Array;
+  toBytes(): Uint8Array | undefined;
+  toStrings(): string[] | undefined;
+  stats(missing: number[]): string;
+  pack(params: string, missing: number[], policy: string): { slab(): WasmSlab; report(): string; free(): void };
+  encode(spec: string, origin: number[]): WasmEncoding;
+  merge(spec: string, origin: number[], coords: number[], existing: Uint8Array | undefined): Uint8Array;
+}
+
+/** `count` coordinate tuples of `ndim` numbers each, from one flat array (ndim may be 0). */
+function split(flat: Float64Array, ndim: number, count: number): number[][] {
+  return Array.from({ length: count }, (_, i) => Array.from(flat.subarray(i * ndim, (i + 1) * ndim)));
+}
+
+/** Slabs live in wasm memory; FinalizationRegistry frees them when JS drops the adapter. */
+const registry = new FinalizationRegistry<{ free(): void }>((raw) => raw.free());
+
+class WasmSlabAdapter implements Slab {
+  constructor(readonly raw: WasmSlab) {
+    registry.register(this, raw as unknown as { free(): void });
+  }
+  get dtype(): DType {
+    return this.raw.dtype as DType;
+  }
+  get shape(): number[] {
+    return Array.from(this.raw.shape);
+  }
+  toBytes(): Uint8Array | null {
+    return this.raw.toBytes() ?? null;
+  }
+  toStrings(): string[] | null {
+    return this.raw.toStrings() ?? null;
+  }
+  stats(missing: number[]): Stats {
+    return JSON.parse(this.raw.stats(missing)) as Stats;
+  }
+  pack(params: PackParams, missing: number[], policy: OutOfRangePolicy): { slab: Slab; report: PackReport } {
+    const out = this.raw.pack(JSON.stringify(params), missing, policy);
+    try {
+      return { slab: new WasmSlabAdapter(out.slab()), report: JSON.parse(out.report()) as PackReport };
+    } finally {
+      out.free();
+    }
+  }
+  async encode(spec: ArraySpec, origin: number[]): Promise<RegionEncoding> {
+    const enc = this.raw.encode(JSON.stringify(spec), origin);
+    try {
+      const ndim = enc.ndim();
+      const coords = split(enc.coords(), ndim, enc.count());
+      const partial = enc.partial();
+      return {
+        chunks: coords.map((c, i) => ({ coords: c, bytes: enc.take(i) })),
+        partial: ndim ? split(partial, ndim, partial.length / ndim) : [],
+        rawBytes: enc.rawBytes(),
+      };
+    } finally {
+      enc.free();
+    }
+  }
+  merge(spec: ArraySpec, origin: number[], coords: number[], existing: Uint8Array | null): Uint8Array {
+    return this.raw.merge(JSON.stringify(spec), origin, coords, existing ?? undefined);
+  }
+}
+
+export function wasmBackend(mod: WasmModule): Backend {
+  const info = JSON.parse(mod.buildInfo()) as BuildInfo;
+  const dataset = (raw: WasmDataset): Dataset => {
+    const meta = parseJsonExt(raw.meta()) as FileMeta;
+    return { meta, read: async (path, start, count) => new WasmSlabAdapter(raw.read(path, start, count)) };
+  };
+  return {
+    name: "wasm",
+    info,
+    openDataset: async (path: string) => {
+      const { readFile } = await import("node:fs/promises");
+      return dataset(mod.NcDataset.fromBytes(await readFile(path)));
+    },
+    openDatasetBytes: (bytes) => dataset(mod.NcDataset.fromBytes(bytes)),
+    slabFromBytes: (dtype, shape, bytes) => new WasmSlabAdapter(mod.Slab.fromBytes(dtype, shape, bytes)),
+    slabFromStrings: (shape, strings) => new WasmSlabAdapter(mod.Slab.fromStrings(shape, strings)),
+    packParams: (min, max, bits, source) => JSON.parse(mod.packParams(min, max, bits, source)) as PackParams,
+    chunksInRegion: (spec, origin, shape) => JSON.parse(mod.chunksInRegion(JSON.stringify(spec), origin, shape)),
+    readRegion: (spec, origin, shape, coords, chunks) => {
+      const lengths = chunks.map((c) => (c ? c.length : -1));
+      const total = chunks.reduce((n, c) => n + (c ? c.length : 0), 0);
+      const data = new Uint8Array(total);
+      let at = 0;
+      for (const c of chunks) {
+        if (c) {
+          data.set(c, at);
+          at += c.length;
+        }
+      }
+      return new WasmSlabAdapter(mod.readRegion(JSON.stringify(spec), origin, shape, coords.flat(), lengths, data));
+    },
+    codecTrial: (spec, slab) => {
+      const [encodedBytes, ok] = mod.codecTrial(JSON.stringify(spec), (slab as WasmSlabAdapter).raw);
+      return { encodedBytes: encodedBytes!, roundTrip: ok === 1 };
+    },
+  };
+}

@@ -1,0 +1,371 @@
+/**
+ * CF time: units ("hours since 2020-01-01 00:00:00"), calendars, and moving time values between
+ * encodings. Every rule about dates lives here. Calendars: standard/gregorian (Julian before
+ * 1582-10-15, Gregorian after), proleptic_gregorian, julian, noleap/365_day, all_leap/366_day,
+ * 360_day. Values are handled relative to their reference dates so float64 keeps
+ * sub-millisecond precision over millennia.
+ */
+
+export type Calendar = "standard" | "proleptic_gregorian" | "julian" | "noleap" | "all_leap" | "360_day";
+
+export interface CfDate {
+  year: number;
+  month: number;
+  day: number;
+  hour: number;
+  minute: number;
+  second: number;
+}
+
+export interface TimeUnits {
+  /** Seconds in one unit. */
+  unitSeconds: number;
+  unitName: string;
+  ref: CfDate;
+  calendar: Calendar;
+  /** The units attribute as written. */
+  text: string;
+}
+
+export class TimeError extends Error {}
+
+const CALENDARS: Record<string, Calendar> = {
+  standard: "standard",
+  gregorian: "standard",
+  proleptic_gregorian: "proleptic_gregorian",
+  julian: "julian",
+  noleap: "noleap",
+  "365_day": "noleap",
+  all_leap: "all_leap",
+  "366_day": "all_leap",
+  "360_day": "360_day",
+};
+
+export function normalizeCalendar(name: string | undefined): Calendar {
+  if (name === undefined || name === "") return "standard";
+  const cal = CALENDARS[name.toLowerCase()];
+  if (!cal) throw new TimeError(`unknown calendar '${name}' (known: ${Object.keys(CALENDARS).join(", ")})`);
+  return cal;
+}
+
+const UNIT_SECONDS: [RegExp, string, number][] = [
+  [/^(days?|d)$/i, "days", 86400],
+  [/^(hours?|hrs?|h)$/i, "hours", 3600],
+  [/^(minutes?|mins?)$/i, "minutes", 60],
+  [/^(seconds?|secs?|s)$/i, "seconds", 1],
+  [/^(milliseconds?|msecs?|ms)$/i, "milliseconds", 1e-3],
+  [/^(microseconds?|usecs?|us)$/i, "microseconds", 1e-6],
+];
+
+/** Whether a `units` attribute looks like CF time ("<unit> since <date>"). */
+export function isTimeUnits(units: unknown): units is string {
+  return typeof units === "string" && /^\s*\w+\s+since\s+/i.test(units);
+}
+
+export function parseUnits(units: string, calendar?: string): TimeUnits {
+  const m = /^\s*(\w+)\s+since\s+(.+?)\s*$/i.exec(units);
+  if (!m) throw new TimeError(`'${units}' is not CF time units ("<unit> since <date>")`);
+  const found = UNIT_SECONDS.find(([re]) => re.test(m[1]!));
+  if (!found) throw new TimeError(`unknown time unit '${m[1]}' in '${units}'`);
+  const cal = normalizeCalendar(calendar);
+  return { unitSeconds: found[2], unitName: found[1], ref: parseDate(m[2]!), calendar: cal, text: units };
+}
+
+/** Parse "2020-01-01", "2020-1-1 6:00", "2020-01-01T06:00:00Z", "2020-01-01 00:00:00 +00:00". */
+export function parseDate(text: string): CfDate {
+  const m =
+    /^\s*(-?\d{1,4})-(\d{1,2})(?:-(\d{1,2}))?(?:[T\s]+(\d{1,2})(?::(\d{1,2})(?::(\d{1,2}(?:\.\d*)?))?)?)?\s*(Z|UTC|GMT|[+-]\d{1,2}(?::?\d{2})?)?\s*$/i.exec(
+      text,
+    );
+  if (!m) throw new TimeError(`cannot read the date '${text}'`);
+  const date: CfDate = {
+    year: Number(m[1]),
+    month: Number(m[2]),
+    day: m[3] ? Number(m[3]) : 1,
+    hour: m[4] ? Number(m[4]) : 0,
+    minute: m[5] ? Number(m[5]) : 0,
+    second: m[6] ? Number(m[6]) : 0,
+  };
+  const tz = m[7];
+  if (tz && /^[+-]/.test(tz)) {
+    // Shift to UTC: "+02:00" means the local time is 2 hours ahead of UTC.
+    const t = /^([+-])(\d{1,2}):?(\d{2})?$/.exec(tz)!;
+    const minutes = (Number(t[2]) * 60 + Number(t[3] ?? 0)) * (t[1] === "-" ? -1 : 1);
+    date.minute -= minutes;
+  }
+  if (date.month < 1 || date.month > 12 || date.day < 1 || date.day > 31) {
+    throw new TimeError(`'${text}' is not a valid date`);
+  }
+  return date;
+}
+
+// ---- day numbers ----------------------------------------------------------------------------
+
+const NOLEAP_MONTHS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+const LEAP_MONTHS = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+function cumulative(lengths: number[]): number[] {
+  const out = [0];
+  for (const l of lengths) out.push(out[out.length - 1]! + l);
+  return out;
+}
+const NOLEAP_CUM = cumulative(NOLEAP_MONTHS);
+const LEAP_CUM = cumulative(LEAP_MONTHS);
+
+/** Julian Day Number of a proleptic Gregorian date. */
+function jdnGregorian(y: number, m: number, d: number): number {
+  const a = Math.floor((14 - m) / 12);
+  const yy = y + 4800 - a;
+  const mm = m + 12 * a - 3;
+  return d + Math.floor((153 * mm + 2) / 5) + 365 * yy + Math.floor(yy / 4) - Math.floor(yy / 100) + Math.floor(yy / 400) - 32045;
+}
+
+/** Julian Day Number of a Julian-calendar date. */
+function jdnJulian(y: number, m: number, d: number): number {
+  const a = Math.floor((14 - m) / 12);
+  const yy = y + 4800 - a;
+  const mm = m + 12 * a - 3;
+  return d + Math.floor((153 * mm + 2) / 5) + 365 * yy + Math.floor(yy / 4) - 32083;
+}
+
+function gregorianFromJdn(j: number): [number, number, number] {
+  const a = j + 32044;
+  const b = Math.floor((4 * a + 3) / 146097);
+  const c = a - Math.floor((146097 * b) / 4);
+  const d = Math.floor((4 * c + 3) / 1461);
+  const e = c - Math.floor((1461 * d) / 4);
+  const m = Math.floor((5 * e + 2) / 153);
+  return [100 * b + d - 4800 + Math.floor(m / 10), m + 3 - 12 * Math.floor(m / 10), e - Math.floor((153 * m + 2) / 5) + 1];
+}
+
+function julianFromJdn(j: number): [number, number, number] {
+  const c = j + 32082;
+  const d = Math.floor((4 * c + 3) / 1461);
+  const e = c - Math.floor((1461 * d) / 4);
+  const m = Math.floor((5 * e + 2) / 153);
+  return [d - 4800 + Math.floor(m / 10), m + 3 - 12 * Math.floor(m / 10), e - Math.floor((153 * m + 2) / 5) + 1];
+}
+
+/** JDN of 1582-10-15, the first Gregorian day of the standard calendar. */
+const GREGORIAN_START = jdnGregorian(1582, 10, 15);
+
+function isLeapGregorian(y: number): boolean {
+  return (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
+}
+
+/** A continuous day count for a date in a calendar (the epoch differs by calendar). */
+export function dayNumber(y: number, m: number, d: number, cal: Calendar): number {
+  switch (cal) {
+    case "proleptic_gregorian":
+      return jdnGregorian(y, m, d);
+    case "julian":
+      return jdnJulian(y, m, d);
+    case "standard": {
+      const g = jdnGregorian(y, m, d);
+      return g >= GREGORIAN_START ? g : jdnJulian(y, m, d);
+    }
+    case "noleap":
+      return y * 365 + NOLEAP_CUM[m - 1]! + d - 1;
+    case "all_leap":
+      return y * 366 + LEAP_CUM[m - 1]! + d - 1;
+    case "360_day":
+      return y * 360 + (m - 1) * 30 + d - 1;
+  }
+}
+
+export function fromDayNumber(n: number, cal: Calendar): [number, number, number] {
+  switch (cal) {
+    case "proleptic_gregorian":
+      return gregorianFromJdn(n);
+    case "julian":
+      return julianFromJdn(n);
+    case "standard":
+      return n >= GREGORIAN_START ? gregorianFromJdn(n) : julianFromJdn(n);
+    case "noleap":
+    case "all_leap": {
+      const len = cal === "noleap" ? 365 : 366;
+      const cum = cal === "noleap" ? NOLEAP_CUM : LEAP_CUM;
+      const y = Math.floor(n / len);
+      const doy = n - y * len;
+      let m = 1;
+      while (cum[m]! <= doy) m++;
+      return [y, m, doy - cum[m - 1]! + 1];
+    }
+    case "360_day": {
+      const y = Math.floor(n / 360);
+      const doy = n - y * 360;
+      return [y, Math.floor(doy / 30) + 1, (doy % 30) + 1];
+    }
+  }
+}
+
+export function daysInMonth(y: number, m: number, cal: Calendar): number {
+  switch (cal) {
+    case "360_day":
+      return 30;
+    case "noleap":
+      return NOLEAP_MONTHS[m - 1]!;
+    case "all_leap":
+      return LEAP_MONTHS[m - 1]!;
+    case "julian":
+      return m === 2 ? (y % 4 === 0 ? 29 : 28) : NOLEAP_MONTHS[m - 1]!;
+    default:
+      return m === 2 ? (isLeapGregorian(y) || (cal === "standard" && y < 1582 && y % 4 === 0) ? 29 : 28) : NOLEAP_MONTHS[m - 1]!;
+  }
+}
+
+/** Check a date exists in a calendar (Feb 30 exists only in 360_day, Feb 29 not in noleap...). */
+export function validateDate(date: CfDate, cal: Calendar): void {
+  if (date.day > daysInMonth(date.year, date.month, cal)) {
+    throw new TimeError(`${formatDate(date)} does not exist in the ${cal} calendar`);
+  }
+}
+
+// ---- instants -------------------------------------------------------------------------------
+
+/** An instant as (day number, seconds into the day), kept apart for precision. */
+interface Instant {
+  day: number;
+  seconds: number;
+}
+
+function instantOf(date: CfDate, cal: Calendar): Instant {
+  return { day: dayNumber(date.year, date.month, date.day, cal), seconds: date.hour * 3600 + date.minute * 60 + date.second };
+}
+
+/** Seconds from instant b to instant a. */
+function diffSeconds(a: Instant, b: Instant): number {
+  return (a.day - b.day) * 86400 + (a.seconds - b.seconds);
+}
+
+/** The value that encodes `date` in `units`. */
+export function encodeDate(date: CfDate, units: TimeUnits): number {
+  return diffSeconds(instantOf(date, units.calendar), instantOf(units.ref, units.calendar)) / units.unitSeconds;
+}
+
+/** The date a value stands for. */
+export function decodeValue(value: number, units: TimeUnits): CfDate {
+  const ref = instantOf(units.ref, units.calendar);
+  const total = ref.seconds + value * units.unitSeconds;
+  const extraDays = Math.floor(total / 86400);
+  let secs = total - extraDays * 86400;
+  // Round away float noise below a microsecond.
+  secs = Math.round(secs * 1e6) / 1e6;
+  const [year, month, day] = fromDayNumber(ref.day + extraDays, units.calendar);
+  const hour = Math.floor(secs / 3600);
+  const minute = Math.floor((secs - hour * 3600) / 60);
+  return { year, month, day, hour, minute, second: secs - hour * 3600 - minute * 60 };
+}
+
+/** Values in `from` re-expressed in `to` (both must use the same calendar). */
+export function reencode(values: ArrayLike<number>, from: TimeUnits, to: TimeUnits): number[] {
+  if (from.calendar !== to.calendar) {
+    throw new TimeError(`cannot mix calendars '${from.calendar}' and '${to.calendar}'`);
+  }
+  const shift = diffSeconds(instantOf(from.ref, from.calendar), instantOf(to.ref, to.calendar));
+  const out = new Array<number>(values.length);
+  for (let i = 0; i < values.length; i++) out[i] = (values[i]! * from.unitSeconds + shift) / to.unitSeconds;
+  return out;
+}
+
+export function formatDate(d: CfDate): string {
+  const p = (n: number, w = 2) => String(n).padStart(w, "0");
+  const sec = Number.isInteger(d.second) ? p(d.second) : d.second.toFixed(3).padStart(6, "0");
+  return `${p(d.year, 4)}-${p(d.month)}-${p(d.day)} ${p(d.hour)}:${p(d.minute)}:${sec}`;
+}
+
+// ---- frequencies ----------------------------------------------------------------------------
+
+/** A time step: a fixed number of seconds, or calendar months (months and years). */
+export type Freq = { kind: "seconds"; seconds: number; text: string } | { kind: "months"; months: number; text: string };
+
+/** Parse "1h", "3H", "30min", "1D", "6h", "1W", "1MS"/"1M" (monthly), "1YS"/"1Y" (yearly), "10s". */
+export function parseFreq(text: string): Freq {
+  const m = /^\s*(\d*\.?\d*)\s*([a-zA-Z]+)\s*$/.exec(text);
+  if (!m) throw new TimeError(`cannot read the frequency '${text}'`);
+  const n = m[1] === "" ? 1 : Number(m[1]);
+  if (!(n > 0)) throw new TimeError(`frequency '${text}' must be positive`);
+  const unit = m[2]!;
+  const fixed: [RegExp, number][] = [
+    [/^(s|sec|secs|second|seconds)$/i, 1],
+    [/^(t|min|mins|minute|minutes)$/i, 60],
+    [/^(h|hr|hrs|hour|hours)$/i, 3600],
+    [/^(d|day|days)$/i, 86400],
+    [/^(w|week|weeks)$/i, 7 * 86400],
+  ];
+  for (const [re, secs] of fixed) if (re.test(unit)) return { kind: "seconds", seconds: n * secs, text };
+  // pandas spellings: "MS" month start, "M"/"ME" month end; both step by calendar months here
+  // from the start date, which is what an archive axis needs.
+  if (/^(MS|ME|M|mon|month|months)$/.test(unit)) {
+    if (!Number.isInteger(n)) throw new TimeError(`a monthly frequency needs a whole number of months: '${text}'`);
+    return { kind: "months", months: n, text };
+  }
+  if (/^(ys|y|a|as|year|years)$/i.test(unit)) {
+    if (!Number.isInteger(n)) throw new TimeError(`a yearly frequency needs a whole number of years: '${text}'`);
+    return { kind: "months", months: 12 * n, text };
+  }
+  throw new TimeError(`unknown frequency unit '${unit}' in '${text}'`);
+}
+
+function addMonths(d: CfDate, months: number, cal: Calendar): CfDate {
+  const total = d.year * 12 + (d.month - 1) + months;
+  const year = Math.floor(total / 12);
+  const month = total - year * 12 + 1;
+  const day = Math.min(d.day, daysInMonth(year, month, cal));
+  return { ...d, year, month, day };
+}
+
+/** Every instant from `start` to `end` inclusive at `freq`, as values in `units`. */
+export function timeAxis(start: CfDate, end: CfDate, freq: Freq, units: TimeUnits, maxSteps = 50_000_000): number[] {
+  validateDate(start, units.calendar);
+  validateDate(end, units.calendar);
+  const endValue = encodeDate(end, units);
+  const startValue = encodeDate(start, units);
+  if (endValue < startValue) throw new TimeError(`the end ${formatDate(end)} is before the start ${formatDate(start)}`);
+  const out: number[] = [];
+  if (freq.kind === "seconds") {
+    const step = freq.seconds / units.unitSeconds;
+    const n = Math.floor((endValue - startValue) / step + 1e-9);
+    if (n + 1 > maxSteps) throw new TimeError(`${n + 1} time steps is more than ${maxSteps}`);
+    for (let i = 0; i <= n; i++) out.push(startValue + i * step);
+  } else {
+    for (let i = 0; ; i++) {
+      const v = encodeDate(addMonths(start, i * freq.months, units.calendar), units);
+      if (v > endValue + 1e-9) break;
+      out.push(v);
+      if (out.length > maxSteps) throw new TimeError(`more than ${maxSteps} time steps`);
+    }
+  }
+  return out;
+}
+
+/**
+ * The step of a time axis: fixed seconds when every step is equal, months when every step is a
+ * whole number of calendar months, `undefined` when irregular or too short to tell.
+ */
+export function inferFreq(values: ArrayLike<number>, units: TimeUnits): Freq | undefined {
+  if (values.length < 2) return undefined;
+  const step = (values[1]! - values[0]!) * units.unitSeconds;
+  let regular = step > 0;
+  for (let i = 2; i < values.length && regular; i++) {
+    regular = Math.abs((values[i]! - values[i - 1]!) * units.unitSeconds - step) < 1e-6;
+  }
+  if (regular) return { kind: "seconds", seconds: step, text: describeSeconds(step) };
+  const dates = Array.from(values, (v) => decodeValue(v, units));
+  const monthsApart = (a: CfDate, b: CfDate) => (b.year - a.year) * 12 + (b.month - a.month);
+  const months = monthsApart(dates[0]!, dates[1]!);
+  if (months <= 0) return undefined;
+  for (let i = 1; i < dates.length; i++) {
+    const a = dates[i - 1]!;
+    const b = dates[i]!;
+    if (monthsApart(a, b) !== months || b.hour !== a.hour || b.minute !== a.minute) return undefined;
+  }
+  return { kind: "months", months, text: months % 12 === 0 ? `${months / 12}YS` : `${months}MS` };
+}
+
+export function describeSeconds(s: number): string {
+  if (s % 86400 === 0) return `${s / 86400}D`;
+  if (s % 3600 === 0) return `${s / 3600}h`;
+  if (s % 60 === 0) return `${s / 60}min`;
+  return `${s}s`;
+}

@@ -1,0 +1,108 @@
+/**
+ * What every command shares: `--config`, logging flags, turning flags into a config layer (only
+ * flags actually given, so a config file's values are not overridden by defaults), and printing
+ * errors as one clear line with the documented exit code.
+ */
+import { Command, Option } from "clipanion";
+
+import { loadConfigFile } from "../config/load.js";
+import type { ZarrConverterConfig } from "../config/model.js";
+import { resolveConfig, type Layer } from "../config/resolve.js";
+import { parseJson, parseList } from "../config/parse.js";
+import { ZarrioError } from "../errors.js";
+import { Logger, type LogLevel } from "../log.js";
+
+export abstract class BaseCommand extends Command {
+  config = Option.String("--config", { description: "YAML or JSON configuration file" });
+  verbose = Option.Counter("-v,--verbose", 0, { description: "More logging (-v info, -vv debug); stack traces on errors" });
+  quiet = Option.Boolean("-q,--quiet", false, { description: "Only errors" });
+  logLevel = Option.String("--log-level", { description: "error, warn, info or debug" });
+  logFormat = Option.String("--log-format", { description: "text or json" });
+
+  /** The layer of this command's own flags. */
+  protected abstract flags(): Layer;
+
+  protected resolved(): ZarrConverterConfig {
+    const file = this.config ? loadConfigFile(this.config) : {};
+    const logging: Layer = {};
+    const level = this.logLevel ?? process.env.ZARRIO_LOG_LEVEL ?? (this.quiet ? "error" : this.verbose >= 2 ? "debug" : this.verbose === 1 ? "info" : undefined);
+    if (level) logging.level = level;
+    if (this.logFormat) logging.format = this.logFormat;
+    return resolveConfig(file, this.flags(), Object.keys(logging).length ? { logging } : {});
+  }
+
+  protected logger(config: ZarrConverterConfig): Logger {
+    return new Logger({ level: config.logging.level as LogLevel, format: config.logging.format });
+  }
+
+  override async catch(error: unknown): Promise<void> {
+    if (error instanceof ZarrioError) {
+      this.context.stderr.write(`zarrio: ${error.name}: ${error.message}\n`);
+      if (this.verbose && error.stack) this.context.stderr.write(error.stack + "\n");
+      process.exitCode = error.exitCode;
+      return;
+    }
+    if (this.verbose) throw error;
+    this.context.stderr.write(`zarrio: ${(error as Error)?.message ?? String(error)}\n(run with -v for details)\n`);
+    process.exitCode = 1;
+  }
+}
+
+/** Set `obj[path]` (dotted) when the value was given. */
+export function put(layer: Layer, path: string, value: unknown): void {
+  if (value === undefined) return;
+  const keys = path.split(".");
+  let at = layer;
+  for (const k of keys.slice(0, -1)) at = (at[k] ??= {}) as Layer;
+  at[keys[keys.length - 1]!] = value;
+}
+
+/** Options shared by convert, create-template, append and write-region. */
+export function dataFlags(c: {
+  chunking?: string;
+  variables?: string;
+  dropVariables?: string;
+  timeDim?: string;
+  group?: string;
+  concurrency?: string;
+  reader?: string;
+  zarrFormat?: string;
+}): Layer {
+  const l: Layer = {};
+  put(l, "chunking", c.chunking);
+  put(l, "variables.include", parseList(c.variables));
+  put(l, "variables.exclude", parseList(c.dropVariables));
+  put(l, "time.dim", c.timeDim);
+  put(l, "group", c.group);
+  put(l, "concurrency", c.concurrency);
+  put(l, "reader", c.reader);
+  put(l, "zarrFormat", c.zarrFormat);
+  return l;
+}
+
+/** Options about encoding new arrays (convert, create-template). */
+export function encodingFlags(c: {
+  compression?: string;
+  packing?: boolean;
+  packingBits?: string;
+  packingManualRanges?: string;
+  packingAutoBufferFactor?: string;
+  packingRangeExceededAction?: string;
+  attrs?: string;
+  intelligentChunking?: boolean;
+  accessPattern?: string;
+  targetChunkSizeMb?: string;
+}): Layer {
+  const l: Layer = {};
+  put(l, "compression", c.compression);
+  put(l, "packing.enabled", c.packing);
+  put(l, "packing.bits", c.packingBits);
+  put(l, "packing.manualRanges", c.packingManualRanges === undefined ? undefined : parseJson(c.packingManualRanges, "packing.manualRanges"));
+  put(l, "packing.autoBufferFactor", c.packingAutoBufferFactor);
+  put(l, "packing.rangeExceededAction", c.packingRangeExceededAction);
+  put(l, "attrs", c.attrs === undefined ? undefined : parseJson(c.attrs, "attrs"));
+  put(l, "intelligentChunking", c.intelligentChunking);
+  put(l, "accessPattern", c.accessPattern);
+  put(l, "targetChunkSizeMb", c.targetChunkSizeMb);
+  return l;
+}

@@ -1,0 +1,33 @@
+import { Command, Option } from "clipanion";
+
+import { convert } from "../commands/convert.js";
+import { formatBytes } from "../log.js";
+import { EncodingCommand } from "./options.js";
+
+export class ConvertCommand extends EncodingCommand {
+  static override paths = [["convert"]];
+  static override usage = Command.Usage({
+    description: "Convert one or more NetCDF files into one Zarr archive (several files are joined along time).",
+    examples: [
+      ["Convert with chunking and zstd", "zarrio convert in.nc out.zarr --chunking time:100,lat:50,lon:100 --compression blosc:zstd:3"],
+      ["Join daily files, packed to 16 bits", "zarrio convert day1.nc day2.nc day3.nc out.zarr --packing --packing-bits 16"],
+    ],
+  });
+
+  files = Option.Rest({ required: 2, name: "input.nc... output.zarr" });
+  overwrite = Option.Boolean("--overwrite", false, { description: "Replace the output if it exists" });
+
+  async execute(): Promise<number> {
+    const config = this.resolved();
+    const log = this.logger(config);
+    const inputs = this.files.slice(0, -1);
+    const output = this.files[this.files.length - 1]!;
+    const s = await convert(inputs, output, config, { log, overwrite: this.overwrite, progress: true });
+    this.context.stdout.write(
+      `${s.output}: ${s.files} file(s), ${s.variables} arrays, ${s.timeSteps} time steps; ` +
+        `${formatBytes(s.stats.bytesRead)} → ${formatBytes(s.stats.bytesStored)} in ${s.seconds.toFixed(2)} s ` +
+        `(${(s.stats.bytesRead / 1e6 / s.seconds).toFixed(0)} MB/s, ${s.backend} backend)\n`,
+    );
+    return 0;
+  }
+}

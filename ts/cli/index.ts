@@ -1,0 +1,4 @@
+/** Every CLI command, registered by cli.ts. One file per command in this folder. */
+import { ConvertCommand } from "./convert.js";
+
+export const commands = [ConvertCommand];

@@ -1,0 +1,15 @@
+import { readFileSync } from "node:fs";
+
+import { fallbackReason, loadBackend } from "../backend/index.js";
+
+/** `zarrio 0.1.0 (native backend, libnetcdf reader built in)`. */
+export async function versionLine(): Promise<string> {
+  const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
+  try {
+    const b = await loadBackend();
+    const extra = b.name === "native" ? (b.info.libnetcdf ? ", libnetcdf reader built in" : "") : fallbackReason ? `; native addon unavailable: ${fallbackReason}` : "";
+    return `zarrio ${pkg.version} (${b.name} backend${extra})`;
+  } catch (e) {
+    return `zarrio ${pkg.version} (no backend loads: ${(e as Error).message})`;
+  }
+}

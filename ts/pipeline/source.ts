@@ -1,0 +1,111 @@
+/**
+ * Source files: opening them (with errors that name the file), reading their time axis, and
+ * checking that a file fits an archive's plan before anything is written.
+ */
+import { existsSync } from "node:fs";
+
+import type { Backend, Dataset, GroupMeta, ReaderKind, VarMeta } from "../backend/types.js";
+import { numericAttr, textAttr } from "../cf/attrs.js";
+import { decodeValue, formatDate, isTimeUnits, parseUnits, TimeError, type TimeUnits } from "../cf/time.js";
+import { fromCore, IncompatibleSourceError, SourceReadError } from "../errors.js";
+import { sourceRoot, walkVars, type VarPlan } from "../plan/layout.js";
+import { numbersFrom } from "./writer.js";
+
+export interface Source {
+  file: string;
+  ds: Dataset;
+  root: GroupMeta;
+}
+
+export async function openSource(backend: Backend, file: string, reader: ReaderKind, group?: string): Promise<Source> {
+  if (!existsSync(file)) throw new SourceReadError("no such file", { file });
+  let ds: Dataset;
+  try {
+    ds = await backend.openDataset(file, reader);
+  } catch (e) {
+    throw new SourceReadError(`not a readable NetCDF file (${fromCore(e).message.replace(/^cannot read NetCDF: /, "")})`, { file, cause: e });
+  }
+  return { file, ds, root: sourceRoot(ds.meta, group, file) };
+}
+
+/** A variable by name: in the converted group first, then anywhere below it. */
+export function findVar(source: Source, name: string): VarMeta | undefined {
+  return source.root.vars.find((v) => v.name === name) ?? walkVars(source.root).find(({ v }) => v.name === name)?.v;
+}
+
+/** The length of the time dimension in a file (0 when it has none). */
+export function timeLength(source: Source, timeDim: string): number {
+  for (const { v } of walkVars(source.root)) {
+    const i = v.dims.indexOf(timeDim);
+    if (i >= 0) return v.shape[i]!;
+  }
+  return 0;
+}
+
+export interface TimeAxis {
+  values: number[];
+  units: TimeUnits;
+  dtype: string;
+}
+
+/** The file's time coordinate, decoded into numbers with its units; undefined when absent. */
+export async function readTimeAxis(source: Source, timeDim: string): Promise<TimeAxis | undefined> {
+  const v = findVar(source, timeDim);
+  if (!v || v.dims.length !== 1 || v.dims[0] !== timeDim) return undefined;
+  const units = textAttr(v.attrs, "units");
+  if (!isTimeUnits(units)) return undefined;
+  let parsed: TimeUnits;
+  try {
+    parsed = parseUnits(units, textAttr(v.attrs, "calendar"));
+  } catch (e) {
+    throw new IncompatibleSourceError((e as TimeError).message, { file: source.file, variable: v.path });
+  }
+  const slab = await source.ds.read(v.path, [0], [v.shape[0]!]).catch((e) => {
+    throw fromCore(e, { file: source.file, variable: v.path });
+  });
+  const values = numbersFrom(v.dtype, slab.toBytes()!);
+  const fill = numericAttr(v.attrs, "_FillValue")[0];
+  const bad = values.findIndex((x) => !Number.isFinite(x) || x === fill);
+  if (bad >= 0) {
+    throw new IncompatibleSourceError(`time step ${bad} has no valid value (${values[bad]})`, { file: source.file, variable: v.path });
+  }
+  return { values, units: parsed, dtype: v.dtype };
+}
+
+/** Refuse a time axis that does not strictly increase, naming the first offending time. */
+export function checkIncreasing(values: number[], units: TimeUnits, file: string, what = "time"): void {
+  for (let i = 1; i < values.length; i++) {
+    if (!(values[i]! > values[i - 1]!)) {
+      throw new IncompatibleSourceError(
+        `${what} is not increasing at step ${i}: ${formatDate(decodeValue(values[i]!, units))} follows ${formatDate(decodeValue(values[i - 1]!, units))}`,
+        { file },
+      );
+    }
+  }
+}
+
+/**
+ * Check that `source` can be written into arrays planned from another file: every planned
+ * variable present with the same dims, non-time shape, type and units. Nothing is written when
+ * this throws.
+ */
+export function checkCompatible(source: Source, plans: VarPlan[], timeDim: string): void {
+  const vars = new Map(walkVars(source.root).map(({ v }) => [v.path, v]));
+  for (const p of plans) {
+    const v = vars.get(p.sourcePath);
+    const fail = (msg: string) => {
+      throw new IncompatibleSourceError(msg, { file: source.file, variable: p.arrayPath });
+    };
+    if (!v) return fail(`is in the archive but not in this file`);
+    if (v.dims.join(",") !== p.source.dims.join(",")) fail(`has dims (${v.dims.join(", ")}), the archive has (${p.source.dims.join(", ")})`);
+    v.shape.forEach((len, i) => {
+      if (v.dims[i] !== timeDim && len !== p.source.shape[i]) {
+        fail(`dimension '${v.dims[i]}' has length ${len}, the archive has ${p.source.shape[i]}`);
+      }
+    });
+    if (v.dtype !== p.source.dtype) fail(`is ${v.dtype}, the archive was made from ${p.source.dtype}`);
+    const unitsHere = textAttr(v.attrs, "units");
+    const unitsThere = textAttr(p.source.attrs, "units");
+    if (!p.isTimeCoord && unitsHere !== unitsThere) fail(`has units '${unitsHere ?? "(none)"}', the archive has '${unitsThere ?? "(none)"}'`);
+  }
+}

@@ -1,0 +1,215 @@
+/**
+ * Moving one source file's data into an archive: read a slab, pack it if the variable is
+ * packed, encode its chunks in the core, store them. Chunks a slab covers completely are written
+ * straight away (atomically, no lock); chunks it covers only partly, which another writer may
+ * share, are merged with what is stored while holding that chunk's lock. Reading the next slab
+ * overlaps encoding and storing the previous ones (`concurrency` slabs in flight).
+ */
+import type { Backend, Dataset, PackReport } from "../backend/types.js";
+import { fromCore, PackingRangeError } from "../errors.js";
+import type { Logger, Progress } from "../log.js";
+import type { Archive } from "../zarr/archive.js";
+import { arraySpec } from "../zarr/metadata.js";
+import type { VarPlan } from "../plan/layout.js";
+import { itemSizeOf } from "../plan/chunking.js";
+import { mapLimit } from "./pool.js";
+import { planSlabs } from "./slabs.js";
+
+export interface WriteOptions {
+  /** Where the file's first written time step lands on the archive's time axis. */
+  timeOffset: number;
+  /** First time step of the file to write (append skips steps the archive has). */
+  timeStart?: number;
+  /** Number of time steps to write (default: the rest of the file). */
+  timeCount?: number;
+  concurrency: number;
+  slabBytes: number;
+  policy: "error" | "clip" | "fill";
+  log: Logger;
+  progress?: Progress;
+}
+
+export interface WriteStats {
+  /** Uncompressed bytes read from the source. */
+  bytesRead: number;
+  /** Bytes stored (compressed). */
+  bytesStored: number;
+  chunksWritten: number;
+  /** Chunks merged with stored data under a lock. */
+  chunksMerged: number;
+  /** Values outside a packing range (clipped or filled), per variable. */
+  outOfRange: Record<string, number>;
+}
+
+export function emptyStats(): WriteStats {
+  return { bytesRead: 0, bytesStored: 0, chunksWritten: 0, chunksMerged: 0, outOfRange: {} };
+}
+
+export function addStats(a: WriteStats, b: WriteStats): WriteStats {
+  const outOfRange = { ...a.outOfRange };
+  for (const [k, v] of Object.entries(b.outOfRange)) outOfRange[k] = (outOfRange[k] ?? 0) + v;
+  return {
+    bytesRead: a.bytesRead + b.bytesRead,
+    bytesStored: a.bytesStored + b.bytesStored,
+    chunksWritten: a.chunksWritten + b.chunksWritten,
+    chunksMerged: a.chunksMerged + b.chunksMerged,
+    outOfRange,
+  };
+}
+
+/** Write variable `v` of `ds` (file `file`) into the archive. */
+export async function writeVariable(
+  archive: Archive,
+  ds: Dataset,
+  file: string,
+  v: VarPlan,
+  opts: WriteOptions,
+): Promise<WriteStats> {
+  const stats = emptyStats();
+  const src = v.source;
+  const t = v.timeAxis;
+  const first = src.shape.map(() => 0);
+  const shape = [...src.shape];
+  const origin = src.shape.map(() => 0);
+  if (t >= 0) {
+    first[t] = opts.timeStart ?? 0;
+    shape[t] = opts.timeCount ?? src.shape[t]! - first[t]!;
+    origin[t] = opts.timeOffset;
+  }
+  const spec = arraySpec(v.model);
+  const itemSize = itemSizeOf(src.dtype);
+  const slabs = planSlabs(shape, v.model.chunks, origin, itemSize, opts.slabBytes, first);
+  const store = archive.store;
+
+  await mapLimit(slabs, opts.concurrency, async (box) => {
+    let slab;
+    try {
+      slab = await ds.read(src.path, box.start, box.count);
+    } catch (e) {
+      throw fromCore(e, { file, variable: src.path });
+    }
+    const raw = box.count.reduce((a, b) => a * b, 1) * itemSize;
+    if (v.pack) {
+      let report: PackReport;
+      try {
+        ({ slab, report } = slab.pack(v.pack, v.missing, opts.policy));
+      } catch (e) {
+        const err = fromCore(e, { file, variable: src.path });
+        throw err instanceof PackingRangeError
+          ? new PackingRangeError(
+              `${err.message.replace(/^.*?: /, "")}; widen packing.manualRanges.${v.name}, or set packing.rangeExceededAction to clip or fill`,
+              { file, variable: src.path },
+            )
+          : err;
+      }
+      if (report.out_of_range) {
+        stats.outOfRange[v.arrayPath] = (stats.outOfRange[v.arrayPath] ?? 0) + report.out_of_range;
+      }
+    }
+    const slabOrigin = box.start.map((s, d) => s - first[d]! + origin[d]!);
+    let enc;
+    try {
+      enc = await slab.encode(spec, slabOrigin);
+    } catch (e) {
+      throw fromCore(e, { file, variable: src.path });
+    }
+    await mapLimit(enc.chunks, 8, async (c) => {
+      await store.set(archive.chunkKey(v.arrayPath, c.coords), c.bytes);
+      stats.bytesStored += c.bytes.length;
+    });
+    stats.chunksWritten += enc.chunks.length;
+    for (const coords of enc.partial) {
+      const key = archive.chunkKey(v.arrayPath, coords);
+      await store.withLock(key, async () => {
+        const existing = (await store.get(key)) ?? null;
+        const merged = slab.merge(spec, slabOrigin, coords, existing);
+        await store.set(key, merged);
+        stats.bytesStored += merged.length;
+      });
+      stats.chunksMerged++;
+      stats.chunksWritten++;
+    }
+    stats.bytesRead += raw;
+    opts.progress?.advance(raw);
+  });
+  for (const [path, n] of Object.entries(stats.outOfRange)) {
+    opts.log.warn(`${n} values outside the packing range of ${path} were ${opts.policy === "clip" ? "clipped" : "stored as missing"}`, { file });
+  }
+  return stats;
+}
+
+/** Write a whole in-memory array (a coordinate computed on the JS side, such as a time axis). */
+export async function writeWholeArray(
+  backend: Backend,
+  archive: Archive,
+  v: VarPlan,
+  values: ArrayLike<number>,
+): Promise<number> {
+  const bytes = typedBytes(v.model.dtype, values);
+  const slab = backend.slabFromBytes(v.model.dtype, v.model.shape, bytes);
+  const enc = await slab.encode(arraySpec(v.model), v.model.shape.map(() => 0));
+  let stored = 0;
+  for (const c of enc.chunks) {
+    await archive.store.set(archive.chunkKey(v.arrayPath, c.coords), c.bytes);
+    stored += c.bytes.length;
+  }
+  return stored;
+}
+
+/** Little-endian bytes of numbers in a dtype. */
+export function typedBytes(dtype: string, values: ArrayLike<number>): Uint8Array {
+  const n = values.length;
+  switch (dtype) {
+    case "float64":
+      return new Uint8Array(Float64Array.from(values).buffer);
+    case "float32":
+      return new Uint8Array(Float32Array.from(values).buffer);
+    case "int64":
+      return new Uint8Array(BigInt64Array.from(Array.from(values, (x) => BigInt(Math.round(x)))).buffer);
+    case "uint64":
+      return new Uint8Array(BigUint64Array.from(Array.from(values, (x) => BigInt(Math.round(x)))).buffer);
+    case "int32":
+      return new Uint8Array(Int32Array.from(values).buffer);
+    case "uint32":
+      return new Uint8Array(Uint32Array.from(values).buffer);
+    case "int16":
+      return new Uint8Array(Int16Array.from(values).buffer);
+    case "uint16":
+      return new Uint8Array(Uint16Array.from(values).buffer);
+    case "int8":
+      return new Uint8Array(Int8Array.from(values).buffer);
+    case "uint8":
+      return Uint8Array.from(values);
+    default:
+      throw new Error(`cannot make ${n} numbers of type ${dtype}`);
+  }
+}
+
+/** Numbers from little-endian bytes of a dtype. */
+export function numbersFrom(dtype: string, bytes: Uint8Array): number[] {
+  const buf = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
+  switch (dtype) {
+    case "float64":
+      return Array.from(new Float64Array(buf));
+    case "float32":
+      return Array.from(new Float32Array(buf));
+    case "int64":
+      return Array.from(new BigInt64Array(buf), Number);
+    case "uint64":
+      return Array.from(new BigUint64Array(buf), Number);
+    case "int32":
+      return Array.from(new Int32Array(buf));
+    case "uint32":
+      return Array.from(new Uint32Array(buf));
+    case "int16":
+      return Array.from(new Int16Array(buf));
+    case "uint16":
+      return Array.from(new Uint16Array(buf));
+    case "int8":
+      return Array.from(new Int8Array(buf));
+    case "uint8":
+      return Array.from(new Uint8Array(buf));
+    default:
+      throw new Error(`${dtype} is not numeric`);
+  }
+}

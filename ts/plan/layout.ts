@@ -1,0 +1,173 @@
+/**
+ * The archive plan: from a source file's metadata and the configuration, every group and array
+ * the archive will hold, with its Zarr model, chunking and packing. convert, create-template,
+ * append and write-region all derive what they write (or check) from this one plan.
+ */
+import type { Backend, DType, FileMeta, GroupMeta, PackParams, VarMeta } from "../backend/types.js";
+import type { ZarrConverterConfig } from "../config/model.js";
+import { attrsToJson, numericAttr, toJsonFloat } from "../cf/attrs.js";
+import { ConfigError } from "../errors.js";
+import type { ArrayModel, Attributes } from "../zarr/metadata.js";
+import { chooseChunks, itemSizeOf } from "./chunking.js";
+import { missingValues, packable, type PackRange } from "./packing.js";
+
+export interface VarPlan {
+  name: string;
+  /** Path in the NetCDF file, e.g. `/ocean/temp`. */
+  sourcePath: string;
+  /** Path in the archive, e.g. `ocean/temp`. */
+  arrayPath: string;
+  source: VarMeta;
+  model: ArrayModel;
+  /** Index of the time dimension in the variable's dims, -1 when it has none. */
+  timeAxis: number;
+  /** The time coordinate itself. */
+  isTimeCoord: boolean;
+  pack: PackParams | null;
+  packRange: PackRange | null;
+  /** Source values that mean missing (packed to the fill value). */
+  missing: number[];
+  chunkReasons: string[];
+}
+
+export interface GroupPlan {
+  /** Archive path ("" for the root). */
+  path: string;
+  attrs: Attributes;
+}
+
+export interface ArchivePlan {
+  format: 2 | 3;
+  groups: GroupPlan[];
+  vars: VarPlan[];
+  timeDim: string;
+  /** Length of the archive's time dimension. */
+  timeLength: number;
+}
+
+/** The group the conversion starts from (`config.group`, or the root). */
+export function sourceRoot(meta: FileMeta, group: string | undefined, file: string): GroupMeta {
+  if (!group || group === "/") return meta.root;
+  const want = "/" + group.replace(/^\/+|\/+$/g, "");
+  const find = (g: GroupMeta): GroupMeta | undefined => (g.path === want ? g : g.groups.map(find).find(Boolean));
+  const found = find(meta.root);
+  if (!found) throw new ConfigError(`group '${group}' is not in ${file}`, "group");
+  return found;
+}
+
+/** Variables of a group tree, with the archive path each maps to. */
+export function walkVars(root: GroupMeta): { v: VarMeta; groupPath: string }[] {
+  const out: { v: VarMeta; groupPath: string }[] = [];
+  const rel = (p: string) => (root.path === "/" ? p : p.slice(root.path.length)).replace(/^\/+/, "");
+  const walk = (g: GroupMeta) => {
+    for (const v of g.vars) out.push({ v, groupPath: rel(g.path) });
+    g.groups.forEach(walk);
+  };
+  walk(root);
+  return out;
+}
+
+function walkGroups(root: GroupMeta): GroupMeta[] {
+  const out: GroupMeta[] = [];
+  const walk = (g: GroupMeta) => {
+    out.push(g);
+    g.groups.forEach(walk);
+  };
+  walk(root);
+  return out;
+}
+
+/** Apply include/exclude: included variables bring the coordinate variables of their dims. */
+export function selectVars(all: { v: VarMeta; groupPath: string }[], cfg: ZarrConverterConfig, file: string) {
+  const named = (v: VarMeta, list: string[]) => list.includes(v.name) || list.includes(v.path) || list.includes(v.path.slice(1));
+  const include = cfg.variables.include;
+  if (include) {
+    for (const want of include) {
+      if (!all.some(({ v }) => named(v, [want]))) {
+        throw new ConfigError(`variable '${want}' is not in ${file} (it has: ${all.map(({ v }) => v.name).join(", ")})`, "variables.include");
+      }
+    }
+  }
+  const keep = all.filter(({ v }) => !include || named(v, include));
+  const dims = new Set(keep.flatMap(({ v }) => v.dims));
+  const withCoords = all.filter(({ v }) => keep.some((k) => k.v === v) || (v.dims.length === 1 && v.dims[0] === v.name && dims.has(v.name)));
+  return withCoords.filter(({ v }) => !named(v, cfg.variables.exclude));
+}
+
+export interface PlanInput {
+  meta: FileMeta;
+  file: string;
+  config: ZarrConverterConfig;
+  /** The archive's time length (the sum over files for convert, the full axis for a template). */
+  timeLength: number;
+  /** Packing ranges by source path, for the variables that are packed. */
+  packRanges: Map<string, PackRange>;
+  /** Dtype the time coordinate is stored as (it may widen to float64 when re-encoded). */
+  timeDtype?: DType;
+  backend: Backend;
+}
+
+export function buildPlan(input: PlanInput): ArchivePlan {
+  const { meta, file, config } = input;
+  const root = sourceRoot(meta, config.group, file);
+  const all = walkVars(root);
+  const selected = selectVars(all, config, file);
+  const coordNames = new Set(all.filter(({ v }) => v.dims.length === 1 && v.dims[0] === v.name).map(({ v }) => v.name));
+  const timeDim = config.time.dim;
+
+  const vars: VarPlan[] = selected.map(({ v, groupPath }) => {
+    const timeAxis = v.dims.indexOf(timeDim);
+    const isTimeCoord = v.name === timeDim && v.dims.length === 1 && timeAxis === 0;
+    const shape = v.shape.map((len, i) => (i === timeAxis ? input.timeLength : len));
+    const range = packable(v, config.packing, coordNames) ? input.packRanges.get(v.path) ?? null : null;
+    const pack = range ? input.backend.packParams(range.min, range.max, config.packing.bits, v.dtype) : null;
+    const dtype: DType = pack ? (`int${pack.bits}` as DType) : isTimeCoord && input.timeDtype ? input.timeDtype : v.dtype;
+    const attributes = attrsToJson(v.attrs);
+    const cfFillSource = numericAttr(v.attrs, "_FillValue")[0];
+    delete attributes._FillValue;
+    if (pack) {
+      // The float-level missing markers are replaced by the integer fill value.
+      delete attributes.missing_value;
+      attributes.scale_factor = pack.scale_factor;
+      attributes.add_offset = pack.add_offset;
+    }
+    const choice = chooseChunks({
+      dims: v.dims,
+      shape,
+      itemSize: itemSizeOf(dtype),
+      fixed: config.chunking,
+      timeDim,
+      pattern: config.accessPattern,
+      targetBytes: config.targetChunkSizeMb * 2 ** 20,
+    });
+    const model: ArrayModel = {
+      shape,
+      chunks: choice.chunks,
+      dtype,
+      cfFill: pack ? pack.fill : cfFillSource !== undefined && v.dtype !== "str" ? toJsonFloat(cfFillSource) : null,
+      compressor: config.compression,
+      dimensionNames: v.dims,
+      attributes,
+    };
+    return {
+      name: v.name,
+      sourcePath: v.path,
+      arrayPath: groupPath ? `${groupPath}/${v.name}` : v.name,
+      source: v,
+      model,
+      timeAxis,
+      isTimeCoord,
+      pack,
+      packRange: range,
+      missing: missingValues(v),
+      chunkReasons: choice.reasons,
+    };
+  });
+
+  const groups: GroupPlan[] = walkGroups(root).map((g) => {
+    const path = (root.path === "/" ? g.path : g.path.slice(root.path.length)).replace(/^\/+/, "");
+    const attrs = attrsToJson(g.attrs);
+    return { path, attrs: path === "" ? { ...attrs, ...config.attrs } : attrs };
+  });
+  return { format: config.zarrFormat, groups, vars, timeDim, timeLength: input.timeLength };
+}

@@ -1,0 +1,50 @@
+/**
+ * Which variables are packed, and over which range. Priority: a manual range, then the
+ * variable's `valid_min`/`valid_max` (or `valid_range`), then the data's own range widened by
+ * `autoBufferFactor` × (max − min) on each side. The formula itself is in the Rust core
+ * (`crates/core/src/pack.rs`).
+ */
+import type { Stats, VarMeta } from "../backend/types.js";
+import type { PackingConfig } from "../config/model.js";
+import { numericAttr } from "../cf/attrs.js";
+
+export type RangeSource = "manual" | "valid_range" | "data";
+
+export interface PackRange {
+  min: number;
+  max: number;
+  source: RangeSource;
+}
+
+/** Whether a variable is a candidate for packing (floats that are data, not coordinates). */
+export function packable(v: VarMeta, cfg: PackingConfig, coordinateNames: Set<string>): boolean {
+  if (!cfg.enabled) return false;
+  if (v.dtype !== "float32" && v.dtype !== "float64") return false;
+  if (coordinateNames.has(v.name) || v.dims.length === 0) return false;
+  return !cfg.exclude.includes(v.name) && !cfg.exclude.includes(v.path);
+}
+
+/** The range from configuration or attributes alone; undefined when the data must decide. */
+export function declaredRange(v: VarMeta, cfg: PackingConfig): PackRange | undefined {
+  const manual = cfg.manualRanges[v.name] ?? cfg.manualRanges[v.path];
+  if (manual) return { ...manual, source: "manual" };
+  const vr = numericAttr(v.attrs, "valid_range");
+  const vmin = numericAttr(v.attrs, "valid_min")[0] ?? vr[0];
+  const vmax = numericAttr(v.attrs, "valid_max")[0] ?? vr[1];
+  if (vmin !== undefined && vmax !== undefined && Number.isFinite(vmin) && Number.isFinite(vmax) && vmin <= vmax) {
+    return { min: vmin, max: vmax, source: "valid_range" };
+  }
+  return undefined;
+}
+
+/** The range from the data's statistics, widened by the buffer factor. */
+export function dataRange(stats: Stats, cfg: PackingConfig): PackRange | undefined {
+  if (stats.min === null || stats.max === null) return undefined;
+  const pad = (stats.max - stats.min) * cfg.autoBufferFactor;
+  return { min: stats.min - pad, max: stats.max + pad, source: "data" };
+}
+
+/** Source values that mean "no data" (`_FillValue`, `missing_value`). */
+export function missingValues(v: VarMeta): number[] {
+  return [...numericAttr(v.attrs, "_FillValue"), ...numericAttr(v.attrs, "missing_value")].filter((x) => !Number.isNaN(x));
+}

@@ -1,0 +1,219 @@
+/**
+ * Zarr metadata: one model of an array or group, two spellings (v2 `.zarray`/`.zattrs`/`.zgroup`,
+ * v3 `zarr.json`). Every rule about how a fill value, a codec or a dtype is spelled lives here.
+ *
+ * Fill values follow what xarray reads: in v2 the array's `fill_value` is the CF mask, so a
+ * variable without `_FillValue` gets `null` (floats get NaN, which masks nothing that isn't
+ * already missing); in v3 the mask is the `_FillValue` attribute (floats as base64 of a
+ * little-endian float64) and the array's `fill_value` only says what unwritten chunks hold.
+ */
+import type { ArraySpec, Compressor, DType, JsonFloat } from "../backend/types.js";
+
+export type ZarrFormat = 2 | 3;
+export type Attributes = Record<string, unknown>;
+
+export interface ArrayModel {
+  shape: number[];
+  chunks: number[];
+  dtype: DType;
+  /** The CF `_FillValue` (what readers mask), or null when the variable has none. */
+  cfFill: JsonFloat | null;
+  compressor: Compressor | null;
+  dimensionNames: string[];
+  /** CF and user attributes, without `_FillValue` (that is `cfFill`). */
+  attributes: Attributes;
+}
+
+export type Document = Record<string, unknown>;
+
+const V2_DTYPE: Record<DType, string> = {
+  int8: "|i1", uint8: "|u1", int16: "<i2", uint16: "<u2", int32: "<i4", uint32: "<u4",
+  int64: "<i8", uint64: "<u8", float32: "<f4", float64: "<f8", str: "|O",
+};
+
+const isFloat = (d: DType) => d === "float32" || d === "float64";
+
+/** What unwritten elements hold: the CF fill, else NaN for floats, 0 for integers. */
+export function storageFill(a: Pick<ArrayModel, "dtype" | "cfFill">): JsonFloat {
+  if (a.cfFill !== null) return a.cfFill;
+  return isFloat(a.dtype) ? "NaN" : 0;
+}
+
+/** The encoder's view of an array. */
+export function arraySpec(a: ArrayModel): ArraySpec {
+  return { shape: a.shape, chunks: a.chunks, dtype: a.dtype, fill: storageFill(a), pipeline: { compressor: a.compressor } };
+}
+
+function shuffleV2(s: "none" | "byte" | "bit"): number {
+  return { none: 0, byte: 1, bit: 2 }[s];
+}
+function shuffleV3(s: "none" | "byte" | "bit"): string {
+  return { none: "noshuffle", byte: "shuffle", bit: "bitshuffle" }[s];
+}
+
+function itemSize(d: DType): number {
+  return { int8: 1, uint8: 1, int16: 2, uint16: 2, int32: 4, uint32: 4, int64: 8, uint64: 8, float32: 4, float64: 8, str: 1 }[d];
+}
+
+function compressorV2(c: Compressor | null): Document | null {
+  if (!c) return null;
+  switch (c.id) {
+    case "blosc":
+      return { id: "blosc", cname: c.cname, clevel: c.clevel, shuffle: shuffleV2(c.shuffle), blocksize: c.blocksize ?? 0 };
+    case "zstd":
+      return { id: "zstd", level: c.level };
+    case "gzip":
+      return { id: "gzip", level: c.level };
+  }
+}
+
+function codecsV3(a: ArrayModel): Document[] {
+  const first: Document = a.dtype === "str" ? { name: "vlen-utf8" } : { name: "bytes", configuration: { endian: "little" } };
+  const c = a.compressor;
+  if (!c) return [first];
+  switch (c.id) {
+    case "blosc":
+      return [first, { name: "blosc", configuration: { cname: c.cname, clevel: c.clevel, shuffle: shuffleV3(c.shuffle), typesize: itemSize(a.dtype), blocksize: c.blocksize ?? 0 } }];
+    case "zstd":
+      return [first, { name: "zstd", configuration: { level: c.level, checksum: false } }];
+    case "gzip":
+      return [first, { name: "gzip", configuration: { level: c.level } }];
+  }
+}
+
+/** base64 of a little-endian float64: xarray's v3 spelling of a float `_FillValue`. */
+function base64Float64(v: JsonFloat): string {
+  const buf = new DataView(new ArrayBuffer(8));
+  buf.setFloat64(0, typeof v === "number" ? v : Number(v), true);
+  return Buffer.from(buf.buffer).toString("base64");
+}
+
+function fromBase64Float64(s: string): JsonFloat {
+  const bytes = Buffer.from(s, "base64");
+  const v = new DataView(bytes.buffer, bytes.byteOffset, 8).getFloat64(0, true);
+  return Number.isFinite(v) ? v : (String(v) as JsonFloat);
+}
+
+/** The documents (key suffix → JSON) that describe an array. */
+export function arrayDocuments(a: ArrayModel, format: ZarrFormat): Record<string, Document> {
+  if (format === 2) {
+    const zarray: Document = {
+      zarr_format: 2,
+      shape: a.shape,
+      chunks: a.chunks,
+      dtype: V2_DTYPE[a.dtype],
+      compressor: compressorV2(a.compressor),
+      fill_value: a.dtype === "str" ? null : a.cfFill !== null ? a.cfFill : isFloat(a.dtype) ? "NaN" : null,
+      order: "C",
+      filters: a.dtype === "str" ? [{ id: "vlen-utf8" }] : null,
+      dimension_separator: ".",
+    };
+    return { ".zarray": zarray, ".zattrs": { ...a.attributes, _ARRAY_DIMENSIONS: a.dimensionNames } };
+  }
+  const attributes: Attributes = { ...a.attributes };
+  if (a.cfFill !== null) attributes._FillValue = isFloat(a.dtype) ? base64Float64(a.cfFill) : a.cfFill;
+  return {
+    "zarr.json": {
+      zarr_format: 3,
+      node_type: "array",
+      shape: a.shape,
+      data_type: a.dtype === "str" ? "string" : a.dtype,
+      chunk_grid: { name: "regular", configuration: { chunk_shape: a.chunks } },
+      chunk_key_encoding: { name: "default", configuration: { separator: "/" } },
+      fill_value: a.dtype === "str" ? "" : storageFill(a),
+      codecs: codecsV3(a),
+      attributes,
+      dimension_names: a.dimensionNames,
+    },
+  };
+}
+
+export function groupDocuments(attributes: Attributes, format: ZarrFormat): Record<string, Document> {
+  if (format === 2) return { ".zgroup": { zarr_format: 2 }, ".zattrs": attributes };
+  return { "zarr.json": { zarr_format: 3, node_type: "group", attributes } };
+}
+
+/** The key of a chunk inside its array (`c/0/1/2` in v3, `0.1.2` in v2). */
+export function chunkKey(coords: number[], format: ZarrFormat): string {
+  if (format === 3) return coords.length ? `c/${coords.join("/")}` : "c";
+  return coords.length ? coords.join(".") : "0";
+}
+
+// ---- reading back ----------------------------------------------------------------------------
+
+const FROM_V2: Record<string, DType> = Object.fromEntries(Object.entries(V2_DTYPE).map(([k, v]) => [v, k as DType]));
+
+function parseCompressorV2(doc: Document | null): Compressor | null {
+  if (!doc) return null;
+  switch (doc.id) {
+    case "blosc":
+      return { id: "blosc", cname: doc.cname as never, clevel: doc.clevel as number, shuffle: (["none", "byte", "bit"] as const)[doc.shuffle as number] ?? "byte", blocksize: (doc.blocksize as number) ?? 0 };
+    case "zstd":
+      return { id: "zstd", level: doc.level as number };
+    case "gzip":
+      return { id: "gzip", level: doc.level as number };
+    default:
+      throw new Error(`compressor '${String(doc.id)}' is not one zarrio writes`);
+  }
+}
+
+function parseCodecsV3(codecs: Document[]): Compressor | null {
+  for (const c of codecs) {
+    const cfg = (c.configuration ?? {}) as Document;
+    switch (c.name) {
+      case "bytes":
+      case "vlen-utf8":
+        continue;
+      case "blosc": {
+        const shuffle = ({ noshuffle: "none", shuffle: "byte", bitshuffle: "bit" } as const)[cfg.shuffle as "shuffle"] ?? "byte";
+        return { id: "blosc", cname: cfg.cname as never, clevel: cfg.clevel as number, shuffle, blocksize: (cfg.blocksize as number) ?? 0 };
+      }
+      case "zstd":
+        return { id: "zstd", level: cfg.level as number };
+      case "gzip":
+        return { id: "gzip", level: cfg.level as number };
+      default:
+        throw new Error(`codec '${String(c.name)}' is not one zarrio writes`);
+    }
+  }
+  return null;
+}
+
+/** Parse an array's documents back into the model (throws on what zarrio cannot write to). */
+export function parseArray(docs: Record<string, Document | undefined>, format: ZarrFormat): ArrayModel {
+  if (format === 2) {
+    const z = docs[".zarray"];
+    if (!z) throw new Error("no .zarray");
+    const attrs = { ...(docs[".zattrs"] ?? {}) };
+    const dims = (attrs._ARRAY_DIMENSIONS as string[] | undefined) ?? [];
+    delete attrs._ARRAY_DIMENSIONS;
+    const dtype = FROM_V2[z.dtype as string];
+    if (!dtype) throw new Error(`dtype ${String(z.dtype)} is not one zarrio writes`);
+    const fill = z.fill_value as JsonFloat | null;
+    return {
+      shape: z.shape as number[],
+      chunks: z.chunks as number[],
+      dtype,
+      cfFill: dtype === "str" || (fill === "NaN" && isFloat(dtype)) ? null : fill,
+      compressor: parseCompressorV2(z.compressor as Document | null),
+      dimensionNames: dims,
+      attributes: attrs,
+    };
+  }
+  const z = docs["zarr.json"];
+  if (!z || z.node_type !== "array") throw new Error("no array zarr.json");
+  const attrs = { ...((z.attributes as Attributes) ?? {}) };
+  const rawFill = attrs._FillValue;
+  delete attrs._FillValue;
+  const dtype = (z.data_type === "string" ? "str" : z.data_type) as DType;
+  const cfFill = rawFill === undefined ? null : typeof rawFill === "string" && isFloat(dtype) ? fromBase64Float64(rawFill) : (rawFill as JsonFloat);
+  return {
+    shape: z.shape as number[],
+    chunks: ((z.chunk_grid as Document).configuration as Document).chunk_shape as number[],
+    dtype,
+    cfFill,
+    compressor: parseCodecsV3(z.codecs as Document[]),
+    dimensionNames: (z.dimension_names as string[]) ?? [],
+    attributes: attrs,
+  };
+}
