@@ -19,7 +19,7 @@ pub enum CoreError {
     /// A codec failed to compress or decompress.
     #[error("codec error: {0}")]
     Codec(String),
-    /// A feature this build does not have (for example blosclz in WebAssembly).
+    /// A feature zarrio does not implement (for example a blosc frame compressed with snappy).
     #[error("unsupported: {0}")]
     Unsupported(String),
 }

@@ -49,7 +49,8 @@ fn fixtures() -> Option<&'static Fixtures> {
     static FIXTURES: OnceLock<Option<Fixtures>> = OnceLock::new();
     FIXTURES
         .get_or_init(|| {
-            let python = std::env::var("ZARRIO_PYTHON").unwrap_or_else(|_| DEFAULT_PYTHON.to_string());
+            let python =
+                std::env::var("ZARRIO_PYTHON").unwrap_or_else(|_| DEFAULT_PYTHON.to_string());
             if !Path::new(&python).exists() {
                 if std::env::var_os("CI").is_some() {
                     panic!("CI: no Python with netCDF4 at {python} (set ZARRIO_PYTHON)");
@@ -63,7 +64,8 @@ fn fixtures() -> Option<&'static Fixtures> {
             let base = Path::new(env!("CARGO_TARGET_TMPDIR"));
             prune_old_runs(base);
             let dir = base.join(format!("readers-fixtures-{}", std::process::id()));
-            let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../test/fixtures/make_fixtures.py");
+            let script =
+                Path::new(env!("CARGO_MANIFEST_DIR")).join("../../test/fixtures/make_fixtures.py");
             let out = std::process::Command::new(&python)
                 .arg(&script)
                 .arg(&dir)
@@ -74,7 +76,8 @@ fn fixtures() -> Option<&'static Fixtures> {
                 "make_fixtures.py failed:\n{}",
                 String::from_utf8_lossy(&out.stderr)
             );
-            let expected = std::fs::read_to_string(dir.join("expected.json")).expect("expected.json");
+            let expected =
+                std::fs::read_to_string(dir.join("expected.json")).expect("expected.json");
             Some(Fixtures {
                 dir,
                 expected: serde_json::from_str(&expected).expect("expected.json is JSON"),
@@ -85,11 +88,21 @@ fn fixtures() -> Option<&'static Fixtures> {
 
 /// Fixture directories of earlier runs: a run can't remove its own when its last test ends.
 fn prune_old_runs(base: &Path) {
-    let Ok(entries) = std::fs::read_dir(base) else { return };
+    let Ok(entries) = std::fs::read_dir(base) else {
+        return;
+    };
     let hour_ago = SystemTime::now() - Duration::from_secs(3600);
     for entry in entries.flatten() {
-        let old = entry.metadata().and_then(|m| m.modified()).is_ok_and(|t| t < hour_ago);
-        if old && entry.file_name().to_string_lossy().starts_with("readers-fixtures-") {
+        let old = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .is_ok_and(|t| t < hour_ago);
+        if old
+            && entry
+                .file_name()
+                .to_string_lossy()
+                .starts_with("readers-fixtures-")
+        {
             let _ = std::fs::remove_dir_all(entry.path());
         }
     }
@@ -98,11 +111,20 @@ fn prune_old_runs(base: &Path) {
 /// Every way this build can open a path, by label.
 fn readers(path: &str) -> Vec<(&'static str, Box<dyn NcReader>)> {
     let mut readers = vec![
-        ("pure(path)", netcdf::open_path(path, ReaderKind::Pure).unwrap()),
-        ("pure(bytes)", netcdf::open_bytes(std::fs::read(path).unwrap()).unwrap()),
+        (
+            "pure(path)",
+            netcdf::open_path(path, ReaderKind::Pure).unwrap(),
+        ),
+        (
+            "pure(bytes)",
+            netcdf::open_bytes(std::fs::read(path).unwrap()).unwrap(),
+        ),
     ];
     if cfg!(feature = "libnetcdf") {
-        readers.push(("libnetcdf", netcdf::open_path(path, ReaderKind::Libnetcdf).unwrap()));
+        readers.push((
+            "libnetcdf",
+            netcdf::open_path(path, ReaderKind::Libnetcdf).unwrap(),
+        ));
     }
     readers
 }
@@ -153,14 +175,28 @@ fn diff(a: &Value, b: &Value, at: &str) -> Option<String> {
             keys.sort();
             keys.dedup();
             keys.into_iter().find_map(|k| {
-                diff(x.get(k).unwrap_or(&Value::Null), y.get(k).unwrap_or(&Value::Null), &format!("{at}.{k}"))
+                diff(
+                    x.get(k).unwrap_or(&Value::Null),
+                    y.get(k).unwrap_or(&Value::Null),
+                    &format!("{at}.{k}"),
+                )
             })
         }
         (Value::Array(x), Value::Array(y)) => {
             let named = |v: &Value| v.get("name").and_then(Value::as_str).map(str::to_string);
             if x.len() != y.len() {
-                let names = |l: &Vec<Value>| l.iter().map(|v| named(v).unwrap_or_else(|| v.to_string())).collect::<Vec<_>>();
-                return Some(format!("{at}: {} items vs {}: {:?} vs {:?}", x.len(), y.len(), names(x), names(y)));
+                let names = |l: &Vec<Value>| {
+                    l.iter()
+                        .map(|v| named(v).unwrap_or_else(|| v.to_string()))
+                        .collect::<Vec<_>>()
+                };
+                return Some(format!(
+                    "{at}: {} items vs {}: {:?} vs {:?}",
+                    x.len(),
+                    y.len(),
+                    names(x),
+                    names(y)
+                ));
             }
             x.iter().zip(y).enumerate().find_map(|(i, (p, q))| {
                 let label = named(p).unwrap_or_else(|| i.to_string());
@@ -237,7 +273,11 @@ fn metadata_matches_netcdf4_python() {
             }
         }
     }
-    assert!(failures.is_empty(), "metadata differs:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "metadata differs:\n{}",
+        failures.join("\n")
+    );
 }
 
 #[test]
@@ -253,7 +293,11 @@ fn reader_names_and_formats() {
     for (name, format) in formats {
         for (label, reader) in readers(&fx.path(name)) {
             assert_eq!(reader.meta().format, format, "{label} {name}");
-            let want = if label == "libnetcdf" { "libnetcdf" } else { "pure" };
+            let want = if label == "libnetcdf" {
+                "libnetcdf"
+            } else {
+                "pure"
+            };
             assert_eq!(reader.meta().reader, want, "{label} {name}");
         }
     }
@@ -280,16 +324,29 @@ fn values_match_netcdf4_python() {
                     }
                 };
                 assert_eq!(data.dtype(), var.dtype, "{label} {name} {}", var.path);
-                assert_eq!(want["dtype"], json!(var.dtype), "{label} {name} {}", var.path);
+                assert_eq!(
+                    want["dtype"],
+                    json!(var.dtype),
+                    "{label} {name} {}",
+                    var.path
+                );
                 let got = Value::Array(values_json(&data));
-                if let Some(d) = diff(&got, &want["values"], &format!("{label} {name} {}", var.path)) {
+                if let Some(d) = diff(
+                    &got,
+                    &want["values"],
+                    &format!("{label} {name} {}", var.path),
+                ) {
                     failures.push(d);
                 }
                 checked += 1;
             }
         }
     }
-    assert!(failures.is_empty(), "values differ:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "values differ:\n{}",
+        failures.join("\n")
+    );
     assert!(checked > 100, "only {checked} variables checked");
 }
 
@@ -323,7 +380,11 @@ fn hyperslabs_agree_with_whole_reads() {
                     continue;
                 }
                 let what = format!("{label} {name} {}", var.path);
-                let whole = values_json(&reader.read(&var.path, &vec![0; shape.len()], shape).unwrap());
+                let whole = values_json(
+                    &reader
+                        .read(&var.path, &vec![0; shape.len()], shape)
+                        .unwrap(),
+                );
 
                 // Slabs of 2 along the first dimension; odd lengths end with a partial slab.
                 let mut joined = Vec::new();
@@ -333,7 +394,9 @@ fn hyperslabs_agree_with_whole_reads() {
                     let mut count = shape.clone();
                     start[0] = first;
                     count[0] = 2.min(shape[0] - first);
-                    joined.extend(values_json(&reader.read(&var.path, &start, &count).unwrap()));
+                    joined.extend(values_json(
+                        &reader.read(&var.path, &start, &count).unwrap(),
+                    ));
                     first += count[0];
                     slabs += 1;
                 }
@@ -341,19 +404,40 @@ fn hyperslabs_agree_with_whole_reads() {
 
                 // An interior box that crosses chunk edges.
                 let start: Vec<u64> = shape.iter().map(|&n| n / 3).collect();
-                let count: Vec<u64> = shape.iter().zip(&start).map(|(&n, &s)| (n / 2).max(1).min(n - s)).collect();
+                let count: Vec<u64> = shape
+                    .iter()
+                    .zip(&start)
+                    .map(|(&n, &s)| (n / 2).max(1).min(n - s))
+                    .collect();
                 let boxed = values_json(&reader.read(&var.path, &start, &count).unwrap());
-                assert!(boxed == cut(&whole, shape, &start, &count), "{what}: box {start:?}+{count:?}");
+                assert!(
+                    boxed == cut(&whole, shape, &start, &count),
+                    "{what}: box {start:?}+{count:?}"
+                );
 
                 // The last element alone.
                 let start: Vec<u64> = shape.iter().map(|&n| n - 1).collect();
-                let one = values_json(&reader.read(&var.path, &start, &vec![1; shape.len()]).unwrap());
-                assert_eq!(one, vec![whole.last().unwrap().clone()], "{what}: last element");
+                let one = values_json(
+                    &reader
+                        .read(&var.path, &start, &vec![1; shape.len()])
+                        .unwrap(),
+                );
+                assert_eq!(
+                    one,
+                    vec![whole.last().unwrap().clone()],
+                    "{what}: last element"
+                );
 
                 // An empty hyperslab is empty, not an error.
                 let mut count = shape.clone();
                 count[0] = 0;
-                assert!(reader.read(&var.path, &vec![0; shape.len()], &count).unwrap().is_empty(), "{what}");
+                assert!(
+                    reader
+                        .read(&var.path, &vec![0; shape.len()], &count)
+                        .unwrap()
+                        .is_empty(),
+                    "{what}"
+                );
             }
         }
     }
@@ -380,33 +464,68 @@ fn scalars_and_text() {
     let Some(fx) = fixtures() else { return };
     let cases: Vec<(&str, &str, ArrayData)> = vec![
         ("classic.nc", "/crs", ArrayData::Int32(vec![4326])),
-        ("nc4_zlib.nc", "/reference_height", ArrayData::Float64(vec![2.0])),
+        (
+            "nc4_zlib.nc",
+            "/reference_height",
+            ArrayData::Float64(vec![2.0]),
+        ),
         ("attrs.nc", "/scalar_value", ArrayData::Float64(vec![42.5])),
         ("strings.nc", "/flag_char", ArrayData::Str(vec!["Y".into()])),
-        ("strings.nc", "/title_chars", ArrayData::Str(vec!["Observations 2020".into()])),
-        ("strings.nc", "/comment", ArrayData::Str(vec!["a scalar string – with a dash".into()])),
+        (
+            "strings.nc",
+            "/title_chars",
+            ArrayData::Str(vec!["Observations 2020".into()]),
+        ),
+        (
+            "strings.nc",
+            "/comment",
+            ArrayData::Str(vec!["a scalar string – with a dash".into()]),
+        ),
     ];
     for (file, var, want) in cases {
         for (label, reader) in readers(&fx.path(file)) {
-            assert_eq!(reader.read(var, &[], &[]).unwrap(), want, "{label} {file} {var}");
+            assert_eq!(
+                reader.read(var, &[], &[]).unwrap(),
+                want,
+                "{label} {file} {var}"
+            );
         }
     }
     for (label, reader) in readers(&fx.path("strings.nc")) {
         let city = reader.read("/city", &[1], &[3]).unwrap();
-        assert_eq!(city, ArrayData::Str(vec!["São Paulo".into(), "Kraków".into(), "東京".into()]), "{label}");
+        assert_eq!(
+            city,
+            ArrayData::Str(vec!["São Paulo".into(), "Kraków".into(), "東京".into()]),
+            "{label}"
+        );
         let latin = reader.read("/label_latin1", &[0], &[2]).unwrap();
-        assert_eq!(latin, ArrayData::Str(vec!["Café".into(), "Façade".into()]), "{label}");
+        assert_eq!(
+            latin,
+            ArrayData::Str(vec!["Café".into(), "Façade".into()]),
+            "{label}"
+        );
         let legacy = reader.read("/legacy_bytes", &[0], &[2]).unwrap();
-        assert_eq!(legacy, ArrayData::Str(vec!["Ærø".into(), "Mönchengladbach".into()]), "{label}");
+        assert_eq!(
+            legacy,
+            ArrayData::Str(vec!["Ærø".into(), "Mönchengladbach".into()]),
+            "{label}"
+        );
         let grid = reader.read("/grid_label", &[1, 1], &[1, 2]).unwrap();
         assert_eq!(grid, ArrayData::Str(vec!["".into(), "ƒ".into()]), "{label}");
         let meta = reader.meta().var("/city").unwrap();
         assert_eq!(meta.char_dim.as_deref(), Some("name_strlen"));
-        assert!(meta.attrs.iter().all(|a| a.name != "_Encoding"), "{label}: _Encoding applied, so dropped");
+        assert!(
+            meta.attrs.iter().all(|a| a.name != "_Encoding"),
+            "{label}: _Encoding applied, so dropped"
+        );
     }
     for (label, reader) in readers(&fx.path("classic.nc")) {
         let labels = reader.read("/time_label", &[3], &[2]).unwrap();
-        assert_eq!(labels, ArrayData::Str(vec!["2000-01-04".into(), "2000-01-05".into()]), "{label}");
+        assert_eq!(
+            labels,
+            ArrayData::Str(vec!["2000-01-04".into(), "2000-01-05".into()]),
+            "{label}"
+        );
     }
 }
 
@@ -438,19 +557,29 @@ fn corrupt_files_are_read_errors() {
             .iter()
             .map(|(label, kind)| (label.to_string(), netcdf::open_path(&path, *kind)))
             .collect();
-        attempts.push(("pure(bytes)".into(), netcdf::open_bytes(std::fs::read(&path).unwrap())));
+        attempts.push((
+            "pure(bytes)".into(),
+            netcdf::open_bytes(std::fs::read(&path).unwrap()),
+        ));
         for (label, opened) in attempts {
             let err = match opened {
                 Err(e) => e,
                 // Truncated data with an intact header opens; reading what is gone must fail.
                 Ok(reader) => all_vars(reader.meta())
                     .iter()
-                    .find_map(|v| reader.read(&v.path, &vec![0; v.shape.len()], &v.shape).err())
+                    .find_map(|v| {
+                        reader
+                            .read(&v.path, &vec![0; v.shape.len()], &v.shape)
+                            .err()
+                    })
                     .unwrap_or_else(|| panic!("{label} {name}: opened and read without an error")),
             };
             assert!(matches!(err, CoreError::Read(_)), "{label} {name}: {err:?}");
             let message = err.to_string();
-            assert!(message.len() > 30, "{label} {name}: unhelpful message {message:?}");
+            assert!(
+                message.len() > 30,
+                "{label} {name}: unhelpful message {message:?}"
+            );
             if label != "pure(bytes)" && !message.contains('/') {
                 panic!("{label} {name}: the message should name the file or variable: {message}");
             }
@@ -477,7 +606,10 @@ fn bad_requests_are_rejected() {
         ];
         for (start, count) in bad {
             let err = reader.read("/temperature", &start, &count).unwrap_err();
-            assert!(matches!(err, CoreError::Invalid(_)), "{label} {start:?} {count:?}: {err:?}");
+            assert!(
+                matches!(err, CoreError::Invalid(_)),
+                "{label} {start:?} {count:?}: {err:?}"
+            );
         }
         let err = reader.read("/nope", &[], &[]).unwrap_err();
         assert!(matches!(err, CoreError::NotFound(_)), "{label}: {err:?}");
@@ -493,11 +625,19 @@ fn bad_requests_are_rejected() {
 fn readers_are_shared_across_threads() {
     let Some(fx) = fixtures() else { return };
     for (label, reader) in readers(&fx.path("nc4_zlib.nc")) {
-        let whole = reader.read("/temperature", &[0, 0, 0], &[7, 25, 36]).unwrap();
+        let whole = reader
+            .read("/temperature", &[0, 0, 0], &[7, 25, 36])
+            .unwrap();
         let reader: &dyn NcReader = reader.as_ref();
         std::thread::scope(|s| {
             let handles: Vec<_> = (0..7u64)
-                .map(|t| s.spawn(move || reader.read("/temperature", &[t, 0, 0], &[1, 25, 36]).unwrap()))
+                .map(|t| {
+                    s.spawn(move || {
+                        reader
+                            .read("/temperature", &[t, 0, 0], &[1, 25, 36])
+                            .unwrap()
+                    })
+                })
                 .collect();
             let mut joined = Vec::new();
             for h in handles {

@@ -100,7 +100,13 @@ pub struct RawGroup {
 /// these methods has been checked against the shape and holds at least one element.
 pub trait RawSource {
     /// Numeric values, as `nc_type` (the matching [`ArrayData`] variant).
-    fn read_numeric(&self, path: &str, nc_type: NcType, start: &[u64], count: &[u64]) -> Result<ArrayData>;
+    fn read_numeric(
+        &self,
+        path: &str,
+        nc_type: NcType,
+        start: &[u64],
+        count: &[u64],
+    ) -> Result<ArrayData>;
     /// The bytes of a `char` variable; the character dimension, if any, is the last.
     fn read_chars(&self, path: &str, start: &[u64], count: &[u64]) -> Result<Vec<u8>>;
     /// The elements of a NetCDF-4 `string` variable.
@@ -132,7 +138,10 @@ impl TextEncoding {
         let bytes = &field[..end];
         let valid = match self {
             TextEncoding::Latin1 => None,
-            TextEncoding::Ascii => bytes.is_ascii().then(|| std::str::from_utf8(bytes).ok()).flatten(),
+            TextEncoding::Ascii => bytes
+                .is_ascii()
+                .then(|| std::str::from_utf8(bytes).ok())
+                .flatten(),
             TextEncoding::Utf8 => std::str::from_utf8(bytes).ok(),
         };
         match valid {
@@ -178,7 +187,13 @@ impl CfFile {
     }
 
     /// Read the hyperslab `start`/`count` of the variable at `path`, through `source`.
-    pub fn read(&self, source: &impl RawSource, path: &str, start: &[u64], count: &[u64]) -> Result<ArrayData> {
+    pub fn read(
+        &self,
+        source: &impl RawSource,
+        path: &str,
+        start: &[u64],
+        count: &[u64],
+    ) -> Result<ArrayData> {
         let plan = self
             .plans
             .get(path)
@@ -188,8 +203,9 @@ impl CfFile {
         if len == 0 {
             return Ok(ArrayData::filled(plan.dtype, 0, 0.0));
         }
-        let len = usize::try_from(len)
-            .map_err(|_| CoreError::Invalid(format!("{path}: {len} elements do not fit in memory")))?;
+        let len = usize::try_from(len).map_err(|_| {
+            CoreError::Invalid(format!("{path}: {len} elements do not fit in memory"))
+        })?;
         let data = match plan.stored {
             NcType::Char => {
                 let (mut start, mut count) = (start.to_vec(), count.to_vec());
@@ -239,7 +255,11 @@ fn split_text(bytes: &[u8], len: usize, text: TextEncoding) -> Vec<String> {
         return vec![String::new(); len];
     }
     let width = bytes.len() / len;
-    bytes.chunks(width.max(1)).take(len).map(|field| text.decode(field)).collect()
+    bytes
+        .chunks(width.max(1))
+        .take(len)
+        .map(|field| text.decode(field))
+        .collect()
 }
 
 /// Reinterpret integers as their other-signed twin (`_Unsigned`); other data passes unchanged.
@@ -282,7 +302,11 @@ fn view_group(raw: RawGroup, path: String, plans: &mut HashMap<String, VarPlan>)
         })
         .collect();
     GroupMeta {
-        name: if path == "/" { "/".to_string() } else { raw.name },
+        name: if path == "/" {
+            "/".to_string()
+        } else {
+            raw.name
+        },
         path,
         dims: raw.dims,
         vars,
@@ -292,10 +316,13 @@ fn view_group(raw: RawGroup, path: String, plans: &mut HashMap<String, VarPlan>)
 }
 
 fn text_attr<'a>(attrs: &'a [Attr], name: &str) -> Option<&'a str> {
-    attrs.iter().find(|a| a.name == name).and_then(|a| match &a.value {
-        AttrValue::Text(t) => Some(t.as_str()),
-        _ => None,
-    })
+    attrs
+        .iter()
+        .find(|a| a.name == name)
+        .and_then(|a| match &a.value {
+            AttrValue::Text(t) => Some(t.as_str()),
+            _ => None,
+        })
 }
 
 fn view_var(raw: RawVar, path: String) -> (VarMeta, VarPlan) {
@@ -365,7 +392,13 @@ fn view_var(raw: RawVar, path: String) -> (VarMeta, VarPlan) {
 }
 
 /// Attributes holding values of the variable's own type, so `_Unsigned` applies to them.
-const UNSIGNED_ATTRS: [&str; 5] = ["_FillValue", "missing_value", "valid_min", "valid_max", "valid_range"];
+const UNSIGNED_ATTRS: [&str; 5] = [
+    "_FillValue",
+    "missing_value",
+    "valid_min",
+    "valid_max",
+    "valid_range",
+];
 
 fn to_unsigned(dtype: DType) -> Option<DType> {
     match dtype {
@@ -391,14 +424,30 @@ fn to_signed(dtype: DType) -> Option<DType> {
 /// Attributes of any other type (a float `valid_range` on packed data, say) are left alone.
 fn flip_attr(value: &mut AttrValue, stored: DType) {
     let flipped = match (&*value, stored) {
-        (AttrValue::Int8(v), DType::Int8) => AttrValue::Uint8(v.iter().map(|&x| i64::from(x as i8 as u8)).collect()),
-        (AttrValue::Int16(v), DType::Int16) => AttrValue::Uint16(v.iter().map(|&x| i64::from(x as i16 as u16)).collect()),
-        (AttrValue::Int32(v), DType::Int32) => AttrValue::Uint32(v.iter().map(|&x| i64::from(x as i32 as u32)).collect()),
-        (AttrValue::Int64(v), DType::Int64) => AttrValue::Uint64(v.iter().map(|&x| x as u64).collect()),
-        (AttrValue::Uint8(v), DType::Uint8) => AttrValue::Int8(v.iter().map(|&x| i64::from(x as u8 as i8)).collect()),
-        (AttrValue::Uint16(v), DType::Uint16) => AttrValue::Int16(v.iter().map(|&x| i64::from(x as u16 as i16)).collect()),
-        (AttrValue::Uint32(v), DType::Uint32) => AttrValue::Int32(v.iter().map(|&x| i64::from(x as u32 as i32)).collect()),
-        (AttrValue::Uint64(v), DType::Uint64) => AttrValue::Int64(v.iter().map(|&x| x as i64).collect()),
+        (AttrValue::Int8(v), DType::Int8) => {
+            AttrValue::Uint8(v.iter().map(|&x| i64::from(x as i8 as u8)).collect())
+        }
+        (AttrValue::Int16(v), DType::Int16) => {
+            AttrValue::Uint16(v.iter().map(|&x| i64::from(x as i16 as u16)).collect())
+        }
+        (AttrValue::Int32(v), DType::Int32) => {
+            AttrValue::Uint32(v.iter().map(|&x| i64::from(x as i32 as u32)).collect())
+        }
+        (AttrValue::Int64(v), DType::Int64) => {
+            AttrValue::Uint64(v.iter().map(|&x| x as u64).collect())
+        }
+        (AttrValue::Uint8(v), DType::Uint8) => {
+            AttrValue::Int8(v.iter().map(|&x| i64::from(x as u8 as i8)).collect())
+        }
+        (AttrValue::Uint16(v), DType::Uint16) => {
+            AttrValue::Int16(v.iter().map(|&x| i64::from(x as u16 as i16)).collect())
+        }
+        (AttrValue::Uint32(v), DType::Uint32) => {
+            AttrValue::Int32(v.iter().map(|&x| i64::from(x as u32 as i32)).collect())
+        }
+        (AttrValue::Uint64(v), DType::Uint64) => {
+            AttrValue::Int64(v.iter().map(|&x| x as i64).collect())
+        }
         _ => return,
     };
     *value = flipped;
@@ -545,14 +594,20 @@ mod tests {
         assert_eq!(TextEncoding::Ascii.decode(b"\xe9t\xe9"), "été");
         assert_eq!(TextEncoding::Utf8.decode(b"a\0b\0"), "a\0b");
         assert_eq!(TextEncoding::Utf8.decode(b"\0\0"), "");
-        assert_eq!(TextEncoding::from_label(Some("ISO-8859-1")), TextEncoding::Latin1);
+        assert_eq!(
+            TextEncoding::from_label(Some("ISO-8859-1")),
+            TextEncoding::Latin1
+        );
         assert_eq!(TextEncoding::from_label(Some("koi8-r")), TextEncoding::Utf8);
     }
 
     #[test]
     fn hyperslabs() {
         let data: Vec<u32> = (0..24).collect();
-        assert_eq!(hyperslab(&data, &[2, 3, 4], &[1, 1, 2], &[1, 2, 2]), vec![18, 19, 22, 23]);
+        assert_eq!(
+            hyperslab(&data, &[2, 3, 4], &[1, 1, 2], &[1, 2, 2]),
+            vec![18, 19, 22, 23]
+        );
         assert_eq!(hyperslab(&data, &[24], &[5], &[3]), vec![5, 6, 7]);
         assert_eq!(hyperslab(&data[..1], &[], &[], &[]), vec![0]);
         assert!(hyperslab(&data, &[2, 12], &[0, 0], &[0, 12]).is_empty());
@@ -605,7 +660,10 @@ mod tests {
             ArrayData::Uint8(vec![255, 5])
         );
         let (meta, _) = view_var(
-            raw(NcType::UShort, vec![attr("_Unsigned", AttrValue::Text("false".into()))]),
+            raw(
+                NcType::UShort,
+                vec![attr("_Unsigned", AttrValue::Text("false".into()))],
+            ),
             "/v".into(),
         );
         assert_eq!(meta.dtype, DType::Int16);
@@ -614,10 +672,16 @@ mod tests {
     #[test]
     fn char_view() {
         let (meta, plan) = view_var(
-            raw(NcType::Char, vec![attr("_Encoding", AttrValue::Text("latin-1".into()))]),
+            raw(
+                NcType::Char,
+                vec![attr("_Encoding", AttrValue::Text("latin-1".into()))],
+            ),
             "/v".into(),
         );
-        assert_eq!((meta.dtype, meta.dims, meta.shape), (DType::Str, vec!["x".to_string()], vec![2]));
+        assert_eq!(
+            (meta.dtype, meta.dims, meta.shape),
+            (DType::Str, vec!["x".to_string()], vec![2])
+        );
         assert_eq!(meta.char_dim.as_deref(), Some("n"));
         assert!(meta.attrs.is_empty());
         assert_eq!(plan.char_len, Some(3));

@@ -31,8 +31,9 @@ impl LibReader {
                 // netcdf-c takes a header cut short as one whose remaining lists are absent: a
                 // truncated file opens with no variables. The classic header is small and fully
                 // specified, so have the pure-Rust parser check it is all there.
-                netcdf_reader::NcFile::open(path)
-                    .map_err(|e| CoreError::Read(format!("{path}: incomplete or corrupt header: {e}")))?;
+                netcdf_reader::NcFile::open(path).map_err(|e| {
+                    CoreError::Read(format!("{path}: incomplete or corrupt header: {e}"))
+                })?;
             }
             let cf = CfFile::new(format, "libnetcdf", raw_root(&file));
             Ok(LibReader { cf, file })
@@ -45,7 +46,12 @@ impl LibReader {
             .ok_or_else(|| CoreError::NotFound(format!("variable {path}")))
     }
 
-    fn values<T: NcTypeDescriptor + Copy>(&self, path: &str, start: &[u64], count: &[u64]) -> Result<Vec<T>> {
+    fn values<T: NcTypeDescriptor + Copy>(
+        &self,
+        path: &str,
+        start: &[u64],
+        count: &[u64],
+    ) -> Result<Vec<T>> {
         self.variable(path)?
             .get_values::<T, _>(extents(start, count))
             .map_err(|e| read_error(path, e))
@@ -63,7 +69,13 @@ impl NcReader for LibReader {
 }
 
 impl RawSource for LibReader {
-    fn read_numeric(&self, path: &str, nc_type: NcType, start: &[u64], count: &[u64]) -> Result<ArrayData> {
+    fn read_numeric(
+        &self,
+        path: &str,
+        nc_type: NcType,
+        start: &[u64],
+        count: &[u64],
+    ) -> Result<ArrayData> {
         Ok(match nc_type {
             NcType::Byte => ArrayData::Int8(self.values(path, start, count)?),
             NcType::UByte => ArrayData::Uint8(self.values(path, start, count)?),
@@ -93,9 +105,13 @@ impl RawSource for LibReader {
         // netcdf-c hands out one malloc'ed C string per element; we copy them and give them
         // back with nc_free_string.
         let mut pointers = vec![0usize; len];
-        var.get_raw_values_into(bytemuck::cast_slice_mut(&mut pointers), extents(start, count))
-            .map_err(|e| read_error(path, e))?;
-        let mut pointers: Vec<*mut c_char> = pointers.into_iter().map(|p| p as *mut c_char).collect();
+        var.get_raw_values_into(
+            bytemuck::cast_slice_mut(&mut pointers),
+            extents(start, count),
+        )
+        .map_err(|e| read_error(path, e))?;
+        let mut pointers: Vec<*mut c_char> =
+            pointers.into_iter().map(|p| p as *mut c_char).collect();
         let strings = pointers
             .iter()
             .map(|&p| {
@@ -118,7 +134,9 @@ impl RawSource for LibReader {
 fn read_error(what: &str, err: netcdf::Error) -> CoreError {
     let hint = match err {
         netcdf::Error::Netcdf(netcdf_sys::NC_ENOTNC) => " (not a NetCDF file)",
-        netcdf::Error::Netcdf(netcdf_sys::NC_EHDFERR) => " (a corrupt or truncated NetCDF-4/HDF5 file?)",
+        netcdf::Error::Netcdf(netcdf_sys::NC_EHDFERR) => {
+            " (a corrupt or truncated NetCDF-4/HDF5 file?)"
+        }
         netcdf::Error::Netcdf(netcdf_sys::NC_EINVAL) => " (a corrupt or truncated file?)",
         netcdf::Error::Netcdf(netcdf_sys::NC_ENOFILTER) => {
             " (compressed with an HDF5 filter plugin this build lacks; set HDF5_PLUGIN_PATH)"
@@ -140,7 +158,8 @@ fn extents(start: &[u64], count: &[u64]) -> Extents {
 
 /// The file format, which the netcdf crate does not expose: ask netcdf-c on a second handle.
 fn format_of(path: &str) -> Result<&'static str> {
-    let c_path = CString::new(path).map_err(|_| CoreError::Read(format!("{path}: NUL in the path")))?;
+    let c_path =
+        CString::new(path).map_err(|_| CoreError::Read(format!("{path}: NUL in the path")))?;
     let (mut ncid, mut format) = (0, 0);
     let _lock = netcdf_sys::libnetcdf_lock.lock();
     // SAFETY: a valid C string and out-pointers to live integers; the library lock is held.
@@ -155,7 +174,9 @@ fn format_of(path: &str) -> Result<&'static str> {
         }
     };
     if status != netcdf_sys::NC_NOERR {
-        return Err(CoreError::Read(format!("{path}: cannot tell the NetCDF format (netcdf-c error {status})")));
+        return Err(CoreError::Read(format!(
+            "{path}: cannot tell the NetCDF format (netcdf-c error {status})"
+        )));
     }
     Ok(match format {
         netcdf_sys::NC_FORMAT_CLASSIC => "classic",
@@ -163,7 +184,11 @@ fn format_of(path: &str) -> Result<&'static str> {
         netcdf_sys::NC_FORMAT_64BIT_DATA => "cdf5",
         netcdf_sys::NC_FORMAT_NETCDF4 => "netcdf4",
         netcdf_sys::NC_FORMAT_NETCDF4_CLASSIC => "netcdf4_classic",
-        other => return Err(CoreError::Read(format!("{path}: unknown NetCDF format {other}"))),
+        other => {
+            return Err(CoreError::Read(format!(
+                "{path}: unknown NetCDF format {other}"
+            )))
+        }
     })
 }
 

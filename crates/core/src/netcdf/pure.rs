@@ -44,7 +44,8 @@ impl PureReader {
     pub fn open_path(path: &str) -> Result<PureReader> {
         cf_view::guard(path, || {
             let file = NcFile::open(path).map_err(|e| read_error(path, e))?;
-            let bytes: DynStorage = Arc::new(FileStorage::open(path).map_err(|e| read_error(path, e))?);
+            let bytes: DynStorage =
+                Arc::new(FileStorage::open(path).map_err(|e| read_error(path, e))?);
             PureReader::new(path, file, bytes)
         })
     }
@@ -74,7 +75,9 @@ impl PureReader {
         // from the same bytes with hdf5-reader. They only inform `analyze`, so a file whose
         // HDF5 structure hides them still opens.
         let hdf5 = match file.format() {
-            NcFormat::Nc4 | NcFormat::Nc4Classic => hdf5_reader::Hdf5File::from_storage(bytes.clone()).ok(),
+            NcFormat::Nc4 | NcFormat::Nc4Classic => {
+                hdf5_reader::Hdf5File::from_storage(bytes.clone()).ok()
+            }
             _ => None,
         };
         let mut file_paths = HashMap::new();
@@ -113,7 +116,9 @@ impl PureReader {
         let file_path = self.file_path(path);
         // Chunked NetCDF-4 variables inflate their chunks on all cores when we have threads.
         #[cfg(feature = "native")]
-        let array = self.file.read_variable_slice_parallel::<T>(file_path, &selection);
+        let array = self
+            .file
+            .read_variable_slice_parallel::<T>(file_path, &selection);
         #[cfg(not(feature = "native"))]
         let array = self.file.read_variable_slice::<T>(file_path, &selection);
         let array = array.map_err(|e| read_error(path, e))?;
@@ -137,16 +142,21 @@ impl PureReader {
             .ok_or_else(|| CoreError::Read(format!("{path}: not a classic file")))?;
         let shape = var.shape();
         let read = |offset: u64, len: u64| -> Result<Vec<u8>> {
-            let len = usize::try_from(len).map_err(|_| CoreError::Read(format!("{path}: too large")))?;
-            let buffer = self.bytes.read_range(offset, len).map_err(|e| read_error(path, e))?;
+            let len =
+                usize::try_from(len).map_err(|_| CoreError::Read(format!("{path}: too large")))?;
+            let buffer = self
+                .bytes
+                .read_range(offset, len)
+                .map_err(|e| read_error(path, e))?;
             Ok(buffer.as_ref().to_vec())
         };
         if !var.is_record_var {
             return read(var.data_offset, shape.iter().product());
         }
         // Record variables interleave: record r of every record variable, then record r + 1.
-        let stride = netcdf_reader::classic::data::compute_record_stride(&classic.root_group().variables)
-            .map_err(|e| read_error(path, e))?;
+        let stride =
+            netcdf_reader::classic::data::compute_record_stride(&classic.root_group().variables)
+                .map_err(|e| read_error(path, e))?;
         let record_len = shape[1..].iter().product::<u64>();
         let mut out = Vec::new();
         for record in 0..shape[0] {
@@ -167,7 +177,13 @@ impl NcReader for PureReader {
 }
 
 impl RawSource for PureReader {
-    fn read_numeric(&self, path: &str, nc_type: NcType, start: &[u64], count: &[u64]) -> Result<ArrayData> {
+    fn read_numeric(
+        &self,
+        path: &str,
+        nc_type: NcType,
+        start: &[u64],
+        count: &[u64],
+    ) -> Result<ArrayData> {
         Ok(match nc_type {
             NcType::Byte => ArrayData::Int8(self.slice(path, start, count)?),
             NcType::UByte => ArrayData::Uint8(self.slice(path, start, count)?),
@@ -213,7 +229,10 @@ fn read_error(what: &str, err: impl std::fmt::Display) -> CoreError {
     let err = err.to_string();
     let hint = if err.contains("magic") {
         " (not a NetCDF file: no CDF or HDF5 signature)"
-    } else if ["end of file", "end of data", "out of bounds", "EOF"].iter().any(|m| err.contains(m)) {
+    } else if ["end of file", "end of data", "out of bounds", "EOF"]
+        .iter()
+        .any(|m| err.contains(m))
+    {
         " (the file looks truncated)"
     } else {
         ""
@@ -265,7 +284,11 @@ fn raw_group(
         .iter()
         .filter_map(|var| {
             let nc_type = nc_type(&var.dtype)?;
-            let name = var.name.strip_prefix(NON_COORD_PREFIX).unwrap_or(&var.name).to_string();
+            let name = var
+                .name
+                .strip_prefix(NON_COORD_PREFIX)
+                .unwrap_or(&var.name)
+                .to_string();
             let file_path = format!("{prefix}/{}", var.name);
             if name != var.name {
                 file_paths.insert(format!("{prefix}/{name}"), file_path.clone());
@@ -287,7 +310,12 @@ fn raw_group(
         .collect();
     let mut group_attrs = attrs(&group.attributes);
     if let Some(h) = hdf5 {
-        let address = if path == "/" { h.root_group() } else { h.group(path) }.map(|g| g.address());
+        let address = if path == "/" {
+            h.root_group()
+        } else {
+            h.group(path)
+        }
+        .map(|g| g.address());
         if let Ok(address) = address {
             creation_order(&mut group_attrs, h, address);
         }
@@ -345,13 +373,27 @@ fn creation_order(attrs: &mut [Attr], hdf5: &hdf5_reader::Hdf5File, address: u64
 /// and its continuation chunks. `None` when the header is not version 2 or does not track
 /// creation order; dense attribute storage (no attribute messages) gives an empty map, and
 /// hdf5-reader already reads it in creation order.
-fn attribute_creation_indexes(hdf5: &hdf5_reader::Hdf5File, address: u64) -> Option<HashMap<String, u16>> {
+fn attribute_creation_indexes(
+    hdf5: &hdf5_reader::Hdf5File,
+    address: u64,
+) -> Option<HashMap<String, u16>> {
     let storage = hdf5.storage();
     let read = |offset: u64, len: u64| -> Option<Vec<u8>> {
         let len = len.min(storage.len().checked_sub(offset)?);
-        Some(storage.read_range(offset, usize::try_from(len).ok()?).ok()?.as_ref().to_vec())
+        Some(
+            storage
+                .read_range(offset, usize::try_from(len).ok()?)
+                .ok()?
+                .as_ref()
+                .to_vec(),
+        )
     };
-    let uint = |bytes: &[u8]| bytes.iter().rev().fold(0u64, |acc, &b| (acc << 8) | u64::from(b));
+    let uint = |bytes: &[u8]| {
+        bytes
+            .iter()
+            .rev()
+            .fold(0u64, |acc, &b| (acc << 8) | u64::from(b))
+    };
     let (offset_size, length_size) = (
         usize::from(hdf5.superblock().offset_size),
         usize::from(hdf5.superblock().length_size),
@@ -363,7 +405,8 @@ fn attribute_creation_indexes(hdf5: &hdf5_reader::Hdf5File, address: u64) -> Opt
     if head.get(..5)? != b"OHDR\x02" || flags & 0x04 == 0 {
         return None;
     }
-    let mut pos = 6 + if flags & 0x20 != 0 { 16 } else { 0 } + if flags & 0x10 != 0 { 4 } else { 0 };
+    let mut pos =
+        6 + if flags & 0x20 != 0 { 16 } else { 0 } + if flags & 0x10 != 0 { 4 } else { 0 };
     let width = 1usize << (flags & 0x03);
     let chunk0_size = uint(head.get(pos..pos + width)?);
     pos += width;
@@ -431,7 +474,9 @@ fn encoding(hdf5: &hdf5_reader::Hdf5File, dataset: &hdf5_reader::Dataset) -> Sou
         })
         .unwrap_or_default();
     SourceEncoding {
-        chunks: dataset.chunks().map(|c| c.into_iter().map(u64::from).collect()),
+        chunks: dataset
+            .chunks()
+            .map(|c| c.into_iter().map(u64::from).collect()),
         filters,
     }
 }
