@@ -21,6 +21,7 @@ export interface NativeAddon {
 
 interface NativeDataset {
   meta(): string;
+  close(): void;
   read(path: string, start: number[], count: number[]): Promise<NativeSlab>;
 }
 
@@ -71,6 +72,7 @@ export function nativeBackend(addon: NativeAddon): Backend {
     return {
       meta,
       read: async (path, start, count) => new NativeSlabAdapter(await raw.read(path, start, count)),
+      close: () => raw.close(),
     };
   };
   const unwrap = (slab: Slab): NativeSlab => (slab as NativeSlabAdapter).raw;

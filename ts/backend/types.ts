@@ -126,6 +126,8 @@ export interface Slab {
 export interface Dataset {
   readonly meta: FileMeta;
   read(path: string, start: number[], count: number[]): Promise<Slab>;
+  /** Release the file (and its memory map or bytes) now; reads already started finish. */
+  close(): void;
 }
 
 export type ReaderKind = "auto" | "pure" | "libnetcdf";

@@ -22,6 +22,7 @@ export interface WasmModule {
 
 interface WasmDataset {
   meta(): string;
+  free(): void;
   read(path: string, start: number[], count: number[]): WasmSlab;
 }
 
@@ -105,7 +106,18 @@ export function wasmBackend(mod: WasmModule): Backend {
   const info = JSON.parse(mod.buildInfo()) as BuildInfo;
   const dataset = (raw: WasmDataset): Dataset => {
     const meta = parseJsonExt(raw.meta()) as FileMeta;
-    return { meta, read: async (path, start, count) => new WasmSlabAdapter(raw.read(path, start, count)) };
+    let open = true;
+    return {
+      meta,
+      read: async (path, start, count) => {
+        if (!open) throw new Error("ZARRIO_INVALID: the dataset is closed");
+        return new WasmSlabAdapter(raw.read(path, start, count));
+      },
+      close: () => {
+        if (open) raw.free();
+        open = false;
+      },
+    };
   };
   return {
     name: "wasm",

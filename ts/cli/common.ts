@@ -6,45 +6,66 @@
 import { Command, Option } from "clipanion";
 
 import { loadConfigFile } from "../config/load.js";
-import type { ZarrConverterConfig } from "../config/model.js";
+import { logLevelRule, type ZarrConverterConfig } from "../config/model.js";
 import { resolveConfig, type Layer } from "../config/resolve.js";
 import { parseJson, parseList } from "../config/parse.js";
-import { ZarrioError } from "../errors.js";
-import { Logger, type LogLevel } from "../log.js";
+import { ConfigError, ZarrioError } from "../errors.js";
+import { Logger } from "../log.js";
 
 export abstract class BaseCommand extends Command {
   config = Option.String("--config", { description: "YAML or JSON configuration file" });
   verbose = Option.Counter("-v,--verbose", 0, { description: "More logging (-v info, -vv debug); stack traces on errors" });
   quiet = Option.Boolean("-q,--quiet", false, { description: "Only errors" });
-  logLevel = Option.String("--log-level", { description: "error, warn, info or debug" });
-  logFormat = Option.String("--log-format", { description: "text or json" });
+  logLevel = Option.String("--log-level", { description: "error, warn, info or debug (default warn; env ZARRIO_LOG_LEVEL)" });
+  logFormat = Option.String("--log-format", { description: "text or json (one object per line)" });
 
   /** The layer of this command's own flags. */
   protected abstract flags(): Layer;
 
+  /**
+   * The effective configuration: defaults < config file < environment (ZARRIO_LOG_LEVEL) <
+   * flags actually given.
+   */
   protected resolved(): ZarrConverterConfig {
     const file = this.config ? loadConfigFile(this.config) : {};
+    const envLevel = process.env.ZARRIO_LOG_LEVEL;
+    const env: Layer = envLevel ? { logging: { level: logLevelRule.parse(envLevel.toLowerCase(), "ZARRIO_LOG_LEVEL") } } : {};
     const logging: Layer = {};
-    const level = this.logLevel ?? process.env.ZARRIO_LOG_LEVEL ?? (this.quiet ? "error" : this.verbose >= 2 ? "debug" : this.verbose === 1 ? "info" : undefined);
+    const level = this.logLevel ?? (this.quiet ? "error" : this.verbose >= 2 ? "debug" : this.verbose === 1 ? "info" : undefined);
     if (level) logging.level = level;
     if (this.logFormat) logging.format = this.logFormat;
-    return resolveConfig(file, this.flags(), Object.keys(logging).length ? { logging } : {});
+    return resolveConfig(file, env, this.flags(), { logging });
   }
 
   protected logger(config: ZarrConverterConfig): Logger {
-    return new Logger({ level: config.logging.level as LogLevel, format: config.logging.format });
+    return new Logger({ level: config.logging.level, format: config.logging.format });
+  }
+
+  /** A progress bar suits text logs that are not silenced (Progress itself also needs a TTY). */
+  protected showProgress(config: ZarrConverterConfig): boolean {
+    return config.logging.format === "text" && config.logging.level !== "error";
   }
 
   override async catch(error: unknown): Promise<void> {
-    if (error instanceof ZarrioError) {
+    const known = error instanceof ZarrioError;
+    process.exitCode = known ? error.exitCode : 1;
+    if (this.logFormat === "json") {
+      const e = error as ZarrioError;
+      const fields: Record<string, unknown> = { error: e?.name ?? "Error", exit_code: process.exitCode };
+      if (known && e.file) fields.file = e.file;
+      if (known && e.variable) fields.variable = e.variable;
+      if (error instanceof ConfigError && error.key) fields.key = error.key;
+      if (this.verbose && e?.stack) fields.stack = e.stack;
+      new Logger({ format: "json", sink: (line) => this.context.stderr.write(line + "\n") }).error(e?.message ?? String(error), fields);
+      return;
+    }
+    if (known) {
       this.context.stderr.write(`zarrio: ${error.name}: ${error.message}\n`);
       if (this.verbose && error.stack) this.context.stderr.write(error.stack + "\n");
-      process.exitCode = error.exitCode;
       return;
     }
     if (this.verbose) throw error;
     this.context.stderr.write(`zarrio: ${(error as Error)?.message ?? String(error)}\n(run with -v for details)\n`);
-    process.exitCode = 1;
   }
 }
 

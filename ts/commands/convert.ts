@@ -14,8 +14,8 @@ import { buildPlan, walkVars, type ArchivePlan } from "../plan/layout.js";
 import { dataRange, declaredRange, missingValues, packable, type PackRange } from "../plan/packing.js";
 import { writeHierarchy } from "../pipeline/hierarchy.js";
 import { mergeStats, scanStats } from "../pipeline/scan.js";
-import { checkCompatible, checkIncreasing, openSource, readTimeAxis, timeLength, type Source, type TimeAxis } from "../pipeline/source.js";
-import { addStats, emptyStats, writeVariable, writeWholeArray, type WriteStats } from "../pipeline/writer.js";
+import { checkCompatible, checkIncreasing, openSource, readTimeAxis, storedTimeDtype, timeLength, type Source, type TimeAxis } from "../pipeline/source.js";
+import { addStats, emptyStats, planVariableWrites, runWrites, writeWholeArray, type WriteJob, type WriteStats } from "../pipeline/writer.js";
 import { Archive } from "../zarr/archive.js";
 import { FsStore } from "../zarr/store.js";
 import { prepareOutput } from "./output.js";
@@ -95,7 +95,7 @@ export async function concatTimes(sources: Source[], timeDim: string): Promise<T
     } catch (e) {
       throw timeProblem(e, file);
     }
-    if (vals.some((x) => !Number.isInteger(x)) && !dtype.startsWith("float")) dtype = "float64";
+    dtype = storedTimeDtype(vals, dtype);
     checkIncreasing([...values.slice(-1), ...vals], first.units, file);
     values.push(...vals);
   });
@@ -140,29 +140,21 @@ export async function convert(inputs: string[], output: string, config: ZarrConv
     await writeHierarchy(archive, plan);
     const totalBytes = plan.vars.reduce((a, v) => a + v.model.shape.reduce((x, y) => x * y, 1) * itemSizeOf(v.source.dtype), 0);
     const progress = new Progress("converting", totalBytes, options.progress ?? false);
-    const writeOpts = (timeOffset: number) => ({
-      timeOffset,
-      concurrency: config.concurrency,
-      slabBytes: config.slabSizeMb * 2 ** 20,
-      policy: config.packing.rangeExceededAction,
-      log,
-      progress,
-    });
+    const run = { concurrency: config.concurrency, policy: config.packing.rangeExceededAction, log, progress };
+    const place = (timeOffset: number) => ({ timeOffset, slabBytes: config.slabSizeMb * 2 ** 20 });
+    const jobs: WriteJob[] = [];
     for (const v of plan.vars) {
-      if (v.isTimeCoord && times) {
-        stats.bytesStored += await writeWholeArray(backend, archive, v, times.values);
-      } else if (v.timeAxis < 0) {
-        stats = addStats(stats, await writeVariable(archive, sources[0]!.ds, inputs[0]!, v, writeOpts(0)));
-      }
+      if (v.isTimeCoord && times) stats.bytesStored += await writeWholeArray(backend, archive, v, times.values);
+      else if (v.timeAxis < 0) jobs.push(...planVariableWrites(sources[0]!.ds, inputs[0]!, v, place(0)));
     }
+    // All files' slabs go through one pool, so reading one overlaps encoding and storing others;
+    // each file is closed as soon as its last slab is stored.
     let offset = 0;
     for (let i = 0; i < sources.length; i++) {
-      for (const v of dataVars) {
-        stats = addStats(stats, await writeVariable(archive, sources[i]!.ds, inputs[i]!, v, writeOpts(offset)));
-      }
-      log.info(`wrote ${inputs[i]}`, { time_steps: lengths[i], at: offset });
+      for (const v of dataVars) jobs.push(...planVariableWrites(sources[i]!.ds, inputs[i]!, v, place(offset)));
       offset += lengths[i]!;
     }
+    stats = addStats(stats, await runWrites(archive, jobs, { ...run, closeWhenDone: true }));
     progress.finish();
     await archive.consolidate();
     await out.commit();

@@ -1,106 +1,288 @@
 /**
- * The one configuration model, shared by the library, the CLI and config files. Every field has
- * a default and a doc line. Field names follow the Python zarrio's (camelCase here; config files
- * may use either spelling, see `config/load.ts`).
+ * The one configuration model, shared by the library, the CLI and config files.
+ *
+ * `CONFIG_SPEC` is its single source of truth: for every field the doc line, the default, the
+ * rule that validates it and the JSON Schema (rules.ts); the defaults, validation
+ * (resolve.ts), `zarrio config --schema` (schema.ts) and `zarrio config --print` all walk it.
+ * The interfaces below give the resolved shape its TypeScript types; the spec is type-checked
+ * against them, so a field cannot be added to one and forgotten in the other.
+ *
+ * Field names follow the Python zarrio's, camelCase here; config files may use either spelling
+ * (`target_chunk_size_mb` or `targetChunkSizeMb`).
  */
 import type { Compressor, OutOfRangePolicy, ReaderKind } from "../backend/types.js";
+import { parseDate, parseFreq, TimeError } from "../cf/time.js";
+import { ConfigError } from "../errors.js";
 import type { LogFormat, LogLevel } from "../log.js";
+import { chunkingRule, compressionRule, formatCompression, manualRangesRule } from "./parse.js";
+import { bool, choice, mapping, names, number, optional, refine, text, type Rule } from "./rules.js";
 
 export type AccessPattern = "temporal" | "spatial" | "balanced";
 
 export interface PackingConfig {
-  /** Pack float variables to integers with scale_factor/add_offset. */
   enabled: boolean;
-  /** Integer width: 8, 16 or 32 bits. */
   bits: 8 | 16 | 32;
-  /** Fixed ranges per variable: `{ temperature: { min: -50, max: 50 } }`. */
   manualRanges: Record<string, { min: number; max: number }>;
-  /** Widen a range taken from the data by this fraction of (max - min) on each side. */
   autoBufferFactor: number;
-  /** What a value outside the range does: refuse the write, clip it, or store it as missing. */
   rangeExceededAction: OutOfRangePolicy;
-  /** Variables never packed. */
   exclude: string[];
 }
 
 export interface TimeConfig {
-  /** The time dimension's name. */
   dim: string;
-  /** The dimension `append` extends (defaults to `dim`). */
   appendDim: string;
-  /** First time of a template's axis (ISO date, in the template's calendar). */
   globalStart?: string;
-  /** Last time of a template's axis (inclusive). */
   globalEnd?: string;
-  /** Step of a template's axis ("1h", "6h", "1D", "1MS"); inferred from the template when absent. */
   freq?: string;
 }
 
 export interface VariablesConfig {
-  /** Only these variables (plus the coordinates they need); all when absent. */
   include?: string[];
-  /** Never these. */
   exclude: string[];
 }
 
 export interface MissingDataConfig {
-  /** Variables whose data is read back and checked after a write: "all" or a list. */
   checkVars: "all" | string[];
-  /** Rewrites allowed when the check finds data missing; 0 turns the check off. */
   retriesOnMissing: number;
 }
 
+export interface LoggingConfig {
+  level: LogLevel;
+  format: LogFormat;
+}
+
+/** The resolved configuration; see `CONFIG_SPEC` (or `zarrio config --schema`) for each field. */
 export interface ZarrConverterConfig {
-  /** Chunk length per dimension name; dimensions not named are chosen (see intelligentChunking). */
   chunking: Record<string, number>;
-  /** Chunk compressor; null stores chunks uncompressed. */
   compression: Compressor | null;
   packing: PackingConfig;
   time: TimeConfig;
   variables: VariablesConfig;
   missingData: MissingDataConfig;
-  /** Global attributes added to (or replacing those of) the archive's root group. */
   attrs: Record<string, unknown>;
-  /** Target uncompressed chunk size for chosen chunk lengths, in MiB. */
   targetChunkSizeMb: number;
-  /** Choose every unnamed dimension's chunk length for an access pattern. */
   intelligentChunking: boolean;
-  /** The access pattern chunking is chosen for. */
   accessPattern: AccessPattern;
-  /** Zarr format written: 3 (default) or 2. */
   zarrFormat: 2 | 3;
-  /** Convert only this NetCDF-4 group (path like "/ocean"); the whole file when absent. */
   group?: string;
-  /** Slabs in flight at once per process (reading overlaps encoding). */
   concurrency: number;
-  /** Upper bound on one slab's uncompressed size, in MiB (bounds memory). */
   slabSizeMb: number;
-  /** Which NetCDF reader the native backend uses. */
   reader: ReaderKind;
-  logging: { level: LogLevel; format: LogFormat };
+  logging: LoggingConfig;
 }
 
-export const DEFAULT_CONFIG: ZarrConverterConfig = {
-  chunking: {},
-  compression: { id: "blosc", cname: "zstd", clevel: 3, shuffle: "byte", blocksize: 0 },
-  packing: { enabled: false, bits: 16, manualRanges: {}, autoBufferFactor: 0.01, rangeExceededAction: "error", exclude: [] },
-  time: { dim: "time", appendDim: "time" },
-  variables: { exclude: [] },
-  missingData: { checkVars: "all", retriesOnMissing: 0 },
-  attrs: {},
-  targetChunkSizeMb: 8,
-  intelligentChunking: false,
-  accessPattern: "balanced",
-  zarrFormat: 3,
-  concurrency: 2,
-  slabSizeMb: 64,
-  reader: "auto",
-  logging: { level: "warn", format: "text" },
+// ---- the spec -----------------------------------------------------------------------------------
+
+export interface Leaf<T> extends Rule<T> {
+  kind: "leaf";
+  doc: string;
+  default: T;
+  /** The CLI flag that sets it, for documentation. */
+  flag?: string;
+  /** How the value is written into a config file (`config --print`); as is when absent. */
+  print?(value: T): unknown;
+}
+
+export interface Section<T> {
+  kind: "section";
+  doc: string;
+  fields: { [K in keyof T]-?: Node<T[K]> };
+  /**
+   * Other names accepted for compatibility with the Python tool's files, each turned into the
+   * value of a field (`checkRangeExceeded: false` → `rangeExceededAction: clip`).
+   */
+  aliases?: Record<string, { field: keyof T & string; doc: string; rule: Rule<unknown>; value(v: unknown): unknown }>;
+  /**
+   * Checks and defaults that involve several fields, after each field is parsed; `given` is
+   * the section as the layers gave it (to tell a default from a value given).
+   */
+  finish?(value: T, key: string, given: Record<string, unknown>): T;
+}
+
+export type Node<T> = Leaf<T> | Section<T>;
+
+function leaf<T>(doc: string, def: T, rule: Rule<T>, extra: Partial<Pick<Leaf<T>, "flag" | "print">> = {}): Leaf<T> {
+  return { kind: "leaf", doc, default: def, ...rule, ...extra };
+}
+
+/** Dates are checked when the configuration is read, not when a template is half written. */
+const date = refine(text, (v, key) => {
+  try {
+    parseDate(v);
+  } catch (e) {
+    throw new ConfigError(`${(e as TimeError).message} (use ISO form: 2020-01-01 or 2020-01-01T06:00)`, key);
+  }
+});
+
+const freq = refine(text, (v, key) => {
+  try {
+    parseFreq(v);
+  } catch (e) {
+    throw new ConfigError(`${(e as TimeError).message} (examples: 1h, 6h, 1D, 1MS, 1YS)`, key);
+  }
+});
+
+/** Log levels; also the rule for ZARRIO_LOG_LEVEL. */
+export const logLevelRule = choice(["error", "warn", "info", "debug"] as const);
+
+const dateKey = (s: string) => {
+  const d = parseDate(s);
+  return [d.year, d.month, d.day, d.hour, d.minute, d.second];
 };
 
-/** A partial configuration, as a library user or a config file gives it. */
-export type ConfigInput = {
-  [K in keyof ZarrConverterConfig]?: ZarrConverterConfig[K] extends Record<string, unknown> | undefined
-    ? Partial<ZarrConverterConfig[K]> | ZarrConverterConfig[K]
-    : ZarrConverterConfig[K];
+export const CONFIG_SPEC: Section<ZarrConverterConfig> = {
+  kind: "section",
+  doc: "zarrio configuration (YAML or JSON; camelCase or snake_case keys).",
+  fields: {
+    chunking: leaf(
+      "Chunk length per dimension name, e.g. {time: 100, lat: 50}. Dimensions not named are chosen for accessPattern within targetChunkSizeMb; lengths beyond a dimension's size are clamped to it.",
+      {},
+      chunkingRule,
+      { flag: "--chunking time:100,lat:50" },
+    ),
+    compression: leaf(
+      "Chunk compressor: blosc:<cname>:<clevel>[:shuffle|bitshuffle|noshuffle] (cname blosclz, lz4, lz4hc, zlib, zstd; clevel 0-9), zstd:<level> (-7..22), gzip:<level> (0-9) or none; or the long form {method, cname, clevel, shuffle, blocksize}. blosc's clevel N is zstd level 2N-1 inside the frame.",
+      { id: "blosc", cname: "zstd", clevel: 3, shuffle: "byte", blocksize: 0 },
+      compressionRule,
+      { flag: "--compression", print: formatCompression },
+    ),
+    packing: {
+      kind: "section",
+      doc: "Packing floats into integers with CF scale_factor/add_offset (lossy: the maximum error is scale_factor/2).",
+      fields: {
+        enabled: leaf("Pack float data variables (not coordinates) to integers.", false, bool, { flag: "--packing" }),
+        bits: leaf("Integer width: 8, 16 or 32 bits.", 16 as 8 | 16 | 32, choice([8, 16, 32] as const), { flag: "--packing-bits" }),
+        manualRanges: leaf(
+          "Fixed range per variable, e.g. {temperature: {min: -50, max: 50}}; wins over valid_min/valid_max attributes and the data's range.",
+          {},
+          manualRangesRule,
+          { flag: "--packing-manual-ranges JSON" },
+        ),
+        autoBufferFactor: leaf(
+          "A range taken from the data is widened by this fraction of (max - min) on each side, so later files slightly beyond it still fit.",
+          0.01,
+          number(0, 10),
+          { flag: "--packing-auto-buffer-factor" },
+        ),
+        rangeExceededAction: leaf(
+          "A value outside the packing range: error refuses the write, clip stores the nearest end of the range, fill stores it as missing. The Python tool's warn and ignore mean clip (never wrap around).",
+          "error" as OutOfRangePolicy,
+          choice(["error", "clip", "fill"] as const, { warn: "clip", ignore: "clip" }),
+          { flag: "--packing-range-exceeded-action" },
+        ),
+        exclude: leaf("Variables never packed.", [], names),
+      },
+      aliases: {
+        checkRangeExceeded: {
+          field: "rangeExceededAction",
+          doc: "Python zarrio spelling: false means rangeExceededAction clip, true keeps error.",
+          rule: bool,
+          value: (v) => (v === false ? "clip" : "error"),
+        },
+      },
+    },
+    time: {
+      kind: "section",
+      doc: "The time axis.",
+      fields: {
+        dim: leaf("Name of the time dimension.", "time", text, { flag: "--time-dim" }),
+        appendDim: leaf("The dimension append extends (defaults to time.dim).", "time", text, { flag: "--append-dim" }),
+        globalStart: leaf("First time of a template's axis (ISO date, read in the template's calendar).", undefined, optional(date), { flag: "--global-start" }),
+        globalEnd: leaf("Last time of a template's axis (inclusive).", undefined, optional(date), { flag: "--global-end" }),
+        freq: leaf(
+          "Step of the time axis (1h, 6h, 1D, 1MS, 1YS): a template's step, and the step validate expects; inferred from the data when absent.",
+          undefined,
+          optional(freq),
+          { flag: "--freq" },
+        ),
+      },
+      finish(t, key, given) {
+        if (given.appendDim === undefined) t.appendDim = t.dim;
+        if (t.globalStart !== undefined && t.globalEnd !== undefined) {
+          const [a, b] = [dateKey(t.globalStart), dateKey(t.globalEnd)];
+          const i = a.findIndex((x, k) => x !== b[k]);
+          if (i >= 0 && a[i]! > b[i]!) throw new ConfigError(`${t.globalEnd} is before globalStart ${t.globalStart}`, `${key}.globalEnd`);
+        }
+        return t;
+      },
+    },
+    variables: {
+      kind: "section",
+      doc: "Which variables are written.",
+      fields: {
+        include: leaf("Only these variables (plus the coordinates they need); all when absent.", undefined, optional(names), { flag: "--variables a,b" }),
+        exclude: leaf("Never these variables.", [], names, { flag: "--drop-variables a,b" }),
+      },
+    },
+    missingData: {
+      kind: "section",
+      doc: "Checking written data for missing values (write-region).",
+      fields: {
+        checkVars: leaf(
+          'Variables read back and checked after a write: "all" or a list of names.',
+          "all" as "all" | string[],
+          {
+            schema: { oneOf: [{ const: "all" }, names.schema] },
+            parse: (v, key) => (v === "all" ? "all" : names.parse(v, key)),
+          },
+        ),
+        retriesOnMissing: leaf(
+          "Rewrites allowed when the check finds data missing; 0 turns the check off.",
+          0,
+          number(0, 100, true),
+          { flag: "--retries-on-missing" },
+        ),
+      },
+    },
+    attrs: leaf("Global attributes added to (or replacing those of) the archive's root group.", {}, mapping, { flag: "--attrs JSON" }),
+    targetChunkSizeMb: leaf(
+      "Target uncompressed chunk size in MiB for chunk lengths zarrio chooses; a few MiB suits object stores (one request per chunk).",
+      8,
+      number(0.001, 4096),
+      { flag: "--target-chunk-size-mb" },
+    ),
+    intelligentChunking: leaf(
+      "Accepted for compatibility with the Python tool: zarrio always chooses the chunk lengths chunking does not fix, for accessPattern.",
+      false,
+      bool,
+      { flag: "--intelligent-chunking" },
+    ),
+    accessPattern: leaf(
+      "What chosen chunks favour: temporal (long series at few points), spatial (whole maps at few times) or balanced.",
+      "balanced" as AccessPattern,
+      choice(["temporal", "spatial", "balanced"] as const),
+      { flag: "--access-pattern" },
+    ),
+    zarrFormat: leaf("Zarr format written: 3 or 2.", 3 as 2 | 3, choice([2, 3] as const), { flag: "--zarr-format" }),
+    group: leaf("Convert only this NetCDF-4 group (path like /ocean); the whole file when absent.", undefined, optional(text), { flag: "--group" }),
+    concurrency: leaf("Slabs in flight at once per process (reading overlaps encoding).", 2, number(1, 64, true), { flag: "--concurrency" }),
+    slabSizeMb: leaf("Upper bound on one slab's uncompressed size in MiB (bounds memory).", 64, number(1, 65536)),
+    reader: leaf(
+      "NetCDF reader of the native backend: auto, pure (pure Rust) or libnetcdf (the WebAssembly backend always reads with pure).",
+      "auto" as ReaderKind,
+      choice(["auto", "pure", "libnetcdf"] as const),
+      { flag: "--reader" },
+    ),
+    logging: {
+      kind: "section",
+      doc: "Log output (stderr). ZARRIO_LOG_LEVEL overrides the file; flags override both.",
+      fields: {
+        level: leaf("error, warn, info or debug.", "warn" as LogLevel, logLevelRule, { flag: "--log-level, -v, -q" }),
+        format: leaf("text, or json (one object per line, for log collectors).", "text" as LogFormat, choice(["text", "json"] as const), { flag: "--log-format" }),
+      },
+    },
+  },
 };
+
+/** The defaults of a spec node. */
+export function defaultsOf<T>(node: Node<T>): T {
+  if (node.kind === "leaf") return structuredClone(node.default);
+  const out: Record<string, unknown> = {};
+  for (const [k, child] of Object.entries(node.fields) as [string, Node<unknown>][]) {
+    const v = defaultsOf(child);
+    if (v !== undefined) out[k] = v;
+  }
+  return out as T;
+}
+
+export const DEFAULT_CONFIG: ZarrConverterConfig = defaultsOf(CONFIG_SPEC);

@@ -7,7 +7,7 @@ import { existsSync } from "node:fs";
 import type { Backend, Dataset, GroupMeta, ReaderKind, VarMeta } from "../backend/types.js";
 import { numericAttr, textAttr } from "../cf/attrs.js";
 import { decodeValue, formatDate, isTimeUnits, parseUnits, TimeError, type TimeUnits } from "../cf/time.js";
-import { fromCore, IncompatibleSourceError, SourceReadError } from "../errors.js";
+import { fromCore, IncompatibleSourceError, SourceReadError, type ErrorContext, type ZarrioError } from "../errors.js";
 import { sourceRoot, walkVars, type VarPlan } from "../plan/layout.js";
 import { numbersFrom } from "./writer.js";
 
@@ -48,6 +48,11 @@ export interface TimeAxis {
   dtype: string;
 }
 
+/** The dtype time values are stored as: integer types widen to float64 when a value is fractional. */
+export function storedTimeDtype(values: number[], dtype: string): string {
+  return !dtype.startsWith("float") && values.some((x) => !Number.isInteger(x)) ? "float64" : dtype;
+}
+
 /** The file's time coordinate, decoded into numbers with its units; undefined when absent. */
 export async function readTimeAxis(source: Source, timeDim: string): Promise<TimeAxis | undefined> {
   const v = findVar(source, timeDim);
@@ -72,11 +77,20 @@ export async function readTimeAxis(source: Source, timeDim: string): Promise<Tim
   return { values, units: parsed, dtype: v.dtype };
 }
 
-/** Refuse a time axis that does not strictly increase, naming the first offending time. */
-export function checkIncreasing(values: number[], units: TimeUnits, file: string, what = "time"): void {
+/**
+ * Refuse a time axis that does not strictly increase, naming the first offending time (as an
+ * IncompatibleSourceError, or the error class a caller names, e.g. RegionError for placement).
+ */
+export function checkIncreasing(
+  values: number[],
+  units: TimeUnits,
+  file: string,
+  what = "time",
+  Err: new (message: string, context: ErrorContext) => ZarrioError = IncompatibleSourceError,
+): void {
   for (let i = 1; i < values.length; i++) {
     if (!(values[i]! > values[i - 1]!)) {
-      throw new IncompatibleSourceError(
+      throw new Err(
         `${what} is not increasing at step ${i}: ${formatDate(decodeValue(values[i]!, units))} follows ${formatDate(decodeValue(values[i - 1]!, units))}`,
         { file },
       );
@@ -85,11 +99,13 @@ export function checkIncreasing(values: number[], units: TimeUnits, file: string
 }
 
 /**
- * Check that `source` can be written into arrays planned from another file: every planned
- * variable present with the same dims, non-time shape, type and units. Nothing is written when
- * this throws.
+ * Check that `source` can be written into planned arrays (planned from another file by convert,
+ * or read back from an existing archive by append and write-region): every planned variable
+ * present with the array's dims, non-time shape, type and units. A float variable may feed a
+ * packed array. Dimensions in `partialDims` (a hand-given region) may be shorter than the array.
+ * Nothing is written when this throws.
  */
-export function checkCompatible(source: Source, plans: VarPlan[], timeDim: string): void {
+export function checkCompatible(source: Source, plans: VarPlan[], timeDim: string, partialDims: string[] = []): void {
   const vars = new Map(walkVars(source.root).map(({ v }) => [v.path, v]));
   for (const p of plans) {
     const v = vars.get(p.sourcePath);
@@ -97,15 +113,18 @@ export function checkCompatible(source: Source, plans: VarPlan[], timeDim: strin
       throw new IncompatibleSourceError(msg, { file: source.file, variable: p.arrayPath });
     };
     if (!v) return fail(`is in the archive but not in this file`);
-    if (v.dims.join(",") !== p.source.dims.join(",")) fail(`has dims (${v.dims.join(", ")}), the archive has (${p.source.dims.join(", ")})`);
+    const dims = p.model.dimensionNames;
+    if (v.dims.join(",") !== dims.join(",")) fail(`has dims (${v.dims.join(", ")}), the archive has (${dims.join(", ")})`);
     v.shape.forEach((len, i) => {
-      if (v.dims[i] !== timeDim && len !== p.source.shape[i]) {
-        fail(`dimension '${v.dims[i]}' has length ${len}, the archive has ${p.source.shape[i]}`);
-      }
+      const dim = v.dims[i]!;
+      const there = p.model.shape[i]!;
+      if (dim === timeDim) return;
+      if (partialDims.includes(dim) ? len > there : len !== there) fail(`dimension '${dim}' has length ${len}, the archive has ${there}`);
     });
-    if (v.dtype !== p.source.dtype) fail(`is ${v.dtype}, the archive was made from ${p.source.dtype}`);
+    const packs = p.pack !== null && (v.dtype === "float32" || v.dtype === "float64");
+    if (!p.isTimeCoord && v.dtype !== p.model.dtype && !packs) fail(`is ${v.dtype}, the archive stores ${p.model.dtype}`);
     const unitsHere = textAttr(v.attrs, "units");
-    const unitsThere = textAttr(p.source.attrs, "units");
+    const unitsThere = typeof p.model.attributes.units === "string" ? p.model.attributes.units : undefined;
     if (!p.isTimeCoord && unitsHere !== unitsThere) fail(`has units '${unitsHere ?? "(none)"}', the archive has '${unitsThere ?? "(none)"}'`);
   }
 }

@@ -13,21 +13,7 @@ import { arraySpec } from "../zarr/metadata.js";
 import type { VarPlan } from "../plan/layout.js";
 import { itemSizeOf } from "../plan/chunking.js";
 import { mapLimit } from "./pool.js";
-import { planSlabs } from "./slabs.js";
-
-export interface WriteOptions {
-  /** Where the file's first written time step lands on the archive's time axis. */
-  timeOffset: number;
-  /** First time step of the file to write (append skips steps the archive has). */
-  timeStart?: number;
-  /** Number of time steps to write (default: the rest of the file). */
-  timeCount?: number;
-  concurrency: number;
-  slabBytes: number;
-  policy: "error" | "clip" | "fill";
-  log: Logger;
-  progress?: Progress;
-}
+import { planSlabs, type SlabBox } from "./slabs.js";
 
 export interface WriteStats {
   /** Uncompressed bytes read from the source. */
@@ -57,15 +43,29 @@ export function addStats(a: WriteStats, b: WriteStats): WriteStats {
   };
 }
 
-/** Write variable `v` of `ds` (file `file`) into the archive. */
-export async function writeVariable(
-  archive: Archive,
-  ds: Dataset,
-  file: string,
-  v: VarPlan,
-  opts: WriteOptions,
-): Promise<WriteStats> {
-  const stats = emptyStats();
+/** One slab of one variable of one file: the unit the write pool schedules. */
+export interface WriteJob {
+  ds: Dataset;
+  file: string;
+  v: VarPlan;
+  /** The slab, in the source variable's coordinates. */
+  box: SlabBox;
+  /** Where the slab lands in the archive. */
+  origin: number[];
+}
+
+export interface PlacementOptions {
+  /** Where the file's first written time step lands on the archive's time axis. */
+  timeOffset: number;
+  /** First time step of the file to write (append skips steps the archive has). */
+  timeStart?: number;
+  /** Number of time steps to write (default: the rest of the file). */
+  timeCount?: number;
+  slabBytes: number;
+}
+
+/** The slabs that write variable `v` of `ds` into the archive, in order. */
+export function planVariableWrites(ds: Dataset, file: string, v: VarPlan, opts: PlacementOptions): WriteJob[] {
   const src = v.source;
   const t = v.timeAxis;
   const first = src.shape.map(() => 0);
@@ -76,66 +76,107 @@ export async function writeVariable(
     shape[t] = opts.timeCount ?? src.shape[t]! - first[t]!;
     origin[t] = opts.timeOffset;
   }
-  const spec = arraySpec(v.model);
-  const itemSize = itemSizeOf(src.dtype);
-  const slabs = planSlabs(shape, v.model.chunks, origin, itemSize, opts.slabBytes, first);
-  const store = archive.store;
+  return planSlabs(shape, v.model.chunks, origin, itemSizeOf(src.dtype), opts.slabBytes, first).map((box) => ({
+    ds,
+    file,
+    v,
+    box,
+    origin: box.start.map((s, d) => s - first[d]! + origin[d]!),
+  }));
+}
 
-  await mapLimit(slabs, opts.concurrency, async (box) => {
-    let slab;
-    try {
-      slab = await ds.read(src.path, box.start, box.count);
-    } catch (e) {
-      throw fromCore(e, { file, variable: src.path });
+export interface RunOptions {
+  /** Slabs in flight at once: reading one overlaps encoding and storing the others. */
+  concurrency: number;
+  policy: "error" | "clip" | "fill";
+  log: Logger;
+  progress?: Progress;
+  /** Close each dataset as soon as its last job is done (bounds memory over many files). */
+  closeWhenDone?: boolean;
+}
+
+/** Run write jobs in one pool; returns the figures. */
+export async function runWrites(archive: Archive, jobs: WriteJob[], opts: RunOptions): Promise<WriteStats> {
+  const stats = emptyStats();
+  const remaining = new Map<Dataset, number>();
+  for (const j of jobs) remaining.set(j.ds, (remaining.get(j.ds) ?? 0) + 1);
+  await mapLimit(jobs, opts.concurrency, async (job) => {
+    await writeSlab(archive, job, opts, stats);
+    const left = remaining.get(job.ds)! - 1;
+    remaining.set(job.ds, left);
+    if (left === 0) {
+      opts.log.debug(`done with ${job.file}`);
+      if (opts.closeWhenDone) job.ds.close();
     }
-    const raw = box.count.reduce((a, b) => a * b, 1) * itemSize;
-    if (v.pack) {
-      let report: PackReport;
-      try {
-        ({ slab, report } = slab.pack(v.pack, v.missing, opts.policy));
-      } catch (e) {
-        const err = fromCore(e, { file, variable: src.path });
-        throw err instanceof PackingRangeError
-          ? new PackingRangeError(
-              `${err.message.replace(/^.*?: /, "")}; widen packing.manualRanges.${v.name}, or set packing.rangeExceededAction to clip or fill`,
-              { file, variable: src.path },
-            )
-          : err;
-      }
-      if (report.out_of_range) {
-        stats.outOfRange[v.arrayPath] = (stats.outOfRange[v.arrayPath] ?? 0) + report.out_of_range;
-      }
-    }
-    const slabOrigin = box.start.map((s, d) => s - first[d]! + origin[d]!);
-    let enc;
-    try {
-      enc = await slab.encode(spec, slabOrigin);
-    } catch (e) {
-      throw fromCore(e, { file, variable: src.path });
-    }
-    await mapLimit(enc.chunks, 8, async (c) => {
-      await store.set(archive.chunkKey(v.arrayPath, c.coords), c.bytes);
-      stats.bytesStored += c.bytes.length;
-    });
-    stats.chunksWritten += enc.chunks.length;
-    for (const coords of enc.partial) {
-      const key = archive.chunkKey(v.arrayPath, coords);
-      await store.withLock(key, async () => {
-        const existing = (await store.get(key)) ?? null;
-        const merged = slab.merge(spec, slabOrigin, coords, existing);
-        await store.set(key, merged);
-        stats.bytesStored += merged.length;
-      });
-      stats.chunksMerged++;
-      stats.chunksWritten++;
-    }
-    stats.bytesRead += raw;
-    opts.progress?.advance(raw);
   });
   for (const [path, n] of Object.entries(stats.outOfRange)) {
-    opts.log.warn(`${n} values outside the packing range of ${path} were ${opts.policy === "clip" ? "clipped" : "stored as missing"}`, { file });
+    opts.log.warn(`${n} values outside the packing range of ${path} were ${opts.policy === "clip" ? "clipped" : "stored as missing"}`);
   }
   return stats;
+}
+
+async function writeSlab(archive: Archive, job: WriteJob, opts: RunOptions, stats: WriteStats): Promise<void> {
+  const { ds, file, v, box, origin } = job;
+  const src = v.source;
+  const store = archive.store;
+  const spec = arraySpec(v.model);
+  let slab;
+  try {
+    slab = await ds.read(src.path, box.start, box.count);
+  } catch (e) {
+    throw fromCore(e, { file, variable: src.path });
+  }
+  const raw = box.count.reduce((a, b) => a * b, 1) * itemSizeOf(src.dtype);
+  if (v.pack) {
+    let report: PackReport;
+    try {
+      ({ slab, report } = slab.pack(v.pack, v.missing, opts.policy));
+    } catch (e) {
+      const err = fromCore(e, { file, variable: src.path });
+      throw err instanceof PackingRangeError
+        ? new PackingRangeError(
+            `${err.message.replace(/^.*?: /, "")}; widen packing.manualRanges.${v.name}, or set packing.rangeExceededAction to clip or fill`,
+            { file, variable: src.path },
+          )
+        : err;
+    }
+    if (report.out_of_range) stats.outOfRange[v.arrayPath] = (stats.outOfRange[v.arrayPath] ?? 0) + report.out_of_range;
+  }
+  let enc;
+  try {
+    enc = await slab.encode(spec, origin);
+  } catch (e) {
+    throw fromCore(e, { file, variable: src.path });
+  }
+  await mapLimit(enc.chunks, 8, async (c) => {
+    await store.set(archive.chunkKey(v.arrayPath, c.coords), c.bytes);
+    stats.bytesStored += c.bytes.length;
+  });
+  stats.chunksWritten += enc.chunks.length;
+  for (const coords of enc.partial) {
+    const key = archive.chunkKey(v.arrayPath, coords);
+    await store.withLock(key, async () => {
+      const existing = (await store.get(key)) ?? null;
+      const merged = slab.merge(spec, origin, coords, existing);
+      await store.set(key, merged);
+      stats.bytesStored += merged.length;
+    });
+    stats.chunksMerged++;
+    stats.chunksWritten++;
+  }
+  stats.bytesRead += raw;
+  opts.progress?.advance(raw);
+}
+
+/** Write variable `v` of `ds` (file `file`) into the archive. */
+export function writeVariable(
+  archive: Archive,
+  ds: Dataset,
+  file: string,
+  v: VarPlan,
+  opts: PlacementOptions & RunOptions,
+): Promise<WriteStats> {
+  return runWrites(archive, planVariableWrites(ds, file, v, opts), opts);
 }
 
 /** Write a whole in-memory array (a coordinate computed on the JS side, such as a time axis). */

@@ -8,7 +8,8 @@ import type { Stats, VarMeta } from "../backend/types.js";
 import type { PackingConfig } from "../config/model.js";
 import { numericAttr } from "../cf/attrs.js";
 
-export type RangeSource = "manual" | "valid_range" | "data";
+/** Where a range came from; "archive": read back from an existing archive's scale_factor/add_offset. */
+export type RangeSource = "manual" | "valid_range" | "data" | "archive";
 
 export interface PackRange {
   min: number;

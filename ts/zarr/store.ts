@@ -3,16 +3,19 @@
  * plus the one thing concurrent writers need: a per-key lock.
  *
  * `FsStore` writes every key atomically (a temporary file renamed into place), so a reader or a
- * writer killed midway never leaves a half-written chunk. Its locks are files created with
- * O_EXCL under `.zarrio-locks/`; a lock whose owner died (same host, pid gone) or that is older
- * than `staleMs` is taken over, so a SIGKILLed writer cannot block the archive forever.
+ * writer killed midway never leaves a half-written chunk. Its locks live under `.zarrio-locks/`
+ * (protocol in `zarr/lock.ts`); a lock whose holder died (same machine, pid gone) or went silent
+ * for `staleMs` is taken over, so a SIGKILLed writer cannot block the archive.
  */
-import { promises as fs, constants as fsc } from "node:fs";
-import os from "node:os";
+import { promises as fs } from "node:fs";
 import path from "node:path";
 import { randomBytes } from "node:crypto";
 
 import { StoreError } from "../errors.js";
+import { withFileLock } from "./lock.js";
+
+/** The folder of an archive that holds its locks (never part of the Zarr hierarchy). */
+export const LOCKS = ".zarrio-locks";
 
 export interface Store {
   /** A human name for messages (a path or URL). */
@@ -27,13 +30,11 @@ export interface Store {
   withLock<T>(key: string, fn: () => Promise<T>): Promise<T>;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 export class FsStore implements Store {
   readonly location: string;
   constructor(
     readonly root: string,
-    private readonly staleMs = 10 * 60_000,
+    private readonly staleMs = 2 * 60_000,
   ) {
     this.location = root;
   }
@@ -92,7 +93,7 @@ export class FsStore implements Store {
       for (const entry of entries) {
         const full = path.join(dir, entry.name);
         if (entry.isDirectory()) {
-          if (entry.name !== ".zarrio-locks") await walk(full);
+          if (entry.name !== LOCKS) await walk(full);
         } else if (!entry.name.includes(".tmp-")) {
           out.push(path.relative(this.root, full).split(path.sep).join("/"));
         }
@@ -102,62 +103,9 @@ export class FsStore implements Store {
     return out.sort();
   }
 
-  async withLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
-    const dir = path.join(this.root, ".zarrio-locks");
-    const lock = path.join(dir, key.replaceAll("/", "__") + ".lock");
-    await fs.mkdir(dir, { recursive: true });
-    const owner = JSON.stringify({ host: os.hostname(), pid: process.pid, since: Date.now() });
-    for (let attempt = 0; ; attempt++) {
-      try {
-        const handle = await fs.open(lock, fsc.O_CREAT | fsc.O_EXCL | fsc.O_WRONLY);
-        await handle.writeFile(owner);
-        await handle.close();
-        break;
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== "EEXIST") {
-          throw new StoreError(`cannot lock '${key}': ${(e as Error).message}`, { file: this.root, cause: e });
-        }
-        if (await this.isStale(lock)) {
-          // Take over by renaming: only one of several contenders wins the rename.
-          const grave = `${lock}.stale-${process.pid}-${randomBytes(3).toString("hex")}`;
-          await fs.rename(lock, grave).then(() => fs.rm(grave, { force: true }), () => {});
-          continue;
-        }
-        await sleep(Math.min(200, 5 * 2 ** Math.min(attempt, 6)) * (0.5 + Math.random()));
-      }
-    }
-    try {
-      return await fn();
-    } finally {
-      await fs.rm(lock, { force: true });
-    }
-  }
-
-  private async isStale(lock: string): Promise<boolean> {
-    let info: { host?: string; pid?: number; since?: number };
-    try {
-      info = JSON.parse(await fs.readFile(lock, "utf8"));
-    } catch {
-      // Being written right now (empty) or already gone: not stale, look again shortly. A lock
-      // that stays unreadable is judged by its age.
-      try {
-        const st = await fs.stat(lock);
-        return Date.now() - st.mtimeMs > this.staleMs;
-      } catch {
-        return false;
-      }
-    }
-    if (info.host === os.hostname() && typeof info.pid === "number" && !processAlive(info.pid)) return true;
-    return typeof info.since === "number" && Date.now() - info.since > this.staleMs;
-  }
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
+  /** See zarr/lock.ts for the protocol and why it is safe. */
+  withLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    return withFileLock(key, { dir: path.join(this.root, LOCKS), staleMs: this.staleMs, location: this.root }, fn);
   }
 }
 

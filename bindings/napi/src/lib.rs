@@ -29,7 +29,15 @@ fn nums(v: &[u64]) -> Vec<f64> {
 
 #[napi]
 pub struct NcDataset {
-    inner: api::Dataset,
+    /// `None` once closed: the file (and its memory map) is released even before JS collects
+    /// this object. Reads already running keep their own handle.
+    inner: Option<api::Dataset>,
+}
+
+impl NcDataset {
+    fn open_inner(&self) -> Result<&api::Dataset> {
+        self.inner.as_ref().ok_or_else(|| Error::from_reason("ZARRIO_INVALID: the dataset is closed"))
+    }
 }
 
 #[napi]
@@ -37,24 +45,30 @@ impl NcDataset {
     /// Open a NetCDF file by path with reader "auto", "pure" or "libnetcdf".
     #[napi(factory)]
     pub fn open(path: String, reader: String) -> Result<NcDataset> {
-        api::Dataset::open_path(&path, &reader).map(|inner| NcDataset { inner }).map_err(err)
+        api::Dataset::open_path(&path, &reader).map(|inner| NcDataset { inner: Some(inner) }).map_err(err)
     }
 
     #[napi(factory)]
     pub fn from_bytes(bytes: &[u8]) -> Result<NcDataset> {
-        api::Dataset::open_bytes(bytes.to_vec()).map(|inner| NcDataset { inner }).map_err(err)
+        api::Dataset::open_bytes(bytes.to_vec()).map(|inner| NcDataset { inner: Some(inner) }).map_err(err)
     }
 
     /// The file's metadata as JSON.
     #[napi]
-    pub fn meta(&self) -> String {
-        self.inner.meta_json()
+    pub fn meta(&self) -> Result<String> {
+        Ok(self.open_inner()?.meta_json())
+    }
+
+    /// Release the file.
+    #[napi]
+    pub fn close(&mut self) {
+        self.inner = None;
     }
 
     /// Read a hyperslab off the main thread.
     #[napi(ts_return_type = "Promise<Slab>")]
     pub fn read(&self, path: String, start: Vec<f64>, count: Vec<f64>) -> Result<AsyncTask<ReadTask>> {
-        Ok(AsyncTask::new(ReadTask { dataset: self.inner.share(), path, start: idx(&start)?, count: idx(&count)? }))
+        Ok(AsyncTask::new(ReadTask { dataset: self.open_inner()?.share(), path, start: idx(&start)?, count: idx(&count)? }))
     }
 }
 

@@ -1,0 +1,98 @@
+/**
+ * Where one file's data goes in an archive: its region. The one home of the placement rules.
+ *
+ * From times: the file's time values, re-encoded into the archive's units, must each equal (to a
+ * millisecond) a value of the archive's time coordinate, at consecutive positions. A file is
+ * refused — with the first offending time in the message — when its times do not increase, fall
+ * outside the archive's range, are missing from the archive's axis, or skip or repeat archive
+ * steps (its step differs from the archive's). A search on the first and last times alone, as the
+ * Python tool does, would write shifted or irregular files into the wrong slots.
+ *
+ * By hand (`--region time=a:b[,lat=c:d]`): each range must lie inside the archive and be exactly
+ * as long as the file's dimension; other dimensions are written whole.
+ */
+import { decodeValue, formatDate, type TimeUnits } from "../cf/time.js";
+import { RegionError } from "../errors.js";
+
+/** Half-open ranges [start, stop) per dimension. */
+export type Region = Record<string, [number, number]>;
+
+/** Two time values are the same instant when they differ by less than this many seconds. */
+const SAME_INSTANT_SECONDS = 1e-3;
+
+export function describeRegion(region: Region): string {
+  return Object.entries(region)
+    .map(([d, [a, b]]) => `${d}=${a}:${b}`)
+    .join(",");
+}
+
+/**
+ * The slots [start, stop) of `archiveTimes` that `fileTimes` occupy. Both are in the archive's
+ * units; `archiveTimes` increases (the archive's own coordinate).
+ */
+export function regionFromTimes(fileTimes: number[], archiveTimes: number[], units: TimeUnits, file: string, dim: string): [number, number] {
+  const at = (v: number) => formatDate(decodeValue(v, units));
+  const tol = SAME_INSTANT_SECONDS / units.unitSeconds;
+  const refuse = (msg: string) => {
+    throw new RegionError(msg, { file });
+  };
+  if (!fileTimes.length) refuse(`has no '${dim}' steps to write`);
+  if (!archiveTimes.length) refuse(`the archive's '${dim}' axis is empty`);
+  for (let i = 1; i < fileTimes.length; i++) {
+    if (!(fileTimes[i]! > fileTimes[i - 1]! + tol)) {
+      refuse(`${dim} is not increasing at step ${i}: ${at(fileTimes[i]!)} follows ${at(fileTimes[i - 1]!)}`);
+    }
+  }
+  const first = archiveTimes[0]!;
+  const last = archiveTimes[archiveTimes.length - 1]!;
+  const before = fileTimes.findIndex((t) => t < first - tol);
+  if (before >= 0) refuse(`${dim} ${at(fileTimes[before]!)} (step ${before}) is before the archive's first time ${at(first)}`);
+  const after = fileTimes.findIndex((t) => t > last + tol);
+  if (after >= 0) refuse(`${dim} ${at(fileTimes[after]!)} (step ${after}) is after the archive's last time ${at(last)}`);
+
+  const find = (t: number): number => {
+    // First archive index whose value is >= t - tol.
+    let lo = 0;
+    let hi = archiveTimes.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (archiveTimes[mid]! < t - tol) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo < archiveTimes.length && Math.abs(archiveTimes[lo]! - t) <= tol ? lo : -1 - lo;
+  };
+  const start = find(fileTimes[0]!);
+  for (let i = 0; i < fileTimes.length; i++) {
+    const j = i === 0 ? start : find(fileTimes[i]!);
+    if (j < 0) {
+      const k = -1 - j;
+      const near = [archiveTimes[k - 1], archiveTimes[k]].filter((x): x is number => x !== undefined).map(at);
+      refuse(`${dim} ${at(fileTimes[i]!)} (step ${i}) is not on the archive's time axis (nearest: ${near.join(" and ")})`);
+    }
+    if (j !== start + i) {
+      const expected = archiveTimes[start + i];
+      refuse(
+        `${dim} ${at(fileTimes[i]!)} (step ${i}) is archive step ${j}, but the archive's step after ${at(fileTimes[i - 1]!)} is ` +
+          `${expected === undefined ? "beyond its end" : at(expected)}: the file's time step does not match the archive's`,
+      );
+    }
+  }
+  return [start, start + fileTimes.length];
+}
+
+/**
+ * Check a region given by hand: every named dimension exists in the file and the archive, each
+ * range lies inside the archive and is as long as the file's dimension.
+ */
+export function checkManualRegion(region: Region, fileDims: Map<string, number>, archiveDims: Map<string, number>, file: string): void {
+  for (const [dim, [start, stop]] of Object.entries(region)) {
+    const inFile = fileDims.get(dim);
+    const inArchive = archiveDims.get(dim);
+    if (inArchive === undefined) throw new RegionError(`region names '${dim}', which is not a dimension of the archive (it has: ${[...archiveDims.keys()].join(", ")})`, { file });
+    if (inFile === undefined) throw new RegionError(`region names '${dim}', which is not a dimension of this file`, { file });
+    if (stop > inArchive) throw new RegionError(`region ${dim}=${start}:${stop} ends after the archive's ${dim} length ${inArchive}`, { file });
+    if (stop - start !== inFile) {
+      throw new RegionError(`region ${dim}=${start}:${stop} is ${stop - start} long, but the file's '${dim}' has ${inFile}`, { file });
+    }
+  }
+}
