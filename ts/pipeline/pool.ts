@@ -1,13 +1,23 @@
-/** Run async jobs with at most `limit` in flight; results in input order. */
+/**
+ * Run async jobs with at most `limit` in flight; results in input order. After the first failure
+ * no new job starts, and the call rejects only once every running job has settled, so a caller
+ * cleaning up after an error never races a job still writing.
+ */
 export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
   const out = new Array<R>(items.length);
   let next = 0;
+  let failure: { error: unknown } | undefined;
   const worker = async () => {
-    while (next < items.length) {
+    while (!failure && next < items.length) {
       const i = next++;
-      out[i] = await fn(items[i]!, i);
+      try {
+        out[i] = await fn(items[i]!, i);
+      } catch (error) {
+        failure ??= { error };
+      }
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  if (failure) throw failure.error;
   return out;
 }
