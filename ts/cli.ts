@@ -2,8 +2,24 @@
 /** The `zarrio` command line. */
 import { Builtins, Cli } from "clipanion";
 
+import { onFallback } from "./backend/index.js";
+import { BaseCommand } from "./cli/common.js";
 import { commands } from "./cli/index.js";
 import { versionLine } from "./cli/version.js";
+import { Logger, type LogLevel } from "./log.js";
+
+/**
+ * Falling back to WebAssembly is said once, on stderr, as a warning of the command's logging:
+ * -q or --log-level error (flag or ZARRIO_LOG_LEVEL) silence it, --log-format json makes it a
+ * JSON line. `--version` says it in its own line instead.
+ */
+function fallbackNotice(command: unknown, reason: string): void {
+  const c = command instanceof BaseCommand ? command : undefined;
+  const level = (c?.logLevel ?? (c?.quiet ? "error" : undefined) ?? process.env.ZARRIO_LOG_LEVEL ?? "warn").toLowerCase() as LogLevel;
+  new Logger({ level, format: c?.logFormat === "json" ? "json" : "text" }).warn(
+    `native addon unavailable (${reason}); using the WebAssembly build, which is slower`,
+  );
+}
 
 const args = process.argv.slice(2);
 if (args.length === 1 && (args[0] === "--version" || args[0] === "-V")) {
@@ -22,6 +38,7 @@ if (args.length === 1 && (args[0] === "--version" || args[0] === "-V")) {
     process.exitCode = 2;
   }
   if (command) {
+    onFallback((reason) => fallbackNotice(command, reason));
     const code = await cli.run(command);
     if (code !== 0 && !process.exitCode) process.exitCode = code;
   }

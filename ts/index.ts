@@ -4,8 +4,17 @@
  */
 import { loadBackend, type Backend, type BackendChoice } from "./backend/index.js";
 import { convert, type ConvertSummary } from "./commands/convert.js";
+import { analyze, type AnalysisReport } from "./commands/analyze.js";
+import { validate, type ValidationReport } from "./commands/validate.js";
+import { append, type AppendSummary, type OverlapPolicy } from "./commands/append.js";
+import { createTemplate, type TemplateSummary } from "./commands/create-template.js";
+import { writeRegion, writeRegions, type BatchSummary, type WriteRegionSummary } from "./commands/write-region.js";
+import type { AccessPattern } from "./config/model.js";
+import type { Region } from "./plan/region.js";
+import type { Shard } from "./pipeline/batch.js";
+import type { Store } from "./zarr/store.js";
 import type { ZarrConverterConfig } from "./config/model.js";
-import { resolveConfig, type Layer } from "./config/resolve.js";
+import { resolveConfig, toFileForm, type Layer } from "./config/resolve.js";
 import { Logger, silentLogger } from "./log.js";
 
 export * from "./errors.js";
@@ -18,6 +27,35 @@ export type { Backend, BackendChoice };
 export { Logger } from "./log.js";
 export type { ConvertSummary };
 export { FsStore, MemoryStore, type Store } from "./zarr/store.js";
+export type { AppendSummary, OverlapPolicy, TemplateSummary, WriteRegionSummary, BatchSummary, Region, Shard };
+export { TEMPLATE_RANGE_MARGIN } from "./commands/create-template.js";
+export { parseShard, shardFromEnv, takeShare, expandInputs } from "./pipeline/batch.js";
+export { analyze, PACKING_PRECISION, LINK_MBPS } from "./commands/analyze.js";
+export type { AnalysisReport, AnalyzeOptions, VariableReport, ChunkingRecommendation, PackingAdvice, CodecTrials, CodecResult } from "./commands/analyze.js";
+export { validate } from "./commands/validate.js";
+export type { ValidationReport, Problem, ProblemKind, SourceCheck, ArrayFacts, TimeRange } from "./commands/validate.js";
+export { configSchema, configKeys } from "./config/schema.js";
+export { toFileForm } from "./config/resolve.js";
+export { chooseChunks, type ChunkRequest, type ChunkChoice } from "./plan/chunking.js";
+
+/** createTemplate's arguments (the Python tool's, in camelCase). */
+export interface CreateTemplateOptions {
+  /** The NetCDF file whose variables, encoding, time units and calendar the archive takes. */
+  templateDataset: string;
+  outputPath: string;
+  /** First time of the archive's axis (ISO date, in the template's calendar). */
+  globalStart: string;
+  /** Last time (inclusive). */
+  globalEnd: string;
+  /** Step ("1h", "1D", "1MS"...); the template's own step when absent. */
+  freq?: string;
+  /** Accepted for compatibility: a template never holds data chunks. */
+  compute?: boolean;
+  /** Accepted for compatibility: chunk lengths not fixed by `chunking` are always chosen. */
+  intelligentChunking?: boolean;
+  accessPattern?: AccessPattern;
+  overwrite?: boolean;
+}
 
 /** Configuration as a library user gives it: any subset, in camelCase or snake_case. */
 export type ConverterOptions = Layer & { logger?: Logger; backend?: BackendChoice };
@@ -46,6 +84,53 @@ export class ZarrConverter {
       backend: await this.backend(),
     });
   }
+
+  /** An archive for a whole time range: metadata, coordinates, time values and static variables, no data. */
+  async createTemplate(options: CreateTemplateOptions): Promise<TemplateSummary> {
+    const { templateDataset, outputPath, globalStart, globalEnd, freq, intelligentChunking, accessPattern, overwrite } = options;
+    const config = resolveConfig(toFileForm(this.config), { time: { globalStart, globalEnd, freq }, intelligentChunking, accessPattern });
+    return createTemplate(templateDataset, outputPath, config, { log: this.logger, overwrite, backend: await this.backend() });
+  }
+
+  /** Write one file into its place in an archive: found from its times, or `region` ("time=0:24" or { time: [0, 24] }). */
+  async writeRegion(input: string, archive: string | Store, options: { region?: string | Region } = {}): Promise<WriteRegionSummary> {
+    return writeRegion(input, archive, this.config, { log: this.logger, region: options.region, backend: await this.backend() });
+  }
+
+  /**
+   * Write many files into one archive, `jobs` writer processes at a time, optionally only a
+   * `shard` of them; a failing file does not stop the others (see the summary's `failed`).
+   */
+  async writeRegions(inputs: string[], archive: string, options: { jobs?: number; shard?: Shard } = {}): Promise<BatchSummary> {
+    return writeRegions(inputs, archive, this.config, { log: this.logger, jobs: options.jobs, shard: options.shard, backend: await this.backend() });
+  }
+
+  /**
+   * Describe a NetCDF file and recommend chunking, packing and compression (`zarrio analyze`);
+   * `testPerformance`/`runTests` measure codecs on a sample.
+   */
+  async analyze(file: string, options: { testPerformance?: boolean; runTests?: boolean } = {}): Promise<AnalysisReport> {
+    return analyze(file, this.config, { ...options, log: this.logger, backend: await this.backend() });
+  }
+
+  /**
+   * Check an archive (`zarrio validate`): metadata, time axis, chunks, never-written ranges and,
+   * given source files, their values. Problems are in the report (`ok` false), not thrown.
+   */
+  async validate(archive: string, sources: string[] = []): Promise<ValidationReport> {
+    return validate(archive, sources, this.config, { log: this.logger, backend: await this.backend() });
+  }
+
+  /** Extend an archive along time (time.appendDim) with a file's data, encoded as the archive's arrays. */
+  async append(input: string, archive: string | Store, options: { onOverlap?: OverlapPolicy } = {}): Promise<AppendSummary> {
+    return append(input, archive, this.config, { log: this.logger, onOverlap: options.onOverlap, backend: await this.backend() });
+  }
+}
+
+/** One-call append: `await appendToZarr("new.nc", "archive.zarr", { onOverlap: "skip" })`. */
+export function appendToZarr(input: string, archive: string | Store, options: ConverterOptions & { onOverlap?: OverlapPolicy } = {}): Promise<AppendSummary> {
+  const { onOverlap, ...rest } = options;
+  return new ZarrConverter(rest).append(input, archive, { onOverlap });
 }
 
 /** One-call conversion: `await convertToZarr("in.nc", "out.zarr", { compression: "blosc:zstd:3" })`. */
@@ -53,3 +138,4 @@ export function convertToZarr(inputs: string | string[], output: string, options
   const { overwrite, ...rest } = options;
   return new ZarrConverter(rest).convert(inputs, output, { overwrite });
 }
+export { nativeOrigin } from "./backend/index.js";

@@ -24,7 +24,12 @@ export class Logger {
   constructor(options: LoggerOptions = {}) {
     this.level = options.level ?? "warn";
     this.format = options.format ?? "text";
-    this.sink = options.sink ?? ((line) => process.stderr.write(line + "\n"));
+    this.sink =
+      options.sink ??
+      ((line) => {
+        drawnBar?.clear();
+        process.stderr.write(line + "\n");
+      });
   }
 
   enabled(level: LogLevel): boolean {
@@ -60,7 +65,14 @@ export class Logger {
 /** A logger that says nothing (library default). */
 export const silentLogger = new Logger({ level: "error", sink: () => {} });
 
-/** Progress of a long run, in bytes of source data. Draws on a TTY, otherwise stays silent. */
+/** The bar currently drawn on the terminal, which a log line must clear first. */
+let drawnBar: Progress | undefined;
+
+/**
+ * Progress of a long run, in bytes of source data. Draws on a terminal only (a bar, percent,
+ * MB/s and time left, redrawn at most 10 times a second); on anything else it stays silent, so
+ * logs piped to a file or a collector are not filled with carriage returns.
+ */
 export class Progress {
   private done = 0;
   private lastDraw = 0;
@@ -71,8 +83,9 @@ export class Progress {
     private readonly label: string,
     private readonly total: number,
     enabled = true,
+    private readonly stream: NodeJS.WriteStream = process.stderr,
   ) {
-    this.tty = enabled && Boolean(process.stderr.isTTY) && total > 0;
+    this.tty = enabled && Boolean(stream.isTTY) && total > 0;
   }
 
   advance(bytes: number): void {
@@ -86,12 +99,31 @@ export class Progress {
     const bar = "█".repeat(Math.round(frac * width)).padEnd(width, "░");
     const secs = (now - this.started) / 1000;
     const rate = secs > 0 ? this.done / 1e6 / secs : 0;
-    process.stderr.write(`\r${this.label} ${bar} ${(frac * 100).toFixed(0).padStart(3)}% ${rate.toFixed(0)} MB/s `);
+    const eta = rate > 0 && frac < 1 ? ` ${formatSeconds((this.total - this.done) / 1e6 / rate)} left` : "";
+    this.stream.write(`\r${this.label} ${bar} ${(frac * 100).toFixed(0).padStart(3)}% ${formatBytes(this.done)} ${rate.toFixed(0)} MB/s${eta}\x1b[K`);
+    drawnBar = this;
+  }
+
+  /** Erase the bar (before a log line); the next advance draws it again. */
+  clear(): void {
+    if (drawnBar !== this) return;
+    this.stream.write("\r\x1b[K");
+    drawnBar = undefined;
+    this.lastDraw = 0;
   }
 
   finish(): void {
-    if (this.tty) process.stderr.write("\n");
+    if (drawnBar === this) {
+      this.stream.write("\n");
+      drawnBar = undefined;
+    }
   }
+}
+
+function formatSeconds(s: number): string {
+  if (s < 60) return `${Math.ceil(s)}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, "0")}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.round((s % 3600) / 60)).padStart(2, "0")}m`;
 }
 
 export function formatBytes(n: number): string {
@@ -104,4 +136,16 @@ export function formatBytes(n: number): string {
     i++;
   }
   return `${v.toFixed(v < 10 ? 2 : 1)} ${units[i]}`;
+}
+
+/** A plain text table (columns padded, numbers right-aligned) for command output. */
+export function formatTable(headers: string[], rows: string[][]): string {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const numeric = headers.map((_, i) => rows.length > 0 && rows.every((r) => /^[-+]?[\d.,]+(e[-+]?\d+)?(%|x| MiB| MB\/s)?$/i.test(r[i] ?? "") || !r[i]));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (numeric[i] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .join("  ")
+      .trimEnd();
+  return [line(headers), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
 }

@@ -31,30 +31,53 @@ export function platformTriple(): string {
   return `${platform}-${arch}`;
 }
 
+/** The platforms a prebuilt addon is published for, as `@zarrio/<triple>` (npm/<triple>/ in the repo). */
+export const PREBUILT_TRIPLES = ["linux-x64-gnu", "linux-arm64-gnu", "darwin-x64", "darwin-arm64", "win32-x64-msvc"];
+
 /** Where the addon may be: an explicit path, the platform package, a local build. */
-function nativeCandidates(): string[] {
-  const triple = platformTriple();
-  const out: string[] = [];
-  if (process.env.ZARRIO_NATIVE_PATH) out.push(process.env.ZARRIO_NATIVE_PATH);
-  out.push(`@zarrio/${triple}`);
-  out.push(path.join(ROOT, "bindings", "napi", `zarrio.${triple}.node`));
+function nativeCandidates(triple: string): { origin: string; missing: () => boolean }[] {
+  const out: { origin: string; missing: () => boolean }[] = [];
+  const explicit = process.env.ZARRIO_NATIVE_PATH;
+  if (explicit) out.push({ origin: explicit, missing: () => false });
+  const pkg = `@zarrio/${triple}`;
+  out.push({
+    origin: pkg,
+    missing: () => {
+      try {
+        require.resolve(pkg);
+        return false;
+      } catch {
+        return true;
+      }
+    },
+  });
+  const local = path.join(ROOT, "bindings", "napi", `zarrio.${triple}.node`);
+  out.push({ origin: local, missing: () => !existsSync(local) });
   return out;
 }
 
-function loadNative(): Backend {
-  const errors: string[] = [];
-  for (const candidate of nativeCandidates()) {
-    if (candidate.endsWith(".node") && !existsSync(candidate)) {
-      errors.push(`${candidate}: not built`);
-      continue;
-    }
+/**
+ * The first addon that loads, with where it came from. Candidates that are simply absent are
+ * skipped quietly; the error says why one that is present failed (a too old glibc, say), or
+ * that none is installed.
+ */
+function loadNative(): { backend: Backend; origin: string } {
+  const triple = platformTriple();
+  const failures: string[] = [];
+  for (const { origin, missing } of nativeCandidates(triple)) {
+    if (missing()) continue;
     try {
-      return nativeBackend(require(candidate) as NativeAddon);
+      return { backend: nativeBackend(require(origin) as NativeAddon), origin };
     } catch (e) {
-      errors.push(`${candidate}: ${(e as Error).message.split("\n")[0]}`);
+      failures.push(`${origin}: ${(e as Error).message.split("\n")[0]}`);
     }
   }
-  throw new Error(errors.join("; "));
+  if (failures.length) throw new Error(failures.join("; "));
+  throw new Error(
+    PREBUILT_TRIPLES.includes(triple)
+      ? `the optional package @zarrio/${triple} is not installed`
+      : `no prebuilt addon exists for ${triple}`,
+  );
 }
 
 /** wasm-bindgen `web` target output, shipped in bindings/wasm/pkg/. */
@@ -68,8 +91,16 @@ async function loadWasm(): Promise<Backend> {
 }
 
 const cache = new Map<string, Promise<Backend>>();
-/** Why the native addon was not used, when the loader fell back to WebAssembly. */
+/** Why the native addon was not used, when the loader fell back to WebAssembly (one line). */
 export let fallbackReason: string | undefined;
+/** Where the native addon was loaded from (a package name or a file), once it has been. */
+export let nativeOrigin: string | undefined;
+const fallbackListeners: ((reason: string) => void)[] = [];
+
+/** Call `listener` when the automatic choice falls back to WebAssembly (the CLI prints a notice). */
+export function onFallback(listener: (reason: string) => void): void {
+  fallbackListeners.push(listener);
+}
 
 /** Load (once) the backend chosen by `choice` or `ZARRIO_BACKEND`. */
 export function loadBackend(choice?: BackendChoice): Promise<Backend> {
@@ -82,10 +113,13 @@ export function loadBackend(choice?: BackendChoice): Promise<Backend> {
   const loading = (async () => {
     if (want === "wasm") return loadWasm();
     try {
-      return loadNative();
+      const { backend, origin } = loadNative();
+      nativeOrigin = origin;
+      return backend;
     } catch (e) {
       if (want === "native") throw new ZarrioError(`the native addon cannot be loaded: ${(e as Error).message}`);
       fallbackReason = (e as Error).message;
+      for (const listener of fallbackListeners) listener(fallbackReason);
       return loadWasm();
     }
   })();

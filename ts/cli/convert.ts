@@ -22,7 +22,7 @@ export class ConvertCommand extends EncodingCommand {
     const log = this.logger(config);
     const inputs = this.files.slice(0, -1);
     const output = this.files[this.files.length - 1]!;
-    const s = await convert(inputs, output, config, { log, overwrite: this.overwrite, progress: true });
+    const s = await convert(inputs, output, config, { log, overwrite: this.overwrite, progress: this.showProgress(config) });
     this.context.stdout.write(
       `${s.output}: ${s.files} file(s), ${s.variables} arrays, ${s.timeSteps} time steps; ` +
         `${formatBytes(s.stats.bytesRead)} → ${formatBytes(s.stats.bytesStored)} in ${s.seconds.toFixed(2)} s ` +

@@ -1,13 +1,21 @@
 import { readFileSync } from "node:fs";
 
-import { fallbackReason, loadBackend } from "../backend/index.js";
+import { fallbackReason, loadBackend, nativeOrigin } from "../backend/index.js";
 
-/** `zarrio 0.1.0 (native backend, libnetcdf reader built in)`. */
+/**
+ * `zarrio 0.1.0 (native backend from @zarrio/linux-x64-gnu, libnetcdf reader built in)`, or
+ * `zarrio 0.1.0 (wasm backend; native addon unavailable: <why>)` after a fallback.
+ */
 export async function versionLine(): Promise<string> {
   const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
   try {
     const b = await loadBackend();
-    const extra = b.name === "native" ? (b.info.libnetcdf ? ", libnetcdf reader built in" : "") : fallbackReason ? `; native addon unavailable: ${fallbackReason}` : "";
+    const extra =
+      b.name === "native"
+        ? ` from ${nativeOrigin}${b.info.libnetcdf ? ", libnetcdf reader built in" : ""}`
+        : fallbackReason
+          ? `; native addon unavailable: ${fallbackReason}`
+          : "";
     return `zarrio ${pkg.version} (${b.name} backend${extra})`;
   } catch (e) {
     return `zarrio ${pkg.version} (no backend loads: ${(e as Error).message})`;

@@ -2,189 +2,37 @@
  * convert: one or more NetCDF files → one Zarr archive. Several files are concatenated along the
  * time dimension in the order given; their times are re-encoded into the first file's units and
  * must increase. The archive is built beside the output path and moved into place when complete.
+ * The pipeline itself (shared with zarrio/web's in-memory conversion) is in convert-core.ts.
  */
-import { loadBackend, type Backend } from "../backend/index.js";
-import type { DType, Stats } from "../backend/types.js";
-import { reencode } from "../cf/time.js";
+import { loadBackend } from "../backend/index.js";
 import type { ZarrConverterConfig } from "../config/model.js";
-import { ConfigError, IncompatibleSourceError, timeProblem } from "../errors.js";
-import { formatBytes, Logger, Progress, silentLogger } from "../log.js";
-import { itemSizeOf } from "../plan/chunking.js";
-import { buildPlan, walkVars, type ArchivePlan } from "../plan/layout.js";
-import { dataRange, declaredRange, missingValues, packable, type PackRange } from "../plan/packing.js";
-import { writeHierarchy } from "../pipeline/hierarchy.js";
-import { mergeStats, scanStats } from "../pipeline/scan.js";
-import { checkCompatible, checkIncreasing, openSource, readTimeAxis, storedTimeDtype, timeLength, type Source, type TimeAxis } from "../pipeline/source.js";
-import { addStats, emptyStats, planVariableWrites, runWrites, writeWholeArray, type WriteJob, type WriteStats } from "../pipeline/writer.js";
-import { Archive } from "../zarr/archive.js";
+import { ConfigError } from "../errors.js";
+import { openSource, type Source } from "../pipeline/source.js";
 import { FsStore } from "../zarr/store.js";
+import { convertSources, type ConvertSummary, type RunOptions } from "./convert-core.js";
 import { prepareOutput } from "./output.js";
 
-export interface RunOptions {
-  log?: Logger;
-  /** Show a progress bar on a terminal. */
-  progress?: boolean;
-  backend?: Backend;
-}
+export { concatTimes, logSummary, packingRanges, type ConvertSummary, type RunOptions } from "./convert-core.js";
 
 export interface ConvertOptions extends RunOptions {
   overwrite?: boolean;
 }
 
-export interface ConvertSummary {
-  output: string;
-  files: number;
-  variables: number;
-  timeSteps: number;
-  seconds: number;
-  stats: WriteStats;
-  backend: string;
-  reader: string;
-}
-
-/** Decide packing ranges for every packed variable (data ranges need a read-only pass). */
-export async function packingRanges(
-  sources: Source[],
-  config: ZarrConverterConfig,
-  log: Logger,
-): Promise<Map<string, PackRange>> {
-  const ranges = new Map<string, PackRange>();
-  if (!config.packing.enabled) return ranges;
-  const first = sources[0]!;
-  const all = walkVars(first.root).map(({ v }) => v);
-  const coords = new Set(all.filter((v) => v.dims.length === 1 && v.dims[0] === v.name).map((v) => v.name));
-  for (const v of all) {
-    if (!packable(v, config.packing, coords)) continue;
-    let range = declaredRange(v, config.packing);
-    if (!range) {
-      let stats: Stats | undefined;
-      for (const s of sources) {
-        const sv = walkVars(s.root).find(({ v: x }) => x.path === v.path)?.v ?? v;
-        stats = mergeStats(stats, await scanStats(s, sv, missingValues(sv), config.slabSizeMb * 2 ** 20, config.concurrency));
-      }
-      range = stats && dataRange(stats, config.packing);
-      if (!range) {
-        log.warn(`not packing ${v.path}: it holds no valid values`);
-        continue;
-      }
-    }
-    ranges.set(v.path, range);
-    log.info(`packing ${v.path} to int${config.packing.bits}`, { min: range.min, max: range.max, range_from: range.source });
-  }
-  return ranges;
-}
-
-/** The concatenated time axis of several files, in the first file's units. */
-export async function concatTimes(sources: Source[], timeDim: string): Promise<TimeAxis | undefined> {
-  const axes = await Promise.all(sources.map((s) => readTimeAxis(s, timeDim)));
-  const first = axes[0];
-  if (!first) {
-    if (sources.length > 1 && axes.some(Boolean)) {
-      throw new IncompatibleSourceError(`has no CF time coordinate '${timeDim}', the other files have one`, { file: sources[0]!.file });
-    }
-    return undefined;
-  }
-  const values: number[] = [];
-  let dtype = first.dtype;
-  axes.forEach((axis, i) => {
-    const file = sources[i]!.file;
-    if (!axis) throw new IncompatibleSourceError(`has no CF time coordinate '${timeDim}'`, { file });
-    let vals: number[];
-    try {
-      vals = axis.units.text === first.units.text && axis.units.calendar === first.units.calendar ? axis.values : reencode(axis.values, axis.units, first.units);
-    } catch (e) {
-      throw timeProblem(e, file);
-    }
-    dtype = storedTimeDtype(vals, dtype);
-    checkIncreasing([...values.slice(-1), ...vals], first.units, file);
-    values.push(...vals);
-  });
-  return { values, units: first.units, dtype };
-}
-
 export async function convert(inputs: string[], output: string, config: ZarrConverterConfig, options: ConvertOptions = {}): Promise<ConvertSummary> {
   const started = performance.now();
-  const log = options.log ?? silentLogger;
   if (!inputs.length) throw new ConfigError("give at least one input file", "inputs");
   const backend = options.backend ?? (await loadBackend());
   const sources: Source[] = [];
   for (const f of inputs) sources.push(await openSource(backend, f, config.reader, config.group));
-  log.info(`converting ${inputs.length} file(s) with the ${backend.name} backend`, { reader: sources[0]!.ds.meta.reader, format: sources[0]!.ds.meta.format });
-
-  const timeDim = config.time.dim;
-  const lengths = sources.map((s) => timeLength(s, timeDim));
-  if (sources.length > 1 && lengths.some((n) => n === 0)) {
-    const i = lengths.findIndex((n) => n === 0);
-    throw new IncompatibleSourceError(`has no '${timeDim}' dimension to concatenate along (set time.dim / --time-dim)`, { file: inputs[i] });
-  }
-  const times = await concatTimes(sources, timeDim);
-  const total = lengths.reduce((a, b) => a + b, 0);
-  const ranges = await packingRanges(sources, config, log);
-  const plan: ArchivePlan = buildPlan({
-    meta: sources[0]!.ds.meta,
-    file: inputs[0]!,
-    config,
-    timeLength: total,
-    packRanges: ranges,
-    timeDtype: times?.dtype as DType | undefined,
+  return convertSources(sources, config, {
     backend,
-  });
-  const dataVars = plan.vars.filter((v) => v.timeAxis >= 0 && !v.isTimeCoord);
-  for (const s of sources.slice(1)) checkCompatible(s, dataVars, timeDim);
-  for (const v of plan.vars) log.debug(`chunks of ${v.arrayPath}: [${v.model.chunks.join(", ")}]`, { why: v.chunkReasons.join("; ") });
-
-  const out = await prepareOutput(output, options.overwrite ?? false);
-  let stats = emptyStats();
-  try {
-    const archive = new Archive(new FsStore(out.staging), plan.format);
-    await writeHierarchy(archive, plan);
-    const totalBytes = plan.vars.reduce((a, v) => a + v.model.shape.reduce((x, y) => x * y, 1) * itemSizeOf(v.source.dtype), 0);
-    const progress = new Progress("converting", totalBytes, options.progress ?? false);
-    const run = { concurrency: config.concurrency, policy: config.packing.rangeExceededAction, log, progress };
-    const place = (timeOffset: number) => ({ timeOffset, slabBytes: config.slabSizeMb * 2 ** 20 });
-    const jobs: WriteJob[] = [];
-    for (const v of plan.vars) {
-      if (v.isTimeCoord && times) stats.bytesStored += await writeWholeArray(backend, archive, v, times.values);
-      else if (v.timeAxis < 0) jobs.push(...planVariableWrites(sources[0]!.ds, inputs[0]!, v, place(0)));
-    }
-    // All files' slabs go through one pool, so reading one overlaps encoding and storing others;
-    // each file is closed as soon as its last slab is stored.
-    let offset = 0;
-    for (let i = 0; i < sources.length; i++) {
-      for (const v of dataVars) jobs.push(...planVariableWrites(sources[i]!.ds, inputs[i]!, v, place(offset)));
-      offset += lengths[i]!;
-    }
-    stats = addStats(stats, await runWrites(archive, jobs, { ...run, closeWhenDone: true }));
-    progress.finish();
-    await archive.consolidate();
-    await out.commit();
-  } catch (e) {
-    await out.abandon();
-    throw e;
-  }
-  const seconds = (performance.now() - started) / 1000;
-  const summary: ConvertSummary = {
     output,
-    files: inputs.length,
-    variables: plan.vars.length,
-    timeSteps: total,
-    seconds,
-    stats,
-    backend: backend.name,
-    reader: sources[0]!.ds.meta.reader,
-  };
-  logSummary(log, "convert", summary.stats, seconds);
-  return summary;
-}
-
-export function logSummary(log: Logger, what: string, stats: WriteStats, seconds: number): void {
-  const ratio = stats.bytesStored ? stats.bytesRead / stats.bytesStored : 0;
-  log.info(`${what} done in ${seconds.toFixed(2)} s`, {
-    read: formatBytes(stats.bytesRead),
-    stored: formatBytes(stats.bytesStored),
-    ratio: ratio.toFixed(2),
-    mb_per_s: (stats.bytesRead / 1e6 / Math.max(seconds, 1e-9)).toFixed(1),
-    chunks: stats.chunksWritten,
-    merged: stats.chunksMerged,
+    log: options.log,
+    progress: options.progress,
+    started,
+    target: async () => {
+      const out = await prepareOutput(output, options.overwrite ?? false);
+      return { store: new FsStore(out.staging), commit: out.commit, abandon: out.abandon };
+    },
   });
 }

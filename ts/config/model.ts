@@ -222,7 +222,7 @@ export const CONFIG_SPEC: Section<ZarrConverterConfig> = {
           'Variables read back and checked after a write: "all" or a list of names.',
           "all" as "all" | string[],
           {
-            schema: { oneOf: [{ const: "all" }, names.schema] },
+            schema: { anyOf: [{ const: "all" }, names.schema] },
             parse: (v, key) => (v === "all" ? "all" : names.parse(v, key)),
           },
         ),

@@ -186,13 +186,16 @@ function parseMapping(value: unknown, key: string): Record<string, unknown> {
 
 // ---- configuration rules (parser + JSON Schema) ------------------------------------------------
 
+/** `dim:length[,dim:length...]` (or `=`), lengths >= 1. */
+const CHUNK_ENTRY = "\\s*[^:=,\\s]+\\s*[:=]\\s*[1-9]\\d*\\s*";
+const CHUNKING_PATTERN = `^${CHUNK_ENTRY}(,${CHUNK_ENTRY})*$`;
 const COMPRESSION_PATTERN = `^(none|null|(blosc(:(${CNAMES.join("|")})(:\\d(:(shuffle|bitshuffle|noshuffle|byte|bit|none|[012]))?)?)?)|(zstd(:-?\\d{1,2})?)|((gzip|zlib)(:\\d)?))$`;
 
 export const chunkingRule: Rule<Record<string, number>> = {
   schema: {
     oneOf: [
       { type: "object", additionalProperties: { type: "integer", minimum: 1 } },
-      { type: "string", pattern: "^\\s*([^:=,\\s]+\\s*[:=]\\s*\\d+\\s*)(,\\s*[^:=,\\s]+\\s*[:=]\\s*\\d+\\s*)*$" },
+      { type: "string", pattern: CHUNKING_PATTERN },
     ],
   },
   parse: (value, key) => parseChunking(value, key),

@@ -2,8 +2,6 @@
  * Source files: opening them (with errors that name the file), reading their time axis, and
  * checking that a file fits an archive's plan before anything is written.
  */
-import { existsSync } from "node:fs";
-
 import type { Backend, Dataset, GroupMeta, ReaderKind, VarMeta } from "../backend/types.js";
 import { numericAttr, textAttr } from "../cf/attrs.js";
 import { decodeValue, formatDate, isTimeUnits, parseUnits, TimeError, type TimeUnits } from "../cf/time.js";
@@ -18,14 +16,32 @@ export interface Source {
 }
 
 export async function openSource(backend: Backend, file: string, reader: ReaderKind, group?: string): Promise<Source> {
+  // node:fs is imported here, not at module scope: the in-memory pipeline (zarrio/web) imports this
+  // module in browsers, which have no node:fs.
+  const { existsSync } = await import("node:fs");
   if (!existsSync(file)) throw new SourceReadError("no such file", { file });
   let ds: Dataset;
   try {
     ds = await backend.openDataset(file, reader);
   } catch (e) {
-    throw new SourceReadError(`not a readable NetCDF file (${fromCore(e).message.replace(/^cannot read NetCDF: /, "")})`, { file, cause: e });
+    throw unreadable(file, e);
   }
   return { file, ds, root: sourceRoot(ds.meta, group, file) };
+}
+
+/** A NetCDF file held in memory; `name` stands for it in messages. */
+export function openSourceBytes(backend: Backend, name: string, bytes: Uint8Array, group?: string): Source {
+  let ds: Dataset;
+  try {
+    ds = backend.openDatasetBytes(bytes);
+  } catch (e) {
+    throw unreadable(name, e);
+  }
+  return { file: name, ds, root: sourceRoot(ds.meta, group, name) };
+}
+
+function unreadable(file: string, e: unknown): SourceReadError {
+  return new SourceReadError(`not a readable NetCDF file (${fromCore(e).message.replace(/^cannot read NetCDF: /, "")})`, { file, cause: e });
 }
 
 /** A variable by name: in the converted group first, then anywhere below it. */

@@ -61,6 +61,8 @@ export interface PlacementOptions {
   timeStart?: number;
   /** Number of time steps to write (default: the rest of the file). */
   timeCount?: number;
+  /** Where the file's other dimensions start in the archive, by name (a hand-given region); 0 when absent. */
+  offsets?: Record<string, number>;
   slabBytes: number;
 }
 
@@ -70,7 +72,7 @@ export function planVariableWrites(ds: Dataset, file: string, v: VarPlan, opts: 
   const t = v.timeAxis;
   const first = src.shape.map(() => 0);
   const shape = [...src.shape];
-  const origin = src.shape.map(() => 0);
+  const origin = src.dims.map((d) => opts.offsets?.[d] ?? 0);
   if (t >= 0) {
     first[t] = opts.timeStart ?? 0;
     shape[t] = opts.timeCount ?? src.shape[t]! - first[t]!;
@@ -228,29 +230,25 @@ export function typedBytes(dtype: string, values: ArrayLike<number>): Uint8Array
 
 /** Numbers from little-endian bytes of a dtype. */
 export function numbersFrom(dtype: string, bytes: Uint8Array): number[] {
-  const buf = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
-  switch (dtype) {
-    case "float64":
-      return Array.from(new Float64Array(buf));
-    case "float32":
-      return Array.from(new Float32Array(buf));
-    case "int64":
-      return Array.from(new BigInt64Array(buf), Number);
-    case "uint64":
-      return Array.from(new BigUint64Array(buf), Number);
-    case "int32":
-      return Array.from(new Int32Array(buf));
-    case "uint32":
-      return Array.from(new Uint32Array(buf));
-    case "int16":
-      return Array.from(new Int16Array(buf));
-    case "uint16":
-      return Array.from(new Uint16Array(buf));
-    case "int8":
-      return Array.from(new Int8Array(buf));
-    case "uint8":
-      return Array.from(new Uint8Array(buf));
-    default:
-      throw new Error(`${dtype} is not numeric`);
-  }
+  return Array.from(numericView(dtype, bytes));
+}
+
+/**
+ * Little-endian bytes of a dtype seen as numbers without copying when the bytes are aligned
+ * (large slabs are scanned this way); 64-bit integers are converted, as JS compares numbers.
+ */
+export function numericView(dtype: string, bytes: Uint8Array): ArrayLike<number> {
+  const types: Record<string, { BYTES_PER_ELEMENT: number; new (b: ArrayBuffer, o: number, n: number): ArrayLike<number> }> = {
+    float64: Float64Array, float32: Float32Array, int32: Int32Array, uint32: Uint32Array,
+    int16: Int16Array, uint16: Uint16Array, int8: Int8Array, uint8: Uint8Array,
+  };
+  const big = dtype === "int64" ? BigInt64Array : dtype === "uint64" ? BigUint64Array : undefined;
+  const T = types[dtype];
+  if (!T && !big) throw new Error(`${dtype} is not numeric`);
+  const size = T?.BYTES_PER_ELEMENT ?? 8;
+  const aligned = bytes.byteOffset % size === 0;
+  const buf = (aligned ? bytes.buffer : bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)) as ArrayBuffer;
+  const offset = aligned ? bytes.byteOffset : 0;
+  const n = bytes.byteLength / size;
+  return big ? Array.from(new big(buf, offset, n), Number) : new T!(buf, offset, n);
 }

@@ -49,3 +49,9 @@ export function dataRange(stats: Stats, cfg: PackingConfig): PackRange | undefin
 export function missingValues(v: VarMeta): number[] {
   return [...numericAttr(v.attrs, "_FillValue"), ...numericAttr(v.attrs, "missing_value")].filter((x) => !Number.isNaN(x));
 }
+
+/** A range of stored values as the values they stand for (CF scale_factor/add_offset applied). */
+export function unpackedRange(min: number, max: number, scale = 1, offset = 0): [number, number] {
+  const [a, b] = [min * scale + offset, max * scale + offset];
+  return [Math.min(a, b), Math.max(a, b)];
+}

@@ -13,6 +13,7 @@
  */
 import { decodeValue, formatDate, type TimeUnits } from "../cf/time.js";
 import { RegionError } from "../errors.js";
+import { checkIncreasing } from "../pipeline/source.js";
 
 /** Half-open ranges [start, stop) per dimension. */
 export type Region = Record<string, [number, number]>;
@@ -38,11 +39,7 @@ export function regionFromTimes(fileTimes: number[], archiveTimes: number[], uni
   };
   if (!fileTimes.length) refuse(`has no '${dim}' steps to write`);
   if (!archiveTimes.length) refuse(`the archive's '${dim}' axis is empty`);
-  for (let i = 1; i < fileTimes.length; i++) {
-    if (!(fileTimes[i]! > fileTimes[i - 1]! + tol)) {
-      refuse(`${dim} is not increasing at step ${i}: ${at(fileTimes[i]!)} follows ${at(fileTimes[i - 1]!)}`);
-    }
-  }
+  checkIncreasing(fileTimes, units, file, dim, RegionError);
   const first = archiveTimes[0]!;
   const last = archiveTimes[archiveTimes.length - 1]!;
   const before = fileTimes.findIndex((t) => t < first - tol);

@@ -106,6 +106,45 @@ export class Archive {
   }
 
   /**
+   * The hierarchy as the root's consolidated metadata records it (what `open_zarr` sees), or
+   * undefined when the archive has none. Commands that change metadata write it last, so this is
+   * the archive's committed state even if a run was interrupted after updating array documents.
+   */
+  async readConsolidated(): Promise<Hierarchy | undefined> {
+    const groups = new Map<string, Attributes>();
+    const arrays = new Map<string, ArrayModel>();
+    const parse = (node: string, docs: Record<string, Document | undefined>) => {
+      try {
+        arrays.set(node, parseArray(docs, this.format));
+      } catch (e) {
+        throw new StoreError(`array '${node}' in the consolidated metadata: ${(e as Error).message}`, { file: this.store.location, cause: e });
+      }
+    };
+    if (this.format === 3) {
+      const root = await this.getJson("zarr.json");
+      const cm = root?.consolidated_metadata as Document | undefined | null;
+      if (!root || !cm || typeof cm.metadata !== "object") return undefined;
+      groups.set("", (root.attributes as Attributes) ?? {});
+      for (const [node, doc] of Object.entries(cm.metadata as Record<string, Document>)) {
+        if (doc.node_type === "group") groups.set(node, (doc.attributes as Attributes) ?? {});
+        else if (doc.node_type === "array") parse(node, { "zarr.json": doc });
+      }
+      return { groups, arrays };
+    }
+    const zm = await this.getJson(".zmetadata");
+    const metadata = zm?.metadata as Record<string, Document> | undefined;
+    if (!metadata) return undefined;
+    for (const key of Object.keys(metadata)) {
+      const parts = key.split("/");
+      const name = parts.pop()!;
+      const node = parts.join("/");
+      if (name === ".zgroup") groups.set(node, metadata[join(node, ".zattrs")] ?? {});
+      else if (name === ".zarray") parse(node, { ".zarray": metadata[key], ".zattrs": metadata[join(node, ".zattrs")] });
+    }
+    return { groups, arrays };
+  }
+
+  /**
    * Write consolidated metadata for every group (each group's holds its whole subtree, so any
    * group can be opened consolidated on its own): `.zmetadata` in v2, `consolidated_metadata`
    * inside the group's `zarr.json` in v3.

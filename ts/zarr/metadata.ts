@@ -85,12 +85,13 @@ function codecsV3(a: ArrayModel): Document[] {
 function base64Float64(v: JsonFloat): string {
   const buf = new DataView(new ArrayBuffer(8));
   buf.setFloat64(0, typeof v === "number" ? v : Number(v), true);
-  return Buffer.from(buf.buffer).toString("base64");
+  // btoa/atob rather than Buffer: this module also runs in browsers (zarrio/web).
+  return btoa(String.fromCharCode(...new Uint8Array(buf.buffer)));
 }
 
 function fromBase64Float64(s: string): JsonFloat {
-  const bytes = Buffer.from(s, "base64");
-  const v = new DataView(bytes.buffer, bytes.byteOffset, 8).getFloat64(0, true);
+  const bytes = Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
+  const v = new DataView(bytes.buffer, 0, 8).getFloat64(0, true);
   return Number.isFinite(v) ? v : (String(v) as JsonFloat);
 }
 

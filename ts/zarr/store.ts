@@ -2,8 +2,8 @@
  * Stores: where an archive's keys live. Each is a small get/set/delete interface (like zarrita's)
  * plus the one thing concurrent writers need: a per-key lock.
  *
- * `FsStore` writes every key atomically (a temporary file renamed into place), so a reader or a
- * writer killed midway never leaves a half-written chunk. Its locks live under `.zarrio-locks/`
+ * `FsStore` writes every key atomically (a temporary file in `.zarrio-tmp/` renamed into place),
+ * so a reader or a writer killed midway never leaves a half-written chunk. Its locks live under `.zarrio-locks/`
  * (protocol in `zarr/lock.ts`); a lock whose holder died (same machine, pid gone) or went silent
  * for `staleMs` is taken over, so a SIGKILLed writer cannot block the archive.
  */
@@ -13,22 +13,14 @@ import { randomBytes } from "node:crypto";
 
 import { StoreError } from "../errors.js";
 import { withFileLock } from "./lock.js";
+import type { Store } from "./memory-store.js";
 
-/** The folder of an archive that holds its locks (never part of the Zarr hierarchy). */
+// Store and MemoryStore live in a module without Node built-ins (zarrio/web uses them in browsers).
+export { MemoryStore, type Store } from "./memory-store.js";
+
+/** The folders of an archive that hold its locks and temporary files (never part of the Zarr hierarchy). */
 export const LOCKS = ".zarrio-locks";
-
-export interface Store {
-  /** A human name for messages (a path or URL). */
-  readonly location: string;
-  get(key: string): Promise<Uint8Array | undefined>;
-  set(key: string, value: Uint8Array): Promise<void>;
-  delete(key: string): Promise<void>;
-  has(key: string): Promise<boolean>;
-  /** Every key under `prefix` (recursive). */
-  list(prefix?: string): Promise<string[]>;
-  /** Run `fn` while holding the lock of `key` (exclusive across processes using the store). */
-  withLock<T>(key: string, fn: () => Promise<T>): Promise<T>;
-}
+export const TEMP = ".zarrio-tmp";
 
 export class FsStore implements Store {
   readonly location: string;
@@ -55,10 +47,16 @@ export class FsStore implements Store {
 
   async set(key: string, value: Uint8Array): Promise<void> {
     const target = this.file(key);
-    const tmp = `${target}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`;
+    // Temporary files live in one folder of the archive, not beside their keys, so a writer
+    // killed midway leaves nothing inside the Zarr hierarchy (see `sweep`).
+    const tmp = path.join(this.root, TEMP, `${process.pid}-${randomBytes(6).toString("hex")}`);
     try {
       await fs.mkdir(path.dirname(target), { recursive: true });
-      await fs.writeFile(tmp, value);
+      await fs.writeFile(tmp, value).catch(async (e: NodeJS.ErrnoException) => {
+        if (e.code !== "ENOENT") throw e;
+        await fs.mkdir(path.dirname(tmp), { recursive: true });
+        await fs.writeFile(tmp, value);
+      });
       await fs.rename(tmp, target);
     } catch (e) {
       await fs.rm(tmp, { force: true }).catch(() => {});
@@ -93,8 +91,8 @@ export class FsStore implements Store {
       for (const entry of entries) {
         const full = path.join(dir, entry.name);
         if (entry.isDirectory()) {
-          if (entry.name !== LOCKS) await walk(full);
-        } else if (!entry.name.includes(".tmp-")) {
+          if (entry.name !== LOCKS && entry.name !== TEMP) await walk(full);
+        } else {
           out.push(path.relative(this.root, full).split(path.sep).join("/"));
         }
       }
@@ -103,43 +101,30 @@ export class FsStore implements Store {
     return out.sort();
   }
 
+  /**
+   * Remove temporary files that writers killed midway left behind. Only files untouched for
+   * `olderThanMs` go: a live writer renames its temporary file into place within moments.
+   */
+  async sweep(olderThanMs = 60 * 60_000): Promise<number> {
+    const dir = path.join(this.root, TEMP);
+    let names: string[];
+    try {
+      names = await fs.readdir(dir);
+    } catch {
+      return 0;
+    }
+    let removed = 0;
+    for (const name of names) {
+      const file = path.join(dir, name);
+      const st = await fs.stat(file).catch(() => undefined);
+      if (st && Date.now() - st.mtimeMs > olderThanMs && (await fs.rm(file, { force: true }).then(() => true, () => false))) removed++;
+    }
+    return removed;
+  }
+
   /** See zarr/lock.ts for the protocol and why it is safe. */
   withLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
     return withFileLock(key, { dir: path.join(this.root, LOCKS), staleMs: this.staleMs, location: this.root }, fn);
-  }
-}
-
-/** An in-memory store (browsers, serverless, tests). Locks are in-process. */
-export class MemoryStore implements Store {
-  readonly location = "memory://";
-  readonly map = new Map<string, Uint8Array>();
-  private readonly locks = new Map<string, Promise<void>>();
-
-  async get(key: string): Promise<Uint8Array | undefined> {
-    return this.map.get(key);
-  }
-  async set(key: string, value: Uint8Array): Promise<void> {
-    this.map.set(key, value);
-  }
-  async delete(key: string): Promise<void> {
-    for (const k of [...this.map.keys()]) if (k === key || k.startsWith(key + "/")) this.map.delete(k);
-  }
-  async has(key: string): Promise<boolean> {
-    return this.map.has(key);
-  }
-  async list(prefix = ""): Promise<string[]> {
-    return [...this.map.keys()].filter((k) => !prefix || k.startsWith(prefix.endsWith("/") ? prefix : prefix + "/")).sort();
-  }
-  async withLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
-    while (this.locks.has(key)) await this.locks.get(key);
-    let release!: () => void;
-    this.locks.set(key, new Promise<void>((r) => (release = r)));
-    try {
-      return await fn();
-    } finally {
-      this.locks.delete(key);
-      release();
-    }
   }
 }
 

@@ -2,9 +2,9 @@
 //! readers present the same model.
 //!
 //! - `_Unsigned = "true"` on a signed integer variable makes it unsigned: the data is
-//!   reinterpreted bit for bit, the attributes that hold values of the variable's type
-//!   (`_FillValue`, `missing_value`, `valid_min`, `valid_max`, `valid_range`) are converted with
-//!   it, and `_Unsigned` is dropped because it has been applied. `"false"` on an unsigned
+//!   reinterpreted bit for bit, the missing-value markers (`_FillValue`, `missing_value`) are
+//!   converted with it, and `_Unsigned` is dropped because it has been applied. `valid_*` keep
+//!   their stored values, as xarray leaves them (the output must read like xarray's view). `"false"` on an unsigned
 //!   variable does the reverse (netCDF-Java and xarray honour both).
 //! - A `char` array is text: its last dimension is collapsed into strings ([`VarMeta::char_dim`]),
 //!   trailing NULs are stripped, and the bytes are decoded with `_Encoding` (UTF-8 when absent).
@@ -391,14 +391,8 @@ fn view_var(raw: RawVar, path: String) -> (VarMeta, VarPlan) {
     (meta, plan)
 }
 
-/// Attributes holding values of the variable's own type, so `_Unsigned` applies to them.
-const UNSIGNED_ATTRS: [&str; 5] = [
-    "_FillValue",
-    "missing_value",
-    "valid_min",
-    "valid_max",
-    "valid_range",
-];
+/// The missing-value markers `_Unsigned` applies to (what xarray converts; `valid_*` it leaves).
+const UNSIGNED_ATTRS: [&str; 2] = ["_FillValue", "missing_value"];
 
 fn to_unsigned(dtype: DType) -> Option<DType> {
     match dtype {

@@ -71,9 +71,9 @@ impl PureReader {
             NcFormat::Nc4Classic => "netcdf4_classic",
         };
         let root = file.root_group().map_err(|e| read_error(what, e))?;
-        // HDF5 storage details (chunks, filters) are not in netcdf-reader's model: read them
-        // from the same bytes with hdf5-reader. They only inform `analyze`, so a file whose
-        // HDF5 structure hides them still opens.
+        // What netcdf-reader's model lacks (chunks, filters, attribute creation order) comes
+        // from the same bytes through hdf5-reader. It is cosmetic (`analyze`, listing order),
+        // so a file whose HDF5 structure hides it still opens.
         let hdf5 = match file.format() {
             NcFormat::Nc4 | NcFormat::Nc4Classic => {
                 hdf5_reader::Hdf5File::from_storage(bytes.clone()).ok()

@@ -1,0 +1,50 @@
+import { Command, Option } from "clipanion";
+
+import { append, type OverlapPolicy } from "../commands/append.js";
+import type { Layer } from "../config/resolve.js";
+import { ConfigError } from "../errors.js";
+import { put } from "./common.js";
+import { DataCommand } from "./options.js";
+
+export class AppendCommand extends DataCommand {
+  static override paths = [["append"]];
+  static override usage = Command.Usage({
+    description: "Extend an archive along time (or --append-dim) with one or more files, in the order given, encoded as the archive's arrays are.",
+    details:
+      "Each file's times must increase and come after the archive's last time; --on-overlap skip leaves out the steps the archive already covers " +
+      "(otherwise such a file is refused). The consolidated metadata is rewritten last, so an append that fails leaves the archive as it was.",
+    examples: [
+      ["Add a new day", "zarrio append day_2024-01-01.nc archive.zarr"],
+      ["Add files that overlap the end", "zarrio append latest_run.nc archive.zarr --on-overlap skip"],
+    ],
+  });
+
+  files = Option.Rest({ required: 2, name: "new.nc... archive.zarr" });
+  appendDim = Option.String("--append-dim", { description: "Dimension to extend (default: the time dimension)" });
+  onOverlap = Option.String("--on-overlap", { description: "error (default): refuse files overlapping the archive; skip: keep only the later steps" });
+  packingRangeExceededAction = Option.String("--packing-range-exceeded-action", { description: "Values outside a packed array's range: error (default), clip or fill" });
+
+  protected override flags(): Layer {
+    const l = super.flags();
+    put(l, "time.appendDim", this.appendDim);
+    put(l, "packing.rangeExceededAction", this.packingRangeExceededAction);
+    return l;
+  }
+
+  async execute(): Promise<number> {
+    const config = this.resolved();
+    const log = this.logger(config);
+    if (this.onOverlap !== undefined && !["error", "skip"].includes(this.onOverlap)) {
+      throw new ConfigError(`must be error or skip, not '${this.onOverlap}'`, "on-overlap");
+    }
+    const archive = this.files[this.files.length - 1]!;
+    for (const file of this.files.slice(0, -1)) {
+      const s = await append(file, archive, config, { log, onOverlap: this.onOverlap as OverlapPolicy | undefined });
+      this.context.stdout.write(
+        `${s.archive}: appended ${s.appended} step(s) of ${s.file} along ${s.dim}${s.skipped ? ` (${s.skipped} already covered, left out)` : ""}` +
+          `${s.dates ? `, ${s.dates[0]} to ${s.dates[1]}` : ""}; ${s.dim} now has ${s.length} (${s.seconds.toFixed(2)} s)\n`,
+      );
+    }
+    return 0;
+  }
+}

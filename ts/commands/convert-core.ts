@@ -1,0 +1,207 @@
+/**
+ * The convert pipeline, from opened sources to a Store: time axes joined, packing ranges found,
+ * the archive planned, then hierarchy, coordinates and data written and the metadata consolidated.
+ * `convert` (files on disk, archive staged beside its path and renamed into place) and
+ * `zarrio/web` (bytes in memory, any Store) both run `convertSources`. This module and everything
+ * it imports stay free of Node built-ins so that browsers can load it.
+ */
+import type { Backend, DType, Stats } from "../backend/types.js";
+import { reencode } from "../cf/time.js";
+import type { ZarrConverterConfig } from "../config/model.js";
+import { ConfigError, IncompatibleSourceError, timeProblem } from "../errors.js";
+import { formatBytes, Logger, Progress, silentLogger } from "../log.js";
+import { itemSizeOf, logChunking } from "../plan/chunking.js";
+import { buildPlan, walkVars } from "../plan/layout.js";
+import { dataRange, declaredRange, missingValues, packable, type PackRange } from "../plan/packing.js";
+import { writeHierarchy } from "../pipeline/hierarchy.js";
+import { mergeStats, scanStats } from "../pipeline/scan.js";
+import { checkCompatible, checkIncreasing, readTimeAxis, storedTimeDtype, timeLength, type Source, type TimeAxis } from "../pipeline/source.js";
+import { addStats, emptyStats, planVariableWrites, runWrites, writeWholeArray, type WriteJob, type WriteStats } from "../pipeline/writer.js";
+import { Archive } from "../zarr/archive.js";
+import type { Store } from "../zarr/memory-store.js";
+
+export interface RunOptions {
+  log?: Logger;
+  /** Show a progress bar on a terminal. */
+  progress?: boolean;
+  backend?: Backend;
+}
+
+export interface ConvertSummary {
+  output: string;
+  files: number;
+  variables: number;
+  timeSteps: number;
+  seconds: number;
+  stats: WriteStats;
+  backend: string;
+  reader: string;
+}
+
+/** Where a conversion writes, obtained once the sources are known to fit together. */
+export interface OutputTarget {
+  store: Store;
+  /** Make the finished archive visible (the path version renames its staging directory). */
+  commit(): Promise<void>;
+  /** Clean up after a failure. */
+  abandon(): Promise<void>;
+}
+
+export interface ConvertSourcesOptions {
+  backend: Backend;
+  /** Named in the summary (a path, or the store's location). */
+  output: string;
+  /** Called after planning, so a plan that fails leaves nothing behind. */
+  target: () => Promise<OutputTarget>;
+  log?: Logger;
+  progress?: boolean;
+  /** When the run began (performance.now()), if opening the sources is to be counted. */
+  started?: number;
+}
+
+/** Decide packing ranges for every packed variable (data ranges need a read-only pass). */
+export async function packingRanges(
+  sources: Source[],
+  config: ZarrConverterConfig,
+  log: Logger,
+): Promise<Map<string, PackRange>> {
+  const ranges = new Map<string, PackRange>();
+  if (!config.packing.enabled) return ranges;
+  const first = sources[0]!;
+  const all = walkVars(first.root).map(({ v }) => v);
+  const coords = new Set(all.filter((v) => v.dims.length === 1 && v.dims[0] === v.name).map((v) => v.name));
+  for (const v of all) {
+    if (!packable(v, config.packing, coords)) continue;
+    let range = declaredRange(v, config.packing);
+    if (!range) {
+      let stats: Stats | undefined;
+      for (const s of sources) {
+        const sv = walkVars(s.root).find(({ v: x }) => x.path === v.path)?.v ?? v;
+        stats = mergeStats(stats, await scanStats(s, sv, missingValues(sv), config.slabSizeMb * 2 ** 20, config.concurrency));
+      }
+      range = stats && dataRange(stats, config.packing);
+      if (!range) {
+        log.warn(`not packing ${v.path}: it holds no valid values`);
+        continue;
+      }
+    }
+    ranges.set(v.path, range);
+    log.info(`packing ${v.path} to int${config.packing.bits}`, { min: range.min, max: range.max, range_from: range.source });
+  }
+  return ranges;
+}
+
+/** The concatenated time axis of several files, in the first file's units. */
+export async function concatTimes(sources: Source[], timeDim: string): Promise<TimeAxis | undefined> {
+  const axes = await Promise.all(sources.map((s) => readTimeAxis(s, timeDim)));
+  const first = axes[0];
+  if (!first) {
+    if (sources.length > 1 && axes.some(Boolean)) {
+      throw new IncompatibleSourceError(`has no CF time coordinate '${timeDim}', the other files have one`, { file: sources[0]!.file });
+    }
+    return undefined;
+  }
+  const values: number[] = [];
+  let dtype = first.dtype;
+  axes.forEach((axis, i) => {
+    const file = sources[i]!.file;
+    if (!axis) throw new IncompatibleSourceError(`has no CF time coordinate '${timeDim}'`, { file });
+    let vals: number[];
+    try {
+      vals = axis.units.text === first.units.text && axis.units.calendar === first.units.calendar ? axis.values : reencode(axis.values, axis.units, first.units);
+    } catch (e) {
+      throw timeProblem(e, file);
+    }
+    dtype = storedTimeDtype(vals, dtype);
+    checkIncreasing([...values.slice(-1), ...vals], first.units, file);
+    values.push(...vals);
+  });
+  return { values, units: first.units, dtype };
+}
+
+/** Convert opened sources (joined along time in the order given) into the store `options.target` gives. */
+export async function convertSources(sources: Source[], config: ZarrConverterConfig, options: ConvertSourcesOptions): Promise<ConvertSummary> {
+  const started = options.started ?? performance.now();
+  const { backend } = options;
+  const log = options.log ?? silentLogger;
+  if (!sources.length) throw new ConfigError("give at least one input file", "inputs");
+  const first = sources[0]!;
+  log.info(`converting ${sources.length} file(s) with the ${backend.name} backend`, { reader: first.ds.meta.reader, format: first.ds.meta.format });
+
+  const timeDim = config.time.dim;
+  const lengths = sources.map((s) => timeLength(s, timeDim));
+  if (sources.length > 1 && lengths.some((n) => n === 0)) {
+    const i = lengths.findIndex((n) => n === 0);
+    throw new IncompatibleSourceError(`has no '${timeDim}' dimension to concatenate along (set time.dim / --time-dim)`, { file: sources[i]!.file });
+  }
+  const times = await concatTimes(sources, timeDim);
+  const total = lengths.reduce((a, b) => a + b, 0);
+  const ranges = await packingRanges(sources, config, log);
+  const plan = buildPlan({
+    meta: first.ds.meta,
+    file: first.file,
+    config,
+    timeLength: total,
+    packRanges: ranges,
+    timeDtype: times?.dtype as DType | undefined,
+    backend,
+  });
+  const dataVars = plan.vars.filter((v) => v.timeAxis >= 0 && !v.isTimeCoord);
+  for (const s of sources.slice(1)) checkCompatible(s, dataVars, timeDim);
+  logChunking(log, plan.vars, config.accessPattern);
+
+  const out = await options.target();
+  let stats = emptyStats();
+  try {
+    const archive = new Archive(out.store, plan.format);
+    await writeHierarchy(archive, plan);
+    const totalBytes = plan.vars.reduce((a, v) => a + v.model.shape.reduce((x, y) => x * y, 1) * itemSizeOf(v.source.dtype), 0);
+    // Only built when asked for: Progress draws on process.stderr, which browsers lack.
+    const progress = options.progress ? new Progress("converting", totalBytes) : undefined;
+    const run = { concurrency: config.concurrency, policy: config.packing.rangeExceededAction, log, progress };
+    const place = (timeOffset: number) => ({ timeOffset, slabBytes: config.slabSizeMb * 2 ** 20 });
+    const jobs: WriteJob[] = [];
+    for (const v of plan.vars) {
+      if (v.isTimeCoord && times) stats.bytesStored += await writeWholeArray(backend, archive, v, times.values);
+      else if (v.timeAxis < 0) jobs.push(...planVariableWrites(first.ds, first.file, v, place(0)));
+    }
+    // All files' slabs go through one pool, so reading one overlaps encoding and storing others;
+    // each file is closed as soon as its last slab is stored.
+    let offset = 0;
+    for (let i = 0; i < sources.length; i++) {
+      for (const v of dataVars) jobs.push(...planVariableWrites(sources[i]!.ds, sources[i]!.file, v, place(offset)));
+      offset += lengths[i]!;
+    }
+    stats = addStats(stats, await runWrites(archive, jobs, { ...run, closeWhenDone: true }));
+    progress?.finish();
+    await archive.consolidate();
+    await out.commit();
+  } catch (e) {
+    await out.abandon();
+    throw e;
+  }
+  const seconds = (performance.now() - started) / 1000;
+  logSummary(log, "convert", stats, seconds);
+  return {
+    output: options.output,
+    files: sources.length,
+    variables: plan.vars.length,
+    timeSteps: total,
+    seconds,
+    stats,
+    backend: backend.name,
+    reader: first.ds.meta.reader,
+  };
+}
+
+export function logSummary(log: Logger, what: string, stats: WriteStats, seconds: number): void {
+  const ratio = stats.bytesStored ? stats.bytesRead / stats.bytesStored : 0;
+  log.info(`${what} done in ${seconds.toFixed(2)} s`, {
+    read: formatBytes(stats.bytesRead),
+    stored: formatBytes(stats.bytesStored),
+    ratio: ratio.toFixed(2),
+    mb_per_s: (stats.bytesRead / 1e6 / Math.max(seconds, 1e-9)).toFixed(1),
+    chunks: stats.chunksWritten,
+    merged: stats.chunksMerged,
+  });
+}

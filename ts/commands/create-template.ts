@@ -1,0 +1,148 @@
+/**
+ * create-template: an archive for a whole time range, before any data file is written into it.
+ * Its time axis runs from `time.globalStart` to `time.globalEnd` at `time.freq` (or the template
+ * file's own step), encoded in the template's time units and calendar. Every array is declared
+ * with its full shape and encoding; coordinates, the time values and static variables (no time
+ * dimension: a land mask, bathymetry) are written in full; no chunk of a time-dependent variable
+ * is written, so times no writer has filled read as missing (NaN or the fill value), never as 0.
+ * The archive is built beside its path and moved into place when complete, like convert's.
+ *
+ * Packing ranges cannot come from one file's data alone: later files go beyond it. They come
+ * from manual ranges, or valid_min/valid_max, or else from the template's data widened by
+ * TEMPLATE_RANGE_MARGIN of its span on each side (or packing.autoBufferFactor if larger). Values
+ * that later fall outside are handled by packing.rangeExceededAction and reported.
+ */
+import { loadBackend } from "../backend/index.js";
+import type { DType } from "../backend/types.js";
+import { decodeValue, formatDate, inferFreq, parseDate, parseFreq, TimeError, timeAxis, type Freq } from "../cf/time.js";
+import type { ZarrConverterConfig } from "../config/model.js";
+import { ConfigError, IncompatibleSourceError } from "../errors.js";
+import { silentLogger } from "../log.js";
+import { logChunking } from "../plan/chunking.js";
+import { buildPlan } from "../plan/layout.js";
+import { regionFromTimes } from "../plan/region.js";
+import { writeHierarchy } from "../pipeline/hierarchy.js";
+import { openSource, readTimeAxis, storedTimeDtype } from "../pipeline/source.js";
+import { planVariableWrites, runWrites, writeWholeArray, type WriteJob, type WriteStats } from "../pipeline/writer.js";
+import { Archive } from "../zarr/archive.js";
+import { FsStore } from "../zarr/store.js";
+import { logSummary, packingRanges, type RunOptions } from "./convert.js";
+import { prepareOutput } from "./output.js";
+
+/** A range taken from the template's data is widened by this fraction of its span on each side. */
+export const TEMPLATE_RANGE_MARGIN = 0.25;
+
+export interface TemplateOptions extends RunOptions {
+  overwrite?: boolean;
+}
+
+export interface TemplateSummary {
+  output: string;
+  timeSteps: number;
+  first: string;
+  last: string;
+  freq: string;
+  /** Arrays declared along time (left unwritten). */
+  timeVariables: number;
+  /** Arrays written in full (coordinates and static variables). */
+  writtenVariables: number;
+  packed: Record<string, { min: number; max: number; source: string }>;
+  seconds: number;
+  stats: WriteStats;
+  backend: string;
+}
+
+export async function createTemplate(template: string, output: string, config: ZarrConverterConfig, options: TemplateOptions = {}): Promise<TemplateSummary> {
+  const started = performance.now();
+  const log = options.log ?? silentLogger;
+  const { dim, globalStart, globalEnd } = config.time;
+  if (globalStart === undefined) throw new ConfigError("a template needs the archive's first time (--global-start)", "time.globalStart");
+  if (globalEnd === undefined) throw new ConfigError("a template needs the archive's last time (--global-end)", "time.globalEnd");
+  const backend = options.backend ?? (await loadBackend());
+  const source = await openSource(backend, template, config.reader, config.group);
+  try {
+    const own = await readTimeAxis(source, dim);
+    if (!own) {
+      throw new IncompatibleSourceError(`has no CF time coordinate '${dim}' to take the archive's time units and calendar from (set time.dim / --time-dim)`, { file: template });
+    }
+    let freq: Freq;
+    if (config.time.freq !== undefined) {
+      freq = parseFreq(config.time.freq);
+    } else {
+      const inferred = inferFreq(own.values, own.units);
+      if (!inferred) throw new ConfigError(`the time step of ${template} cannot be inferred (fewer than two steps, or irregular); give --freq`, "time.freq");
+      freq = inferred;
+      log.info(`time step ${freq.text} taken from ${template}`);
+    }
+    let values: number[];
+    try {
+      values = timeAxis(parseDate(globalStart), parseDate(globalEnd), freq, own.units);
+    } catch (e) {
+      if (e instanceof TimeError) throw new ConfigError(`${e.message} (calendar ${own.units.calendar})`, "time");
+      throw e;
+    }
+    // Files shaped like the template must find their place on this axis; say so now if not.
+    try {
+      regionFromTimes(own.values, values, own.units, template, dim);
+    } catch (e) {
+      log.warn(`the template's own times do not fit the archive's axis, so write-region will refuse files like it: ${(e as Error).message}`);
+    }
+    const ranges = await packingRanges(
+      [source],
+      { ...config, packing: { ...config.packing, autoBufferFactor: Math.max(config.packing.autoBufferFactor, TEMPLATE_RANGE_MARGIN) } },
+      log,
+    );
+    const plan = buildPlan({
+      meta: source.ds.meta,
+      file: template,
+      config,
+      timeLength: values.length,
+      packRanges: ranges,
+      timeDtype: storedTimeDtype(values, own.dtype) as DType,
+      backend,
+    });
+    logChunking(log, plan.vars, config.accessPattern);
+
+    const out = await prepareOutput(output, options.overwrite ?? false);
+    let stats: WriteStats;
+    try {
+      const archive = new Archive(new FsStore(out.staging), plan.format);
+      await writeHierarchy(archive, plan);
+      const jobs: WriteJob[] = [];
+      let timeBytes = 0;
+      for (const v of plan.vars) {
+        if (v.isTimeCoord) timeBytes = await writeWholeArray(backend, archive, v, values);
+        else if (v.timeAxis < 0) jobs.push(...planVariableWrites(source.ds, template, v, { timeOffset: 0, slabBytes: config.slabSizeMb * 2 ** 20 }));
+      }
+      stats = await runWrites(archive, jobs, { concurrency: config.concurrency, policy: config.packing.rangeExceededAction, log });
+      stats.bytesStored += timeBytes;
+      await archive.consolidate();
+      await out.commit();
+    } catch (e) {
+      await out.abandon();
+      throw e;
+    }
+    const seconds = (performance.now() - started) / 1000;
+    const summary: TemplateSummary = {
+      output,
+      timeSteps: values.length,
+      first: formatDate(decodeValue(values[0]!, own.units)),
+      last: formatDate(decodeValue(values[values.length - 1]!, own.units)),
+      freq: freq.text,
+      timeVariables: plan.vars.filter((v) => v.timeAxis >= 0 && !v.isTimeCoord).length,
+      writtenVariables: plan.vars.filter((v) => v.timeAxis < 0 || v.isTimeCoord).length,
+      packed: Object.fromEntries([...ranges].map(([path, r]) => [path, { ...r }])),
+      seconds,
+      stats,
+      backend: backend.name,
+    };
+    log.info(`template ${output}: ${summary.timeSteps} time steps from ${summary.first} to ${summary.last} every ${summary.freq}`, {
+      units: own.units.text,
+      calendar: own.units.calendar,
+    });
+    logSummary(log, "create-template", stats, seconds);
+    return summary;
+  } finally {
+    source.ds.close();
+  }
+}

@@ -1,0 +1,276 @@
+/**
+ * Many files, many writers: the file list (arguments, globs, `--files-from`), each machine's
+ * share of it (`--shard I/N` or a job array's index), and a pool of N writer processes on this
+ * machine.
+ */
+import { fork } from "node:child_process";
+import { existsSync, promises as fs } from "node:fs";
+import path from "node:path";
+
+import { ConfigError } from "../errors.js";
+
+// ---- file lists -------------------------------------------------------------------------------
+
+const GLOB = /[*?[]/;
+
+function segmentRegex(seg: string): RegExp {
+  let re = "";
+  for (let i = 0; i < seg.length; i++) {
+    const c = seg[i]!;
+    if (c === "*") re += "[^/]*";
+    else if (c === "?") re += "[^/]";
+    else if (c === "[") {
+      const end = seg.indexOf("]", i + 2);
+      if (end < 0) re += "\\[";
+      else {
+        const body = seg.slice(i + 1, end);
+        re += `[${body.startsWith("!") ? "^" + body.slice(1).replace(/\\/g, "\\\\") : body.replace(/\\/g, "\\\\")}]`;
+        i = end;
+      }
+    } else re += c.replace(/[.+^${}()|\\]/g, "\\$&");
+  }
+  return new RegExp(`^${re}$`);
+}
+
+/** Paths matching a shell-style pattern (`*`, `?`, `[...]`, and `**` for any depth), sorted. */
+export async function expandGlob(pattern: string): Promise<string[]> {
+  const parts = pattern.split(/[\\/]+/);
+  let bases = [pattern.startsWith("/") ? "/" : ""];
+  if (pattern.startsWith("/")) parts.shift();
+  const list = async (dir: string) => {
+    try {
+      return await fs.readdir(dir || ".", { withFileTypes: true });
+    } catch {
+      return [];
+    }
+  };
+  for (let k = 0; k < parts.length; k++) {
+    const part = parts[k]!;
+    const last = k === parts.length - 1;
+    const next: string[] = [];
+    if (part === "**") {
+      // Zero or more directories: every directory below each base, the bases included.
+      const walk = async (dir: string): Promise<void> => {
+        next.push(dir);
+        for (const e of await list(dir)) if (e.isDirectory() && !e.name.startsWith(".")) await walk(path.join(dir, e.name));
+      };
+      for (const b of bases) await walk(b);
+    } else if (!GLOB.test(part)) {
+      for (const b of bases) next.push(b ? path.join(b, part) : part);
+    } else {
+      const re = segmentRegex(part);
+      for (const b of bases) {
+        for (const e of await list(b)) {
+          if (e.name.startsWith(".") && !part.startsWith(".")) continue;
+          if (!re.test(e.name) || (!last && !e.isDirectory())) continue;
+          next.push(b ? path.join(b, e.name) : e.name);
+        }
+      }
+    }
+    bases = next;
+  }
+  return [...new Set(bases.filter((p) => p && existsSync(p)))].sort();
+}
+
+/**
+ * The files to write: arguments (a pattern that names no existing file is expanded, so quoted
+ * globs work where no shell expands them) and the lines of `filesFrom` (blank lines and `#`
+ * comments skipped). Duplicates are dropped, first occurrence kept.
+ */
+export async function expandInputs(args: string[], filesFrom?: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const a of args) {
+    if (GLOB.test(a) && !existsSync(a)) {
+      const found = await expandGlob(a);
+      if (!found.length) throw new ConfigError(`'${a}' matches no files`, "files");
+      out.push(...found);
+    } else out.push(a);
+  }
+  if (filesFrom !== undefined) {
+    let text: string;
+    try {
+      text = await fs.readFile(filesFrom, "utf8");
+    } catch (e) {
+      throw new ConfigError(`cannot read the list of files: ${(e as Error).message}`, "files-from");
+    }
+    for (const line of text.split(/\r?\n/)) {
+      const f = line.trim();
+      if (f && !f.startsWith("#")) out.push(f);
+    }
+  }
+  return [...new Set(out)];
+}
+
+// ---- shards -----------------------------------------------------------------------------------
+
+export interface Shard {
+  /** 0-based. */
+  index: number;
+  count: number;
+  /** Where it came from (the flag or the environment variable), for messages. */
+  from: string;
+}
+
+function shardOf(index: number, count: number, from: string): Shard {
+  if (!Number.isInteger(count) || count < 1) throw new ConfigError(`the shard count must be a whole number >= 1, not ${count}`, from);
+  if (!Number.isInteger(index) || index < 0 || index >= count) throw new ConfigError(`shard index ${index} is not in 0..${count - 1}`, from);
+  return { index, count, from };
+}
+
+/** `--shard I/N`: the I-th (0-based) of N shares. */
+export function parseShard(spec: string): Shard {
+  const m = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(spec);
+  if (!m) throw new ConfigError(`'${spec}' is not I/N (0-based index, e.g. 0/8)`, "shard");
+  return shardOf(Number(m[1]), Number(m[2]), "--shard");
+}
+
+/**
+ * The share a job array gives this process, from the scheduler's environment: Slurm
+ * (SLURM_ARRAY_TASK_ID, _MIN, _STEP, _COUNT), AWS Batch (AWS_BATCH_JOB_ARRAY_INDEX, _SIZE),
+ * Kubernetes indexed Jobs (JOB_COMPLETION_INDEX; the count, which Kubernetes does not export,
+ * from ZARRIO_SHARD_COUNT).
+ */
+export function shardFromEnv(env: NodeJS.ProcessEnv = process.env): Shard | undefined {
+  const int = (name: string) => {
+    const v = env[name];
+    if (v === undefined || v === "") return undefined;
+    if (!/^\d+$/.test(v.trim())) throw new ConfigError(`must be a whole number, not '${v}'`, name);
+    return Number(v);
+  };
+  const slurm = int("SLURM_ARRAY_TASK_ID");
+  if (slurm !== undefined) {
+    const count = int("SLURM_ARRAY_TASK_COUNT") ?? int("ZARRIO_SHARD_COUNT");
+    if (count === undefined) throw new ConfigError("SLURM_ARRAY_TASK_ID is set but not SLURM_ARRAY_TASK_COUNT; set ZARRIO_SHARD_COUNT or pass --shard", "shard");
+    const min = int("SLURM_ARRAY_TASK_MIN") ?? 0;
+    const step = int("SLURM_ARRAY_TASK_STEP") ?? 1;
+    return shardOf((slurm - min) / step, count, "SLURM_ARRAY_TASK_ID");
+  }
+  const aws = int("AWS_BATCH_JOB_ARRAY_INDEX");
+  if (aws !== undefined) {
+    const count = int("AWS_BATCH_JOB_ARRAY_SIZE") ?? int("ZARRIO_SHARD_COUNT");
+    if (count === undefined) throw new ConfigError("AWS_BATCH_JOB_ARRAY_INDEX is set but not AWS_BATCH_JOB_ARRAY_SIZE; set ZARRIO_SHARD_COUNT or pass --shard", "shard");
+    return shardOf(aws, count, "AWS_BATCH_JOB_ARRAY_INDEX");
+  }
+  const k8s = int("JOB_COMPLETION_INDEX");
+  if (k8s !== undefined) {
+    const count = int("ZARRIO_SHARD_COUNT");
+    if (count === undefined) throw new ConfigError("JOB_COMPLETION_INDEX is set but not ZARRIO_SHARD_COUNT (set it to the Job's completions) or --shard", "shard");
+    return shardOf(k8s, count, "JOB_COMPLETION_INDEX");
+  }
+  return undefined;
+}
+
+/**
+ * This shard's files: the list is sorted (so every machine sees the same order whatever the
+ * shell or `find` gave it) and cut into `count` contiguous runs of near-equal length. Contiguous
+ * runs keep neighbouring files, which share time chunks, on one machine. The given order is kept
+ * within the share.
+ */
+export function takeShare(files: string[], shard: Shard): string[] {
+  const sorted = [...files].sort();
+  const from = Math.floor((shard.index * sorted.length) / shard.count);
+  const to = Math.floor(((shard.index + 1) * sorted.length) / shard.count);
+  const mine = new Set(sorted.slice(from, to));
+  return files.filter((f) => mine.has(f));
+}
+
+// ---- writer processes -------------------------------------------------------------------------
+
+export interface WorkerResult {
+  item: string;
+  ok: boolean;
+  exitCode: number;
+  /** The error class the writer reported (e.g. RegionError), when it failed. */
+  error?: string;
+  message?: string;
+  seconds: number;
+}
+
+/** What a worker module sends back over IPC. */
+export type WorkerMessage =
+  | { type: "log"; level: string; message: string; fields: Record<string, unknown> }
+  | { type: "done"; ok: boolean; exitCode: number; error?: string; message?: string };
+
+export interface WorkerHooks {
+  onLog?(item: string, level: string, message: string, fields: Record<string, unknown>): void;
+  onDone?(result: WorkerResult): void;
+}
+
+/**
+ * Process `items` with at most `limit` worker processes running `module` (forked with an IPC
+ * channel). Each worker gets `init` once, then one `{ type: "write", item }` at a time, and
+ * answers with log records and one `done` per item; a worker lives for many items, so the
+ * backend loads once per worker, not once per file. A failing item does not stop the others; a
+ * worker that dies (a crash, SIGKILL) fails only the item it held and is replaced.
+ */
+export async function runWorkers(
+  items: string[],
+  limit: number,
+  module: string,
+  init: Record<string, unknown>,
+  hooks: WorkerHooks = {},
+  env: Record<string, string> = {},
+): Promise<WorkerResult[]> {
+  const queue = [...items];
+  const results: WorkerResult[] = [];
+  const record = (r: WorkerResult) => {
+    results.push(r);
+    hooks.onDone?.(r);
+  };
+  // The settings reach the worker in `init`; an inherited ZARRIO_LOG_LEVEL would override them.
+  const childEnv = { ...process.env, ...env };
+  delete childEnv.ZARRIO_LOG_LEVEL;
+
+  /** One worker process, until the queue is empty or it dies. */
+  const worker = () =>
+    new Promise<void>((resolve) => {
+      const child = fork(module, [], { env: childEnv, execArgv: [], stdio: ["ignore", "ignore", "pipe", "ipc"] });
+      let current: { item: string; started: number } | undefined;
+      let stderr = "";
+      const next = () => {
+        const item = queue.shift();
+        if (item === undefined) {
+          current = undefined;
+          child.disconnect();
+          return;
+        }
+        current = { item, started: performance.now() };
+        child.send({ type: "write", item });
+      };
+      child.stderr!.setEncoding("utf8");
+      child.stderr!.on("data", (chunk: string) => {
+        // Only what bypasses the IPC log (a crash report): keep the tail for the failure message.
+        stderr = (stderr + chunk).slice(-4000);
+      });
+      child.on("message", (m: WorkerMessage) => {
+        if (!current) return;
+        if (m.type === "log") hooks.onLog?.(current.item, m.level, m.message, m.fields);
+        else if (m.type === "done") {
+          record({ item: current.item, ok: m.ok, exitCode: m.exitCode, error: m.error, message: m.message, seconds: (performance.now() - current.started) / 1000 });
+          next();
+        }
+      });
+      child.on("exit", (code, signal) => {
+        if (current) {
+          const why = signal ? `killed by ${signal}` : `exited with status ${code}`;
+          const tail = stderr.trim().split("\n").slice(-3).join(" | ");
+          record({
+            item: current.item,
+            ok: false,
+            exitCode: 1,
+            error: "WriterDied",
+            message: `the writer process ${why} while writing it${tail ? `: ${tail}` : ""}`,
+            seconds: (performance.now() - current.started) / 1000,
+          });
+        }
+        resolve();
+      });
+      child.send({ type: "init", ...init });
+      next();
+    });
+  const slot = async () => {
+    while (queue.length) await worker();
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, slot));
+  return results;
+}

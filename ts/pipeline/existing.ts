@@ -1,0 +1,236 @@
+/**
+ * An existing archive, as write-region and append see it, and plans that write a source file into
+ * it with exactly the encoding it stores (dtype, chunks, codecs, packing, fill).
+ *
+ * The archive's state is what its consolidated metadata records: every command that changes
+ * metadata rewrites it last, so it is the commit point. Array documents that are ahead of it are
+ * leftovers of an interrupted append, which a re-run overwrites.
+ *
+ * Every check here runs before anything is written: a file that does not fit is refused with a
+ * typed error naming the file and the variable.
+ */
+import { existsSync } from "node:fs";
+
+import type { Backend, PackParams, Slab, VarMeta } from "../backend/types.js";
+import { numericAttr, textAttr } from "../cf/attrs.js";
+import { isTimeUnits, parseUnits, TimeError, type TimeUnits } from "../cf/time.js";
+import type { ZarrConverterConfig } from "../config/model.js";
+import { ConfigError, IncompatibleSourceError, StoreError } from "../errors.js";
+import { walkVars, type VarPlan } from "../plan/layout.js";
+import { missingValues } from "../plan/packing.js";
+import { Archive } from "../zarr/archive.js";
+import { arraySpec, type ArrayModel, type Attributes } from "../zarr/metadata.js";
+import { FsStore, type Store } from "../zarr/store.js";
+import { mapLimit } from "./pool.js";
+import { checkCompatible, type Source } from "./source.js";
+import { numbersFrom } from "./writer.js";
+
+export interface ExistingArchive {
+  archive: Archive;
+  location: string;
+  arrays: Map<string, ArrayModel>;
+  groups: Map<string, Attributes>;
+  /** Whether the view came from consolidated metadata (else from the array documents). */
+  consolidated: boolean;
+}
+
+/** Open an archive (a path or a store) at its committed state. */
+export async function openArchive(target: string | Store): Promise<ExistingArchive> {
+  if (typeof target === "string" && !existsSync(target)) {
+    throw new StoreError("no archive here (make one with create-template or convert)", { file: target });
+  }
+  const store = typeof target === "string" ? new FsStore(target) : target;
+  const archive = await Archive.open(store);
+  // Writers that add to an archive clear what killed writers left (see FsStore.sweep).
+  if (store instanceof FsStore) await store.sweep();
+  const committed = await archive.readConsolidated();
+  const view = committed ?? (await archive.hierarchy());
+  return { archive, location: store.location, arrays: view.arrays, groups: view.groups, consolidated: committed !== undefined };
+}
+
+const baseName = (path: string) => path.slice(path.lastIndexOf("/") + 1);
+
+/** A dimension coordinate: a 1-D array named after its dimension. */
+export function isCoordinate(path: string, model: ArrayModel): boolean {
+  return model.dimensionNames.length === 1 && model.dimensionNames[0] === baseName(path);
+}
+
+/** Read a box of a stored array (unwritten chunks read as the fill value). */
+export async function readStored(backend: Backend, ex: ExistingArchive, path: string, model: ArrayModel, origin?: number[], shape?: number[]): Promise<Slab> {
+  const spec = arraySpec(model);
+  const o = origin ?? model.shape.map(() => 0);
+  const s = shape ?? model.shape;
+  const { chunks } = backend.chunksInRegion(spec, o, s);
+  const bytes = await mapLimit(chunks, 8, async (c) => (await ex.archive.store.get(ex.archive.chunkKey(path, c))) ?? null);
+  return backend.readRegion(spec, o, s, chunks, bytes);
+}
+
+export interface Axis {
+  dim: string;
+  /** The archive's committed length along `dim`. */
+  length: number;
+  /** The dimension's coordinate, when the archive has one. */
+  coord?: { path: string; model: ArrayModel; values: number[]; units?: TimeUnits };
+}
+
+/** The archive's extent along `dim`, with its coordinate values (decoded units when CF time). */
+export async function readAxis(backend: Backend, ex: ExistingArchive, dim: string): Promise<Axis> {
+  const coords = [...ex.arrays].filter(([p, m]) => baseName(p) === dim && isCoordinate(p, m));
+  if (coords.length > 1 && !ex.arrays.has(dim)) {
+    throw new StoreError(`has several '${dim}' coordinates (${coords.map(([p]) => p).join(", ")}); zarrio writes along one`, { file: ex.location });
+  }
+  const found = ex.arrays.has(dim) ? ([dim, ex.arrays.get(dim)!] as const) : coords[0];
+  const lengths = new Set<number>();
+  for (const m of ex.arrays.values()) {
+    const i = m.dimensionNames.indexOf(dim);
+    if (i >= 0) lengths.add(m.shape[i]!);
+  }
+  if (!lengths.size) throw new StoreError(`has no '${dim}' dimension (set time.dim / --time-dim)`, { file: ex.location });
+  if (lengths.size > 1) {
+    throw new StoreError(`its arrays disagree on the length of '${dim}' (${[...lengths].join(", ")}): not an archive zarrio can add to`, { file: ex.location });
+  }
+  const length = [...lengths][0]!;
+  if (!found) return { dim, length };
+  const [path, model] = found;
+  if (model.dtype === "str") return { dim, length };
+  const values = numbersFrom(model.dtype, (await readStored(backend, ex, path, model)).toBytes()!);
+  const unitsAttr = model.attributes.units;
+  let units: TimeUnits | undefined;
+  if (isTimeUnits(unitsAttr)) {
+    try {
+      units = parseUnits(unitsAttr, typeof model.attributes.calendar === "string" ? model.attributes.calendar : undefined);
+    } catch (e) {
+      throw new StoreError(`its '${path}' has time units zarrio cannot read: ${(e as TimeError).message}`, { file: ex.location, cause: e });
+    }
+  }
+  return { dim, length, coord: { path, model, values, units } };
+}
+
+/**
+ * The packing an archive array stores, as parameters that pack new float data identically; null
+ * when the array is not packed by zarrio (or the source is not float, which is then copied raw).
+ */
+function storedPacking(model: ArrayModel, v: VarMeta, file: string, path: string): PackParams | null {
+  const bits = ({ int8: 8, int16: 16, int32: 32 } as Record<string, 8 | 16 | 32>)[model.dtype];
+  const scale = model.attributes.scale_factor;
+  const offset = model.attributes.add_offset ?? 0;
+  if (!bits || typeof scale !== "number" || typeof offset !== "number" || (v.dtype !== "float32" && v.dtype !== "float64")) return null;
+  // zarrio packs onto [-half, half] and keeps -half - 1 for _FillValue (crates/core/src/pack.rs).
+  const half = 2 ** (bits - 1) - 1;
+  if (model.cfFill !== -half - 1) {
+    throw new IncompatibleSourceError(
+      `the archive packs it to int${bits} with _FillValue ${String(model.cfFill)}; zarrio packs with ${-half - 1}, so it cannot write packed data into this array`,
+      { file, variable: path },
+    );
+  }
+  return {
+    bits,
+    scale_factor: scale,
+    add_offset: offset,
+    fill: -half - 1,
+    attr_dtype: v.dtype === "float32" && bits < 32 ? "float32" : "float64",
+    min: offset - half * scale,
+    max: offset + half * scale,
+  };
+}
+
+function planFor(path: string, model: ArrayModel, v: VarMeta, dim: string, file: string): VarPlan {
+  const name = baseName(path);
+  const pack = storedPacking(model, v, file, path);
+  return {
+    name,
+    sourcePath: v.path,
+    arrayPath: path,
+    source: v,
+    model,
+    timeAxis: model.dimensionNames.indexOf(dim),
+    isTimeCoord: name === dim && isCoordinate(path, model),
+    pack,
+    packRange: pack && { min: pack.min, max: pack.max, source: "archive" },
+    missing: missingValues(v),
+    chunkReasons: ["the archive's chunks"],
+  };
+}
+
+/**
+ * Values copied as they are (not packed by us) must mean the same in the file as in the archive:
+ * the same _FillValue, and for data the file packed itself, the same scale_factor/add_offset.
+ */
+function checkRawEncoding(p: VarPlan, file: string): void {
+  if (p.pack || p.isTimeCoord || p.model.dtype === "str") return;
+  const fail = (msg: string) => {
+    throw new IncompatibleSourceError(msg, { file, variable: p.arrayPath });
+  };
+  const same = (a: number | undefined, b: number | undefined) => a === b || (Number.isNaN(a) && Number.isNaN(b));
+  const fillHere = numericAttr(p.source.attrs, "_FillValue")[0];
+  const fillThere = p.model.cfFill === null ? undefined : Number(p.model.cfFill);
+  if (!same(fillHere, fillThere)) fail(`has _FillValue ${fillHere ?? "(none)"}, the archive has ${fillThere ?? "(none)"}`);
+  for (const name of ["scale_factor", "add_offset"]) {
+    const here = numericAttr(p.source.attrs, name)[0];
+    const there = p.model.attributes[name];
+    if (!same(here, typeof there === "number" ? there : undefined)) fail(`has ${name} ${here ?? "(none)"}, the archive has ${String(there ?? "(none)")}`);
+  }
+}
+
+/**
+ * Plans writing `source` into the archive's arrays along `dim` (the coordinate itself excluded):
+ * every such array, or those `variables.include` names, minus `variables.exclude`. The file must
+ * hold each of them, compatibly, and nothing along `dim` the archive lacks. `partialDims` are
+ * dimensions a hand-given region places the file within.
+ */
+export function planWrites(ex: ExistingArchive, source: Source, config: ZarrConverterConfig, dim: string, partialDims: string[] = []): VarPlan[] {
+  const named = (path: string, list: string[]) => list.some((n) => n === path || n === baseName(path) || n === `/${path}`);
+  const along = [...ex.arrays].filter(([p, m]) => m.dimensionNames.includes(dim) && !(baseName(p) === dim && isCoordinate(p, m)));
+  const { include, exclude } = config.variables;
+  for (const want of include ?? []) {
+    if (!along.some(([p]) => named(p, [want]))) {
+      throw new ConfigError(`'${want}' is not an array along '${dim}' in ${ex.location} (it has: ${along.map(([p]) => p).join(", ")})`, "variables.include");
+    }
+  }
+  const selected = along.filter(([p]) => (!include || named(p, include)) && !named(p, exclude));
+  const inFile = new Map(walkVars(source.root).map(({ v, groupPath }) => [groupPath ? `${groupPath}/${v.name}` : v.name, v]));
+  if (!include) {
+    for (const [path, v] of inFile) {
+      if (v.dims.includes(dim) && !(v.name === dim && v.dims.length === 1) && !ex.arrays.has(path) && !named(path, exclude)) {
+        throw new IncompatibleSourceError(`is in this file but not in the archive; leave it out with --drop-variables ${v.name}`, { file: source.file, variable: path });
+      }
+    }
+  }
+  const plans = selected.map(([path, model]) => {
+    const v = inFile.get(path);
+    if (!v) {
+      throw new IncompatibleSourceError(`is in the archive but not in this file (write a subset with --variables)`, { file: source.file, variable: path });
+    }
+    return planFor(path, model, v, dim, source.file);
+  });
+  checkCompatible(source, plans, dim, partialDims);
+  for (const p of plans) checkRawEncoding(p, source.file);
+  return plans;
+}
+
+/**
+ * The file's dimension coordinates (other than `dim`) must hold the archive's values: a file on
+ * another grid of the same shape would otherwise be written silently. `offsets` place a file that
+ * covers part of a dimension (a hand-given region).
+ */
+export async function checkCoordinates(backend: Backend, ex: ExistingArchive, source: Source, dim: string, offsets: Record<string, number> = {}): Promise<void> {
+  const inFile = new Map(walkVars(source.root).map(({ v, groupPath }) => [groupPath ? `${groupPath}/${v.name}` : v.name, v]));
+  for (const [path, model] of ex.arrays) {
+    const name = baseName(path);
+    const v = inFile.get(path);
+    if (name === dim || !isCoordinate(path, model) || !v || v.dims.length !== 1 || model.dtype === "str" || v.dtype === "str") continue;
+    const len = v.shape[0]!;
+    const at = offsets[name] ?? 0;
+    if (at + len > model.shape[0]!) continue; // shape problems are reported by planWrites / the region check
+    const here = numbersFrom(v.dtype, (await source.ds.read(v.path, [0], [len])).toBytes()!);
+    const there = numbersFrom(model.dtype, (await readStored(backend, ex, path, model, [at], [len])).toBytes()!);
+    const i = here.findIndex((x, k) => !(x === there[k] || (Number.isNaN(x) && Number.isNaN(there[k]!))));
+    if (i >= 0) {
+      const unit = textAttr(v.attrs, "units");
+      throw new IncompatibleSourceError(
+        `coordinate values differ from the archive's at index ${at + i}: ${here[i]} here, ${there[i]} in the archive${unit ? ` (${unit})` : ""}`,
+        { file: source.file, variable: path },
+      );
+    }
+  }
+}
