@@ -4,6 +4,8 @@
 #   2. Fixtures: test/fixtures/make_fixtures.py writes the NetCDF test files.
 #   3. Python: self-tests of the reference comparison (test/python).
 #   4. TypeScript: node's test runner over test/*.test.ts, once per backend (native, then wasm).
+#   5. Packages: test/package/*.test.ts packs the npm tarballs, installs them into empty directories
+#      and runs them (both backends), and runs the browser example without a filesystem.
 # Every step runs even if an earlier one failed; the exit status is non-zero if any failed.
 set -uo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -33,8 +35,11 @@ for b in "${backends[@]}"; do
   ZARRIO_BACKEND="$b" node --import tsx --test --test-concurrency=1 test/*.test.ts || failed+=("node --test ($b)")
 done
 
+step "packages: pack.sh's tarballs installed and run (native, wasm, ESM, CommonJS, types); the browser example"
+node --import tsx --test --test-concurrency=1 test/package/*.test.ts || failed+=("node --test (packages)")
+
 if ((${#failed[@]})); then
   printf '\n[test] FAILED: %s\n' "${failed[*]}"
   exit 1
 fi
-printf '\n[test] all steps passed (rust, python, typescript on: %s)\n' "${backends[*]}"
+printf '\n[test] all steps passed (rust, python, typescript on: %s, packages)\n' "${backends[*]}"

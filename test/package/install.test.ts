@@ -73,7 +73,7 @@ before(() => {
 });
 
 describe("packages", () => {
-  test("a platform package is declared for every prebuilt target of the loader, and packed for this machine", () => {
+  test("a platform package is declared for every prebuilt target of the loader, and packed for this machine", (t) => {
     assert.deepEqual(readdirSync(path.join(ROOT, "npm")).sort(), [...PREBUILT_TRIPLES].sort());
     const stagedManifest = JSON.parse(readFileSync(path.join(PACK, "stage", "package.json"), "utf8"));
     assert.deepEqual(Object.keys(stagedManifest.optionalDependencies).sort(), PREBUILT_TRIPLES.map((t) => `@zarrio/${t}`).sort());
@@ -84,7 +84,7 @@ describe("packages", () => {
       assert.equal(stagedManifest.optionalDependencies[pkg.name], stagedManifest.version);
     }
     tarball(`@zarrio/${TRIPLE}`);
-    for (const p of packed) console.log(`# ${p.filename}: ${(p.size / 2 ** 20).toFixed(2)} MiB packed, ${(p.unpackedSize / 2 ** 20).toFixed(2)} MiB unpacked`);
+    for (const p of packed) t.diagnostic(`${p.filename}: ${(p.size / 2 ** 20).toFixed(2)} MiB packed, ${(p.unpackedSize / 2 ** 20).toFixed(2)} MiB unpacked`);
   });
 
   test("the Dockerfile installs the same tarballs with the same npm command, and runs the installed CLI", () => {

@@ -401,7 +401,10 @@ def compare_values(where: str, sv: "xr.Variable", zv: "xr.Variable", tol: float 
                 max_err = max(max_err, float(err[both].max()))
             # Rounding to the nearest step is off by at most half a step, plus float rounding of the decode.
             eps = max(np.finfo(d).eps for d in (sv.dtype, zv.dtype, np.dtype("f8")) if d.kind == "f")
-            allowed = tol + 4 * eps * np.abs(fa)
+            # Unpacking rounds p*scale_factor and the sum with add_offset in the reader's float type,
+            # so the float error scales with the operands, not only with the result.
+            off = abs(float(zv.encoding.get("add_offset", 0.0) or 0.0))
+            allowed = tol + 4 * eps * (np.abs(fa) + off + np.abs(fa - off))
             bad = nan_mismatch | (both & (err > allowed))
         else:
             if a.dtype != b.dtype:

@@ -73,7 +73,8 @@ function formatReport(r: ValidationReport): string {
       ),
     );
   }
-  for (const u of r.unwritten) lines.push(`never written in ${u.variables.join(", ")}: ${u.ranges.map(formatRange).join(", ")}`);
+  if (r.unwritten.length) lines.push(`never written: ${r.unwritten.map(formatRange).join(", ")}`);
+  for (const m of r.allMissing) lines.push(`all missing in ${m.variables.join(", ")} (other arrays hold data): ${m.ranges.map(formatRange).join(", ")}`);
   if (r.sources.length) {
     lines.push("");
     for (const s of r.sources) {

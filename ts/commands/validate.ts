@@ -19,7 +19,7 @@ import { existsSync } from "node:fs";
 
 import { loadBackend, type Backend } from "../backend/index.js";
 import type { Slab, Stats, VarMeta } from "../backend/types.js";
-import { decodeValue, formatDate, inferFreq, parseFreq, reencode, timeAxis, type Freq, type TimeUnits } from "../cf/time.js";
+import { decodeValue, describeSeconds, formatDate, inferFreq, parseFreq, reencode, timeAxis, type Freq, type TimeUnits } from "../cf/time.js";
 import type { ZarrConverterConfig } from "../config/model.js";
 import { StoreError, ZarrioError } from "../errors.js";
 import { silentLogger } from "../log.js";
@@ -87,8 +87,10 @@ export interface ValidationReport {
   consolidated?: boolean;
   arrays: ArrayFacts[];
   time?: { dim: string; length: number; start?: string; end?: string; step?: string; calendar?: string; units?: string };
-  /** Time ranges no writer filled, per group of arrays that share them. */
-  unwritten: { variables: string[]; ranges: TimeRange[] }[];
+  /** Time ranges no writer filled: no array along time holds a value there (problems). */
+  unwritten: TimeRange[];
+  /** Ranges where some arrays hold nothing while others hold data (facts, not problems). */
+  allMissing: { variables: string[]; ranges: TimeRange[] }[];
   sources: SourceCheck[];
   problems: Problem[];
 }
@@ -102,7 +104,7 @@ export async function validate(archivePath: string, sources: string[], config: Z
   const log = options.log ?? silentLogger;
   const backend = options.backend ?? (await loadBackend());
   if (!existsSync(archivePath)) throw new StoreError("no archive here", { file: archivePath });
-  const report: ValidationReport = { archive: archivePath, ok: false, arrays: [], unwritten: [], sources: [], problems: [] };
+  const report: ValidationReport = { archive: archivePath, ok: false, arrays: [], unwritten: [], allMissing: [], sources: [], problems: [] };
   const problem = (kind: ProblemKind, message: string, variable?: string) => {
     report.problems.push({ kind, message, variable });
     // The report carries the problems; the log line is for following a long run (-v).
@@ -143,7 +145,7 @@ export async function validate(archivePath: string, sources: string[], config: Z
     if (scan.written) written.set(path, scan.written);
     else if (scan.facts.chunksStored === 0 && model.shape.every((s) => s > 0)) problem("unwritten", "no chunk was ever written", path);
   }
-  report.unwritten = unwrittenRanges(written, axis, problem);
+  Object.assign(report, unwrittenRanges(written, axis, problem));
 
   for (const file of sources) {
     const check = await compareSource(backend, ex, file, axis, config);
@@ -263,7 +265,7 @@ function mostCommonStep(values: number[], units: TimeUnits): Freq | undefined {
     counts.set(s, (counts.get(s) ?? 0) + 1);
   }
   const best = [...counts].sort((a, b) => b[1] - a[1])[0];
-  return best && best[0] > 0 ? { kind: "seconds", seconds: best[0], text: `${best[0]}s` } : undefined;
+  return best && best[0] > 0 ? { kind: "seconds", seconds: best[0], text: describeSeconds(best[0]) } : undefined;
 }
 
 /** Positions i whose step from i-1 is not `freq` (an axis at `freq` from the first value). */
@@ -399,32 +401,45 @@ function decodeRange(stats: Stats | undefined, model: ArrayModel): [number | nul
   return unpackedRange(stats.min, stats.max, scale, offset);
 }
 
-/** Never-written time ranges, grouped by the arrays that share them. */
-function unwrittenRanges(written: Map<string, Uint8Array>, axis: Axis | undefined, problem: Report): ValidationReport["unwritten"] {
+/** Runs of steps whose flag is 0, as ranges. */
+function gaps(flags: ArrayLike<number>, axis: Axis | undefined): TimeRange[] {
+  const ranges: TimeRange[] = [];
+  for (let i = 0; i < flags.length; i++) {
+    if (flags[i]) continue;
+    let j = i;
+    while (j < flags.length && !flags[j]) j++;
+    ranges.push(describeRange(i, j, axis));
+    i = j;
+  }
+  return ranges;
+}
+
+/**
+ * Time ranges no writer filled: steps where no array along time holds a value. Steps where only
+ * some arrays hold nothing are, as far as the archive can tell, data missing at the source (a
+ * sensor gap, a variable defined on part of the period): listed per group of arrays, not problems.
+ */
+function unwrittenRanges(written: Map<string, Uint8Array>, axis: Axis | undefined, problem: Report): Pick<ValidationReport, "unwritten" | "allMissing"> {
+  if (!written.size) return { unwritten: [], allMissing: [] };
+  const any = new Uint8Array(axis?.length ?? [...written.values()][0]!.length);
+  for (const flags of written.values()) flags.forEach((f, i) => (any[i] ||= f));
+  const unwritten = gaps(any, axis);
+  if (unwritten.length) {
+    const steps = unwritten.reduce((a, r) => a + r.stop - r.start, 0);
+    const shown = unwritten.slice(0, EXAMPLES).map(formatRange).join(", ");
+    const more = unwritten.length > EXAMPLES ? ` and ${unwritten.length - EXAMPLES} more range(s)` : "";
+    problem("unwritten", `${steps} time step(s) never written (no array along '${axis?.dim}' holds a value there): ${shown}${more}`);
+  }
   const byRanges = new Map<string, { variables: string[]; ranges: TimeRange[] }>();
   for (const [path, flags] of written) {
-    const ranges: TimeRange[] = [];
-    for (let i = 0; i < flags.length; i++) {
-      if (flags[i]) continue;
-      let j = i;
-      while (j < flags.length && !flags[j]) j++;
-      ranges.push(describeRange(i, j, axis));
-      i = j;
-    }
+    const ranges = gaps(flags.map((f, i) => f || (any[i] ? 0 : 1)), axis);
     if (!ranges.length) continue;
     const key = ranges.map((r) => `${r.start}:${r.stop}`).join(",");
     const entry = byRanges.get(key) ?? { variables: [], ranges };
     entry.variables.push(path);
     byRanges.set(key, entry);
   }
-  const out = [...byRanges.values()];
-  for (const { variables, ranges } of out) {
-    const steps = ranges.reduce((a, r) => a + r.stop - r.start, 0);
-    const shown = ranges.slice(0, EXAMPLES).map(formatRange).join(", ");
-    const more = ranges.length > EXAMPLES ? ` and ${ranges.length - EXAMPLES} more range(s)` : "";
-    problem("unwritten", `${steps} time step(s) never written in ${variables.join(", ")}: ${shown}${more}`);
-  }
-  return out;
+  return { unwritten, allMissing: [...byRanges.values()] };
 }
 
 function describeRange(start: number, stop: number, axis: Axis | undefined): TimeRange {
@@ -552,7 +567,7 @@ async function compareSource(backend: Backend, ex: ExistingArchive, file: string
       }
     }
   } catch (e) {
-    check.error = errorText(e);
+    check.error = e instanceof ZarrioError && e.file ? e.message : `${file}: ${errorText(e)}`;
   } finally {
     source.ds.close();
   }
@@ -579,7 +594,9 @@ async function compareVariable(
   let first: NonNullable<SourceCheck["mismatches"][number]["first"]> | undefined;
   await mapLimit(boxes, config.concurrency, async (box) => {
     const at = box.start.map((s, i) => s + origin[i]!);
-    const [src, stored] = await Promise.all([ds.read(v.path, box.start, box.count), readStored(backend, ex, path, model, at, box.count)]);
+    // One after the other: a failed archive read must not leave a file read running.
+    const src = await ds.read(v.path, box.start, box.count);
+    const stored = await readStored(backend, ex, path, model, at, box.count);
     compared += box.count.reduce((a, b) => a * b, 1);
     if (v.dtype === "str" || model.dtype === "str") {
       const [a, b] = [src.toStrings() ?? [], stored.toStrings() ?? []];

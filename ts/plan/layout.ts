@@ -5,9 +5,9 @@
  */
 import type { Backend, DType, FileMeta, GroupMeta, PackParams, VarMeta } from "../backend/types.js";
 import type { ZarrConverterConfig } from "../config/model.js";
-import { attrsToJson, numericAttr, toJsonFloat } from "../cf/attrs.js";
+import { attrsToJson, numericAttr } from "../cf/attrs.js";
 import { ConfigError } from "../errors.js";
-import type { ArrayModel, Attributes } from "../zarr/metadata.js";
+import { cfFillFor, type ArrayModel, type Attributes } from "../zarr/metadata.js";
 import { chooseChunks, itemSizeOf } from "./chunking.js";
 import { missingValues, packable, type PackRange } from "./packing.js";
 
@@ -145,7 +145,7 @@ export function buildPlan(input: PlanInput): ArchivePlan {
       shape,
       chunks: choice.chunks,
       dtype,
-      cfFill: pack ? pack.fill : cfFillSource !== undefined && v.dtype !== "str" ? toJsonFloat(cfFillSource) : null,
+      cfFill: pack ? pack.fill : cfFillFor(dtype, cfFillSource),
       compressor: config.compression,
       dimensionNames: v.dims,
       attributes,

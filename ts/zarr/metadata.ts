@@ -33,6 +33,17 @@ const V2_DTYPE: Record<DType, string> = {
 
 const isFloat = (d: DType) => d === "float32" || d === "float64";
 
+/**
+ * A source `_FillValue` as the array's CF fill, or null when it cannot mean anything for the
+ * type: real files carry e.g. `_FillValue = NaN` on packed `short` data, which masks nothing in
+ * xarray and is not a valid integer fill.
+ */
+export function cfFillFor(dtype: DType, value: number | undefined): JsonFloat | null {
+  if (value === undefined || dtype === "str") return null;
+  if (isFloat(dtype)) return Number.isFinite(value) ? value : (String(value) as JsonFloat);
+  return Number.isInteger(value) ? value : null;
+}
+
 /** What unwritten elements hold: the CF fill, else NaN for floats, 0 for integers. */
 export function storageFill(a: Pick<ArrayModel, "dtype" | "cfFill">): JsonFloat {
   if (a.cfFill !== null) return a.cfFill;
