@@ -5,13 +5,14 @@
  */
 import test, { describe } from "node:test";
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import path from "node:path";
 
 import * as zarr from "zarrita";
 import FileSystemStore from "@zarrita/storage/fs";
 
 import { convertToZarr, loadBackend } from "../dist/index.js";
-import { BACKEND, fixture, outDir } from "./helpers.js";
+import { BACKEND, fixture, outDir, python, ROOT } from "./helpers.js";
 
 type AnyArray = zarr.Array<zarr.DataType, FileSystemStore>;
 
@@ -73,5 +74,23 @@ describe(`interop [${BACKEND}]`, () => {
       checked++;
     }
     assert.ok(checked >= 4);
+  });
+});
+
+describe(`GDAL [${BACKEND}]`, () => {
+  // Debian's GDAL 3.6 reads Zarr v2 (its v3 support predates the final spec; GDAL >= 3.8 reads v3).
+  test("gdalinfo reads a v2 archive with the source's values and nodata", async () => {
+    const src = path.join(ROOT, "samples", "ocean_sample.nc");
+    const out = path.join(outDir("gdal"), "out.zarr");
+    await convertToZarr(src, out, { backend: BACKEND, zarrFormat: 2, chunking: "time:6,lat:45,lon:90" });
+    const r = spawnSync("gdalinfo", ["-stats", `ZARR:"${out}":/sst:3`], { encoding: "utf8" });
+    assert.equal(r.status, 0, `gdalinfo failed (is gdal-bin installed? scripts/setup.sh installs it): ${r.stderr}`);
+    const stat = (name: string) => Number(new RegExp(`STATISTICS_${name}=(\\S+)`).exec(r.stdout)?.[1]);
+    assert.match(r.stdout, /Size is 180, 90/);
+    assert.match(r.stdout, /NoData Value=-999/);
+    const py = python(["-c", `import xarray as xr; s = xr.open_dataset(${JSON.stringify(src)}).sst[3]; print(float(s.min()), float(s.max()), float(s.mean()))`]);
+    const [min, max, mean] = py.stdout.trim().split(" ").map(Number);
+    assert.ok(Math.abs(stat("MINIMUM") - min!) < 1e-6 && Math.abs(stat("MAXIMUM") - max!) < 1e-6, r.stdout);
+    assert.ok(Math.abs(stat("MEAN") - mean!) < 1e-5, `mean ${stat("MEAN")} vs ${mean}`);
   });
 });

@@ -23,6 +23,7 @@ export type { ZarrConverterConfig, PackingConfig, TimeConfig, VariablesConfig, M
 export { resolveConfig } from "./config/resolve.js";
 export { loadConfigFile } from "./config/load.js";
 export { loadBackend, fallbackReason } from "./backend/index.js";
+export { nativeOrigin } from "./backend/index.js";
 export type { Backend, BackendChoice };
 export { Logger } from "./log.js";
 export type { ConvertSummary };
@@ -138,4 +139,3 @@ export function convertToZarr(inputs: string | string[], output: string, options
   const { overwrite, ...rest } = options;
   return new ZarrConverter(rest).convert(inputs, output, { overwrite });
 }
-export { nativeOrigin } from "./backend/index.js";
