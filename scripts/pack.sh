@@ -11,6 +11,7 @@
 #
 #   bash scripts/pack.sh             build what is out of date (scripts/build.sh native wasm), then pack
 #   bash scripts/pack.sh --no-build  pack the artifacts as they are (fails if one is missing)
+#   bash scripts/pack.sh --out DIR   into DIR instead of .pack/ (the install test packs into its own)
 #
 # Addons for the other targets are built on machines with their toolchains:
 #   npx napi build --cwd bindings/napi --platform --release --no-js --output-dir . --target <rust triple>
@@ -22,18 +23,20 @@ ZARRIO_CACHE="${ZARRIO_CACHE:-$HOME/.cache/zarrio}"
 # shellcheck disable=SC1091
 [[ -f "$ZARRIO_CACHE/env.sh" ]] && . "$ZARRIO_CACHE/env.sh"
 OUT="$REPO/.pack"
-STAGE="$OUT/stage"
 log() { printf '[pack] %s\n' "$*" >&2; }
 die() { printf '[pack] ERROR: %s\n' "$*" >&2; exit 1; }
 
 build=1
-for a in "$@"; do
-  case "$a" in
+while (($#)); do
+  case "$1" in
     --no-build) build=0 ;;
-    -h|--help) sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) die "unknown argument '$a' (see --help)" ;;
+    --out) OUT="$(mkdir -p "${2:?--out needs a directory}" && cd "$2" && pwd)"; shift ;;
+    -h|--help) sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) die "unknown argument '$1' (see --help)" ;;
   esac
+  shift
 done
+STAGE="$OUT/stage"
 ((build)) && bash scripts/build.sh native wasm
 
 WASM=bindings/wasm/pkg
@@ -53,20 +56,21 @@ done
 # Allowed: the C runtime every Linux has. Anything else (libnetcdf, libhdf5, libblosc, libsz,
 # libstdc++, libz, ...) would make the prebuilt addon fail on a machine without it.
 ALLOWED_NEEDED='^(libc\.so\.6|libm\.so\.6|libgcc_s\.so\.1|libpthread\.so\.0|libdl\.so\.2|librt\.so\.1|ld-linux[-a-z0-9_.]*\.so\.[0-9]+)$'
-check_links() { # file
-  local f="$1" needed bad glibc
+check_links() { # file name-in-messages
+  local f="$1" name="$2" needed bad glibc
   needed="$(objdump -p "$f" | awk '$1 == "NEEDED" {print $2}')"
   bad="$(grep -Ev "$ALLOWED_NEEDED" <<<"$needed" || true)"
-  [[ -z "$bad" ]] || die "$f needs shared libraries that are not on every machine: $(echo $bad)"
+  [[ -z "$bad" ]] || die "$name needs shared libraries that are not on every machine: $(echo $bad)"
   if ldd "$f" >/dev/null 2>&1; then   # ldd only works for the host's architecture
-    ! ldd "$f" | grep -q 'not found' || die "$f: ldd reports a missing library: $(ldd "$f" | grep 'not found')"
+    ! ldd "$f" | grep -q 'not found' || die "$name: ldd reports a missing library: $(ldd "$f" | grep 'not found')"
   fi
   glibc="$(objdump -T "$f" | grep -o 'GLIBC_[0-9.]*' | sort -uV | tail -1)"
-  log "$(basename "$f"): NEEDED $(echo $needed); newest symbol version ${glibc:-none}"
+  log "$name: NEEDED $(echo $needed); newest symbol version ${glibc:-none}"
 }
 
 # ---------------------------------------------------------------- platform packages
-rm -rf "$OUT"
+# Only what this script makes is removed: DIR may hold other things.
+rm -rf "$STAGE" "$OUT"/zarrio-*.tgz "$OUT/packages.json"
 mkdir -p "$STAGE"
 packed=()   # triples with a tarball
 for t in "${triples[@]}"; do
@@ -77,12 +81,15 @@ for t in "${triples[@]}"; do
     log "@zarrio/$t: no $built on this machine, not packed (declared as an optional dependency all the same)"
     continue
   fi
-  cp "$built" "$shipped"
+  # Prepared beside the target and renamed into place: a pack running at the same time never
+  # reads a half-copied addon.
+  cp "$built" "$shipped.tmp.$$"
   if [[ "$t" == linux-* ]]; then
     # napi strips release builds already; strip again so a debug-symbol build can never ship.
-    strip --strip-unneeded "$shipped" 2>/dev/null || log "strip cannot read $shipped (another architecture); shipped as built"
-    check_links "$shipped"
+    strip --strip-unneeded "$shipped.tmp.$$" 2>/dev/null || log "strip cannot read $built (another architecture); shipped as built"
+    check_links "$shipped.tmp.$$" "$shipped"
   fi
+  mv -f "$shipped.tmp.$$" "$shipped"
   packed+=("$t")
 done
 ((${#packed[@]})) || die "no addon built for any of: ${triples[*]}"

@@ -114,8 +114,9 @@ describe(`create-template [${BACKEND}]`, () => {
     };
     const temporal = chunksOf("temporal");
     const spatial = chunksOf("spatial");
-    assert.equal(spatial[0], 1, "spatial: one time step per chunk");
-    assert.ok(temporal[0]! > 24, `temporal: time chunks span more than one file (${temporal})`);
+    assert.deepEqual(spatial.slice(1), [20, 30], "spatial: whole maps");
+    assert.ok(temporal[0]! > 24, `temporal: time chunks sized from the archive's 8784 steps, not the template's 24 (${temporal})`);
+    assert.ok(temporal[0]! >= spatial[0]!);
   });
 
   describe("packing", () => {
@@ -149,12 +150,12 @@ describe(`create-template [${BACKEND}]`, () => {
       const before = hashTree(archive);
       await assert.rejects(new ZarrConverter({ backend: BACKEND }).writeRegion(variants.hot!, archive), (e: Error) => {
         assert.ok(e instanceof PackingRangeError, `${e.name}: ${e.message}`);
-        assert.match(e.message, /hot\.nc, variable '\/temperature': value 1000 is outside the packing range/);
+        assert.match(e.message, /hot\.nc, variable 'temperature': holds 1000, outside the archive's packing range \[-10, 40\] \(int16\); nothing was written/);
         return true;
       });
-      // Nothing of the refused file is readable: its region still reads as missing.
-      assert.ok(probe(archive).missing.temperature!.slice(24, 48).every((x) => x === 1));
-      void before;
+      assert.equal(hashTree(archive), before, "archive bytes unchanged");
+      const refused = cli(["write-region", variants.hot!, archive]);
+      assert.equal(refused.status, 6);
       const last = "temperature:47,0,0";
       const clip = cli(["write-region", variants.hot!, archive, "--packing-range-exceeded-action", "clip"]);
       assert.equal(clip.status, 0, clip.stderr);

@@ -15,7 +15,6 @@ import path from "node:path";
 import { PREBUILT_TRIPLES, platformTriple } from "../../dist/backend/index.js";
 import { assertMatchesSources, ROOT } from "../helpers.js";
 
-const PACK = path.join(ROOT, ".pack");
 const SAMPLE = path.join(ROOT, "samples", "ocean_sample.nc");
 const TRIPLE = platformTriple();
 /** The Dockerfile installs with exactly this command (checked below). */
@@ -23,6 +22,8 @@ const INSTALL = ["install", "--omit=dev", "--no-audit", "--no-fund"];
 
 const work = mkdtempSync(path.join(os.tmpdir(), "zarrio-install-"));
 process.on("exit", () => rmSync(work, { recursive: true, force: true }));
+/** Tarballs go here, not to .pack/: a user's tarballs are left alone, and two runs do not collide. */
+const PACK = path.join(work, "pack");
 
 /** A PATH with node, npm, npx and sh, and nothing that compiles. */
 const bin = path.join(work, "bin");
@@ -68,7 +69,7 @@ const tarball = (name: string) => {
 
 before(() => {
   // npm test has just built everything; pack what is there.
-  ok(spawnSync("bash", [path.join(ROOT, "scripts", "pack.sh"), "--no-build"], { encoding: "utf8", cwd: ROOT }), "scripts/pack.sh");
+  ok(spawnSync("bash", [path.join(ROOT, "scripts", "pack.sh"), "--no-build", "--out", PACK], { encoding: "utf8", cwd: ROOT }), "scripts/pack.sh");
   packed = JSON.parse(readFileSync(path.join(PACK, "packages.json"), "utf8")) as Packed[];
 });
 

@@ -22,7 +22,7 @@ import type { ZarrConverterConfig } from "../config/model.js";
 import { IncompatibleSourceError, RegionError, timeProblem } from "../errors.js";
 import { silentLogger } from "../log.js";
 import type { VarPlan } from "../plan/layout.js";
-import { checkCoordinates, openArchive, planWrites, readAxis } from "../pipeline/existing.js";
+import { checkCoordinates, checkPackingRanges, openArchive, planWrites, readAxis } from "../pipeline/existing.js";
 import { memoryVariable } from "../pipeline/memory.js";
 import { checkIncreasing, findVar, openSource, readTimeAxis, timeLength, type Source } from "../pipeline/source.js";
 import { emptyStats, numbersFrom, planVariableWrites, runWrites, type WriteStats } from "../pipeline/writer.js";
@@ -153,6 +153,9 @@ export async function append(file: string, target: string | Store, config: ZarrC
         return summary(emptyStats(), axis.length);
       }
       if (skip) log.info(`leaving out ${skip} step(s) of ${file} the archive already covers`);
+      // The pre-check reads whole variables, so it runs when every step is appended; otherwise
+      // the packer's own check refuses out-of-range values (before the new steps are committed).
+      if (!skip) await checkPackingRanges(plans, source, config);
 
       const length = axis.length + count;
       const grown = plans.map((p): VarPlan => ({ ...p, model: grow(p.model, dim, length) }));

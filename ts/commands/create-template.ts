@@ -46,6 +46,7 @@ export interface TemplateSummary {
   timeVariables: number;
   /** Arrays written in full (coordinates and static variables). */
   writtenVariables: number;
+  /** Packing ranges by variable path (without the leading slash), and where each came from. */
   packed: Record<string, { min: number; max: number; source: string }>;
   seconds: number;
   stats: WriteStats;
@@ -131,7 +132,7 @@ export async function createTemplate(template: string, output: string, config: Z
       freq: freq.text,
       timeVariables: plan.vars.filter((v) => v.timeAxis >= 0 && !v.isTimeCoord).length,
       writtenVariables: plan.vars.filter((v) => v.timeAxis < 0 || v.isTimeCoord).length,
-      packed: Object.fromEntries([...ranges].map(([path, r]) => [path, { ...r }])),
+      packed: Object.fromEntries([...ranges].map(([path, r]) => [path.replace(/^\/+/, ""), { ...r }])),
       seconds,
       stats,
       backend: backend.name,

@@ -26,12 +26,12 @@ import { silentLogger } from "../log.js";
 import { chunkCount, itemSizeOf } from "../plan/chunking.js";
 import { walkVars } from "../plan/layout.js";
 import { missingValues, unpackedRange } from "../plan/packing.js";
-import { regionFromTimes } from "../plan/region.js";
+import { regionFromTimes, SAME_INSTANT_SECONDS } from "../plan/region.js";
 import { isCoordinate, openArchive, readAxis, readStored, type Axis, type ExistingArchive } from "../pipeline/existing.js";
 import { mapLimit } from "../pipeline/pool.js";
 import { mergeStats } from "../pipeline/scan.js";
 import { planSlabs } from "../pipeline/slabs.js";
-import { openSource, readTimeAxis } from "../pipeline/source.js";
+import { openSource, readTimeAxis, timeLength } from "../pipeline/source.js";
 import { numericView } from "../pipeline/writer.js";
 import { arraySpec, storageFill, type ArrayModel } from "../zarr/metadata.js";
 import type { RunOptions } from "./convert.js";
@@ -97,8 +97,6 @@ export interface ValidationReport {
 
 /** Examples named per kind of finding before the rest are counted. */
 const EXAMPLES = 5;
-/** Two times are the same instant when they differ by less than this many seconds. */
-const SAME_INSTANT_SECONDS = 1e-3;
 
 export async function validate(archivePath: string, sources: string[], config: ZarrConverterConfig, options: RunOptions = {}): Promise<ValidationReport> {
   const log = options.log ?? silentLogger;
@@ -523,10 +521,14 @@ async function compareSource(backend: Backend, ex: ExistingArchive, file: string
     const vars = new Map(walkVars(source.root).map(({ v, groupPath }) => [groupPath ? `${groupPath}/${v.name}` : v.name, v]));
     // Where the file's steps are on the archive's axis.
     let start = 0;
-    const fileTime = axis?.coord ? await readTimeAxis(source, dim) : undefined;
-    if (axis?.coord?.units && fileTime) {
-      const values = fileTime.units.text === axis.coord.units.text ? fileTime.values : reencode(fileTime.values, fileTime.units, axis.coord.units);
-      const [a, b] = regionFromTimes(values, axis.coord.values, axis.coord.units, file, dim);
+    if (axis && timeLength(source, dim) > 0) {
+      const fileTime = await readTimeAxis(source, dim);
+      const units = axis.coord?.units;
+      if (!units || !fileTime) {
+        throw new Error(`cannot find its '${dim}' steps in the archive: ${fileTime ? "the archive's" : "its"} '${dim}' has no CF time coordinate`);
+      }
+      const values = fileTime.units.text === units.text ? fileTime.values : reencode(fileTime.values, fileTime.units, units);
+      const [a, b] = regionFromTimes(values, axis.coord!.values, units, file, dim);
       check.region = describeRange(a, b, axis);
       start = a;
     }

@@ -7,8 +7,9 @@
  *   with a neighbouring file (file boundaries that do not fall on chunk boundaries) are merged
  *   with what is stored under that chunk's lock (see zarr/lock.ts), so no writer loses another's
  *   data. Chunk-aligned files never take a lock.
- * - Every check (placement, variables, dims, shapes, dtypes, units, coordinates, fill values)
- *   runs before the first byte is written; a refused file leaves the archive untouched.
+ * - Every check (placement, variables, dims, shapes, dtypes, units, coordinates, fill values,
+ *   packing ranges under the `error` policy) runs before the first byte is written; a refused
+ *   file leaves the archive untouched.
  * - Writing is idempotent: the same file written twice gives the same archive, and a writer
  *   killed midway completes the archive when run again.
  * - With `missingData.retriesOnMissing` N > 0, the region is read back and compared with the
@@ -31,7 +32,7 @@ import { Progress, silentLogger, type Logger, type LogLevel } from "../log.js";
 import type { VarPlan } from "../plan/layout.js";
 import { checkManualRegion, describeRegion, regionFromTimes, type Region } from "../plan/region.js";
 import { runWorkers, takeShare, type Shard } from "../pipeline/batch.js";
-import { checkCoordinates, openArchive, planWrites, readAxis, type Axis } from "../pipeline/existing.js";
+import { checkCoordinates, checkPackingRanges, openArchive, planWrites, readAxis, type Axis } from "../pipeline/existing.js";
 import { openSource, readTimeAxis, timeLength, type Source } from "../pipeline/source.js";
 import { findMissing } from "../pipeline/verify.js";
 import { addStats, emptyStats, planVariableWrites, runWrites, type WriteStats } from "../pipeline/writer.js";
@@ -123,6 +124,7 @@ export async function writeRegion(file: string, target: string | Store, config: 
     const { region, dates } = await placeFile(source, plans, axis, manual, archiveDims);
     const offsets = Object.fromEntries(Object.entries(region).map(([d, [a]]) => [d, a]));
     await checkCoordinates(backend, ex, source, dim, offsets);
+    await checkPackingRanges(plans, source, config);
     const checkVars = config.missingData.checkVars;
     if (checkVars !== "all") {
       for (const name of checkVars) {

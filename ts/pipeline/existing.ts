@@ -15,13 +15,14 @@ import type { Backend, PackParams, Slab, VarMeta } from "../backend/types.js";
 import { numericAttr, textAttr } from "../cf/attrs.js";
 import { isTimeUnits, parseUnits, TimeError, type TimeUnits } from "../cf/time.js";
 import type { ZarrConverterConfig } from "../config/model.js";
-import { ConfigError, IncompatibleSourceError, StoreError } from "../errors.js";
+import { ConfigError, IncompatibleSourceError, PackingRangeError, StoreError } from "../errors.js";
 import { walkVars, type VarPlan } from "../plan/layout.js";
 import { missingValues } from "../plan/packing.js";
 import { Archive } from "../zarr/archive.js";
 import { arraySpec, type ArrayModel, type Attributes } from "../zarr/metadata.js";
 import { FsStore, type Store } from "../zarr/store.js";
 import { mapLimit } from "./pool.js";
+import { scanStats } from "./scan.js";
 import { checkCompatible, type Source } from "./source.js";
 import { numbersFrom } from "./writer.js";
 
@@ -162,8 +163,11 @@ function checkRawEncoding(p: VarPlan, file: string): void {
     throw new IncompatibleSourceError(msg, { file, variable: p.arrayPath });
   };
   const same = (a: number | undefined, b: number | undefined) => a === b || (Number.isNaN(a) && Number.isNaN(b));
-  const fillHere = numericAttr(p.source.attrs, "_FillValue")[0];
-  const fillThere = p.model.cfFill === null ? undefined : Number(p.model.cfFill);
+  // For floats a NaN _FillValue marks nothing that is not already missing: it equals none.
+  const float = p.model.dtype === "float32" || p.model.dtype === "float64";
+  const fillOf = (x: number | undefined) => (x === undefined && float ? NaN : x);
+  const fillHere = fillOf(numericAttr(p.source.attrs, "_FillValue")[0]);
+  const fillThere = fillOf(p.model.cfFill === null ? undefined : Number(p.model.cfFill));
   if (!same(fillHere, fillThere)) fail(`has _FillValue ${fillHere ?? "(none)"}, the archive has ${fillThere ?? "(none)"}`);
   for (const name of ["scale_factor", "add_offset"]) {
     const here = numericAttr(p.source.attrs, name)[0];
@@ -230,6 +234,30 @@ export async function checkCoordinates(backend: Backend, ex: ExistingArchive, so
       throw new IncompatibleSourceError(
         `coordinate values differ from the archive's at index ${at + i}: ${here[i]} here, ${there[i]} in the archive${unit ? ` (${unit})` : ""}`,
         { file: source.file, variable: path },
+      );
+    }
+  }
+}
+
+/**
+ * Under the `error` policy, refuse a file holding values beyond a packed array's range before
+ * anything is written (a read-only pass over the packed variables), rather than part-way through.
+ * Half a step of slack on each side: values that round into the range are accepted, as the packer
+ * accepts them.
+ */
+export async function checkPackingRanges(plans: VarPlan[], source: Source, config: ZarrConverterConfig): Promise<void> {
+  if (config.packing.rangeExceededAction !== "error") return;
+  for (const p of plans) {
+    if (!p.pack) continue;
+    const stats = await scanStats(source, p.source, p.missing, config.slabSizeMb * 2 ** 20, config.concurrency);
+    const slack = p.pack.scale_factor / 2;
+    const beyond = stats.min !== null && stats.min < p.pack.min - slack ? stats.min : stats.max !== null && stats.max > p.pack.max + slack ? stats.max : undefined;
+    if (beyond !== undefined) {
+      const show = (x: number) => String(Number(x.toPrecision(7)));
+      throw new PackingRangeError(
+        `holds ${beyond}, outside the archive's packing range [${show(p.pack.min)}, ${show(p.pack.max)}] (int${p.pack.bits}); nothing was written. ` +
+          `Set packing.rangeExceededAction (--packing-range-exceeded-action) to clip or fill to store such values anyway`,
+        { file: source.file, variable: p.arrayPath },
       );
     }
   }

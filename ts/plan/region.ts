@@ -19,7 +19,7 @@ import { checkIncreasing } from "../pipeline/source.js";
 export type Region = Record<string, [number, number]>;
 
 /** Two time values are the same instant when they differ by less than this many seconds. */
-const SAME_INSTANT_SECONDS = 1e-3;
+export const SAME_INSTANT_SECONDS = 1e-3;
 
 export function describeRegion(region: Region): string {
   return Object.entries(region)

@@ -106,18 +106,17 @@ export class FsStore implements Store {
    * `olderThanMs` go: a live writer renames its temporary file into place within moments.
    */
   async sweep(olderThanMs = 60 * 60_000): Promise<number> {
-    const dir = path.join(this.root, TEMP);
-    let names: string[];
-    try {
-      names = await fs.readdir(dir);
-    } catch {
-      return 0;
-    }
+    // Temporary chunk files, and lock candidates (`.new-*`, see zarr/lock.ts) never renamed into place.
+    const leftovers = async (dir: string, keep: (name: string) => boolean) =>
+      (await fs.readdir(dir).catch(() => [] as string[])).filter((n) => !keep(n)).map((n) => path.join(dir, n));
+    const candidates = [
+      ...(await leftovers(path.join(this.root, TEMP), () => false)),
+      ...(await leftovers(path.join(this.root, LOCKS), (n) => !n.startsWith(".new-"))),
+    ];
     let removed = 0;
-    for (const name of names) {
-      const file = path.join(dir, name);
+    for (const file of candidates) {
       const st = await fs.stat(file).catch(() => undefined);
-      if (st && Date.now() - st.mtimeMs > olderThanMs && (await fs.rm(file, { force: true }).then(() => true, () => false))) removed++;
+      if (st && Date.now() - st.mtimeMs > olderThanMs && (await fs.rm(file, { recursive: true, force: true }).then(() => true, () => false))) removed++;
     }
     return removed;
   }

@@ -147,8 +147,8 @@ pub fn pack(
     policy: OutOfRange,
 ) -> Result<(ArrayData, PackReport)> {
     match data {
-        ArrayData::Float32(v) => pack_values(v.iter().map(|&x| x as f64), v.len(), params, missing, policy),
-        ArrayData::Float64(v) => pack_values(v.iter().copied(), v.len(), params, missing, policy),
+        ArrayData::Float32(v) => pack_typed(v, params, missing, policy),
+        ArrayData::Float64(v) => pack_typed(v, params, missing, policy),
         other => Err(CoreError::Invalid(format!(
             "only float data is packed, not {}",
             other.dtype().name()
@@ -156,24 +156,67 @@ pub fn pack(
     }
 }
 
-fn pack_values(
-    values: impl Iterator<Item = f64>,
-    len: usize,
+fn pack_typed<F: Copy + Into<f64> + Send + Sync>(
+    values: &[F],
     params: &PackParams,
     missing: &[f64],
     policy: OutOfRange,
 ) -> Result<(ArrayData, PackReport)> {
-    let (lo, hi) = packed_bounds(params.bits);
-    let inv = 1.0 / params.scale_factor;
+    Ok(match params.bits {
+        8 => {
+            let (v, r) = pack_into::<F, i8>(values, params, missing, policy)?;
+            (ArrayData::Int8(v), r)
+        }
+        16 => {
+            let (v, r) = pack_into::<F, i16>(values, params, missing, policy)?;
+            (ArrayData::Int16(v), r)
+        }
+        _ => {
+            let (v, r) = pack_into::<F, i32>(values, params, missing, policy)?;
+            (ArrayData::Int32(v), r)
+        }
+    })
+}
+
+/// Pack straight into the stored integer type, in parts processed in parallel on native builds.
+fn pack_into<F, T>(values: &[F], params: &PackParams, missing: &[f64], policy: OutOfRange) -> Result<(Vec<T>, PackReport)>
+where
+    F: Copy + Into<f64> + Send + Sync,
+    T: Copy + Default + Send + TryFrom<i64>,
+{
+    const PART: usize = 1 << 18;
+    let parts: Vec<&[F]> = values.chunks(PART).collect();
+    let packed = crate::par_map(&parts, |part| pack_part::<F, T>(part, params, missing, policy));
+    let mut out = Vec::with_capacity(values.len());
     let mut report = PackReport::default();
-    let mut out: Vec<i64> = Vec::with_capacity(len);
-    for x in values {
+    for part in packed {
+        let (v, r) = part?;
+        out.extend_from_slice(&v);
+        report.missing += r.missing;
+        report.out_of_range += r.out_of_range;
+        report.first_out_of_range = report.first_out_of_range.or(r.first_out_of_range);
+    }
+    Ok((out, report))
+}
+
+fn pack_part<F, T>(values: &[F], params: &PackParams, missing: &[f64], policy: OutOfRange) -> Result<(Vec<T>, PackReport)>
+where
+    F: Copy + Into<f64>,
+    T: Copy + Default + TryFrom<i64>,
+{
+    let (lo, hi) = packed_bounds(params.bits);
+    // Every value pushed below lies in [fill, hi], which fits T by construction.
+    let cast = |p: i64| T::try_from(p).unwrap_or_default();
+    let mut report = PackReport::default();
+    let mut out: Vec<T> = Vec::with_capacity(values.len());
+    for &x in values {
+        let x: f64 = x.into();
         if x.is_nan() || missing.contains(&x) {
             report.missing += 1;
-            out.push(params.fill);
+            out.push(cast(params.fill));
             continue;
         }
-        let p = ((x - params.add_offset) * inv).round();
+        let p = ((x - params.add_offset) / params.scale_factor).round();
         if p < lo as f64 || p > hi as f64 {
             report.out_of_range += 1;
             report.first_out_of_range.get_or_insert(x);
@@ -184,19 +227,14 @@ fn pack_values(
                         params.min, params.max, params.bits
                     )))
                 }
-                OutOfRange::Clip => out.push(if p < lo as f64 { lo } else { hi }),
-                OutOfRange::Fill => out.push(params.fill),
+                OutOfRange::Clip => out.push(cast(if p < lo as f64 { lo } else { hi })),
+                OutOfRange::Fill => out.push(cast(params.fill)),
             }
             continue;
         }
-        out.push(p as i64);
+        out.push(cast(p as i64));
     }
-    let packed = match params.bits {
-        8 => ArrayData::Int8(out.into_iter().map(|p| p as i8).collect()),
-        16 => ArrayData::Int16(out.into_iter().map(|p| p as i16).collect()),
-        _ => ArrayData::Int32(out.into_iter().map(|p| p as i32).collect()),
-    };
-    Ok((packed, report))
+    Ok((out, report))
 }
 
 #[cfg(test)]

@@ -1,0 +1,133 @@
+/**
+ * append: extending an archive along time with the archive's own encoding, refusing overlaps and
+ * unordered times unless told to skip, and never leaving a damaged archive when it fails midway.
+ */
+import test, { before, describe } from "node:test";
+import assert from "node:assert/strict";
+import path from "node:path";
+
+import { appendToZarr, convertToZarr, FsStore, IncompatibleSourceError, RegionError, StoreError, ZarrConverter, type Store } from "../dist/index.js";
+import { assertMatchesSources, BACKEND, cli, outDir, python, zarrInfo } from "./helpers.js";
+import { hashTree, makeSeries, makeVariants } from "./series.js";
+
+/** Join files along time with xarray (static variables once), as one NetCDF file. */
+function concatFiles(files: string[], out: string): string {
+  const code = [
+    "import sys, xarray as xr",
+    "out, *files = sys.argv[1:]",
+    "ds = xr.concat([xr.open_dataset(f) for f in files], 'time', data_vars='minimal', coords='minimal', compat='override')",
+    "ds.to_netcdf(out)",
+  ].join("\n");
+  const r = python(["-c", code, out, ...files]);
+  assert.equal(r.status, 0, r.stderr);
+  return out;
+}
+
+/** A store that fails after `sets` successful writes (a full disk, a lost connection). */
+class FailingStore implements Store {
+  readonly location: string;
+  constructor(
+    private readonly inner: FsStore,
+    private sets: number,
+  ) {
+    this.location = inner.location;
+  }
+  get(key: string) {
+    return this.inner.get(key);
+  }
+  async set(key: string, value: Uint8Array) {
+    if (this.sets-- <= 0) throw new StoreError(`cannot write '${key}': no space left on device`, { file: this.location });
+    return this.inner.set(key, value);
+  }
+  delete(key: string) {
+    return this.inner.delete(key);
+  }
+  has(key: string) {
+    return this.inner.has(key);
+  }
+  list(prefix?: string) {
+    return this.inner.list(prefix);
+  }
+  withLock<T>(key: string, fn: () => Promise<T>) {
+    return this.inner.withLock(key, fn);
+  }
+}
+
+describe(`append [${BACKEND}]`, () => {
+  let days: string[] = [];
+  before(() => {
+    days = makeSeries(outDir("append-src"), 4);
+  });
+
+  for (const format of [3, 2] as const) {
+    test(`files appended one after another equal xarray's concatenation (Zarr v${format})`, async () => {
+      const archive = path.join(outDir(`append-v${format}`), "archive.zarr");
+      await convertToZarr(days.slice(0, 2), archive, { zarrFormat: format, chunking: { time: 10 }, backend: BACKEND });
+      const r = cli(["append", days[2]!, days[3]!, archive]);
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stdout, /appended 24 step\(s\) of .*day_003\.nc along time, 2020-01-04 00:00:00 to 2020-01-04 23:00:00; time now has 96/);
+      assertMatchesSources(archive, days);
+    });
+  }
+
+  test("appended data keeps the archive's encoding (packing, dtype, chunks, codecs)", async () => {
+    const archive = path.join(outDir("append-packed"), "archive.zarr");
+    await convertToZarr(days.slice(0, 2), archive, {
+      packing: { enabled: true, bits: 16, manualRanges: { temperature: { min: -10, max: 40 }, salinity: { min: 30, max: 40 } } },
+      compression: "zstd:5",
+      chunking: { time: 10, lat: 10 },
+      backend: BACKEND,
+    });
+    const before = zarrInfo(archive).arrays;
+    const s = await appendToZarr(days[2]!, archive, { backend: BACKEND });
+    assert.equal(s.appended, 24);
+    const after = zarrInfo(archive).arrays;
+    for (const name of ["/temperature", "/salinity", "/time"]) {
+      const { shape: _a, nbytes_stored: _b, ...was } = before[name];
+      const { shape, nbytes_stored: _c, ...now } = after[name];
+      assert.deepEqual(now, was, `${name}: same encoding`);
+      assert.equal(shape[0], 72);
+    }
+    assertMatchesSources(archive, days.slice(0, 3), ["--packed-tolerance", "auto"]);
+  });
+
+  describe("refusals and failures leave the archive as it was", () => {
+    let archive = "";
+    let dir = "";
+    before(async () => {
+      dir = outDir("append-refusals");
+      archive = path.join(dir, "archive.zarr");
+      await convertToZarr(days.slice(0, 2), archive, { chunking: { time: 10 }, backend: BACKEND });
+    });
+
+    test("times overlapping the archive → RegionError; --on-overlap skip keeps only the later steps", async () => {
+      const overlap = concatFiles([days[1]!, days[2]!], path.join(dir, "days_1_2.nc"));
+      const before = hashTree(archive);
+      const r = cli(["append", overlap, archive]);
+      assert.equal(r.status, 5);
+      assert.match(r.stderr, /RegionError: .*days_1_2\.nc: time 2020-01-02 00:00:00 is not after the archive's last time 2020-01-02 23:00:00: 24 of the file's 48 steps overlap/);
+      await assert.rejects(new ZarrConverter({ backend: BACKEND }).append(overlap, archive), RegionError);
+      assert.equal(hashTree(archive), before);
+      const s = await new ZarrConverter({ backend: BACKEND }).append(overlap, archive, { onOverlap: "skip" });
+      assert.deepEqual([s.skipped, s.appended, s.length], [24, 24, 72]);
+      assertMatchesSources(archive, days.slice(0, 3));
+    });
+
+    test("unordered times, other units → IncompatibleSourceError, archive unchanged", async () => {
+      const v = makeVariants(days[3]!, path.join(dir, "variants"), ["unordered", "kelvin"]);
+      const before = hashTree(archive);
+      await assert.rejects(appendToZarr(v.unordered!, archive, { backend: BACKEND }), (e: Error) => e instanceof IncompatibleSourceError && /unordered\.nc: time is not increasing at step 4/.test(e.message));
+      await assert.rejects(appendToZarr(v.kelvin!, archive, { backend: BACKEND }), (e: Error) => e instanceof IncompatibleSourceError && /variable 'temperature': has units 'K'/.test(e.message));
+      assert.equal(hashTree(archive), before);
+    });
+
+    test("an append that fails while writing leaves what readers see unchanged; run again, it completes", async () => {
+      const store = new FailingStore(new FsStore(archive), 3);
+      await assert.rejects(new ZarrConverter({ backend: BACKEND }).append(days[3]!, store), StoreError);
+      assertMatchesSources(archive, days.slice(0, 3));
+      const s = await new ZarrConverter({ backend: BACKEND }).append(days[3]!, archive);
+      assert.equal(s.length, 96);
+      assertMatchesSources(archive, days);
+    });
+  });
+});
