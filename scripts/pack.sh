@@ -73,6 +73,7 @@ check_links() { # file name-in-messages
 rm -rf "$STAGE" "$OUT"/zarrio-*.tgz "$OUT/packages.json"
 mkdir -p "$STAGE"
 packed=()   # triples with a tarball
+trap 'rm -f npm/*/*.tmp.$$' EXIT   # a copy left by a failed check
 for t in "${triples[@]}"; do
   built="bindings/napi/zarrio.$t.node"
   shipped="npm/$t/zarrio.$t.node"

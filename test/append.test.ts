@@ -23,12 +23,16 @@ function concatFiles(files: string[], out: string): string {
   return out;
 }
 
-/** A store that fails after `sets` successful writes (a full disk, a lost connection). */
+/**
+ * A store that starts failing (a full disk, a lost connection) after `sets` successful writes of
+ * the keys `counts` selects; other keys are written normally until then.
+ */
 class FailingStore implements Store {
   readonly location: string;
   constructor(
     private readonly inner: FsStore,
     private sets: number,
+    private readonly counts: (key: string) => boolean = () => true,
   ) {
     this.location = inner.location;
   }
@@ -36,7 +40,10 @@ class FailingStore implements Store {
     return this.inner.get(key);
   }
   async set(key: string, value: Uint8Array) {
-    if (this.sets-- <= 0) throw new StoreError(`cannot write '${key}': no space left on device`, { file: this.location });
+    if (this.sets < 0 || (this.counts(key) && this.sets-- <= 0)) {
+      this.sets = -1;
+      throw new StoreError(`cannot write '${key}': no space left on device`, { file: this.location });
+    }
     return this.inner.set(key, value);
   }
   delete(key: string) {
@@ -119,6 +126,28 @@ describe(`append [${BACKEND}]`, () => {
       await assert.rejects(appendToZarr(v.unordered!, archive, { backend: BACKEND }), (e: Error) => e instanceof IncompatibleSourceError && /unordered\.nc: time is not increasing at step 4/.test(e.message));
       await assert.rejects(appendToZarr(v.kelvin!, archive, { backend: BACKEND }), (e: Error) => e instanceof IncompatibleSourceError && /variable 'temperature': has units 'K'/.test(e.message));
       assert.equal(hashTree(archive), before);
+    });
+
+    test("an append interrupted between array documents is not committed (consolidated metadata is written last); run again, it completes", async () => {
+      const other = path.join(outDir("append-commit"), "archive.zarr");
+      await convertToZarr(days.slice(0, 2), other, { chunking: { time: 10 }, backend: BACKEND });
+      // Every data chunk and one array document get written, then the store fails.
+      const store = new FailingStore(new FsStore(other), 1, (key) => /^[^/]+\/zarr\.json$/.test(key));
+      await assert.rejects(new ZarrConverter({ backend: BACKEND }).append(days[2]!, store), StoreError);
+      // What users open (xr.open_zarr, consolidated metadata) is still the old archive, values included.
+      const code = [
+        "import sys, xarray as xr",
+        "store, *srcs = sys.argv[1:]",
+        "z = xr.open_zarr(store)",
+        "s = xr.concat([xr.open_dataset(f) for f in srcs], 'time', data_vars='minimal', coords='minimal', compat='override')",
+        "assert z.sizes['time'] == 48, z.sizes",
+        "xr.testing.assert_equal(z.load(), s.load())",
+      ].join("\n");
+      const r = python(["-c", code, other, ...days.slice(0, 2)]);
+      assert.equal(r.status, 0, r.stderr);
+      const s = await new ZarrConverter({ backend: BACKEND }).append(days[2]!, other);
+      assert.deepEqual([s.skipped, s.appended, s.length], [0, 24, 72]);
+      assertMatchesSources(other, days.slice(0, 3));
     });
 
     test("an append that fails while writing leaves what readers see unchanged; run again, it completes", async () => {

@@ -12,10 +12,15 @@ import { spawn } from "node:child_process";
 import path from "node:path";
 
 import {
+  ConfigError,
+  expandInputs,
   FsStore,
   IncompatibleSourceError,
+  parseShard,
   RegionError,
   RetryLimitExceededError,
+  shardFromEnv,
+  takeShare,
   ZarrConverter,
   type Store,
 } from "../dist/index.js";
@@ -48,6 +53,33 @@ describe(`parallel writers [${BACKEND}]`, () => {
   let days: string[] = [];
   before(() => {
     days = makeSeries(outDir("parallel-src"), 30);
+  });
+
+  test("file lists and shares: globs, --files-from, job-array variables, shares covering each file once", async () => {
+    const dir = outDir("file-lists");
+    for (const f of ["a/x_1.nc", "a/x_2.nc", "a/b/x_3.nc", "a/.x_4.nc", "a/y.txt"]) {
+      mkdirSync(path.dirname(path.join(dir, f)), { recursive: true });
+      writeFileSync(path.join(dir, f), "");
+    }
+    const at = (...names: string[]) => names.map((n) => path.join(dir, n));
+    assert.deepEqual(await expandInputs([path.join(dir, "a/*.nc")]), at("a/x_1.nc", "a/x_2.nc"));
+    assert.deepEqual(await expandInputs([path.join(dir, "**/x_[13].nc")]), at("a/b/x_3.nc", "a/x_1.nc"));
+    const list = path.join(dir, "list.txt");
+    writeFileSync(list, `# files\n${at("a/x_2.nc")[0]}\n\n${at("a/x_1.nc")[0]}\n`);
+    assert.deepEqual(await expandInputs([], list), at("a/x_2.nc", "a/x_1.nc"));
+    await assert.rejects(expandInputs([path.join(dir, "nothing*.nc")]), ConfigError);
+
+    const files = Array.from({ length: 10 }, (_, i) => `f${i}.nc`).reverse();
+    const shares = [0, 1, 2].map((index) => takeShare(files, { index, count: 3, from: "test" }));
+    assert.deepEqual(shares.flat().sort(), [...files].sort(), "every file in exactly one share");
+    assert.deepEqual(shares.map((s) => [...s].sort()), [["f0.nc", "f1.nc", "f2.nc"], ["f3.nc", "f4.nc", "f5.nc"], ["f6.nc", "f7.nc", "f8.nc", "f9.nc"]]);
+    assert.deepEqual(shardFromEnv({ SLURM_ARRAY_TASK_ID: "5", SLURM_ARRAY_TASK_MIN: "1", SLURM_ARRAY_TASK_STEP: "2", SLURM_ARRAY_TASK_COUNT: "4" }), { index: 2, count: 4, from: "SLURM_ARRAY_TASK_ID" });
+    assert.deepEqual(shardFromEnv({ AWS_BATCH_JOB_ARRAY_INDEX: "7", AWS_BATCH_JOB_ARRAY_SIZE: "8" }), { index: 7, count: 8, from: "AWS_BATCH_JOB_ARRAY_INDEX" });
+    assert.deepEqual(shardFromEnv({ JOB_COMPLETION_INDEX: "3", ZARRIO_SHARD_COUNT: "16" }), { index: 3, count: 16, from: "JOB_COMPLETION_INDEX" });
+    assert.equal(shardFromEnv({}), undefined);
+    assert.throws(() => shardFromEnv({ JOB_COMPLETION_INDEX: "3" }), (e: Error) => e instanceof ConfigError && /ZARRIO_SHARD_COUNT/.test(e.message));
+    assert.throws(() => parseShard("3/2"), ConfigError);
+    assert.deepEqual(parseShard("1/4"), { index: 1, count: 4, from: "--shard" });
   });
 
   describe("the chunk lock", () => {

@@ -34,6 +34,7 @@ interface NativeSlab {
   pack(params: string, missing: number[], policy: string): { slab: NativeSlab; report: string };
   encode(spec: string, origin: number[]): Promise<RegionEncoding>;
   merge(spec: string, origin: number[], coords: number[], existing: Uint8Array | null | undefined): Uint8Array;
+  release(): void;
 }
 
 class NativeSlabAdapter implements Slab {
@@ -62,6 +63,9 @@ class NativeSlabAdapter implements Slab {
   }
   merge(spec: ArraySpec, origin: number[], coords: number[], existing: Uint8Array | null): Uint8Array {
     return this.raw.merge(JSON.stringify(spec), origin, coords, existing ?? undefined);
+  }
+  release(): void {
+    this.raw.release();
   }
 }
 

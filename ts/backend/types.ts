@@ -121,6 +121,8 @@ export interface Slab {
   encode(spec: ArraySpec, origin: number[]): Promise<RegionEncoding>;
   /** Merge this slab's part of chunk `coords` into the stored bytes (null: fill) and re-encode. */
   merge(spec: ArraySpec, origin: number[], coords: number[], existing: Uint8Array | null): Uint8Array;
+  /** Free the values now (JS does not see their size, so collection would come late). */
+  release(): void;
 }
 
 export interface Dataset {

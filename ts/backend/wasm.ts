@@ -45,6 +45,7 @@ interface WasmSlab {
   pack(params: string, missing: number[], policy: string): { slab(): WasmSlab; report(): string; free(): void };
   encode(spec: string, origin: number[]): WasmEncoding;
   merge(spec: string, origin: number[], coords: number[], existing: Uint8Array | undefined): Uint8Array;
+  free(): void;
 }
 
 /** `count` coordinate tuples of `ndim` numbers each, from one flat array (ndim may be 0). */
@@ -56,8 +57,15 @@ function split(flat: Float64Array, ndim: number, count: number): number[][] {
 const registry = new FinalizationRegistry<{ free(): void }>((raw) => raw.free());
 
 class WasmSlabAdapter implements Slab {
+  private released = false;
   constructor(readonly raw: WasmSlab) {
-    registry.register(this, raw as unknown as { free(): void });
+    registry.register(this, raw, this);
+  }
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    registry.unregister(this);
+    this.raw.free();
   }
   get dtype(): DType {
     return this.raw.dtype as DType;

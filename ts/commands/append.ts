@@ -10,9 +10,9 @@
  *     readers while the shapes are unchanged; a chunk shared with the old end is merged, keeping
  *     its stored values);
  *  3. each array's metadata with its new shape, the coordinate's last;
- *  4. the consolidated metadata, last: the commit point. Readers (and a later append or
- *     write-region, see pipeline/existing.ts) see the old archive until it is written, and a
- *     re-run after an interruption simply writes the same steps again.
+ *  4. the consolidated metadata, last: the commit point. Readers through consolidated metadata
+ *     (xarray's default), and a later append or write-region (see pipeline/existing.ts), see the
+ *     old archive until it is written; a re-run after an interruption writes the same steps again.
  * Appends to one archive are serialised by an archive-wide lock.
  */
 import { loadBackend } from "../backend/index.js";

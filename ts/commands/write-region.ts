@@ -233,8 +233,9 @@ export async function writeRegions(files: string[], target: string, config: Zarr
         await writeRegion(file, target, config, { log, backend });
         done(file);
       } catch (e) {
-        if (!(e instanceof ZarrioError)) throw e;
-        done(file, { file, error: e.name, message: e.message, exitCode: e.exitCode });
+        // As in the writer pool: an unexpected error costs this file only (exit status 1).
+        const err = e as Error;
+        done(file, { file, error: err?.name ?? "Error", message: err?.message ?? String(e), exitCode: e instanceof ZarrioError ? e.exitCode : 1 });
       }
     }
   } else {

@@ -28,6 +28,7 @@ export async function scanStats(source: Source, v: VarMeta, missing: number[], s
       throw fromCore(e, { file: source.file, variable: v.path });
     });
     total = mergeStats(total, slab.stats(missing));
+    slab.release();
   });
   return total ?? { count: 0, nan: 0, missing: 0, min: null, max: null };
 }

@@ -132,7 +132,9 @@ async function writeSlab(archive: Archive, job: WriteJob, opts: RunOptions, stat
   if (v.pack) {
     let report: PackReport;
     try {
-      ({ slab, report } = slab.pack(v.pack, v.missing, opts.policy));
+      const read = slab;
+      ({ slab, report } = read.pack(v.pack, v.missing, opts.policy));
+      read.release();
     } catch (e) {
       const err = fromCore(e, { file, variable: src.path });
       throw err instanceof PackingRangeError
@@ -166,6 +168,7 @@ async function writeSlab(archive: Archive, job: WriteJob, opts: RunOptions, stat
     stats.chunksMerged++;
     stats.chunksWritten++;
   }
+  slab.release();
   stats.bytesRead += raw;
   opts.progress?.advance(raw);
 }

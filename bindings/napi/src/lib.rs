@@ -88,7 +88,7 @@ impl Task for ReadTask {
     }
 
     fn resolve(&mut self, _env: Env, output: api::Slab) -> Result<Slab> {
-        Ok(Slab { inner: output })
+        Ok(Slab::wrap(output))
     }
 }
 
@@ -107,53 +107,71 @@ pub struct RegionEncoding {
 
 #[napi]
 pub struct Slab {
-    inner: api::Slab,
+    /// `None` once released: the values are freed at once instead of when JS collects the
+    /// wrapper (V8 does not see the megabytes behind it, so it would collect late).
+    inner: Option<api::Slab>,
+}
+
+impl Slab {
+    fn wrap(inner: api::Slab) -> Slab {
+        Slab { inner: Some(inner) }
+    }
+
+    fn slab(&self) -> Result<&api::Slab> {
+        self.inner.as_ref().ok_or_else(|| Error::from_reason("ZARRIO_INVALID: the slab was released"))
+    }
 }
 
 #[napi]
 impl Slab {
     #[napi(factory)]
     pub fn from_bytes(dtype: String, shape: Vec<f64>, bytes: &[u8]) -> Result<Slab> {
-        api::Slab::from_bytes(&dtype, idx(&shape)?, bytes).map(|inner| Slab { inner }).map_err(err)
+        api::Slab::from_bytes(&dtype, idx(&shape)?, bytes).map(Slab::wrap).map_err(err)
     }
 
     #[napi(factory)]
     pub fn from_strings(shape: Vec<f64>, strings: Vec<String>) -> Result<Slab> {
-        api::Slab::from_strings(idx(&shape)?, strings).map(|inner| Slab { inner }).map_err(err)
+        api::Slab::from_strings(idx(&shape)?, strings).map(Slab::wrap).map_err(err)
     }
 
     #[napi(getter)]
-    pub fn dtype(&self) -> String {
-        self.inner.dtype().to_string()
+    pub fn dtype(&self) -> Result<String> {
+        Ok(self.slab()?.dtype().to_string())
     }
 
     #[napi(getter)]
-    pub fn shape(&self) -> Vec<f64> {
-        nums(self.inner.shape())
+    pub fn shape(&self) -> Result<Vec<f64>> {
+        Ok(nums(self.slab()?.shape()))
+    }
+
+    /// Free the values now.
+    #[napi]
+    pub fn release(&mut self) {
+        self.inner = None;
     }
 
     /// Little-endian bytes of the values (null for text).
     #[napi]
-    pub fn to_bytes(&self) -> Option<Buffer> {
-        self.inner.to_bytes().map(Buffer::from)
+    pub fn to_bytes(&self) -> Result<Option<Buffer>> {
+        Ok(self.slab()?.to_bytes().map(Buffer::from))
     }
 
     #[napi]
-    pub fn to_strings(&self) -> Option<Vec<String>> {
-        self.inner.to_strings()
+    pub fn to_strings(&self) -> Result<Option<Vec<String>>> {
+        Ok(self.slab()?.to_strings())
     }
 
     #[napi]
-    pub fn stats(&self, missing: Vec<f64>) -> String {
-        self.inner.stats_json(&missing)
+    pub fn stats(&self, missing: Vec<f64>) -> Result<String> {
+        Ok(self.slab()?.stats_json(&missing))
     }
 
     /// Pack to integers; returns the packed slab and the report JSON.
     #[napi(ts_return_type = "{ slab: Slab; report: string }")]
     pub fn pack(&self, env: Env, params: String, missing: Vec<f64>, policy: String) -> Result<Object<'_>> {
-        let (slab, report) = self.inner.pack(&params, &missing, &policy).map_err(err)?;
+        let (slab, report) = self.slab()?.pack(&params, &missing, &policy).map_err(err)?;
         let mut out = Object::new(&env)?;
-        out.set("slab", Slab { inner: slab })?;
+        out.set("slab", Slab::wrap(slab))?;
         out.set("report", report)?;
         Ok(out)
     }
@@ -161,13 +179,13 @@ impl Slab {
     /// Encode as the box at `origin` of the array `spec`, off the main thread.
     #[napi(ts_return_type = "Promise<RegionEncoding>")]
     pub fn encode(&self, spec: String, origin: Vec<f64>) -> Result<AsyncTask<EncodeTask>> {
-        Ok(AsyncTask::new(EncodeTask { slab: self.inner.clone(), spec, origin: idx(&origin)? }))
+        Ok(AsyncTask::new(EncodeTask { slab: self.slab()?.clone(), spec, origin: idx(&origin)? }))
     }
 
     /// Merge this slab's part of chunk `coords` into the stored bytes (or fill) and re-encode.
     #[napi]
     pub fn merge(&self, spec: String, origin: Vec<f64>, coords: Vec<f64>, existing: Option<&[u8]>) -> Result<Buffer> {
-        self.inner.merge(&spec, &idx(&origin)?, &idx(&coords)?, existing).map(Buffer::from).map_err(err)
+        self.slab()?.merge(&spec, &idx(&origin)?, &idx(&coords)?, existing).map(Buffer::from).map_err(err)
     }
 }
 
@@ -185,16 +203,18 @@ impl Task for EncodeTask {
         self.slab.encode(&self.spec, &self.origin).map_err(err)
     }
 
-    fn resolve(&mut self, _env: Env, out: Self::Output) -> Result<RegionEncoding> {
-        Ok(RegionEncoding {
-            raw_bytes: out.raw_bytes as f64,
-            partial: out.partial.iter().map(|c| nums(c)).collect(),
-            chunks: out
-                .chunks
-                .into_iter()
-                .map(|c| EncodedChunk { coords: nums(&c.coords), bytes: Buffer::from(c.bytes) })
-                .collect(),
-        })
+    fn resolve(&mut self, env: Env, out: Self::Output) -> Result<RegionEncoding> {
+        // Copied into engine-owned buffers, which V8 counts towards its heap: external buffers
+        // are invisible to it, so megabytes of written chunks would wait long for collection.
+        let chunks = out
+            .chunks
+            .into_iter()
+            .map(|c| {
+                let bytes = BufferSlice::copy_from(&env, &c.bytes)?.into_buffer(&env)?;
+                Ok(EncodedChunk { coords: nums(&c.coords), bytes })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(RegionEncoding { raw_bytes: out.raw_bytes as f64, partial: out.partial.iter().map(|c| nums(c)).collect(), chunks })
     }
 }
 
@@ -213,7 +233,7 @@ pub fn chunks_in_region(spec: String, origin: Vec<f64>, shape: Vec<f64>) -> Resu
 pub fn read_region(spec: String, origin: Vec<f64>, shape: Vec<f64>, coords: Vec<Vec<f64>>, chunks: Vec<Option<Buffer>>) -> Result<Slab> {
     let coords = coords.iter().map(|c| idx(c)).collect::<Result<Vec<_>>>()?;
     let views: Vec<Option<&[u8]>> = chunks.iter().map(|c| c.as_deref()).collect();
-    api::read_region(&spec, &idx(&origin)?, &idx(&shape)?, &coords, &views).map(|inner| Slab { inner }).map_err(err)
+    api::read_region(&spec, &idx(&origin)?, &idx(&shape)?, &coords, &views).map(Slab::wrap).map_err(err)
 }
 
 #[napi(object)]
@@ -224,7 +244,7 @@ pub struct CodecTrial {
 
 #[napi]
 pub fn codec_trial(spec: String, slab: &Slab) -> Result<CodecTrial> {
-    let (n, ok) = api::codec_trial(&spec, &slab.inner).map_err(err)?;
+    let (n, ok) = api::codec_trial(&spec, slab.slab()?).map_err(err)?;
     Ok(CodecTrial { encoded_bytes: n as f64, round_trip: ok })
 }
 
