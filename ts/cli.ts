@@ -26,7 +26,10 @@ if (args.length === 1 && (args[0] === "--version" || args[0] === "-V")) {
   process.stdout.write((await versionLine()) + "\n");
 } else {
   const cli = new Cli({ binaryLabel: "zarrio", binaryName: "zarrio", binaryVersion: "" });
-  for (const c of commands) cli.register(c);
+  // clipanion builds one parser over every registered option; registering only the command
+  // asked for (all of them for help or a typo) keeps start-up fast.
+  const asked = commands.filter((c) => c.paths?.some((p) => p[0] === args[0]));
+  for (const c of asked.length ? asked : commands) cli.register(c);
   cli.register(Builtins.HelpCommand);
   // Parse first: clipanion reports unknown flags or commands on stdout with exit 1; ours are
   // configuration errors (exit 2, one line on stderr) like any other bad option.

@@ -24,6 +24,8 @@ const require = createRequire(import.meta.url);
 export function platformTriple(): string {
   const { platform, arch } = process;
   if (platform === "linux") {
+    // Skipping the network part of the report makes it cheap (it is only asked for glibc).
+    if (process.report) (process.report as { excludeNetwork?: boolean }).excludeNetwork = true;
     const report = process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined;
     return `linux-${arch}-${report?.header?.glibcVersionRuntime ? "gnu" : "musl"}`;
   }
