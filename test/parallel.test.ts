@@ -261,9 +261,12 @@ describe(`parallel writers [${BACKEND}]`, () => {
       assert.equal(hashTree(archive), before);
     });
 
-    test("a file without CF times goes where a hand-given region puts it; a declared subset writes only its variables", async () => {
+    test("a file without CF times, or a tile of the grid, goes where a hand-given region puts it; a declared subset writes only its variables", async () => {
       const s = await conv().writeRegion(variants.no_time_units!, archive, { region: "time=48:72" });
       assert.deepEqual(s.region, { time: [48, 72] });
+      const tile = await conv().writeRegion(variants.small_grid!, archive, { region: "time=48:72,lat=0:19" });
+      assert.deepEqual(tile.region, { time: [48, 72], lat: [0, 19] });
+      await assert.rejects(conv().writeRegion(variants.small_grid!, archive, { region: "time=48:72,lat=1:20" }), (e: Error) => e instanceof IncompatibleSourceError && /coordinate values differ/.test(e.message));
       const subset = new ZarrConverter({ backend: BACKEND, variables: { include: ["temperature"] } });
       const t = await subset.writeRegion(variants.no_salinity!, archive);
       assert.equal(t.variables, 1);

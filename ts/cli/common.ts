@@ -19,6 +19,9 @@ export abstract class BaseCommand extends Command {
   logLevel = Option.String("--log-level", { description: "error, warn, info or debug (default warn; env ZARRIO_LOG_LEVEL)" });
   logFormat = Option.String("--log-format", { description: "text or json (one object per line)" });
 
+  /** The log format of the resolved configuration, so errors follow a config file's `logging.format` too. */
+  private logFormatInEffect?: string;
+
   /** The layer of this command's own flags. */
   protected abstract flags(): Layer;
 
@@ -34,7 +37,9 @@ export abstract class BaseCommand extends Command {
     const level = this.logLevel ?? (this.quiet ? "error" : this.verbose >= 2 ? "debug" : this.verbose === 1 ? "info" : undefined);
     if (level) logging.level = level;
     if (this.logFormat) logging.format = this.logFormat;
-    return resolveConfig(file, env, this.flags(), { logging });
+    const config = resolveConfig(file, env, this.flags(), { logging });
+    this.logFormatInEffect = config.logging.format;
+    return config;
   }
 
   protected logger(config: ZarrConverterConfig): Logger {
@@ -49,7 +54,7 @@ export abstract class BaseCommand extends Command {
   override async catch(error: unknown): Promise<void> {
     const known = error instanceof ZarrioError;
     process.exitCode = known ? error.exitCode : 1;
-    if (this.logFormat === "json") {
+    if ((this.logFormat ?? this.logFormatInEffect) === "json") {
       const e = error as ZarrioError;
       const fields: Record<string, unknown> = { error: e?.name ?? "Error", exit_code: process.exitCode };
       if (known && e.file) fields.file = e.file;

@@ -30,11 +30,15 @@ impl Dataset {
     /// `kind`: "auto", "pure" or "libnetcdf".
     pub fn open_path(path: &str, kind: &str) -> Result<Dataset> {
         let kind: ReaderKind = parse("reader kind", &format!("\"{kind}\""))?;
-        Ok(Dataset { reader: netcdf::open_path(path, kind)?.into() })
+        Ok(Dataset {
+            reader: netcdf::open_path(path, kind)?.into(),
+        })
     }
 
     pub fn open_bytes(bytes: Vec<u8>) -> Result<Dataset> {
-        Ok(Dataset { reader: netcdf::open_bytes(bytes)?.into() })
+        Ok(Dataset {
+            reader: netcdf::open_bytes(bytes)?.into(),
+        })
     }
 
     /// The file's [`netcdf::FileMeta`] as JSON.
@@ -50,7 +54,9 @@ impl Dataset {
 
     /// A handle that can move to a worker thread.
     pub fn share(&self) -> Dataset {
-        Dataset { reader: self.reader.clone() }
+        Dataset {
+            reader: self.reader.clone(),
+        }
     }
 }
 
@@ -63,13 +69,17 @@ pub struct Slab {
 
 impl Slab {
     pub fn new(data: ArrayData, shape: Vec<u64>) -> Slab {
-        Slab { data: Arc::new(data), shape }
+        Slab {
+            data: Arc::new(data),
+            shape,
+        }
     }
 
     /// A slab from little-endian bytes of `dtype` (numbers made on the JS side: time axes,
     /// coordinates).
     pub fn from_bytes(dtype: &str, shape: Vec<u64>, bytes: &[u8]) -> Result<Slab> {
-        let dtype = DType::parse(dtype).ok_or_else(|| CoreError::Invalid(format!("unknown dtype {dtype}")))?;
+        let dtype = DType::parse(dtype)
+            .ok_or_else(|| CoreError::Invalid(format!("unknown dtype {dtype}")))?;
         let data = ArrayData::from_le_bytes(dtype, bytes)?;
         Slab::checked(data, shape)
     }
@@ -81,7 +91,10 @@ impl Slab {
     fn checked(data: ArrayData, shape: Vec<u64>) -> Result<Slab> {
         let n: u64 = shape.iter().product();
         if n != data.len() as u64 {
-            return Err(CoreError::Invalid(format!("shape {shape:?} needs {n} elements, got {}", data.len())));
+            return Err(CoreError::Invalid(format!(
+                "shape {shape:?} needs {n} elements, got {}",
+                data.len()
+            )));
         }
         Ok(Slab::new(data, shape))
     }
@@ -124,7 +137,8 @@ impl Slab {
     pub fn pack(&self, params_json: &str, missing: &[f64], policy: &str) -> Result<(Slab, String)> {
         let params: PackParams = parse("packing parameters", params_json)?;
         let policy: OutOfRange = parse("out-of-range policy", &format!("\"{policy}\""))?;
-        let (packed, report): (ArrayData, PackReport) = pack::pack(&self.data, &params, missing, policy)?;
+        let (packed, report): (ArrayData, PackReport) =
+            pack::pack(&self.data, &params, missing, policy)?;
         Ok((Slab::new(packed, self.shape.clone()), to_json(&report)))
     }
 
@@ -135,19 +149,29 @@ impl Slab {
     }
 
     /// Merge this slab's part of chunk `coords` into the stored chunk bytes and re-encode.
-    pub fn merge(&self, spec_json: &str, origin: &[u64], coords: &[u64], existing: Option<&[u8]>) -> Result<Vec<u8>> {
+    pub fn merge(
+        &self,
+        spec_json: &str,
+        origin: &[u64],
+        coords: &[u64],
+        existing: Option<&[u8]>,
+    ) -> Result<Vec<u8>> {
         let spec: ArraySpec = parse("array spec", spec_json)?;
         encode::merge_chunk(&spec, &self.block(origin), &self.data, coords, existing)
     }
 
     fn block(&self, origin: &[u64]) -> Block {
-        Block { origin: origin.to_vec(), shape: self.shape.clone() }
+        Block {
+            origin: origin.to_vec(),
+            shape: self.shape.clone(),
+        }
     }
 }
 
 /// [`PackParams`] for a range, as JSON. `source` is the float type being packed.
 pub fn pack_params_json(min: f64, max: f64, bits: u8, source: &str) -> Result<String> {
-    let source = DType::parse(source).ok_or_else(|| CoreError::Invalid(format!("unknown dtype {source}")))?;
+    let source = DType::parse(source)
+        .ok_or_else(|| CoreError::Invalid(format!("unknown dtype {source}")))?;
     Ok(to_json(&PackParams::for_range(min, max, bits, source)?))
 }
 
@@ -155,7 +179,10 @@ pub fn pack_params_json(min: f64, max: f64, bits: u8, source: &str) -> Result<St
 /// covered completely: `{"chunks":[[0,1],...],"full":[true,...]}`.
 pub fn chunks_in_region_json(spec_json: &str, origin: &[u64], shape: &[u64]) -> Result<String> {
     let spec: ArraySpec = parse("array spec", spec_json)?;
-    let refs = spec.grid()?.chunks_in_region(&Block { origin: origin.to_vec(), shape: shape.to_vec() })?;
+    let refs = spec.grid()?.chunks_in_region(&Block {
+        origin: origin.to_vec(),
+        shape: shape.to_vec(),
+    })?;
     #[derive(Serialize)]
     struct Out {
         chunks: Vec<Vec<u64>>,
@@ -177,9 +204,15 @@ pub fn read_region(
     chunks: &[Option<&[u8]>],
 ) -> Result<Slab> {
     let spec: ArraySpec = parse("array spec", spec_json)?;
-    let region = Block { origin: origin.to_vec(), shape: shape.to_vec() };
+    let region = Block {
+        origin: origin.to_vec(),
+        shape: shape.to_vec(),
+    };
     let data = encode::read_region(&spec, &region, |c| {
-        Ok(coords.iter().position(|k| k.as_slice() == c).and_then(|i| chunks[i].map(<[u8]>::to_vec)))
+        Ok(coords
+            .iter()
+            .position(|k| k.as_slice() == c)
+            .and_then(|i| chunks[i].map(<[u8]>::to_vec)))
     })?;
     Ok(Slab::new(data, shape.to_vec()))
 }
@@ -189,8 +222,13 @@ pub fn read_region(
 pub fn codec_trial(spec_json: &str, slab: &Slab) -> Result<(usize, bool)> {
     let spec: ArraySpec = parse("array spec", spec_json)?;
     let encoded = spec.pipeline.encode(&slab.data)?;
-    let back = spec.pipeline.decode(&encoded, slab.data.dtype(), slab.data.len())?;
-    Ok((encoded.len(), &back == &*slab.data || same_bits(&back, &slab.data)))
+    let back = spec
+        .pipeline
+        .decode(&encoded, slab.data.dtype(), slab.data.len())?;
+    Ok((
+        encoded.len(),
+        &back == &*slab.data || same_bits(&back, &slab.data),
+    ))
 }
 
 /// Equality that counts NaN == NaN (for round-trip checks of float data).

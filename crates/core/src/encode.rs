@@ -110,21 +110,31 @@ pub fn encode_region(spec: &ArraySpec, region: &Block, data: &ArrayData) -> Resu
         // An interior chunk that is one contiguous run of the region's buffer is compressed
         // straight from it; anything else is assembled into a chunk-shaped buffer first.
         let bytes = match data.as_bytes() {
-            Some(raw) if grid.chunk_block_in_array(&r.coords) == chunk_box
-                && is_contiguous(region, &chunk_box) =>
+            Some(raw)
+                if grid.chunk_block_in_array(&r.coords) == chunk_box
+                    && is_contiguous(region, &chunk_box) =>
             {
                 let size = spec.dtype.size();
                 let start = offset_in(region, &chunk_box) * size;
                 spec.pipeline
                     .encode_bytes(&raw[start..start + grid.chunk_len() * size], size)?
             }
-            _ => spec.pipeline.encode(&assemble(spec, &grid, &r.coords, region, data, None)?)?,
+            _ => spec
+                .pipeline
+                .encode(&assemble(spec, &grid, &r.coords, region, data, None)?)?,
         };
-        Ok(EncodedChunk { coords: r.coords.clone(), bytes })
+        Ok(EncodedChunk {
+            coords: r.coords.clone(),
+            bytes,
+        })
     });
     let chunks = encoded.into_iter().collect::<Result<Vec<_>>>()?;
     let raw_bytes = (chunks.len() * grid.chunk_len() * spec.dtype.size().max(1)) as u64;
-    Ok(RegionEncoding { chunks, partial: partial.into_iter().map(|r| r.coords).collect(), raw_bytes })
+    Ok(RegionEncoding {
+        chunks,
+        partial: partial.into_iter().map(|r| r.coords).collect(),
+        raw_bytes,
+    })
 }
 
 /// Merge the region's part of chunk `coords` into the stored chunk (`existing`, or fill when
@@ -141,12 +151,14 @@ pub fn merge_chunk(
     let base = existing
         .map(|bytes| spec.pipeline.decode(bytes, spec.dtype, grid.chunk_len()))
         .transpose()?;
-    spec.pipeline.encode(&assemble(spec, &grid, coords, region, data, base)?)
+    spec.pipeline
+        .encode(&assemble(spec, &grid, coords, region, data, base)?)
 }
 
 /// Decode a stored chunk to its elements (full chunk shape).
 pub fn decode_chunk(spec: &ArraySpec, bytes: &[u8]) -> Result<ArrayData> {
-    spec.pipeline.decode(bytes, spec.dtype, spec.grid()?.chunk_len())
+    spec.pipeline
+        .decode(bytes, spec.dtype, spec.grid()?.chunk_len())
 }
 
 /// Read the box `region` of the array from its chunks: `fetch(coords)` returns the stored bytes
@@ -159,10 +171,14 @@ pub fn read_region(
     let grid = spec.grid()?;
     let mut out = ArrayData::filled(spec.dtype, region.len() as usize, spec.fill.0);
     for r in grid.chunks_in_region(region)? {
-        let Some(bytes) = fetch(&r.coords)? else { continue };
+        let Some(bytes) = fetch(&r.coords)? else {
+            continue;
+        };
         let chunk = decode_chunk(spec, &bytes)?;
         let chunk_box = grid.chunk_block(&r.coords);
-        let part = region.intersect(&grid.chunk_block_in_array(&r.coords)).expect("touches");
+        let part = region
+            .intersect(&grid.chunk_block_in_array(&r.coords))
+            .expect("touches");
         macro_rules! copy_same {
             ($($v:ident),*) => {
                 match (&chunk, &mut out) {
@@ -192,7 +208,10 @@ mod tests {
     }
 
     fn blk(origin: &[u64], shape: &[u64]) -> Block {
-        Block { origin: origin.to_vec(), shape: shape.to_vec() }
+        Block {
+            origin: origin.to_vec(),
+            shape: shape.to_vec(),
+        }
     }
 
     fn ramp(n: usize) -> ArrayData {
@@ -205,7 +224,12 @@ mod tests {
         for compressor in [
             None,
             Some(Compressor::Zstd { level: 3 }),
-            Some(Compressor::Blosc { cname: BloscCname::Lz4, clevel: 5, shuffle: Shuffle::Byte, blocksize: 0 }),
+            Some(Compressor::Blosc {
+                cname: BloscCname::Lz4,
+                clevel: 5,
+                shuffle: Shuffle::Byte,
+                blocksize: 0,
+            }),
         ] {
             let s = spec(&[5, 7, 3], &[2, 3, 3], compressor);
             let region = blk(&[0, 0, 0], &[5, 7, 3]);
@@ -213,13 +237,18 @@ mod tests {
             let enc = encode_region(&s, &region, &data).unwrap();
             assert!(enc.partial.is_empty());
             assert_eq!(enc.chunks.len(), 3 * 3);
-            let stored: std::collections::HashMap<Vec<u64>, Vec<u8>> =
-                enc.chunks.into_iter().map(|c| (c.coords, c.bytes)).collect();
+            let stored: std::collections::HashMap<Vec<u64>, Vec<u8>> = enc
+                .chunks
+                .into_iter()
+                .map(|c| (c.coords, c.bytes))
+                .collect();
             let back = read_region(&s, &region, |c| Ok(stored.get(c).cloned())).unwrap();
             assert_eq!(back, data);
             // Edge chunk (2, 2, 0) holds row 4, cols 6, padded with NaN.
             let edge = decode_chunk(&s, &stored[&vec![2, 2, 0]]).unwrap();
-            let ArrayData::Float32(v) = edge else { panic!() };
+            let ArrayData::Float32(v) = edge else {
+                panic!()
+            };
             assert_eq!(v[0], (4 * 21 + 6 * 3) as f32);
             assert!(v[3].is_nan() && v[17].is_nan());
         }
@@ -232,7 +261,9 @@ mod tests {
         let a = blk(&[0, 0], &[3, 4]);
         let b = blk(&[3, 0], &[3, 4]);
         let all = ramp(24);
-        let ArrayData::Float32(v) = &all else { unreachable!() };
+        let ArrayData::Float32(v) = &all else {
+            unreachable!()
+        };
         let da = ArrayData::Float32(v[..12].to_vec());
         let db = ArrayData::Float32(v[12..].to_vec());
         let mut store: std::collections::HashMap<Vec<u64>, Vec<u8>> = Default::default();
@@ -242,7 +273,14 @@ mod tests {
                 store.insert(c.coords, c.bytes);
             }
             for coords in enc.partial {
-                let merged = merge_chunk(&s, region, data, &coords, store.get(&coords).map(|v| v.as_slice())).unwrap();
+                let merged = merge_chunk(
+                    &s,
+                    region,
+                    data,
+                    &coords,
+                    store.get(&coords).map(|v| v.as_slice()),
+                )
+                .unwrap();
                 store.insert(coords, merged);
             }
         }
@@ -254,7 +292,9 @@ mod tests {
     fn unwritten_chunks_read_as_fill() {
         let s = spec(&[4, 2], &[2, 2], None);
         let back = read_region(&s, &blk(&[0, 0], &[4, 2]), |_| Ok(None)).unwrap();
-        let ArrayData::Float32(v) = back else { panic!() };
+        let ArrayData::Float32(v) = back else {
+            panic!()
+        };
         assert!(v.iter().all(|x| x.is_nan()));
     }
 
@@ -265,13 +305,22 @@ mod tests {
             chunks: vec![2],
             dtype: DType::Str,
             fill: JsonFloat(0.0),
-            pipeline: Pipeline { compressor: Some(Compressor::Gzip { level: 5 }) },
+            pipeline: Pipeline {
+                compressor: Some(Compressor::Gzip { level: 5 }),
+            },
         };
         let data = ArrayData::Str(vec!["Brest".into(), "Île d'Yeu".into(), "".into()]);
         let region = blk(&[0], &[3]);
         let enc = encode_region(&s, &region, &data).unwrap();
-        let stored: std::collections::HashMap<_, _> = enc.chunks.into_iter().map(|c| (c.coords, c.bytes)).collect();
-        assert_eq!(read_region(&s, &region, |c| Ok(stored.get(c).cloned())).unwrap(), data);
+        let stored: std::collections::HashMap<_, _> = enc
+            .chunks
+            .into_iter()
+            .map(|c| (c.coords, c.bytes))
+            .collect();
+        assert_eq!(
+            read_region(&s, &region, |c| Ok(stored.get(c).cloned())).unwrap(),
+            data
+        );
     }
 
     #[test]

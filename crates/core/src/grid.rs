@@ -92,7 +92,11 @@ impl ChunkGrid {
     /// The chunk's box in array coordinates (full chunk shape, may reach past the array).
     pub fn chunk_block(&self, coords: &[u64]) -> Block {
         Block {
-            origin: coords.iter().zip(&self.chunks).map(|(&i, &c)| i * c).collect(),
+            origin: coords
+                .iter()
+                .zip(&self.chunks)
+                .map(|(&i, &c)| i * c)
+                .collect(),
             shape: self.chunks.clone(),
         }
     }
@@ -107,7 +111,10 @@ impl ChunkGrid {
             .zip(&self.shape)
             .map(|((&o, &c), &s)| c.min(s.saturating_sub(o)))
             .collect();
-        Block { origin: b.origin, shape }
+        Block {
+            origin: b.origin,
+            shape,
+        }
     }
 
     /// Check that a region lies inside the array.
@@ -138,7 +145,12 @@ impl ChunkGrid {
         if region.is_empty() {
             return Ok(Vec::new());
         }
-        let first: Vec<u64> = region.origin.iter().zip(&self.chunks).map(|(&o, &c)| o / c).collect();
+        let first: Vec<u64> = region
+            .origin
+            .iter()
+            .zip(&self.chunks)
+            .map(|(&o, &c)| o / c)
+            .collect();
         let last: Vec<u64> = (0..self.ndim())
             .map(|d| (region.origin[d] + region.shape[d] - 1) / self.chunks[d])
             .collect();
@@ -147,7 +159,10 @@ impl ChunkGrid {
         loop {
             let inside = self.chunk_block_in_array(&coords);
             let covered = region.intersect(&inside).expect("chunk touches the region");
-            out.push(ChunkRef { full: covered == inside, coords: coords.clone() });
+            out.push(ChunkRef {
+                full: covered == inside,
+                coords: coords.clone(),
+            });
             // Advance like an odometer, last dimension fastest.
             let mut d = self.ndim();
             loop {
@@ -167,7 +182,13 @@ impl ChunkGrid {
 
 /// Copy `block` (array coordinates) from `src` (a buffer holding the box `src_box`) into `dst`
 /// (a buffer holding `dst_box`). Rows along the last dimension are copied whole.
-pub fn copy_block<T: Clone>(src: &[T], src_box: &Block, dst: &mut [T], dst_box: &Block, block: &Block) {
+pub fn copy_block<T: Clone>(
+    src: &[T],
+    src_box: &Block,
+    dst: &mut [T],
+    dst_box: &Block,
+    block: &Block,
+) {
     let nd = block.shape.len();
     if block.is_empty() {
         return;
@@ -238,7 +259,10 @@ mod tests {
     use super::*;
 
     fn blk(origin: &[u64], shape: &[u64]) -> Block {
-        Block { origin: origin.to_vec(), shape: shape.to_vec() }
+        Block {
+            origin: origin.to_vec(),
+            shape: shape.to_vec(),
+        }
     }
 
     #[test]
@@ -265,7 +289,13 @@ mod tests {
         // A 3x4 source at origin (1,1); copy its middle 2x2 into a 4x4 destination at origin (0,0).
         let src: Vec<i32> = (0..12).collect();
         let mut dst = vec![-1; 16];
-        copy_block(&src, &blk(&[1, 1], &[3, 4]), &mut dst, &blk(&[0, 0], &[4, 4]), &blk(&[2, 2], &[2, 2]));
+        copy_block(
+            &src,
+            &blk(&[1, 1], &[3, 4]),
+            &mut dst,
+            &blk(&[0, 0], &[4, 4]),
+            &blk(&[2, 2], &[2, 2]),
+        );
         assert_eq!(dst[2 * 4 + 2], 5);
         assert_eq!(dst[2 * 4 + 3], 6);
         assert_eq!(dst[3 * 4 + 2], 9);

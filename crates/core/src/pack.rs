@@ -85,7 +85,8 @@ impl PackParams {
             // Rounding to float32 may move an end one step past the usable range: widen the
             // scale by one float32 ulp at a time until both ends fit.
             let fits = |s: f64| {
-                ((max - offset) / s).round() <= hi as f64 && ((min - offset) / s).round() >= lo as f64
+                ((max - offset) / s).round() <= hi as f64
+                    && ((min - offset) / s).round() >= lo as f64
             };
             while !fits(scale) {
                 scale = next_up_f32(scale as f32) as f64;
@@ -179,14 +180,21 @@ fn pack_typed<F: Copy + Into<f64> + Send + Sync>(
 }
 
 /// Pack straight into the stored integer type, in parts processed in parallel on native builds.
-fn pack_into<F, T>(values: &[F], params: &PackParams, missing: &[f64], policy: OutOfRange) -> Result<(Vec<T>, PackReport)>
+fn pack_into<F, T>(
+    values: &[F],
+    params: &PackParams,
+    missing: &[f64],
+    policy: OutOfRange,
+) -> Result<(Vec<T>, PackReport)>
 where
     F: Copy + Into<f64> + Send + Sync,
     T: Copy + Default + Send + TryFrom<i64>,
 {
     const PART: usize = 1 << 18;
     let parts: Vec<&[F]> = values.chunks(PART).collect();
-    let packed = crate::par_map(&parts, |part| pack_part::<F, T>(part, params, missing, policy));
+    let packed = crate::par_map(&parts, |part| {
+        pack_part::<F, T>(part, params, missing, policy)
+    });
     let mut out = Vec::with_capacity(values.len());
     let mut report = PackReport::default();
     for part in packed {
@@ -199,7 +207,12 @@ where
     Ok((out, report))
 }
 
-fn pack_part<F, T>(values: &[F], params: &PackParams, missing: &[f64], policy: OutOfRange) -> Result<(Vec<T>, PackReport)>
+fn pack_part<F, T>(
+    values: &[F],
+    params: &PackParams,
+    missing: &[f64],
+    policy: OutOfRange,
+) -> Result<(Vec<T>, PackReport)>
 where
     F: Copy + Into<f64>,
     T: Copy + Default + TryFrom<i64>,
@@ -286,7 +299,13 @@ mod tests {
         let p = PackParams::for_range(0.0, 1.0e6, 32, DType::Float32).unwrap();
         assert_eq!(p.attr_dtype, DType::Float64);
         assert!(p.scale_factor < 2.4e-4);
-        roundtrip(0.0, 1.0e6, 32, DType::Float32, &[0.0, 0.5, 123456.789, 999999.999, 1.0e6]);
+        roundtrip(
+            0.0,
+            1.0e6,
+            32,
+            DType::Float32,
+            &[0.0, 0.5, 123456.789, 999999.999, 1.0e6],
+        );
     }
 
     #[test]

@@ -19,7 +19,13 @@ pub struct Stats {
 
 impl Stats {
     fn empty() -> Stats {
-        Stats { count: 0, nan: 0, missing: 0, min: None, max: None }
+        Stats {
+            count: 0,
+            nan: 0,
+            missing: 0,
+            min: None,
+            max: None,
+        }
     }
 
     /// Combine with the statistics of another part of the same variable.

@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use hdf5_reader::messages::HdfMessage;
 use netcdf_reader::{
-    BytesStorage, DynStorage, FileStorage, NcDimension, NcFile, NcFormat, NcGroup, NcReadable,
-    NcSliceInfo, NcSliceInfoElem, NcVariable,
+    BytesStorage, DynStorage, FileStorage, NcDimension, NcFile, NcFormat, NcGroup, NcOpenOptions,
+    NcReadable, NcSliceInfo, NcSliceInfoElem, NcVariable,
 };
 
 use super::cf_view::{self, CfFile, NcType, RawGroup, RawSource, RawVar};
@@ -39,11 +39,22 @@ impl AsRef<[u8]> for SharedBytes {
     }
 }
 
+/// zarrio reads each slab once, in order, so a large chunk cache only holds decoded chunks that
+/// are never asked for again (the crate's default is 64 MiB per open file, memory that counts
+/// against the run's peak). A small cache still serves source chunks that straddle two slabs.
+fn open_options() -> NcOpenOptions {
+    NcOpenOptions {
+        chunk_cache_bytes: 8 << 20,
+        ..Default::default()
+    }
+}
+
 impl PureReader {
     /// Open a file by path: classic files are memory-mapped, HDF5 ones read with positional I/O.
     pub fn open_path(path: &str) -> Result<PureReader> {
         cf_view::guard(path, || {
-            let file = NcFile::open(path).map_err(|e| read_error(path, e))?;
+            let file =
+                NcFile::open_with_options(path, open_options()).map_err(|e| read_error(path, e))?;
             let bytes: DynStorage =
                 Arc::new(FileStorage::open(path).map_err(|e| read_error(path, e))?);
             PureReader::new(path, file, bytes)
@@ -55,7 +66,7 @@ impl PureReader {
         const WHAT: &str = "NetCDF bytes";
         cf_view::guard(WHAT, || {
             let shared = Arc::new(bytes);
-            let file = NcFile::from_owner(SharedBytes(shared.clone()), Default::default())
+            let file = NcFile::from_owner(SharedBytes(shared.clone()), open_options())
                 .map_err(|e| read_error(WHAT, e))?;
             let storage: DynStorage = Arc::new(BytesStorage::from_owner(SharedBytes(shared)));
             PureReader::new(WHAT, file, storage)
