@@ -6,6 +6,7 @@ import { existsSync, promises as fs } from "node:fs";
 import path from "node:path";
 
 import { ConfigError, StoreError } from "../errors.js";
+import { LOCKS, TEMP } from "../zarr/store.js";
 
 export interface PendingOutput {
   /** Where to write now. */
@@ -27,6 +28,9 @@ export async function prepareOutput(output: string, overwrite: boolean): Promise
   return {
     staging,
     async commit() {
+      // The writers' scratch folders are of no use in a finished archive.
+      await fs.rm(path.join(staging, TEMP), { recursive: true, force: true });
+      await fs.rm(path.join(staging, LOCKS), { recursive: true, force: true });
       const old = `${target}.zarrio-old-${process.pid}`;
       try {
         if (existsSync(target)) await fs.rename(target, old);

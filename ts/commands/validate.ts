@@ -31,8 +31,8 @@ import { isCoordinate, openArchive, readAxis, readStored, type Axis, type Existi
 import { mapLimit } from "../pipeline/pool.js";
 import { mergeStats } from "../pipeline/scan.js";
 import { planSlabs } from "../pipeline/slabs.js";
-import { openSource, readTimeAxis, timeLength } from "../pipeline/source.js";
-import { numericView } from "../pipeline/writer.js";
+import { findVar, openSource, readTimeAxis, timeLength, type Source } from "../pipeline/source.js";
+import { numbersFrom, numericView } from "../pipeline/writer.js";
 import { arraySpec, storageFill, type ArrayModel } from "../zarr/metadata.js";
 import type { RunOptions } from "./convert.js";
 
@@ -521,16 +521,10 @@ async function compareSource(backend: Backend, ex: ExistingArchive, file: string
     const vars = new Map(walkVars(source.root).map(({ v, groupPath }) => [groupPath ? `${groupPath}/${v.name}` : v.name, v]));
     // Where the file's steps are on the archive's axis.
     let start = 0;
-    if (axis && timeLength(source, dim) > 0) {
-      const fileTime = await readTimeAxis(source, dim);
-      const units = axis.coord?.units;
-      if (!units || !fileTime) {
-        throw new Error(`cannot find its '${dim}' steps in the archive: ${fileTime ? "the archive's" : "its"} '${dim}' has no CF time coordinate`);
-      }
-      const values = fileTime.units.text === units.text ? fileTime.values : reencode(fileTime.values, fileTime.units, units);
-      const [a, b] = regionFromTimes(values, axis.coord!.values, units, file, dim);
-      check.region = describeRange(a, b, axis);
-      start = a;
+    const steps = timeLength(source, dim);
+    if (axis && steps > 0) {
+      start = await placeFile(source, axis, steps);
+      check.region = describeRange(start, start + steps, axis);
     }
     for (const [path, model] of ex.arrays) {
       const t = model.dimensionNames.indexOf(dim);
@@ -575,6 +569,35 @@ async function compareSource(backend: Backend, ex: ExistingArchive, file: string
   }
   check.ok = !check.error && check.mismatches.length === 0;
   return check;
+}
+
+/**
+ * Where a file's steps start on the archive's axis: found from CF times (re-encoded into the
+ * archive's units) by the placement rules write-region uses; for a coordinate that is not CF time,
+ * by its values, which must equal consecutive archive values; without a coordinate, a file as
+ * long as the axis covers it.
+ */
+async function placeFile(source: Source, axis: Axis, steps: number): Promise<number> {
+  const dim = axis.dim;
+  const coord = axis.coord;
+  if (coord?.units) {
+    const fileTime = await readTimeAxis(source, dim);
+    if (!fileTime) throw new Error(`cannot find its '${dim}' steps in the archive: the archive's '${dim}' is CF time, the file's is not`);
+    const values = fileTime.units.text === coord.units.text ? fileTime.values : reencode(fileTime.values, fileTime.units, coord.units);
+    return regionFromTimes(values, coord.values, coord.units, source.file, dim)[0];
+  }
+  const v = findVar(source, dim);
+  const own = v && v.dims.length === 1 && v.dims[0] === dim && v.dtype !== "str" ? v : undefined;
+  if (!coord || !own) {
+    if (steps === axis.length) return 0;
+    throw new Error(`cannot find its ${steps} '${dim}' steps among the archive's ${axis.length}: no '${dim}' coordinate to match them by`);
+  }
+  const here = numbersFrom(own.dtype, (await source.ds.read(own.path, [0], [steps])).toBytes()!);
+  const start = coord.values.indexOf(here[0]!);
+  if (start < 0 || here.some((x, i) => coord.values[start + i] !== x)) {
+    throw new Error(`its '${dim}' values (${here.slice(0, 3).join(", ")}${steps > 3 ? ", ..." : ""}) are not consecutive values of the archive's '${dim}'`);
+  }
+  return start;
 }
 
 async function compareVariable(

@@ -139,7 +139,7 @@ export function buildPlan(input: PlanInput): ArchivePlan {
       timeDim,
       pattern: config.accessPattern,
       targetBytes: config.targetChunkSizeMb * 2 ** 20,
-      coordinate: coordNames.has(v.name) && v.dims.length === 1 && v.dims[0] === v.name,
+      coordinate: v.dims.length === 1 && v.dims[0] === v.name,
     });
     const model: ArrayModel = {
       shape,
