@@ -18,7 +18,7 @@
 import { existsSync } from "node:fs";
 
 import { loadBackend, type Backend } from "../backend/index.js";
-import type { Slab, Stats, VarMeta } from "../backend/types.js";
+import type { Dataset, Slab, Stats, VarMeta } from "../backend/types.js";
 import { decodeValue, describeSeconds, formatDate, inferFreq, parseFreq, reencode, timeAxis, type Freq, type TimeUnits } from "../cf/time.js";
 import type { ZarrConverterConfig } from "../config/model.js";
 import { StoreError, ZarrioError } from "../errors.js";
@@ -353,8 +353,9 @@ async function scanArray(backend: Backend, ex: ExistingArchive, path: string, mo
   };
 }
 
+/** An error's message without the core's `ZARRIO_<KIND>:` prefix. */
 function errorText(e: unknown): string {
-  return (e instanceof ZarrioError ? e.message : (e as Error).message ?? String(e)).replace(/^ZARRIO_[A-Z_]+: /, "");
+  return ((e as Error)?.message ?? String(e)).replace(/^ZARRIO_[A-Z_]+: /, "");
 }
 
 function unravel(index: number, grid: number[]): number[] {
@@ -603,7 +604,7 @@ async function placeFile(source: Source, axis: Axis, steps: number): Promise<num
 async function compareVariable(
   backend: Backend,
   ex: ExistingArchive,
-  ds: { read(path: string, start: number[], count: number[]): Promise<Slab> },
+  ds: Dataset,
   v: VarMeta,
   path: string,
   model: ArrayModel,
