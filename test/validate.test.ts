@@ -85,7 +85,6 @@ describe(`validate [${BACKEND}]`, () => {
 
   test(
     "scalar (0-d) variables are compared too",
-    { todo: BACKEND === "wasm" ? "the wasm binding's readRegion reads a 0-d array's chunk as fill (bindings/wasm/src/lib.rs read_region splits no coordinates)" : false },
     async () => {
       const out = path.join(work, "scalar.zarr");
       await convertToZarr(fixture("nc4_zlib.nc"), out, { backend: BACKEND });

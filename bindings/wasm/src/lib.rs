@@ -176,8 +176,12 @@ pub fn chunks_in_region(spec: &str, origin: &[f64], shape: &[f64]) -> Result<Str
 /// the chunks' bytes concatenated in `data`, `lengths[i]` bytes each, -1 where nothing is stored.
 #[wasm_bindgen(js_name = readRegion)]
 pub fn read_region(spec: &str, origin: &[f64], shape: &[f64], coords: &[f64], lengths: &[f64], data: &[u8]) -> Result<Slab, JsError> {
-    let nd = origin.len().max(1);
-    let coords: Vec<Vec<u64>> = coords.chunks(nd).map(idx).collect::<Result<_, _>>()?;
+    let coords: Vec<Vec<u64>> = if origin.is_empty() {
+        // A scalar array has one chunk, at no coordinates.
+        vec![Vec::new(); lengths.len()]
+    } else {
+        coords.chunks(origin.len()).map(idx).collect::<Result<_, _>>()?
+    };
     let mut views: Vec<Option<&[u8]>> = Vec::with_capacity(lengths.len());
     let mut at = 0usize;
     for &len in lengths {
