@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import path from "node:path";
 
 import { appendToZarr, convertToZarr, FsStore, IncompatibleSourceError, RegionError, StoreError, ZarrConverter, type Store } from "../dist/index.js";
-import { assertMatchesSources, BACKEND, cli, outDir, python, zarrInfo } from "./helpers.js";
+import { assertMatchesSources, BACKEND, cli, ForwardingStore, outDir, python, zarrInfo } from "./helpers.js";
 import { hashTree, makeSeries, makeVariants } from "./series.js";
 
 /** Join files along time with xarray (static variables once), as one NetCDF file. */
@@ -27,36 +27,20 @@ function concatFiles(files: string[], out: string): string {
  * A store that starts failing (a full disk, a lost connection) after `sets` successful writes of
  * the keys `counts` selects; other keys are written normally until then.
  */
-class FailingStore implements Store {
-  readonly location: string;
+class FailingStore extends ForwardingStore implements Store {
   constructor(
-    private readonly inner: FsStore,
+    inner: FsStore,
     private sets: number,
     private readonly counts: (key: string) => boolean = () => true,
   ) {
-    this.location = inner.location;
+    super(inner);
   }
-  get(key: string) {
-    return this.inner.get(key);
-  }
-  async set(key: string, value: Uint8Array) {
+  override async set(key: string, value: Uint8Array) {
     if (this.sets < 0 || (this.counts(key) && this.sets-- <= 0)) {
       this.sets = -1;
       throw new StoreError(`cannot write '${key}': no space left on device`, { file: this.location });
     }
     return this.inner.set(key, value);
-  }
-  delete(key: string) {
-    return this.inner.delete(key);
-  }
-  has(key: string) {
-    return this.inner.has(key);
-  }
-  list(prefix?: string) {
-    return this.inner.list(prefix);
-  }
-  withLock<T>(key: string, fn: () => Promise<T>) {
-    return this.inner.withLock(key, fn);
   }
 }
 

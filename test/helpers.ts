@@ -66,3 +66,32 @@ export function cli(args: string[], env: Record<string, string> = {}): SpawnSync
     maxBuffer: 64 << 20,
   });
 }
+
+/**
+ * A store that forwards everything to another one; tests override `set` to inject faults (a full
+ * disk, writes silently lost) without touching the real store's code.
+ */
+export class ForwardingStore {
+  readonly location: string;
+  constructor(protected readonly inner: import("../dist/index.js").Store) {
+    this.location = inner.location;
+  }
+  get(key: string) {
+    return this.inner.get(key);
+  }
+  set(key: string, value: Uint8Array) {
+    return this.inner.set(key, value);
+  }
+  delete(key: string) {
+    return this.inner.delete(key);
+  }
+  has(key: string) {
+    return this.inner.has(key);
+  }
+  list(prefix?: string) {
+    return this.inner.list(prefix);
+  }
+  withLock<T>(key: string, fn: () => Promise<T>) {
+    return this.inner.withLock(key, fn);
+  }
+}

@@ -24,7 +24,7 @@ import {
   ZarrConverter,
   type Store,
 } from "../dist/index.js";
-import { assertMatchesSources, BACKEND, cli, outDir, ROOT } from "./helpers.js";
+import { assertMatchesSources, BACKEND, cli, ForwardingStore, outDir, ROOT } from "./helpers.js";
 import { filesUnder, hashTree, makeSeries, makeVariants, shuffle, sleep, startCli } from "./series.js";
 
 const LOCK_WORKER = path.join(ROOT, "test", "workers", "lock_counter.mjs");
@@ -287,38 +287,22 @@ describe(`parallel writers [${BACKEND}]`, () => {
 
   describe("missing-data check and retries", () => {
     /** A store that silently drops chunk writes of one array a number of times (an unreliable object store). */
-    class DroppingStore implements Store {
-      readonly location: string;
+    class DroppingStore extends ForwardingStore implements Store {
       dropped = 0;
       constructor(
-        private readonly inner: FsStore,
+        inner: FsStore,
         private readonly prefix: string,
         private drops: number,
       ) {
-        this.location = inner.location;
+        super(inner);
       }
-      get(key: string) {
-        return this.inner.get(key);
-      }
-      async set(key: string, value: Uint8Array) {
+      override async set(key: string, value: Uint8Array) {
         if (key.startsWith(this.prefix) && this.drops > 0) {
           this.drops--;
           this.dropped++;
           return;
         }
         return this.inner.set(key, value);
-      }
-      delete(key: string) {
-        return this.inner.delete(key);
-      }
-      has(key: string) {
-        return this.inner.has(key);
-      }
-      list(prefix?: string) {
-        return this.inner.list(prefix);
-      }
-      withLock<T>(key: string, fn: () => Promise<T>) {
-        return this.inner.withLock(key, fn);
       }
     }
 
