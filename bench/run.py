@@ -155,7 +155,7 @@ def build_cases(ctx) -> list[Case]:
         Case("ref-read-ours", "refs", "reference: read all variables, zarrio reader (1 core)",
              lambda x: [NODE, str(HERE / "peers" / "ours_read.mjs"), *x["files"]],
              outputs=None, internal=True, requires=[("file", HERE / "peers" / "ours_read.mjs")] + need_ours,
-             note="to be wired by the lead"),
+             note="zarrio's pure-Rust reader through the native addon, one rayon thread"),
         Case("ref-codec", "refs", "reference: Blosc zstd-3 + shuffle, numcodecs (1 core)",
              lambda x: [PY, str(HERE / "peers" / "refs.py"), "codec", "--chunks", f"{ct},{cy},{cx}",
                         "--write-size-to", str(OUT_ROOT / "codec-size.txt"), *x["files"]],
