@@ -15,7 +15,6 @@ export interface NativeAddon {
   packParams(min: number, max: number, bits: number, source: string): string;
   chunksInRegion(spec: string, origin: number[], shape: number[]): string;
   readRegion(spec: string, origin: number[], shape: number[], coords: number[][], chunks: (Uint8Array | null)[]): NativeSlab;
-  codecTrial(spec: string, slab: NativeSlab): { encodedBytes: number; roundTrip: boolean };
   buildInfo(): string;
 }
 
@@ -79,7 +78,6 @@ export function nativeBackend(addon: NativeAddon): Backend {
       close: () => raw.close(),
     };
   };
-  const unwrap = (slab: Slab): NativeSlab => (slab as NativeSlabAdapter).raw;
   return {
     name: "native",
     info,
@@ -91,6 +89,5 @@ export function nativeBackend(addon: NativeAddon): Backend {
     chunksInRegion: (spec, origin, shape) => JSON.parse(addon.chunksInRegion(JSON.stringify(spec), origin, shape)),
     readRegion: (spec, origin, shape, coords, chunks) =>
       new NativeSlabAdapter(addon.readRegion(JSON.stringify(spec), origin, shape, coords, chunks)),
-    codecTrial: (spec, slab) => addon.codecTrial(JSON.stringify(spec), unwrap(slab)),
   };
 }

@@ -151,5 +151,4 @@ export interface Backend {
   packParams(min: number, max: number, bits: number, source: DType): PackParams;
   chunksInRegion(spec: ArraySpec, origin: number[], shape: number[]): { chunks: number[][]; full: boolean[] };
   readRegion(spec: ArraySpec, origin: number[], shape: number[], coords: number[][], chunks: (Uint8Array | null)[]): Slab;
-  codecTrial(spec: ArraySpec, slab: Slab): { encodedBytes: number; roundTrip: boolean };
 }

@@ -16,7 +16,6 @@ export interface WasmModule {
   packParams(min: number, max: number, bits: number, source: string): string;
   chunksInRegion(spec: string, origin: number[], shape: number[]): string;
   readRegion(spec: string, origin: number[], shape: number[], coords: number[], lengths: number[], data: Uint8Array): WasmSlab;
-  codecTrial(spec: string, slab: WasmSlab): Float64Array;
   buildInfo(): string;
 }
 
@@ -151,10 +150,6 @@ export function wasmBackend(mod: WasmModule): Backend {
         }
       }
       return new WasmSlabAdapter(mod.readRegion(JSON.stringify(spec), origin, shape, coords.flat(), lengths, data));
-    },
-    codecTrial: (spec, slab) => {
-      const [encodedBytes, ok] = mod.codecTrial(JSON.stringify(spec), (slab as WasmSlabAdapter).raw);
-      return { encodedBytes: encodedBytes!, roundTrip: ok === 1 };
     },
   };
 }

@@ -44,7 +44,3 @@ export function textAttr(attrs: Attr[], name: string): string | undefined {
   const a = findAttr(attrs, name);
   return a && a.value.type === "text" ? a.value.value : undefined;
 }
-
-export function toJsonFloat(x: number): JsonFloat {
-  return Number.isFinite(x) ? x : (String(x) as JsonFloat);
-}

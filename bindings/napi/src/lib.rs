@@ -236,18 +236,6 @@ pub fn read_region(spec: String, origin: Vec<f64>, shape: Vec<f64>, coords: Vec<
     api::read_region(&spec, &idx(&origin)?, &idx(&shape)?, &coords, &views).map(Slab::wrap).map_err(err)
 }
 
-#[napi(object)]
-pub struct CodecTrial {
-    pub encoded_bytes: f64,
-    pub round_trip: bool,
-}
-
-#[napi]
-pub fn codec_trial(spec: String, slab: &Slab) -> Result<CodecTrial> {
-    let (n, ok) = api::codec_trial(&spec, slab.slab()?).map_err(err)?;
-    Ok(CodecTrial { encoded_bytes: n as f64, round_trip: ok })
-}
-
 /// Which build this is, for `zarrio --version`.
 #[napi]
 pub fn build_info() -> String {

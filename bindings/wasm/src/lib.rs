@@ -197,12 +197,6 @@ pub fn read_region(spec: &str, origin: &[f64], shape: &[f64], coords: &[f64], le
     api::read_region(spec, &idx(origin)?, &idx(shape)?, &coords, &views).map(|inner| Slab { inner }).map_err(err)
 }
 
-#[wasm_bindgen(js_name = codecTrial)]
-pub fn codec_trial(spec: &str, slab: &Slab) -> Result<Vec<f64>, JsError> {
-    let (n, ok) = api::codec_trial(spec, &slab.inner).map_err(err)?;
-    Ok(vec![n as f64, if ok { 1.0 } else { 0.0 }])
-}
-
 /// Which build this is, for `zarrio --version`.
 #[wasm_bindgen(js_name = buildInfo)]
 pub fn build_info() -> String {

@@ -217,25 +217,6 @@ pub fn read_region(
     Ok(Slab::new(data, shape.to_vec()))
 }
 
-/// Compress and decompress a sample with a codec, for `analyze --run-tests`: returns
-/// `(encoded_len, round_trip_ok)`.
-pub fn codec_trial(spec_json: &str, slab: &Slab) -> Result<(usize, bool)> {
-    let spec: ArraySpec = parse("array spec", spec_json)?;
-    let encoded = spec.pipeline.encode(&slab.data)?;
-    let back = spec
-        .pipeline
-        .decode(&encoded, slab.data.dtype(), slab.data.len())?;
-    Ok((
-        encoded.len(),
-        &back == &*slab.data || same_bits(&back, &slab.data),
-    ))
-}
-
-/// Equality that counts NaN == NaN (for round-trip checks of float data).
-fn same_bits(a: &ArrayData, b: &ArrayData) -> bool {
-    a.as_bytes() == b.as_bytes()
-}
-
 /// A stable prefix for error messages, so JS can map each kind to its error class.
 pub fn error_message(e: &CoreError) -> String {
     format!("ZARRIO_{}: {}", e.kind().to_uppercase(), e)
