@@ -96,6 +96,63 @@ pub struct RawGroup {
     pub groups: Vec<RawGroup>,
 }
 
+/// The one mapping from a stored NetCDF numeric type to its [`ArrayData`] variant. Each reader
+/// passes its own typed read, generic over the element type named `$t`:
+/// `numeric_by_type!(nc_type, path, |T| self.values::<T>(path, start, count)?)`.
+macro_rules! numeric_by_type {
+    ($nc_type:expr, $path:expr, |$t:ident| $read:expr) => {
+        match $nc_type {
+            NcType::Byte => {
+                type $t = i8;
+                ArrayData::Int8($read)
+            }
+            NcType::UByte => {
+                type $t = u8;
+                ArrayData::Uint8($read)
+            }
+            NcType::Short => {
+                type $t = i16;
+                ArrayData::Int16($read)
+            }
+            NcType::UShort => {
+                type $t = u16;
+                ArrayData::Uint16($read)
+            }
+            NcType::Int => {
+                type $t = i32;
+                ArrayData::Int32($read)
+            }
+            NcType::UInt => {
+                type $t = u32;
+                ArrayData::Uint32($read)
+            }
+            NcType::Int64 => {
+                type $t = i64;
+                ArrayData::Int64($read)
+            }
+            NcType::UInt64 => {
+                type $t = u64;
+                ArrayData::Uint64($read)
+            }
+            NcType::Float => {
+                type $t = f32;
+                ArrayData::Float32($read)
+            }
+            NcType::Double => {
+                type $t = f64;
+                ArrayData::Float64($read)
+            }
+            NcType::Char | NcType::String => {
+                return Err(CoreError::Invalid(format!(
+                    "{}: text is not numeric",
+                    $path
+                )))
+            }
+        }
+    };
+}
+pub(crate) use numeric_by_type;
+
 /// Values exactly as stored, over a variable's stored dimensions. Every hyperslab handed to
 /// these methods has been checked against the shape and holds at least one element.
 pub trait RawSource {

@@ -76,21 +76,7 @@ impl RawSource for LibReader {
         start: &[u64],
         count: &[u64],
     ) -> Result<ArrayData> {
-        Ok(match nc_type {
-            NcType::Byte => ArrayData::Int8(self.values(path, start, count)?),
-            NcType::UByte => ArrayData::Uint8(self.values(path, start, count)?),
-            NcType::Short => ArrayData::Int16(self.values(path, start, count)?),
-            NcType::UShort => ArrayData::Uint16(self.values(path, start, count)?),
-            NcType::Int => ArrayData::Int32(self.values(path, start, count)?),
-            NcType::UInt => ArrayData::Uint32(self.values(path, start, count)?),
-            NcType::Int64 => ArrayData::Int64(self.values(path, start, count)?),
-            NcType::UInt64 => ArrayData::Uint64(self.values(path, start, count)?),
-            NcType::Float => ArrayData::Float32(self.values(path, start, count)?),
-            NcType::Double => ArrayData::Float64(self.values(path, start, count)?),
-            NcType::Char | NcType::String => {
-                return Err(CoreError::Invalid(format!("{path}: text is not numeric")))
-            }
-        })
+        Ok(cf_view::numeric_by_type!(nc_type, path, |T| self.values::<T>(path, start, count)?))
     }
 
     fn read_chars(&self, path: &str, start: &[u64], count: &[u64]) -> Result<Vec<u8>> {

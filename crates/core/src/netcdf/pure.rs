@@ -195,21 +195,7 @@ impl RawSource for PureReader {
         start: &[u64],
         count: &[u64],
     ) -> Result<ArrayData> {
-        Ok(match nc_type {
-            NcType::Byte => ArrayData::Int8(self.slice(path, start, count)?),
-            NcType::UByte => ArrayData::Uint8(self.slice(path, start, count)?),
-            NcType::Short => ArrayData::Int16(self.slice(path, start, count)?),
-            NcType::UShort => ArrayData::Uint16(self.slice(path, start, count)?),
-            NcType::Int => ArrayData::Int32(self.slice(path, start, count)?),
-            NcType::UInt => ArrayData::Uint32(self.slice(path, start, count)?),
-            NcType::Int64 => ArrayData::Int64(self.slice(path, start, count)?),
-            NcType::UInt64 => ArrayData::Uint64(self.slice(path, start, count)?),
-            NcType::Float => ArrayData::Float32(self.slice(path, start, count)?),
-            NcType::Double => ArrayData::Float64(self.slice(path, start, count)?),
-            NcType::Char | NcType::String => {
-                return Err(CoreError::Invalid(format!("{path}: text is not numeric")))
-            }
-        })
+        Ok(cf_view::numeric_by_type!(nc_type, path, |T| self.slice::<T>(path, start, count)?))
     }
 
     // netcdf-reader reads text variables only whole; they are small (names, labels, times as
