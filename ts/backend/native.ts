@@ -22,6 +22,7 @@ interface NativeDataset {
   meta(): string;
   close(): void;
   read(path: string, start: number[], count: number[]): Promise<NativeSlab>;
+  stats(path: string, start: number[], count: number[], missing: number[]): Promise<string>;
 }
 
 interface NativeSlab {
@@ -75,6 +76,7 @@ export function nativeBackend(addon: NativeAddon): Backend {
     return {
       meta,
       read: async (path, start, count) => new NativeSlabAdapter(await raw.read(path, start, count)),
+      stats: async (path, start, count, missing) => JSON.parse(await raw.stats(path, start, count, missing)) as Stats,
       close: () => raw.close(),
     };
   };

@@ -128,6 +128,8 @@ export interface Slab {
 export interface Dataset {
   readonly meta: FileMeta;
   read(path: string, start: number[], count: number[]): Promise<Slab>;
+  /** Statistics of a hyperslab, computed in the core without handing its values over. */
+  stats(path: string, start: number[], count: number[], missing: number[]): Promise<Stats>;
   /** Release the file (and its memory map or bytes) now; reads already started finish. */
   close(): void;
 }

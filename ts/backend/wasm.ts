@@ -23,6 +23,7 @@ interface WasmDataset {
   meta(): string;
   free(): void;
   read(path: string, start: number[], count: number[]): WasmSlab;
+  stats(path: string, start: number[], count: number[], missing: number[]): string;
 }
 
 interface WasmEncoding {
@@ -119,6 +120,10 @@ export function wasmBackend(mod: WasmModule): Backend {
       read: async (path, start, count) => {
         if (!open) throw new Error("ZARRIO_INVALID: the dataset is closed");
         return new WasmSlabAdapter(raw.read(path, start, count));
+      },
+      stats: async (path, start, count, missing) => {
+        if (!open) throw new Error("ZARRIO_INVALID: the dataset is closed");
+        return JSON.parse(raw.stats(path, start, count, missing)) as Stats;
       },
       close: () => {
         if (open) raw.free();

@@ -1,9 +1,17 @@
 /** Reading a configuration file (YAML or JSON) into a layer for `resolveConfig`. */
 import { readFileSync } from "node:fs";
-import { parse as parseYaml } from "yaml";
+import { createRequire } from "node:module";
 
 import { ConfigError } from "../errors.js";
 import type { Layer } from "./resolve.js";
+
+/**
+ * The YAML parser, loaded on first use: most runs have no config file, and loading the package
+ * costs every command's start-up about 10 ms.
+ */
+function parseYaml(text: string): unknown {
+  return (createRequire(import.meta.url)("yaml") as typeof import("yaml")).parse(text);
+}
 
 export function loadConfigFile(file: string): Layer {
   let text: string;

@@ -18,17 +18,30 @@ export function mergeStats(a: Stats | undefined, b: Stats): Stats {
   };
 }
 
+/**
+ * Pieces of a range pass: whole stored chunks of the source, as many as fit in this. Small
+ * pieces keep a pass over many files light, and the core reads them without
+ * filling the file's chunk cache, which would otherwise hold memory for every file until it is
+ * written. On the bench corpus (1 MB chunks) 4 MiB pieces scanned about as fast as whole
+ * variables (0.78 vs 0.81 CPU-s for 300 MB), 1 MiB pieces slower (0.88).
+ */
+const PIECE_BYTES = 4 << 20;
+
+/**
+ * Statistics of a whole variable. The core reads and scans each piece without handing its values
+ * over; pieces follow the source's own chunks (when it has any), so each stored chunk is
+ * decompressed once. They are small, so twice `concurrency` of them are in flight.
+ */
 export async function scanStats(source: Source, v: VarMeta, missing: number[], slabBytes: number, concurrency = 2): Promise<Stats> {
   const itemSize = itemSizeOf(v.dtype);
-  // Slabs over the source's own shape (no archive grid involved): whole rows, bounded size.
-  const slabs = planSlabs(v.shape, v.shape.map(() => 1), v.shape.map(() => 0), itemSize, slabBytes);
+  const grid = v.encoding.chunks?.length === v.shape.length ? v.encoding.chunks : v.shape.map(() => 1);
+  const pieces = planSlabs(v.shape, grid, v.shape.map(() => 0), itemSize, Math.min(slabBytes, PIECE_BYTES));
   let total: Stats | undefined;
-  await mapLimit(slabs, concurrency, async (box) => {
-    const slab = await source.ds.read(v.path, box.start, box.count).catch((e) => {
+  await mapLimit(pieces, concurrency * 2, async (box) => {
+    const stats = await source.ds.stats(v.path, box.start, box.count, missing).catch((e) => {
       throw fromCore(e, { file: source.file, variable: v.path });
     });
-    total = mergeStats(total, slab.stats(missing));
-    slab.release();
+    total = mergeStats(total, stats);
   });
   return total ?? { count: 0, nan: 0, missing: 0, min: null, max: null };
 }

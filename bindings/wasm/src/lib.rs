@@ -44,6 +44,11 @@ impl NcDataset {
     pub fn read(&self, path: &str, start: &[f64], count: &[f64]) -> Result<Slab, JsError> {
         self.inner.read(path, &idx(start)?, &idx(count)?).map(|inner| Slab { inner }).map_err(err)
     }
+
+    /// Statistics of a hyperslab (JSON), without keeping its values.
+    pub fn stats(&self, path: &str, start: &[f64], count: &[f64], missing: &[f64]) -> Result<String, JsError> {
+        self.inner.stats_json(path, &idx(start)?, &idx(count)?, missing).map_err(err)
+    }
 }
 
 #[wasm_bindgen]

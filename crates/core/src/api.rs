@@ -46,10 +46,25 @@ impl Dataset {
         to_json(self.reader.meta())
     }
 
-    /// Read a hyperslab into a [`Slab`].
+    /// Read a hyperslab into a [`Slab`] (on the core's worker threads, see [`crate::on_workers`]).
     pub fn read(&self, path: &str, start: &[u64], count: &[u64]) -> Result<Slab> {
-        let data = self.reader.read(path, start, count)?;
+        let data = crate::on_workers(|| self.reader.read(path, start, count))?;
         Ok(Slab::new(data, count.to_vec()))
+    }
+
+    /// [`Stats`] of a hyperslab as JSON, without keeping its values: read, scanned and freed on
+    /// the core's worker threads (a range pass over whole files holds one box at a time).
+    pub fn stats_json(
+        &self,
+        path: &str,
+        start: &[u64],
+        count: &[u64],
+        missing: &[f64],
+    ) -> Result<String> {
+        crate::on_workers(|| {
+            let data = self.reader.read_once(path, start, count)?;
+            Ok(to_json(&stats::stats(&data, missing)))
+        })
     }
 
     /// A handle that can move to a worker thread.
@@ -138,14 +153,14 @@ impl Slab {
         let params: PackParams = parse("packing parameters", params_json)?;
         let policy: OutOfRange = parse("out-of-range policy", &format!("\"{policy}\""))?;
         let (packed, report): (ArrayData, PackReport) =
-            pack::pack(&self.data, &params, missing, policy)?;
+            crate::on_workers(|| pack::pack(&self.data, &params, missing, policy))?;
         Ok((Slab::new(packed, self.shape.clone()), to_json(&report)))
     }
 
     /// Encode the slab as the box starting at `origin` of the array `spec_json` ([`ArraySpec`]).
     pub fn encode(&self, spec_json: &str, origin: &[u64]) -> Result<RegionEncoding> {
         let spec: ArraySpec = parse("array spec", spec_json)?;
-        encode::encode_region(&spec, &self.block(origin), &self.data)
+        crate::on_workers(|| encode::encode_region(&spec, &self.block(origin), &self.data))
     }
 
     /// Merge this slab's part of chunk `coords` into the stored chunk bytes and re-encode.

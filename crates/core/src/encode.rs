@@ -7,10 +7,12 @@
 //! *partial*, and the caller, holding that chunk's lock, passes the stored bytes to
 //! [`merge_chunk`].
 
+use std::cell::Cell;
+
 use serde::{Deserialize, Serialize};
 
 use crate::codec::Pipeline;
-use crate::grid::{copy_block, is_contiguous, offset_in, Block, ChunkGrid};
+use crate::grid::{copy_block, fill_outside, is_contiguous, offset_in, Block, ChunkGrid};
 use crate::netcdf::JsonFloat;
 use crate::{ArrayData, CoreError, DType, Result};
 
@@ -105,21 +107,24 @@ pub fn encode_region(spec: &ArraySpec, region: &Block, data: &ArrayData) -> Resu
     let grid = spec.grid()?;
     let refs = grid.chunks_in_region(region)?;
     let (full, partial): (Vec<_>, Vec<_>) = refs.into_iter().partition(|r| r.full);
+    let size = spec.dtype.size();
     let encoded = crate::par_map(&full, |r| -> Result<EncodedChunk> {
         let chunk_box = grid.chunk_block(&r.coords);
-        // An interior chunk that is one contiguous run of the region's buffer is compressed
-        // straight from it; anything else is assembled into a chunk-shaped buffer first.
+        let inside = grid.chunk_block_in_array(&r.coords);
         let bytes = match data.as_bytes() {
-            Some(raw)
-                if grid.chunk_block_in_array(&r.coords) == chunk_box
-                    && is_contiguous(region, &chunk_box) =>
-            {
-                let size = spec.dtype.size();
+            // An interior chunk that is one contiguous run of the region's buffer is compressed
+            // straight from it.
+            Some(raw) if inside == chunk_box && is_contiguous(region, &chunk_box) => {
                 let start = offset_in(region, &chunk_box) * size;
                 spec.pipeline
                     .encode_bytes(&raw[start..start + grid.chunk_len() * size], size)?
             }
-            _ => spec
+            // Other numeric chunks are laid out in this thread's scratch buffer first.
+            Some(_) => with_scratch(grid.chunk_len() * size, |buf| {
+                lay_out_full_chunk(spec, &chunk_box, &inside, region, data, buf);
+                spec.pipeline.encode_bytes(buf, size)
+            })?,
+            None => spec
                 .pipeline
                 .encode(&assemble(spec, &grid, &r.coords, region, data, None)?)?,
         };
@@ -129,12 +134,62 @@ pub fn encode_region(spec: &ArraySpec, region: &Block, data: &ArrayData) -> Resu
         })
     });
     let chunks = encoded.into_iter().collect::<Result<Vec<_>>>()?;
-    let raw_bytes = (chunks.len() * grid.chunk_len() * spec.dtype.size().max(1)) as u64;
+    let raw_bytes = (chunks.len() * grid.chunk_len() * size.max(1)) as u64;
     Ok(RegionEncoding {
         chunks,
         partial: partial.into_iter().map(|r| r.coords).collect(),
         raw_bytes,
     })
+}
+
+/// Write a chunk the region covers completely (`inside`: its part within the array) into `buf`,
+/// the chunk's little-endian bytes: the region's values, and the fill value in the padding of an
+/// edge chunk. Every byte of `buf` is written, so it may hold anything before.
+fn lay_out_full_chunk(
+    spec: &ArraySpec,
+    chunk_box: &Block,
+    inside: &Block,
+    region: &Block,
+    data: &ArrayData,
+    buf: &mut [u8],
+) {
+    let fill = spec.fill.0;
+    macro_rules! lay_out {
+        ($($v:ident: $t:ty),*) => {
+            match data {
+                $(ArrayData::$v(src) => {
+                    let dst: &mut [$t] = bytemuck::cast_slice_mut(buf);
+                    fill_outside(dst, &chunk_box.shape, &inside.shape, fill as $t);
+                    copy_block(src, region, dst, chunk_box, inside);
+                })*
+                ArrayData::Str(_) => unreachable!("text has no byte layout"),
+            }
+        };
+    }
+    lay_out!(Int8: i8, Uint8: u8, Int16: i16, Uint16: u16, Int32: i32, Uint32: u32, Int64: i64,
+        Uint64: u64, Float32: f32, Float64: f64);
+}
+
+/// Run `f` on a buffer of `len` bytes (8-byte aligned, contents arbitrary) that the calling
+/// thread keeps for its next chunk: a fresh chunk-sized buffer per chunk costs a page fault per
+/// 4 KiB on first touch, more than laying the chunk out. A thread keeps one buffer of at most
+/// 64 MiB; larger ones are freed after use.
+fn with_scratch<R>(len: usize, f: impl FnOnce(&mut [u8]) -> R) -> R {
+    const KEEP: usize = 64 << 20;
+    thread_local! {
+        static SCRATCH: Cell<Vec<u64>> = const { Cell::new(Vec::new()) };
+    }
+    let words = len.div_ceil(8);
+    // Taken out while in use, so a nested call (none today) would simply get its own.
+    let mut buf = SCRATCH.take();
+    if buf.len() < words {
+        buf.resize(words, 0);
+    }
+    let out = f(&mut bytemuck::cast_slice_mut(&mut buf[..words])[..len]);
+    if buf.len() * 8 <= KEEP {
+        SCRATCH.set(buf);
+    }
+    out
 }
 
 /// Merge the region's part of chunk `coords` into the stored chunk (`existing`, or fill when
@@ -251,6 +306,37 @@ mod tests {
             };
             assert_eq!(v[0], (4 * 21 + 6 * 3) as f32);
             assert!(v[3].is_nan() && v[17].is_nan());
+        }
+    }
+
+    /// Chunks laid out in a reused scratch buffer never show what an earlier, larger chunk left
+    /// there: every element is the region's value or, past the array's edge, the fill value.
+    #[test]
+    fn scratch_reuse_leaves_no_stale_values() {
+        // Chunks of 8x4 out of an 8x8 region are not contiguous: both go through the scratch.
+        let big = spec(&[8, 8], &[8, 4], None);
+        let region = blk(&[0, 0], &[8, 8]);
+        let ones = ArrayData::Float32(vec![1.0; 64]);
+        encode_region(&big, &region, &ones).unwrap();
+        // 5x6 array in 4x4 chunks: chunk (1, 1) holds 1x2 values and 14 fill elements.
+        let s = spec(&[5, 6], &[4, 4], None);
+        let data = ramp(30);
+        for _ in 0..3 {
+            let enc = encode_region(&s, &blk(&[0, 0], &[5, 6]), &data).unwrap();
+            let stored: std::collections::HashMap<_, _> = enc
+                .chunks
+                .into_iter()
+                .map(|c| (c.coords, c.bytes))
+                .collect();
+            let edge = decode_chunk(&s, &stored[&vec![1, 1]]).unwrap();
+            let ArrayData::Float32(v) = edge else {
+                panic!()
+            };
+            assert_eq!((v[0], v[1]), (28.0, 29.0));
+            assert!(v[2..].iter().all(|x| x.is_nan()), "{v:?}");
+            let back = read_region(&s, &blk(&[0, 0], &[5, 6]), |c| Ok(stored.get(c).cloned()));
+            assert_eq!(back.unwrap(), data);
+            encode_region(&big, &region, &ones).unwrap();
         }
     }
 

@@ -231,6 +231,31 @@ pub fn copy_block<T: Clone>(
     }
 }
 
+/// Set every element of a C-ordered buffer of shape `shape` that lies outside the box of shape
+/// `inside` at the same origin to `value` (the padding of an edge chunk), leaving the rest
+/// untouched: rows are filled from where `inside` ends along the last dimension, whole rows
+/// past it along any other.
+pub fn fill_outside<T: Copy>(buf: &mut [T], shape: &[u64], inside: &[u64], value: T) {
+    let nd = shape.len();
+    if nd == 0 || shape == inside {
+        return;
+    }
+    let row = shape[nd - 1] as usize;
+    let kept = inside[nd - 1].min(shape[nd - 1]) as usize;
+    let mut idx = vec![0u64; nd - 1];
+    for r in buf.chunks_exact_mut(row) {
+        let row_inside = idx.iter().zip(inside).all(|(&i, &n)| i < n);
+        r[if row_inside { kept } else { 0 }..].fill(value);
+        for d in (0..nd - 1).rev() {
+            idx[d] += 1;
+            if idx[d] < shape[d] {
+                break;
+            }
+            idx[d] = 0;
+        }
+    }
+}
+
 /// Whether `block` is one contiguous run inside a buffer holding `outer`.
 pub fn is_contiguous(outer: &Block, block: &Block) -> bool {
     // Leading dimensions of length 1 don't break contiguity; the next one may be partial; all
@@ -301,6 +326,20 @@ mod tests {
         assert_eq!(dst[3 * 4 + 2], 9);
         assert_eq!(dst[3 * 4 + 3], 10);
         assert_eq!(dst.iter().filter(|&&v| v == -1).count(), 12);
+    }
+
+    #[test]
+    fn fills_only_the_padding() {
+        // A 3x4 chunk whose first 2x3 elements are inside the array.
+        let mut buf = vec![1; 12];
+        fill_outside(&mut buf, &[3, 4], &[2, 3], 0);
+        assert_eq!(buf, [1, 1, 1, 0, 1, 1, 1, 0, 0, 0, 0, 0]);
+        let mut whole = vec![1; 6];
+        fill_outside(&mut whole, &[2, 3], &[2, 3], 0);
+        assert_eq!(whole, [1; 6]);
+        let mut deep = vec![1; 8];
+        fill_outside(&mut deep, &[2, 2, 2], &[1, 2, 1], 0);
+        assert_eq!(deep, [1, 0, 1, 0, 0, 0, 0, 0]);
     }
 
     #[test]

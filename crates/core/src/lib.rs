@@ -33,3 +33,47 @@ pub fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync + Send)
         items.iter().map(f).collect()
     }
 }
+
+/// Call `f` on matching parts of `input` and `output` (`part` elements each, the last ones
+/// shorter), on all cores when the build has threads; the results in order.
+pub fn par_parts<A: Sync, B: Send, R: Send>(
+    input: &[A],
+    output: &mut [B],
+    part: usize,
+    f: impl Fn(&[A], &mut [B]) -> R + Sync + Send,
+) -> Vec<R> {
+    #[cfg(feature = "native")]
+    {
+        use rayon::prelude::*;
+        input
+            .par_chunks(part)
+            .zip(output.par_chunks_mut(part))
+            .map(|(a, b)| f(a, b))
+            .collect()
+    }
+    #[cfg(not(feature = "native"))]
+    {
+        input
+            .chunks(part)
+            .zip(output.chunks_mut(part))
+            .map(|(a, b)| f(a, b))
+            .collect()
+    }
+}
+
+/// Run `f` on one of the threads `par_map` uses, the caller waiting; inline where there are no
+/// threads (wasm32) or when already on one. The bindings call into the core from their own
+/// thread pools (libuv's, four threads or more); running each call's work here keeps the large
+/// buffers it allocates on the few threads that do all the heavy work, so the allocator does
+/// not keep a separate stock of freed megabytes for every thread that ever touched one.
+pub fn on_workers<R: Send>(f: impl FnOnce() -> R + Send) -> R {
+    #[cfg(feature = "native")]
+    {
+        // From outside the pool, rayon runs the whole `join` on a worker thread.
+        rayon::join(f, || ()).0
+    }
+    #[cfg(not(feature = "native"))]
+    {
+        f()
+    }
+}

@@ -22,6 +22,8 @@
 //! scale and offset are the ones used to pack, so readers unpack with exactly the numbers we
 //! packed with. Arithmetic is always f64 (float32 arithmetic breaks 32-bit packing).
 
+use std::mem::MaybeUninit;
+
 use serde::{Deserialize, Serialize};
 
 use crate::{ArrayData, CoreError, DType, Result};
@@ -188,66 +190,88 @@ fn pack_into<F, T>(
 ) -> Result<(Vec<T>, PackReport)>
 where
     F: Copy + Into<f64> + Send + Sync,
-    T: Copy + Default + Send + TryFrom<i64>,
+    T: Copy + Send + TryFrom<i64>,
 {
     const PART: usize = 1 << 18;
-    let parts: Vec<&[F]> = values.chunks(PART).collect();
-    let packed = crate::par_map(&parts, |part| {
-        pack_part::<F, T>(part, params, missing, policy)
-    });
-    let mut out = Vec::with_capacity(values.len());
+    let mut out: Vec<T> = Vec::with_capacity(values.len());
+    let parts = crate::par_parts(
+        values,
+        &mut out.spare_capacity_mut()[..values.len()],
+        PART,
+        |part, dst| pack_part::<F, T>(part, dst, params, missing, policy),
+    );
     let mut report = PackReport::default();
-    for part in packed {
-        let (v, r) = part?;
-        out.extend_from_slice(&v);
+    for part in parts {
+        let r = part?;
         report.missing += r.missing;
         report.out_of_range += r.out_of_range;
         report.first_out_of_range = report.first_out_of_range.or(r.first_out_of_range);
     }
+    // SAFETY: every part succeeded, and a part that succeeds writes each of its elements.
+    unsafe { out.set_len(values.len()) };
     Ok((out, report))
 }
 
+/// `q.round()` (ties away from zero) as an integer when |q| < 2^62; `None` beyond, and for NaN.
+/// The same number as `round` gives, without a call into libm per value: the fraction of a
+/// double is exact, so comparing it with ±0.5 decides the tie exactly.
+#[inline]
+fn round_half_away(q: f64) -> Option<i64> {
+    if q.is_nan() || q.abs() >= 4_611_686_018_427_387_904.0 {
+        return None;
+    }
+    let t = q as i64;
+    let frac = q - t as f64;
+    Some(t + i64::from(frac >= 0.5) - i64::from(frac <= -0.5))
+}
+
+/// Pack `values` into `out` (the same length). On success every element of `out` is written.
 fn pack_part<F, T>(
     values: &[F],
+    out: &mut [MaybeUninit<T>],
     params: &PackParams,
     missing: &[f64],
     policy: OutOfRange,
-) -> Result<(Vec<T>, PackReport)>
+) -> Result<PackReport>
 where
     F: Copy + Into<f64>,
-    T: Copy + Default + TryFrom<i64>,
+    T: Copy + TryFrom<i64>,
 {
     let (lo, hi) = packed_bounds(params.bits);
-    // Every value pushed below lies in [fill, hi], which fits T by construction.
-    let cast = |p: i64| T::try_from(p).unwrap_or_default();
+    // Every value written below lies in [fill, hi], which fits T by construction.
+    let cast = |p: i64| T::try_from(p).unwrap_or_else(|_| unreachable!("{p} fits by construction"));
+    let fill = cast(params.fill);
+    let (offset, scale) = (params.add_offset, params.scale_factor);
     let mut report = PackReport::default();
-    let mut out: Vec<T> = Vec::with_capacity(values.len());
-    for &x in values {
+    for (o, &x) in out.iter_mut().zip(values) {
         let x: f64 = x.into();
         if x.is_nan() || missing.contains(&x) {
             report.missing += 1;
-            out.push(cast(params.fill));
+            o.write(fill);
             continue;
         }
-        let p = ((x - params.add_offset) / params.scale_factor).round();
-        if p < lo as f64 || p > hi as f64 {
-            report.out_of_range += 1;
-            report.first_out_of_range.get_or_insert(x);
-            match policy {
-                OutOfRange::Error => {
-                    return Err(CoreError::RangeExceeded(format!(
-                        "value {x} is outside the packing range [{}, {}] ({}-bit)",
-                        params.min, params.max, params.bits
-                    )))
-                }
-                OutOfRange::Clip => out.push(cast(if p < lo as f64 { lo } else { hi })),
-                OutOfRange::Fill => out.push(cast(params.fill)),
+        let q = (x - offset) / scale;
+        match round_half_away(q) {
+            Some(p) if (lo..=hi).contains(&p) => {
+                o.write(cast(p));
             }
-            continue;
+            _ => {
+                report.out_of_range += 1;
+                report.first_out_of_range.get_or_insert(x);
+                o.write(match policy {
+                    OutOfRange::Error => {
+                        return Err(CoreError::RangeExceeded(format!(
+                            "value {x} is outside the packing range [{}, {}] ({}-bit)",
+                            params.min, params.max, params.bits
+                        )))
+                    }
+                    OutOfRange::Clip => cast(if q < 0.0 { lo } else { hi }),
+                    OutOfRange::Fill => fill,
+                });
+            }
         }
-        out.push(cast(p as i64));
     }
-    Ok((out, report))
+    Ok(report)
 }
 
 #[cfg(test)]
@@ -284,6 +308,36 @@ mod tests {
             let vals: Vec<f64> = (0..=1000).map(|i| -50.0 + i as f64 * 0.1).collect();
             roundtrip(-50.0, 50.0, bits, DType::Float64, &vals);
             roundtrip(-50.0, 50.0, bits, DType::Float32, &vals);
+        }
+    }
+
+    #[test]
+    fn rounding_is_round_half_away_from_zero() {
+        let mut qs = vec![
+            0.0,
+            -0.0,
+            0.5,
+            -0.5,
+            1.5,
+            -1.5,
+            2.5,
+            -2.5,
+            0.49999999999999994,
+        ];
+        qs.extend([
+            -0.49999999999999994,
+            32766.5,
+            -32767.5,
+            4503599627370495.5,
+            1e18,
+            -1e18,
+        ]);
+        qs.extend((0..10_000).map(|i| (i as f64 - 5000.0) * 0.137 + 0.5));
+        for q in qs {
+            assert_eq!(round_half_away(q), Some(q.round() as i64), "{q}");
+        }
+        for q in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY, 1e19, -1e19] {
+            assert_eq!(round_half_away(q), None, "{q}");
         }
     }
 

@@ -51,30 +51,74 @@ pub fn stats(data: &ArrayData, missing: &[f64]) -> Stats {
     with_numeric!(data, v => {
         let parts: Vec<&[_]> = v.chunks(PART).collect();
         crate::par_map(&parts, |part| {
-            let mut s = Stats::empty();
-            let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
-            for &x in part.iter() {
-                #[allow(clippy::unnecessary_cast)]
-                let x = x as f64;
-                if x.is_nan() {
-                    s.nan += 1;
-                } else if missing.contains(&x) {
-                    s.missing += 1;
-                } else {
-                    lo = lo.min(x);
-                    hi = hi.max(x);
-                }
+            if missing.is_empty() {
+                part_stats::<_, false>(part, missing)
+            } else {
+                part_stats::<_, true>(part, missing)
             }
-            s.count = part.len() as u64;
-            if lo <= hi {
-                s.min = Some(lo);
-                s.max = Some(hi);
-            }
-            s
         })
         .iter()
         .fold(Stats::empty(), |acc, s| acc.merge(s))
     }, s => Stats { count: s.len() as u64, ..Stats::empty() })
+}
+
+/// An element as the f64 every comparison is made in.
+trait AsF64: Copy {
+    fn as_f64(self) -> f64;
+}
+
+macro_rules! as_f64 {
+    ($($t:ty),*) => {
+        $(impl AsF64 for $t {
+            #[inline(always)]
+            #[allow(clippy::unnecessary_cast)]
+            fn as_f64(self) -> f64 {
+                self as f64
+            }
+        })*
+    };
+}
+as_f64!(i8, u8, i16, u16, i32, u32, i64, u64, f32, f64);
+
+/// The statistics of one part. The loop keeps `LANES` independent minima, maxima and counts and
+/// has no branch, so consecutive elements don't wait on each other (measured: 10 instead of 17 ms
+/// per 25 MB of float32); `MISSING` leaves the comparison with the missing values out when there
+/// are none.
+fn part_stats<T: AsF64, const MISSING: bool>(part: &[T], missing: &[f64]) -> Stats {
+    const LANES: usize = 8;
+    let mut lo = [f64::INFINITY; LANES];
+    let mut hi = [f64::NEG_INFINITY; LANES];
+    let mut nan = [0u64; LANES];
+    let mut miss = [0u64; LANES];
+    let mut step = |j: usize, x: f64| {
+        let is_nan = x.is_nan();
+        let is_missing = MISSING && missing.contains(&x);
+        nan[j] += u64::from(is_nan);
+        miss[j] += u64::from(is_missing);
+        // NaN fails both comparisons, so only missing values need excluding.
+        lo[j] = if !is_missing && x < lo[j] { x } else { lo[j] };
+        hi[j] = if !is_missing && x > hi[j] { x } else { hi[j] };
+    };
+    let mut rows = part.chunks_exact(LANES);
+    for row in &mut rows {
+        for (j, &x) in row.iter().enumerate() {
+            step(j, x.as_f64());
+        }
+    }
+    for (j, &x) in rows.remainder().iter().enumerate() {
+        step(j, x.as_f64());
+    }
+    let (lo, hi) = (
+        lo.iter().copied().fold(f64::INFINITY, f64::min),
+        hi.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+    );
+    Stats {
+        count: part.len() as u64,
+        nan: nan.iter().sum(),
+        missing: miss.iter().sum(),
+        min: (lo <= hi).then_some(lo),
+        max: (lo <= hi).then_some(hi),
+    }
 }
 
 #[cfg(test)]

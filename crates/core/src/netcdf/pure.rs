@@ -3,7 +3,7 @@
 //! bytes; the only reader in WebAssembly.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use hdf5_reader::messages::HdfMessage;
 use netcdf_reader::{
@@ -22,6 +22,11 @@ const NON_COORD_PREFIX: &str = "_nc4_non_coord_";
 pub struct PureReader {
     cf: CfFile,
     file: NcFile,
+    /// Where `file` came from, to open [`PureReader::uncached`] from.
+    origin: Origin,
+    /// A second handle on the same file without a chunk cache, opened on first use, for data
+    /// read once ([`NcReader::read_once`]).
+    uncached: OnceLock<Option<NcFile>>,
     /// The same bytes as `file`, for what `netcdf-reader` has no API for (the raw bytes of a
     /// classic char variable).
     bytes: DynStorage,
@@ -32,6 +37,11 @@ pub struct PureReader {
 
 /// Bytes shared by the NetCDF parser and our own raw reads, without a copy.
 struct SharedBytes(Arc<Vec<u8>>);
+
+enum Origin {
+    Path(String),
+    Bytes(Arc<Vec<u8>>),
+}
 
 impl AsRef<[u8]> for SharedBytes {
     fn as_ref(&self) -> &[u8] {
@@ -49,6 +59,17 @@ fn open_options() -> NcOpenOptions {
     }
 }
 
+/// For a pass that reads every chunk once (a packing range over all files, `analyze`), any cache
+/// only holds memory: the files stay open for the writes that follow, so each would keep its
+/// full cache of chunks never asked for again, and the run's memory would grow with the number
+/// of files.
+fn uncached_options() -> NcOpenOptions {
+    NcOpenOptions {
+        chunk_cache_bytes: 0,
+        ..Default::default()
+    }
+}
+
 impl PureReader {
     /// Open a file by path: classic files are memory-mapped, HDF5 ones read with positional I/O.
     pub fn open_path(path: &str) -> Result<PureReader> {
@@ -57,7 +78,7 @@ impl PureReader {
                 NcFile::open_with_options(path, open_options()).map_err(|e| read_error(path, e))?;
             let bytes: DynStorage =
                 Arc::new(FileStorage::open(path).map_err(|e| read_error(path, e))?);
-            PureReader::new(path, file, bytes)
+            PureReader::new(path, file, bytes, Origin::Path(path.to_string()))
         })
     }
 
@@ -68,12 +89,13 @@ impl PureReader {
             let shared = Arc::new(bytes);
             let file = NcFile::from_owner(SharedBytes(shared.clone()), open_options())
                 .map_err(|e| read_error(WHAT, e))?;
-            let storage: DynStorage = Arc::new(BytesStorage::from_owner(SharedBytes(shared)));
-            PureReader::new(WHAT, file, storage)
+            let storage: DynStorage =
+                Arc::new(BytesStorage::from_owner(SharedBytes(shared.clone())));
+            PureReader::new(WHAT, file, storage, Origin::Bytes(shared))
         })
     }
 
-    fn new(what: &str, file: NcFile, bytes: DynStorage) -> Result<PureReader> {
+    fn new(what: &str, file: NcFile, bytes: DynStorage, origin: Origin) -> Result<PureReader> {
         let format = match file.format() {
             NcFormat::Classic => "classic",
             NcFormat::Offset64 => "64bit_offset",
@@ -97,6 +119,8 @@ impl PureReader {
         Ok(PureReader {
             cf,
             file,
+            origin,
+            uncached: OnceLock::new(),
             bytes,
             file_paths,
         })
@@ -112,7 +136,31 @@ impl PureReader {
             .map_err(|e| read_error(path, e))
     }
 
-    fn slice<T: NcReadable>(&self, path: &str, start: &[u64], count: &[u64]) -> Result<Vec<T>> {
+    /// The handle without a chunk cache; the cached one for classic files (they have none) or
+    /// should opening it again fail.
+    fn uncached(&self) -> &NcFile {
+        let nc4 = matches!(self.file.format(), NcFormat::Nc4 | NcFormat::Nc4Classic);
+        let opened = self.uncached.get_or_init(|| {
+            if !nc4 {
+                return None;
+            }
+            match &self.origin {
+                Origin::Path(path) => NcFile::open_with_options(path, uncached_options()).ok(),
+                Origin::Bytes(shared) => {
+                    NcFile::from_owner(SharedBytes(shared.clone()), uncached_options()).ok()
+                }
+            }
+        });
+        opened.as_ref().unwrap_or(&self.file)
+    }
+
+    fn slice<T: NcReadable>(
+        &self,
+        file: &NcFile,
+        path: &str,
+        start: &[u64],
+        count: &[u64],
+    ) -> Result<Vec<T>> {
         let selection = NcSliceInfo {
             selections: start
                 .iter()
@@ -127,11 +175,9 @@ impl PureReader {
         let file_path = self.file_path(path);
         // Chunked NetCDF-4 variables inflate their chunks on all cores when we have threads.
         #[cfg(feature = "native")]
-        let array = self
-            .file
-            .read_variable_slice_parallel::<T>(file_path, &selection);
+        let array = file.read_variable_slice_parallel::<T>(file_path, &selection);
         #[cfg(not(feature = "native"))]
-        let array = self.file.read_variable_slice::<T>(file_path, &selection);
+        let array = file.read_variable_slice::<T>(file_path, &selection);
         let array = array.map_err(|e| read_error(path, e))?;
         // The arrays come out C-ordered and owning exactly their elements: take the buffer.
         if array.is_standard_layout() {
@@ -185,6 +231,10 @@ impl NcReader for PureReader {
     fn read(&self, path: &str, start: &[u64], count: &[u64]) -> Result<ArrayData> {
         cf_view::guard(path, || self.cf.read(self, path, start, count))
     }
+
+    fn read_once(&self, path: &str, start: &[u64], count: &[u64]) -> Result<ArrayData> {
+        cf_view::guard(path, || self.cf.read(&ReadOnce(self), path, start, count))
+    }
 }
 
 impl RawSource for PureReader {
@@ -195,7 +245,8 @@ impl RawSource for PureReader {
         start: &[u64],
         count: &[u64],
     ) -> Result<ArrayData> {
-        Ok(cf_view::numeric_by_type!(nc_type, path, |T| self.slice::<T>(path, start, count)?))
+        Ok(cf_view::numeric_by_type!(nc_type, path, |T| self
+            .slice::<T>(&self.file, path, start, count)?))
     }
 
     // netcdf-reader reads text variables only whole; they are small (names, labels, times as
@@ -219,6 +270,32 @@ impl RawSource for PureReader {
             .read_variable_as_strings(self.file_path(path))
             .map_err(|e| read_error(path, e))?;
         Ok(cf_view::hyperslab(&all, &var.shape(), start, count))
+    }
+}
+
+/// The reader's view for [`NcReader::read_once`]: numbers come through the handle without a
+/// chunk cache; text (small, read whole) as usual.
+struct ReadOnce<'a>(&'a PureReader);
+
+impl RawSource for ReadOnce<'_> {
+    fn read_numeric(
+        &self,
+        path: &str,
+        nc_type: NcType,
+        start: &[u64],
+        count: &[u64],
+    ) -> Result<ArrayData> {
+        let reader = self.0;
+        Ok(cf_view::numeric_by_type!(nc_type, path, |T| reader
+            .slice::<T>(reader.uncached(), path, start, count)?))
+    }
+
+    fn read_chars(&self, path: &str, start: &[u64], count: &[u64]) -> Result<Vec<u8>> {
+        self.0.read_chars(path, start, count)
+    }
+
+    fn read_strings(&self, path: &str, start: &[u64], count: &[u64]) -> Result<Vec<String>> {
+        self.0.read_strings(path, start, count)
     }
 }
 

@@ -58,10 +58,13 @@ pub fn compress(
         Shuffle::Byte => 1,
         Shuffle::Bit => 2,
     };
-    // With room for a plain copy, c-blosc always succeeds (it falls back to one).
-    let mut out = vec![0u8; input.len() + HEADER_LEN];
-    // SAFETY: `input` and `out` are valid for the lengths passed; c-blosc writes at most
-    // `destsize` bytes and keeps no pointer after returning.
+    // With room for a plain copy, c-blosc always succeeds (it falls back to one). The room is
+    // left uninitialised: zeroing it would touch every page of a buffer the frame mostly leaves
+    // unused.
+    let capacity = input.len() + HEADER_LEN;
+    let mut out: Vec<u8> = Vec::with_capacity(capacity);
+    // SAFETY: `input` is valid for its length and `out` for `capacity` bytes; c-blosc writes at
+    // most `destsize` bytes and keeps no pointer after returning.
     let written = unsafe {
         blosc_compress_ctx(
             c_int::from(s.clevel),
@@ -70,19 +73,22 @@ pub fn compress(
             input.len(),
             input.as_ptr().cast(),
             out.as_mut_ptr().cast(),
-            out.len(),
+            capacity,
             compressor.as_ptr(),
             s.blocksize,
             1,
         )
     };
-    if written <= 0 {
+    if written <= 0 || written as usize > capacity {
         return Err(CoreError::Codec(format!(
             "c-blosc failed to compress {} bytes (code {written})",
             input.len()
         )));
     }
-    out.truncate(written as usize);
+    // SAFETY: c-blosc initialised the first `written` bytes (checked to be within capacity).
+    unsafe { out.set_len(written as usize) };
+    // Give back the untouched tail (glibc shrinks in place, without a copy).
+    out.shrink_to_fit();
     Ok(out)
 }
 
