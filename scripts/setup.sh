@@ -32,7 +32,10 @@ REQUIREMENTS="$REPO/test/requirements.txt"
 DEFAULT_WASM_BINDGEN_VERSION="0.2.130"
 # C code compiled for wasm32 (zstd-sys via the cc crate) needs clang + llvm-ar; pkg-config is asked by
 # several -sys build scripts; build-essential is the host C/C++ compiler that builds netcdf-c and HDF5.
-APT_PACKAGES=(clang-22 llvm-22 lld-22 pkg-config build-essential gdal-bin)
+# slurmctld, slurmd, slurm-client and munge are for tests only: test/slurm.test.ts runs write-region as a
+# real Slurm job array on a one-node cluster; test/cluster/slurm.sh starts and stops its own daemons (own
+# munge key, config and ports), so none of the packages' system services is used.
+APT_PACKAGES=(clang-22 llvm-22 lld-22 pkg-config build-essential gdal-bin slurmctld slurmd slurm-client munge)
 # ZARRIO_APT_EXTRA="a b": more Debian packages to ensure (handy to try a package before adding it here).
 read -r -a _extra <<<"${ZARRIO_APT_EXTRA:-}" && APT_PACKAGES+=("${_extra[@]}")
 ALL_STEPS="apt rust wasm-bindgen venv npm"

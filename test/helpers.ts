@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, rmSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import assert from "node:assert/strict";
+import { lockedUpdate } from "../dist/index.js";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 export const BACKEND = (process.env.ZARRIO_BACKEND ?? "native") as "native" | "wasm";
@@ -93,5 +94,9 @@ export class ForwardingStore {
   }
   withLock<T>(key: string, fn: () => Promise<T>) {
     return this.inner.withLock(key, fn);
+  }
+  /** Through this store's own `set`, so injected faults apply to merges too. */
+  update(key: string, fn: (current: Uint8Array | undefined) => Uint8Array | Promise<Uint8Array>) {
+    return lockedUpdate(this, key, fn);
   }
 }

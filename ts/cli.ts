@@ -4,7 +4,7 @@ import { Builtins, Cli } from "clipanion";
 
 import { onFallback } from "./backend/index.js";
 import { BaseCommand } from "./cli/common.js";
-import { commands } from "./cli/index.js";
+import { loadCommands } from "./cli/index.js";
 import { versionLine } from "./cli/version.js";
 import { Logger, type LogLevel } from "./log.js";
 
@@ -26,10 +26,9 @@ if (args.length === 1 && (args[0] === "--version" || args[0] === "-V")) {
   process.stdout.write((await versionLine()) + "\n");
 } else {
   const cli = new Cli({ binaryLabel: "zarrio", binaryName: "zarrio", binaryVersion: "" });
-  // clipanion builds one parser over every registered option; registering only the command
-  // asked for (all of them for help or a typo) keeps start-up fast.
-  const asked = commands.filter((c) => c.paths?.some((p) => p[0] === args[0]));
-  for (const c of asked.length ? asked : commands) cli.register(c);
+  // clipanion builds one parser over every registered option; loading and registering only the
+  // command asked for (all of them for help or a typo) keeps start-up fast.
+  for (const c of await loadCommands(args[0])) cli.register(c);
   cli.register(Builtins.HelpCommand);
   // Parse first: clipanion reports unknown flags or commands on stdout with exit 1; ours are
   // configuration errors (exit 2, one line on stderr) like any other bad option.
@@ -44,5 +43,6 @@ if (args.length === 1 && (args[0] === "--version" || args[0] === "-V")) {
     onFallback((reason) => fallbackNotice(command, reason));
     const code = await cli.run(command);
     if (code !== 0 && !process.exitCode) process.exitCode = code;
+    if (command instanceof BaseCommand) command.logStoreSummary();
   }
 }

@@ -23,7 +23,7 @@ import type { Store } from "./zarr/memory-store.js";
 
 export * from "./errors.js";
 export { Logger } from "./log.js";
-export { MemoryStore, type Store } from "./zarr/memory-store.js";
+export { MemoryStore, lockedUpdate, type Store } from "./zarr/memory-store.js";
 export type { Backend, ConvertSummary };
 
 /** Where the WebAssembly module comes from: a URL to fetch, a fetch Response, or its bytes. */

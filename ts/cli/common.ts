@@ -11,6 +11,7 @@ import { resolveConfig, type Layer } from "../config/resolve.js";
 import { parseJson, parseList } from "../config/parse.js";
 import { ConfigError, ZarrioError } from "../errors.js";
 import { Logger } from "../log.js";
+import { s3Summaries } from "../s3/session.js";
 
 export abstract class BaseCommand extends Command {
   config = Option.String("--config", { description: "YAML or JSON configuration file" });
@@ -18,6 +19,12 @@ export abstract class BaseCommand extends Command {
   quiet = Option.Boolean("-q,--quiet", false, { description: "Only errors" });
   logLevel = Option.String("--log-level", { description: "error, warn, info or debug (default warn; env ZARRIO_LOG_LEVEL)" });
   logFormat = Option.String("--log-format", { description: "text or json (one object per line)" });
+  s3Endpoint = Option.String("--s3-endpoint", { description: "S3-compatible endpoint for s3:// addresses (else AWS_ENDPOINT_URL)" });
+  s3Region = Option.String("--s3-region", { description: "Region of s3:// buckets (else AWS_REGION, or us-east-1)" });
+  s3PathStyle = Option.Boolean("--s3-path-style", { description: "Path-style S3 addresses (most S3-compatible stores)" });
+  s3Concurrency = Option.String("--s3-concurrency", { description: "S3 requests in flight per process (default 16)" });
+  s3Timeout = Option.String("--s3-timeout", { description: "Seconds per S3 request attempt (default 60)" });
+  s3MaxAttempts = Option.String("--s3-max-attempts", { description: "Attempts per S3 request, with exponential backoff (default 8)" });
 
   /** The log format of the resolved configuration, so errors follow a config file's `logging.format` too. */
   private logFormatInEffect?: string;
@@ -37,13 +44,29 @@ export abstract class BaseCommand extends Command {
     const level = this.logLevel ?? (this.quiet ? "error" : this.verbose >= 2 ? "debug" : this.verbose === 1 ? "info" : undefined);
     if (level) logging.level = level;
     if (this.logFormat) logging.format = this.logFormat;
-    const config = resolveConfig(file, env, this.flags(), { logging });
+    const s3: Layer = {};
+    put(s3, "endpoint", this.s3Endpoint);
+    put(s3, "region", this.s3Region);
+    put(s3, "pathStyle", this.s3PathStyle);
+    put(s3, "concurrency", this.s3Concurrency);
+    put(s3, "requestTimeoutS", this.s3Timeout);
+    put(s3, "maxAttempts", this.s3MaxAttempts);
+    const config = resolveConfig(file, env, this.flags(), { logging, s3 });
     this.logFormatInEffect = config.logging.format;
     return config;
   }
 
+  /** The command's logger (also used for the summary of object-store requests at the end). */
+  private log?: Logger;
+
   protected logger(config: ZarrConverterConfig): Logger {
-    return new Logger({ level: config.logging.level, format: config.logging.format });
+    return (this.log = new Logger({ level: config.logging.level, format: config.logging.format }));
+  }
+
+  /** After the command: what it asked of object stores (requests, retries, bytes), at info level. */
+  logStoreSummary(): void {
+    if (!this.log) return;
+    for (const line of s3Summaries()) this.log.info(line);
   }
 
   /** A progress bar suits text logs that are not silenced (Progress itself also needs a TTY). */

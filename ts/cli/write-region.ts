@@ -53,7 +53,7 @@ export class WriteRegionCommand extends DataCommand {
     if (!args.length && this.filesFrom === undefined) throw new ConfigError("give the file(s) to write before the archive, or --files-from", "files");
     const jobs = this.jobs === undefined ? 1 : Number(this.jobs);
     if (!Number.isInteger(jobs) || jobs < 1) throw new ConfigError(`must be a whole number >= 1, not '${this.jobs}'`, "jobs");
-    const files = await expandInputs(args, this.filesFrom);
+    const files = await expandInputs(args, this.filesFrom, { s3: config.s3, log });
     // A job-array index shares out a list; one file named explicitly is never shared away.
     const shard = this.shard === "none" ? undefined : this.shard !== undefined ? parseShard(this.shard) : files.length > 1 ? shardFromEnv() : undefined;
 

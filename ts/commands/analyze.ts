@@ -9,7 +9,6 @@
  * middle of each of the largest variables, packed when packing is on) is compressed and
  * decompressed by the backend that will do the work, and the round trip is checked byte for byte.
  */
-import { statSync } from "node:fs";
 
 import { loadBackend, type Backend } from "../backend/index.js";
 import type { Compressor, DType, Slab, Stats, VarMeta } from "../backend/types.js";
@@ -137,7 +136,7 @@ const FULL_CODECS = [
 export async function analyze(file: string, config: ZarrConverterConfig, options: AnalyzeOptions = {}): Promise<AnalysisReport> {
   const log = options.log ?? silentLogger;
   const backend = options.backend ?? (await loadBackend());
-  const source = await openSource(backend, file, config.reader, config.group);
+  const source = await openSource(backend, file, config, log);
   try {
     const meta = source.ds.meta;
     const notes: string[] = [];
@@ -173,7 +172,7 @@ export async function analyze(file: string, config: ZarrConverterConfig, options
       format: meta.format,
       reader: meta.reader,
       backend: backend.name,
-      fileBytes: statSync(file).size,
+      fileBytes: source.size,
       dataBytes: variables.reduce((a, v) => a + v.bytes, 0),
       dims: dimsOf(source),
       time,

@@ -94,8 +94,8 @@ export async function append(file: string, target: string | Store, config: ZarrC
   const log = options.log ?? silentLogger;
   const dim = config.time.appendDim;
   const backend = options.backend ?? (await loadBackend());
-  const opened = await openArchive(target);
-  const source = await openSource(backend, file, config.reader, config.group);
+  const opened = await openArchive(target, { s3: config.s3, log });
+  const source = await openSource(backend, file, config, log);
   try {
     return await opened.archive.store.withLock(APPEND_LOCK, async () => {
       // Read the committed state under the lock: an append that just finished has moved the end.

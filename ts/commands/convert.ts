@@ -8,7 +8,6 @@ import { loadBackend } from "../backend/index.js";
 import type { ZarrConverterConfig } from "../config/model.js";
 import { ConfigError } from "../errors.js";
 import { openSource, type Source } from "../pipeline/source.js";
-import { FsStore } from "../zarr/store.js";
 import { convertSources, type ConvertSummary, type RunOptions } from "./convert-core.js";
 import { prepareOutput } from "./output.js";
 
@@ -23,7 +22,7 @@ export async function convert(inputs: string[], output: string, config: ZarrConv
   if (!inputs.length) throw new ConfigError("give at least one input file", "inputs");
   const backend = options.backend ?? (await loadBackend());
   const sources: Source[] = [];
-  for (const f of inputs) sources.push(await openSource(backend, f, config.reader, config.group));
+  for (const f of inputs) sources.push(await openSource(backend, f, config, options.log));
   return convertSources(sources, config, {
     backend,
     output,
@@ -31,8 +30,7 @@ export async function convert(inputs: string[], output: string, config: ZarrConv
     progress: options.progress,
     started,
     target: async () => {
-      const out = await prepareOutput(output, options.overwrite ?? false);
-      return { store: new FsStore(out.staging), commit: out.commit, abandon: out.abandon };
+      return prepareOutput(output, options.overwrite ?? false, { s3: config.s3, log: options.log });
     },
   });
 }

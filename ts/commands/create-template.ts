@@ -25,7 +25,6 @@ import { writeHierarchy } from "../pipeline/hierarchy.js";
 import { openSource, readTimeAxis, storedTimeDtype } from "../pipeline/source.js";
 import { planVariableWrites, runWrites, writeWholeArray, type WriteJob, type WriteStats } from "../pipeline/writer.js";
 import { Archive } from "../zarr/archive.js";
-import { FsStore } from "../zarr/store.js";
 import { logSummary, packingRanges, type RunOptions } from "./convert.js";
 import { prepareOutput } from "./output.js";
 
@@ -60,7 +59,7 @@ export async function createTemplate(template: string, output: string, config: Z
   if (globalStart === undefined) throw new ConfigError("a template needs the archive's first time (--global-start)", "time.globalStart");
   if (globalEnd === undefined) throw new ConfigError("a template needs the archive's last time (--global-end)", "time.globalEnd");
   const backend = options.backend ?? (await loadBackend());
-  const source = await openSource(backend, template, config.reader, config.group);
+  const source = await openSource(backend, template, config, log);
   try {
     const own = await readTimeAxis(source, dim);
     if (!own) {
@@ -104,10 +103,10 @@ export async function createTemplate(template: string, output: string, config: Z
     });
     logChunking(log, plan.vars, config.accessPattern);
 
-    const out = await prepareOutput(output, options.overwrite ?? false);
+    const out = await prepareOutput(output, options.overwrite ?? false, { s3: config.s3, log });
     let stats: WriteStats;
     try {
-      const archive = new Archive(new FsStore(out.staging), plan.format);
+      const archive = new Archive(out.store, plan.format);
       await writeHierarchy(archive, plan);
       const jobs: WriteJob[] = [];
       let timeBytes = 0;

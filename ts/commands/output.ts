@@ -1,32 +1,46 @@
 /**
- * A new archive is built beside its final path and renamed into place only when complete, so a
- * failed or interrupted run never leaves something that looks like a finished archive.
+ * Where a new archive (convert, create-template) is written until it is complete, so that a failed
+ * or interrupted run never leaves something that looks like a finished archive.
+ *
+ * - A folder is built beside its final path and renamed into place; an archive it replaces is
+ *   removed only after the new one is in place.
+ * - In an object store nothing can be renamed: the archive is written at its final prefix, but the
+ *   root group's documents (which every reader opens first) are held back and written last, at
+ *   commit. With `overwrite`, the old archive's root documents go first (so it stops looking
+ *   complete), and its keys that the new archive did not rewrite go at commit.
  */
 import { existsSync, promises as fs } from "node:fs";
 import path from "node:path";
 
 import { ConfigError, StoreError } from "../errors.js";
-import { LOCKS, TEMP } from "../zarr/store.js";
+import type { Store } from "../zarr/memory-store.js";
+import { openStore, type StoreOptions } from "../zarr/open.js";
+import { isS3Url } from "../s3/url.js";
+import { FsStore, LOCKS, TEMP } from "../zarr/store.js";
 
 export interface PendingOutput {
   /** Where to write now. */
-  staging: string;
-  /** Rename into place; removes an overwritten archive only after the new one is in place. */
+  store: Store;
+  /** Make the finished archive visible. */
   commit(): Promise<void>;
-  /** Remove the staging directory after a failure. */
+  /** Remove what was written after a failure. */
   abandon(): Promise<void>;
 }
 
-export async function prepareOutput(output: string, overwrite: boolean): Promise<PendingOutput> {
+export async function prepareOutput(output: string, overwrite: boolean, options: StoreOptions = {}): Promise<PendingOutput> {
+  return isS3Url(output) ? prepareObjectOutput(output, overwrite, options) : prepareFolderOutput(output, overwrite);
+}
+
+const exists = (output: string) => new ConfigError(`${output} already exists; pass --overwrite (overwrite: true) to replace it`, "output");
+
+async function prepareFolderOutput(output: string, overwrite: boolean): Promise<PendingOutput> {
   const target = path.resolve(output);
-  if (existsSync(target) && !overwrite) {
-    throw new ConfigError(`${output} already exists; pass --overwrite (overwrite: true) to replace it`, "output");
-  }
+  if (existsSync(target) && !overwrite) throw exists(output);
   const staging = `${target}.zarrio-partial-${process.pid}`;
   await fs.rm(staging, { recursive: true, force: true });
   await fs.mkdir(staging, { recursive: true });
   return {
-    staging,
+    store: new FsStore(staging),
     async commit() {
       // The writers' scratch folders are of no use in a finished archive.
       await fs.rm(path.join(staging, TEMP), { recursive: true, force: true });
@@ -44,4 +58,72 @@ export async function prepareOutput(output: string, overwrite: boolean): Promise
       await fs.rm(staging, { recursive: true, force: true });
     },
   };
+}
+
+/** The root documents readers open first; `.zgroup`/`zarr.json` go very last. */
+const ROOT_DOCS = [".zattrs", ".zmetadata", ".zgroup", "zarr.json"];
+
+async function prepareObjectOutput(output: string, overwrite: boolean, options: StoreOptions): Promise<PendingOutput> {
+  const target = openStore(output, options);
+  const old = await target.list();
+  if (old.length && !overwrite) throw exists(output);
+  // The old archive stops looking complete before any of its chunks is replaced.
+  for (const key of ROOT_DOCS) if (old.includes(key)) await target.delete(key);
+  const store = new HeldRootStore(target);
+  return {
+    store,
+    async commit() {
+      await store.flush();
+      const keep = new Set(store.written);
+      await Promise.all(old.filter((k) => !keep.has(k) && !ROOT_DOCS.includes(k)).map((k) => target.delete(k)));
+    },
+    async abandon() {
+      await Promise.all([...store.written].map((k) => target.delete(k).catch(() => {})));
+    },
+  };
+}
+
+/** A store that keeps the root group's documents in memory until `flush`, and records every key written. */
+class HeldRootStore implements Store {
+  readonly location: string;
+  readonly written = new Set<string>();
+  private readonly held = new Map<string, Uint8Array>();
+
+  constructor(private readonly inner: Store) {
+    this.location = inner.location;
+  }
+  async get(key: string) {
+    return this.held.get(key) ?? this.inner.get(key);
+  }
+  async set(key: string, value: Uint8Array) {
+    this.written.add(key);
+    if (ROOT_DOCS.includes(key)) this.held.set(key, value);
+    else await this.inner.set(key, value);
+  }
+  async delete(key: string) {
+    this.held.delete(key);
+    await this.inner.delete(key);
+  }
+  async has(key: string) {
+    return this.held.has(key) || this.inner.has(key);
+  }
+  async list(prefix?: string) {
+    const mine = prefix ? [] : [...this.held.keys()];
+    return [...new Set([...(await this.inner.list(prefix)), ...mine])].sort();
+  }
+  withLock<T>(key: string, fn: () => Promise<T>) {
+    return this.inner.withLock(key, fn);
+  }
+  update(key: string, fn: (current: Uint8Array | undefined) => Uint8Array | Promise<Uint8Array>) {
+    this.written.add(key);
+    return this.inner.update(key, fn);
+  }
+  /** Write the held documents, the group document last. */
+  async flush(): Promise<void> {
+    for (const key of ROOT_DOCS) {
+      const value = this.held.get(key);
+      if (value) await this.inner.set(key, value);
+    }
+    this.held.clear();
+  }
 }

@@ -30,6 +30,7 @@ import { regionFromTimes, SAME_INSTANT_SECONDS } from "../plan/region.js";
 import { isCoordinate, openArchive, readAxis, readStored, type Axis, type ExistingArchive } from "../pipeline/existing.js";
 import { mapLimit } from "../pipeline/pool.js";
 import { mergeStats } from "../pipeline/scan.js";
+import { isS3Url } from "../s3/url.js";
 import { planSlabs } from "../pipeline/slabs.js";
 import { findVar, openSource, readTimeAxis, timeLength, type Source } from "../pipeline/source.js";
 import { numbersFrom, numericView } from "../pipeline/writer.js";
@@ -101,7 +102,7 @@ const EXAMPLES = 5;
 export async function validate(archivePath: string, sources: string[], config: ZarrConverterConfig, options: RunOptions = {}): Promise<ValidationReport> {
   const log = options.log ?? silentLogger;
   const backend = options.backend ?? (await loadBackend());
-  if (!existsSync(archivePath)) throw new StoreError("no archive here", { file: archivePath });
+  if (!isS3Url(archivePath) && !existsSync(archivePath)) throw new StoreError("no archive here", { file: archivePath });
   const report: ValidationReport = { archive: archivePath, ok: false, arrays: [], unwritten: [], allMissing: [], sources: [], problems: [] };
   const problem = (kind: ProblemKind, message: string, variable?: string) => {
     report.problems.push({ kind, message, variable });
@@ -111,7 +112,7 @@ export async function validate(archivePath: string, sources: string[], config: Z
 
   let ex: ExistingArchive;
   try {
-    ex = await openArchive(archivePath);
+    ex = await openArchive(archivePath, { s3: config.s3, log });
     report.format = ex.archive.format;
     report.consolidated = ex.consolidated;
     await checkMetadata(ex, problem);
@@ -513,7 +514,7 @@ async function compareSource(backend: Backend, ex: ExistingArchive, file: string
   const dim = config.time.dim;
   let source;
   try {
-    source = await openSource(backend, file, config.reader, config.group);
+    source = await openSource(backend, file, config);
   } catch (e) {
     check.error = `${file}: ${(e as Error).message}`;
     return check;

@@ -8,6 +8,7 @@ import { resolveConfig, type Layer } from "../config/resolve.js";
 import type { ZarrConverterConfig } from "../config/model.js";
 import { ZarrioError } from "../errors.js";
 import { Logger } from "../log.js";
+import { drainS3Counts } from "../s3/session.js";
 import { writeRegion } from "./write-region.js";
 
 type Request = { type: "init"; config: Layer; target: string } | { type: "write"; item: string };
@@ -31,10 +32,10 @@ process.on("message", async (m: Request) => {
   }
   try {
     await writeRegion(m.item, settings!.target, settings!.config, { log: settings!.log });
-    send({ type: "done", ok: true, exitCode: 0 });
+    send({ type: "done", ok: true, exitCode: 0, s3: drainS3Counts() });
   } catch (e) {
     const known = e instanceof ZarrioError;
-    send({ type: "done", ok: false, exitCode: known ? e.exitCode : 1, error: known ? e.name : "Error", message: (e as Error)?.message ?? String(e) });
+    send({ type: "done", ok: false, exitCode: known ? e.exitCode : 1, error: known ? e.name : "Error", message: (e as Error)?.message ?? String(e), s3: drainS3Counts() });
   }
 });
 // The parent disconnects when it has no more files for this writer.

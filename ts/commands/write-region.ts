@@ -22,7 +22,7 @@ import { stat } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
 
-import { loadBackend } from "../backend/index.js";
+import { loadBackend, type Backend } from "../backend/index.js";
 import { decodeValue, formatDate, reencode } from "../cf/time.js";
 import type { ZarrConverterConfig } from "../config/model.js";
 import { parseRegion } from "../config/parse.js";
@@ -36,6 +36,8 @@ import { checkCoordinates, checkPackingRanges, openArchive, planWrites, readAxis
 import { openSource, readTimeAxis, timeLength, type Source } from "../pipeline/source.js";
 import { findMissing } from "../pipeline/verify.js";
 import { addStats, emptyStats, planVariableWrites, runWrites, type WriteStats } from "../pipeline/writer.js";
+import { isS3Url } from "../s3/url.js";
+import { arraySpec } from "../zarr/metadata.js";
 import type { Store } from "../zarr/store.js";
 import { logSummary, type RunOptions } from "./convert.js";
 
@@ -105,14 +107,34 @@ async function placeFile(source: Source, plans: VarPlan[], axis: Axis, manual: R
   return { region: manual, dates };
 }
 
+/**
+ * A region that shares chunks with its neighbours is merged into them (store.update). A store that
+ * can't do that safely between processes (an object store ignoring conditional writes) gets no
+ * such region: it is refused before anything is written, instead of racing another writer.
+ */
+async function checkSharedChunks(backend: Backend, store: Store, plans: VarPlan[], offsets: Record<string, number>, file: string): Promise<void> {
+  if (!store.safeUpdates || (await store.safeUpdates())) return;
+  for (const p of plans) {
+    const origin = p.model.dimensionNames.map((d) => offsets[d] ?? 0);
+    const { full } = backend.chunksInRegion(arraySpec(p.model), origin, p.source.shape);
+    if (full.every(Boolean)) continue;
+    throw new RegionError(
+      `its region of '${p.arrayPath}' (from ${origin.join(",")}, shape ${p.source.shape.join("×")}) shares chunks (${p.model.chunks.join("×")}) with other files, ` +
+        `and ${store.location} does not honour conditional writes (If-Match / If-None-Match), so two writers could lose each other's data there; ` +
+        `give the archive chunks that each file fills exactly, or use a store that supports conditional writes`,
+      { file },
+    );
+  }
+}
+
 /** Write one file into its region of an archive (a path or a store). */
 export async function writeRegion(file: string, target: string | Store, config: ZarrConverterConfig, options: WriteRegionOptions = {}): Promise<WriteRegionSummary> {
   const started = performance.now();
   const log = options.log ?? silentLogger;
   const manual = typeof options.region === "string" ? parseRegion(options.region) : options.region;
   const backend = options.backend ?? (await loadBackend());
-  const ex = await openArchive(target);
-  const source = await openSource(backend, file, config.reader, config.group);
+  const ex = await openArchive(target, { s3: config.s3, log });
+  const source = await openSource(backend, file, config, log);
   try {
     const dim = config.time.dim;
     const plans = planWrites(ex, source, config, dim, manual ? Object.keys(manual).filter((d) => d !== dim) : []);
@@ -124,6 +146,7 @@ export async function writeRegion(file: string, target: string | Store, config: 
     const { region, dates } = await placeFile(source, plans, axis, manual, archiveDims);
     const offsets = Object.fromEntries(Object.entries(region).map(([d, [a]]) => [d, a]));
     await checkCoordinates(backend, ex, source, dim, offsets);
+    await checkSharedChunks(backend, ex.archive.store, plans, offsets, file);
     await checkPackingRanges(plans, source, config);
     const checkVars = config.missingData.checkVars;
     if (checkVars !== "all") {
@@ -210,9 +233,9 @@ export async function writeRegions(files: string[], target: string, config: Zarr
   if (options.shard) log.info(`shard ${options.shard.index}/${options.shard.count} (from ${options.shard.from}): ${mine.length} of ${files.length} files`);
   // Fail fast on a missing or unreadable archive rather than once per file.
   const backend = options.backend ?? (await loadBackend());
-  await openArchive(target);
+  await openArchive(target, { s3: config.s3, log });
   const sizes = new Map<string, number>();
-  for (const f of mine) sizes.set(f, (await stat(f).catch(() => ({ size: 0 }))).size);
+  for (const f of mine) sizes.set(f, isS3Url(f) ? 0 : (await stat(f).catch(() => ({ size: 0 }))).size);
   const progress = new Progress(`write-region ×${writers}`, [...sizes.values()].reduce((a, b) => a + b, 0), options.progress ?? false);
   const written: string[] = [];
   const failed: BatchFailure[] = [];

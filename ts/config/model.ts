@@ -14,6 +14,7 @@ import type { Compressor, OutOfRangePolicy, ReaderKind } from "../backend/types.
 import { parseDate, parseFreq, TimeError } from "../cf/time.js";
 import { ConfigError } from "../errors.js";
 import type { LogFormat, LogLevel } from "../log.js";
+import type { S3Settings } from "../s3/session.js";
 import { chunkingRule, compressionRule, formatCompression, manualRangesRule } from "./parse.js";
 import { bool, choice, mapping, names, number, optional, refine, text, type Rule } from "./rules.js";
 
@@ -46,6 +47,9 @@ export interface MissingDataConfig {
   retriesOnMissing: number;
 }
 
+/** Object stores (s3:// outputs, archives and inputs); see zarr/s3/session.ts. */
+export type S3Config = S3Settings;
+
 export interface LoggingConfig {
   level: LogLevel;
   format: LogFormat;
@@ -68,6 +72,7 @@ export interface ZarrConverterConfig {
   concurrency: number;
   slabSizeMb: number;
   reader: ReaderKind;
+  s3: S3Config;
   logging: LoggingConfig;
 }
 
@@ -255,7 +260,7 @@ export const CONFIG_SPEC: Section<ZarrConverterConfig> = {
     ),
     zarrFormat: leaf("Zarr format written: 3 or 2.", 3 as 2 | 3, choice([2, 3] as const), { flag: "--zarr-format" }),
     group: leaf("Convert only this NetCDF-4 group (path like /ocean); the whole file when absent.", undefined, optional(text), { flag: "--group" }),
-    concurrency: leaf("Slabs in flight at once per process (reading overlaps encoding).", 2, number(1, 64, true), { flag: "--concurrency" }),
+    concurrency: leaf("Slabs in flight at once per process (storing one overlaps reading and encoding the next).", 2, number(1, 64, true), { flag: "--concurrency" }),
     slabSizeMb: leaf("Upper bound on one slab's uncompressed size in MiB (bounds memory).", 64, number(1, 65536)),
     reader: leaf(
       "NetCDF reader of the native backend: auto, pure (pure Rust) or libnetcdf (the WebAssembly backend always reads with pure).",
@@ -263,6 +268,28 @@ export const CONFIG_SPEC: Section<ZarrConverterConfig> = {
       choice(["auto", "pure", "libnetcdf"] as const),
       { flag: "--reader" },
     ),
+    s3: {
+      kind: "section",
+      doc: "S3 and S3-compatible object stores (s3://bucket/prefix addresses). Credentials come from the AWS SDK's standard chain (environment, profile, web identity).",
+      fields: {
+        endpoint: leaf(
+          "Endpoint of an S3-compatible store (MinIO, Ceph, R2, GCS interop), e.g. http://127.0.0.1:9000; else AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL, else AWS.",
+          undefined,
+          optional(text),
+          { flag: "--s3-endpoint" },
+        ),
+        region: leaf("Region; else AWS_REGION, the profile's, or us-east-1.", undefined, optional(text), { flag: "--s3-region" }),
+        pathStyle: leaf("Path-style addresses (endpoint/bucket/key), as most S3-compatible stores want; always used for endpoints on an IP address or localhost.", false, bool, { flag: "--s3-path-style" }),
+        concurrency: leaf("Requests in flight at once per process.", 16, number(1, 1024, true), { flag: "--s3-concurrency" }),
+        requestTimeoutS: leaf("Seconds one attempt of a request may take, body included, before it is retried.", 60, number(1, 3600), { flag: "--s3-timeout" }),
+        maxAttempts: leaf(
+          "Attempts per request (the first included) on throttling (429, SlowDown), server errors (500, 503), timeouts and dropped connections; waits grow exponentially, with jitter.",
+          8,
+          number(1, 100, true),
+          { flag: "--s3-max-attempts" },
+        ),
+      },
+    },
     logging: {
       kind: "section",
       doc: "Log output (stderr). ZARRIO_LOG_LEVEL overrides the file; flags override both.",

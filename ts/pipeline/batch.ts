@@ -7,13 +7,19 @@ import { fork } from "node:child_process";
 import { existsSync, promises as fs } from "node:fs";
 import path from "node:path";
 
+import { DEFAULT_CONFIG } from "../config/model.js";
 import { ConfigError } from "../errors.js";
+import { listInputs } from "../s3/input.js";
+import { absorbS3Counts, s3Session, type S3Counts } from "../s3/session.js";
+import { isS3Url } from "../s3/url.js";
+import type { StoreOptions } from "../zarr/open.js";
 
 // ---- file lists -------------------------------------------------------------------------------
 
-const GLOB = /[*?[]/;
+export const GLOB = /[*?[]/;
 
-function segmentRegex(seg: string): RegExp {
+/** A shell-style pattern (`*`, `?`, `[...]`; none of them crosses a `/`) as an anchored RegExp. */
+export function segmentRegex(seg: string): RegExp {
   let re = "";
   for (let i = 0; i < seg.length; i++) {
     const c = seg[i]!;
@@ -77,11 +83,11 @@ export async function expandGlob(pattern: string): Promise<string[]> {
  * globs work where no shell expands them) and the lines of `filesFrom` (blank lines and `#`
  * comments skipped). Duplicates are dropped, first occurrence kept.
  */
-export async function expandInputs(args: string[], filesFrom?: string): Promise<string[]> {
+export async function expandInputs(args: string[], filesFrom?: string, store: StoreOptions = {}): Promise<string[]> {
   const out: string[] = [];
   for (const a of args) {
-    if (GLOB.test(a) && !existsSync(a)) {
-      const found = await expandGlob(a);
+    if (GLOB.test(a) && (isS3Url(a) || !existsSync(a))) {
+      const found = isS3Url(a) ? await listInputs(a, s3Session(store.s3 ?? DEFAULT_CONFIG.s3, store.log)) : await expandGlob(a);
       if (!found.length) throw new ConfigError(`'${a}' matches no files`, "files");
       out.push(...found);
     } else out.push(a);
@@ -189,7 +195,7 @@ export interface WorkerResult {
 /** What a worker module sends back over IPC. */
 export type WorkerMessage =
   | { type: "log"; level: string; message: string; fields: Record<string, unknown> }
-  | { type: "done"; ok: boolean; exitCode: number; error?: string; message?: string };
+  | { type: "done"; ok: boolean; exitCode: number; error?: string; message?: string; s3?: { endpoint: string; counts: S3Counts }[] };
 
 export interface WorkerHooks {
   onLog?(item: string, level: string, message: string, fields: Record<string, unknown>): void;
@@ -246,6 +252,8 @@ export async function runWorkers(
         if (!current) return;
         if (m.type === "log") hooks.onLog?.(current.item, m.level, m.message, m.fields);
         else if (m.type === "done") {
+          // Object-store requests the writer made count in this process's summary.
+          if (m.s3?.length) absorbS3Counts(m.s3);
           record({ item: current.item, ok: m.ok, exitCode: m.exitCode, error: m.error, message: m.message, seconds: (performance.now() - current.started) / 1000 });
           next();
         }

@@ -20,7 +20,9 @@ import { walkVars, type VarPlan } from "../plan/layout.js";
 import { missingValues } from "../plan/packing.js";
 import { Archive } from "../zarr/archive.js";
 import { arraySpec, type ArrayModel, type Attributes } from "../zarr/metadata.js";
+import { openStore, type StoreOptions } from "../zarr/open.js";
 import { FsStore, type Store } from "../zarr/store.js";
+import { isS3Url } from "../s3/url.js";
 import { mapLimit } from "./pool.js";
 import { scanStats } from "./scan.js";
 import { checkCompatible, type Source } from "./source.js";
@@ -35,12 +37,12 @@ export interface ExistingArchive {
   consolidated: boolean;
 }
 
-/** Open an archive (a path or a store) at its committed state. */
-export async function openArchive(target: string | Store): Promise<ExistingArchive> {
-  if (typeof target === "string" && !existsSync(target)) {
+/** Open an archive (a path, an s3:// address or a store) at its committed state. */
+export async function openArchive(target: string | Store, options: StoreOptions = {}): Promise<ExistingArchive> {
+  if (typeof target === "string" && !isS3Url(target) && !existsSync(target)) {
     throw new StoreError("no archive here (make one with create-template or convert)", { file: target });
   }
-  const store = typeof target === "string" ? new FsStore(target) : target;
+  const store = typeof target === "string" ? openStore(target, options) : target;
   const archive = await Archive.open(store);
   // Writers that add to an archive clear what killed writers left (see FsStore.sweep).
   if (store instanceof FsStore) await store.sweep();

@@ -6,27 +6,54 @@ import type { Backend, Dataset, GroupMeta, ReaderKind, VarMeta } from "../backen
 import { numericAttr, textAttr } from "../cf/attrs.js";
 import { decodeValue, formatDate, isTimeUnits, parseUnits, TimeError, type TimeUnits } from "../cf/time.js";
 import { fromCore, IncompatibleSourceError, SourceReadError, type ErrorContext, type ZarrioError } from "../errors.js";
+import type { Logger } from "../log.js";
 import { sourceRoot, walkVars, type VarPlan } from "../plan/layout.js";
+import type { S3Settings } from "../s3/session.js";
 import { numbersFrom } from "./writer.js";
 
 export interface Source {
   file: string;
+  /** The file's size in bytes (0 for bytes opened in memory without a size). */
+  size: number;
   ds: Dataset;
   root: GroupMeta;
 }
 
-export async function openSource(backend: Backend, file: string, reader: ReaderKind, group?: string): Promise<Source> {
-  // node:fs is imported here, not at module scope: the in-memory pipeline (zarrio/web) imports this
-  // module in browsers, which have no node:fs.
-  const { existsSync } = await import("node:fs");
-  if (!existsSync(file)) throw new SourceReadError("no such file", { file });
+/** How to open sources: the reader, the group converted, and the object store settings for s3:// files. */
+export interface SourceOptions {
+  reader: ReaderKind;
+  group?: string;
+  s3: S3Settings;
+}
+
+/** Open a NetCDF file: a path, or an s3:// address (fetched to a temporary file first, see s3/input.ts). */
+export async function openSource(backend: Backend, file: string, options: SourceOptions, log?: Logger): Promise<Source> {
+  // Node built-ins and the S3 layer are imported here, not at module scope: the in-memory pipeline
+  // (zarrio/web) imports this module in browsers.
+  let local = file;
+  let size: number;
+  let fetched: { remove(): Promise<void> } | undefined;
+  if (/^s3:\/\//i.test(file)) {
+    const [{ fetchInput }, { s3Session }] = await Promise.all([import("../s3/input.js"), import("../s3/session.js")]);
+    const f = await fetchInput(file, s3Session(options.s3, log));
+    log?.debug(`fetched ${file} (${f.bytes} bytes) to ${f.path}`);
+    [local, fetched, size] = [f.path, f, f.bytes];
+  } else {
+    const { stat } = await import("node:fs/promises");
+    const st = await stat(file).catch(() => undefined);
+    if (!st) throw new SourceReadError("no such file", { file });
+    size = st.size;
+  }
   let ds: Dataset;
   try {
-    ds = await backend.openDataset(file, reader);
+    ds = await backend.openDataset(local, options.reader);
   } catch (e) {
     throw unreadable(file, e);
+  } finally {
+    // Open readers keep their handle (the WebAssembly backend has read the bytes): the name can go.
+    await fetched?.remove();
   }
-  return { file, ds, root: sourceRoot(ds.meta, group, file) };
+  return { file, size, ds, root: sourceRoot(ds.meta, options.group, file) };
 }
 
 /** A NetCDF file held in memory; `name` stands for it in messages. */
@@ -37,7 +64,7 @@ export function openSourceBytes(backend: Backend, name: string, bytes: Uint8Arra
   } catch (e) {
     throw unreadable(name, e);
   }
-  return { file: name, ds, root: sourceRoot(ds.meta, group, name) };
+  return { file: name, size: bytes.length, ds, root: sourceRoot(ds.meta, group, name) };
 }
 
 function unreadable(file: string, e: unknown): SourceReadError {

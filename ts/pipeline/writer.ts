@@ -2,8 +2,8 @@
  * Moving one source file's data into an archive: read a slab, pack it if the variable is
  * packed, encode its chunks in the core, store them. Chunks a slab covers completely are written
  * straight away (atomically, no lock); chunks it covers only partly, which another writer may
- * share, are merged with what is stored while holding that chunk's lock. Reading the next slab
- * overlaps encoding and storing the previous ones (`concurrency` slabs in flight).
+ * share, are merged with what is stored while holding that chunk's lock. Reading and encoding
+ * the next slab overlap storing the previous one (`concurrency` slabs in flight).
  */
 import type { Backend, Dataset, PackReport } from "../backend/types.js";
 import { fromCore, PackingRangeError } from "../errors.js";
@@ -12,7 +12,7 @@ import type { Archive } from "../zarr/archive.js";
 import { arraySpec } from "../zarr/metadata.js";
 import type { VarPlan } from "../plan/layout.js";
 import { itemSizeOf } from "../plan/chunking.js";
-import { mapLimit } from "./pool.js";
+import { Gate, mapLimit } from "./pool.js";
 import { planSlabs, type SlabBox } from "./slabs.js";
 
 export interface WriteStats {
@@ -88,7 +88,7 @@ export function planVariableWrites(ds: Dataset, file: string, v: VarPlan, opts: 
 }
 
 export interface RunOptions {
-  /** Slabs in flight at once: reading one overlaps encoding and storing the others. */
+  /** Slabs in flight at once: storing one overlaps reading and encoding the next (see runWrites). */
   concurrency: number;
   policy: "error" | "clip" | "fill";
   log: Logger;
@@ -102,8 +102,12 @@ export async function runWrites(archive: Archive, jobs: WriteJob[], opts: RunOpt
   const stats = emptyStats();
   const remaining = new Map<Dataset, number>();
   for (const j of jobs) remaining.set(j.ds, (remaining.get(j.ds) ?? 0) + 1);
+  // Reading, packing and encoding keep the cores busy (the core spreads each over all of them);
+  // storing mostly waits on I/O. Half the slabs in flight may do the former at once, so storing
+  // one slab overlaps reading and encoding the next without two slabs' values held at once.
+  const compute = new Gate(Math.ceil(opts.concurrency / 2));
   await mapLimit(jobs, opts.concurrency, async (job) => {
-    await writeSlab(archive, job, opts, stats);
+    await writeSlab(archive, job, opts, stats, compute);
     const left = remaining.get(job.ds)! - 1;
     remaining.set(job.ds, left);
     if (left === 0) {
@@ -117,41 +121,46 @@ export async function runWrites(archive: Archive, jobs: WriteJob[], opts: RunOpt
   return stats;
 }
 
-async function writeSlab(archive: Archive, job: WriteJob, opts: RunOptions, stats: WriteStats): Promise<void> {
+async function writeSlab(archive: Archive, job: WriteJob, opts: RunOptions, stats: WriteStats, compute: Gate): Promise<void> {
   const { ds, file, v, box, origin } = job;
   const src = v.source;
   const store = archive.store;
   const spec = arraySpec(v.model);
-  let slab;
-  try {
-    slab = await ds.read(src.path, box.start, box.count);
-  } catch (e) {
-    throw fromCore(e, { file, variable: src.path });
-  }
   const raw = box.count.reduce((a, b) => a * b, 1) * itemSizeOf(src.dtype);
-  if (v.pack) {
-    let report: PackReport;
+  const { slab, enc } = await compute.run(async () => {
+    let slab;
     try {
-      const read = slab;
-      ({ slab, report } = read.pack(v.pack, v.missing, opts.policy));
-      read.release();
+      slab = await ds.read(src.path, box.start, box.count);
     } catch (e) {
-      const err = fromCore(e, { file, variable: src.path });
-      throw err instanceof PackingRangeError
-        ? new PackingRangeError(
-            `${err.message.replace(/^.*?: /, "")}; widen packing.manualRanges.${v.name}, or set packing.rangeExceededAction to clip or fill`,
-            { file, variable: src.path },
-          )
-        : err;
+      throw fromCore(e, { file, variable: src.path });
     }
-    if (report.out_of_range) stats.outOfRange[v.arrayPath] = (stats.outOfRange[v.arrayPath] ?? 0) + report.out_of_range;
-  }
-  let enc;
-  try {
-    enc = await slab.encode(spec, origin);
-  } catch (e) {
-    throw fromCore(e, { file, variable: src.path });
-  }
+    if (v.pack) {
+      let report: PackReport;
+      try {
+        const read = slab;
+        ({ slab, report } = read.pack(v.pack, v.missing, opts.policy));
+        read.release();
+      } catch (e) {
+        const err = fromCore(e, { file, variable: src.path });
+        throw err instanceof PackingRangeError
+          ? new PackingRangeError(
+              `${err.message.replace(/^.*?: /, "")}; widen packing.manualRanges.${v.name}, or set packing.rangeExceededAction to clip or fill`,
+              { file, variable: src.path },
+            )
+          : err;
+      }
+      if (report.out_of_range) stats.outOfRange[v.arrayPath] = (stats.outOfRange[v.arrayPath] ?? 0) + report.out_of_range;
+    }
+    let enc;
+    try {
+      enc = await slab.encode(spec, origin);
+    } catch (e) {
+      throw fromCore(e, { file, variable: src.path });
+    }
+    // Only merging partial chunks needs the values again: otherwise free them before the writes.
+    if (!enc.partial.length) slab.release();
+    return { slab, enc };
+  });
   await mapLimit(enc.chunks, 8, async (c) => {
     await store.set(archive.chunkKey(v.arrayPath, c.coords), c.bytes);
     stats.bytesStored += c.bytes.length;
@@ -159,12 +168,8 @@ async function writeSlab(archive: Archive, job: WriteJob, opts: RunOptions, stat
   stats.chunksWritten += enc.chunks.length;
   for (const coords of enc.partial) {
     const key = archive.chunkKey(v.arrayPath, coords);
-    await store.withLock(key, async () => {
-      const existing = (await store.get(key)) ?? null;
-      const merged = slab.merge(spec, origin, coords, existing);
-      await store.set(key, merged);
-      stats.bytesStored += merged.length;
-    });
+    const merged = await store.update(key, (existing) => slab.merge(spec, origin, coords, existing ?? null));
+    stats.bytesStored += merged.length;
     stats.chunksMerged++;
     stats.chunksWritten++;
   }

@@ -13,7 +13,7 @@ import { randomBytes } from "node:crypto";
 
 import { StoreError } from "../errors.js";
 import { withFileLock } from "./lock.js";
-import type { Store } from "./memory-store.js";
+import { lockedUpdate, type Store } from "./memory-store.js";
 
 // Store and MemoryStore live in a module without Node built-ins (zarrio/web uses them in browsers).
 export { MemoryStore, type Store } from "./memory-store.js";
@@ -124,6 +124,10 @@ export class FsStore implements Store {
   /** See zarr/lock.ts for the protocol and why it is safe. */
   withLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
     return withFileLock(key, { dir: path.join(this.root, LOCKS), staleMs: this.staleMs, location: this.root }, fn);
+  }
+
+  update(key: string, fn: (current: Uint8Array | undefined) => Uint8Array | Promise<Uint8Array>): Promise<Uint8Array> {
+    return lockedUpdate(this, key, fn);
   }
 }
 
