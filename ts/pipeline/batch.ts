@@ -9,34 +9,13 @@ import path from "node:path";
 
 import { DEFAULT_CONFIG } from "../config/model.js";
 import { ConfigError } from "../errors.js";
+import { GLOB, segmentRegex } from "./glob.js";
 import { listInputs } from "../s3/input.js";
 import { absorbS3Counts, s3Session, type S3Counts } from "../s3/session.js";
 import { isS3Url } from "../s3/url.js";
 import type { StoreOptions } from "../zarr/open.js";
 
 // ---- file lists -------------------------------------------------------------------------------
-
-export const GLOB = /[*?[]/;
-
-/** A shell-style pattern (`*`, `?`, `[...]`; none of them crosses a `/`) as an anchored RegExp. */
-export function segmentRegex(seg: string): RegExp {
-  let re = "";
-  for (let i = 0; i < seg.length; i++) {
-    const c = seg[i]!;
-    if (c === "*") re += "[^/]*";
-    else if (c === "?") re += "[^/]";
-    else if (c === "[") {
-      const end = seg.indexOf("]", i + 2);
-      if (end < 0) re += "\\[";
-      else {
-        const body = seg.slice(i + 1, end);
-        re += `[${body.startsWith("!") ? "^" + body.slice(1).replace(/\\/g, "\\\\") : body.replace(/\\/g, "\\\\")}]`;
-        i = end;
-      }
-    } else re += c.replace(/[.+^${}()|\\]/g, "\\$&");
-  }
-  return new RegExp(`^${re}$`);
-}
 
 /** Paths matching a shell-style pattern (`*`, `?`, `[...]`, and `**` for any depth), sorted. */
 export async function expandGlob(pattern: string): Promise<string[]> {

@@ -13,9 +13,8 @@ import { pipeline } from "node:stream/promises";
 import type { Readable } from "node:stream";
 
 import { SourceReadError } from "../errors.js";
-import { segmentRegex } from "../pipeline/batch.js";
-import type { S3Session } from "./session.js";
-import { NOT_HANDLED } from "./session.js";
+import { segmentRegex } from "../pipeline/glob.js";
+import { listKeys, NOT_HANDLED, type S3Session } from "./session.js";
 import { parseS3Url } from "./url.js";
 
 export interface FetchedInput {
@@ -62,17 +61,6 @@ export async function listInputs(pattern: string, session: S3Session): Promise<s
   const firstGlob = loc.prefix.search(/[*?[]/);
   const fixed = firstGlob < 0 ? loc.prefix : loc.prefix.slice(0, firstGlob);
   const re = segmentRegex(loc.prefix);
-  const keys: string[] = [];
-  let token: string | undefined;
-  do {
-    const page: { keys: string[]; next?: string } = await session.send({
-      op: "LIST",
-      what: `s3://${loc.bucket}/${fixed}`,
-      command: (sdk) => new sdk.ListObjectsV2Command({ Bucket: loc.bucket, Prefix: fixed, ContinuationToken: token }),
-      consume: (o) => ({ keys: (o.Contents ?? []).map((c: { Key: string }) => c.Key), next: o.IsTruncated ? o.NextContinuationToken : undefined }),
-    });
-    keys.push(...page.keys.filter((k) => re.test(k)));
-    token = page.next;
-  } while (token);
-  return keys.sort().map((k) => `s3://${loc.bucket}/${k}`);
+  const keys = await listKeys(session, loc.bucket, fixed, `s3://${loc.bucket}/${fixed}`);
+  return keys.filter((k) => re.test(k)).sort().map((k) => `s3://${loc.bucket}/${k}`);
 }

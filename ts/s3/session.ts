@@ -163,6 +163,23 @@ export class S3Session {
 
 }
 
+/** Every key in `bucket` that starts with `prefix` (ListObjectsV2, page after page), stopping once `limit` are found. */
+export async function listKeys(session: S3Session, bucket: string, prefix: string, what: string, limit = Infinity): Promise<string[]> {
+  const keys: string[] = [];
+  let token: string | undefined;
+  do {
+    const page: { keys: string[]; next?: string } = await session.send({
+      op: "LIST",
+      what,
+      command: (sdk) => new sdk.ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token, MaxKeys: Math.min(1000, limit) }),
+      consume: (o) => ({ keys: (o.Contents ?? []).map((c: { Key: string }) => c.Key), next: o.IsTruncated ? o.NextContinuationToken : undefined }),
+    });
+    keys.push(...page.keys);
+    token = page.next;
+  } while (token && keys.length < limit);
+  return keys;
+}
+
 const emptyCounts = (): S3Counts => ({ requests: {}, retries: 0, retryReasons: {}, conflicts: 0, bytesUp: 0, bytesDown: 0 });
 
 function addCounts(into: S3Counts, c: S3Counts): void {

@@ -18,7 +18,7 @@ import { StoreError } from "../errors.js";
 import { KeyedMutex, type Store } from "../zarr/memory-store.js";
 import { LOCKS } from "../zarr/store.js";
 import { backoffMs, sleep, statusOf } from "./retry.js";
-import { NOT_HANDLED, type S3Session } from "./session.js";
+import { listKeys, NOT_HANDLED, type S3Session } from "./session.js";
 import { parseS3Url, s3Url, type S3Location } from "./url.js";
 
 /** Where the probe of conditional writes puts its object (never part of the hierarchy). */
@@ -147,22 +147,8 @@ export class S3Store implements Store {
     const base = this.objectKey(prefix);
     const start = base ? `${base}/` : "";
     const strip = this.root.prefix ? this.root.prefix.length + 1 : 0;
-    const out: string[] = [];
-    let token: string | undefined;
-    do {
-      const page: { keys: string[]; next?: string } = await this.session.send({
-        op: "LIST",
-        what: this.url(prefix),
-        command: (sdk) => new sdk.ListObjectsV2Command({ Bucket: this.root.bucket, Prefix: start, ContinuationToken: token, MaxKeys: Math.min(1000, limit) }),
-        consume: (o) => ({ keys: (o.Contents ?? []).map((c: { Key: string }) => c.Key), next: o.IsTruncated ? o.NextContinuationToken : undefined }),
-      });
-      for (const k of page.keys) {
-        const rel = k.slice(strip);
-        if (!rel.startsWith(`${LOCKS}/`) && !rel.startsWith(`${PROBE}/`)) out.push(rel);
-      }
-      token = page.next;
-    } while (token && out.length < limit);
-    return out.sort();
+    const keys = await listKeys(this.session, this.root.bucket, start, this.url(prefix), limit);
+    return keys.map((k) => k.slice(strip)).filter((rel) => !rel.startsWith(`${LOCKS}/`) && !rel.startsWith(`${PROBE}/`)).sort();
   }
 
   /**
