@@ -20,9 +20,7 @@ failed=()
 step() { printf '\n[test] == %s\n' "$*"; }
 
 step "rust: cargo test (zarrio-core, with the libnetcdf reader)"
-# One test thread: tests/readers.rs crashed once (SIGSEGV) in four runs with tests opening files
-# through libnetcdf and the pure reader on parallel threads; the cause is not found yet (issue #8 note).
-cargo test --release -p zarrio-core --features libnetcdf -- --test-threads=1 || failed+=("cargo test")
+cargo test --release -p zarrio-core --features libnetcdf || failed+=("cargo test")
 
 step "fixtures → $ZARRIO_FIXTURES"
 mkdir -p "$ZARRIO_FIXTURES"

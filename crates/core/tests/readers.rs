@@ -655,3 +655,56 @@ fn readers_are_shared_across_threads() {
         });
     }
 }
+
+/// HDF5 shares its metadata cache between handles to one file: with two libnetcdf handles, the
+/// first one's close left the other's string fill values pointing at freed memory (SIGSEGV when
+/// tests opened the same fixture on parallel threads). Readers of one file share one handle,
+/// whatever path names it.
+#[test]
+fn one_file_opened_twice_through_libnetcdf() {
+    let Some(fx) = fixtures() else { return };
+    if !cfg!(feature = "libnetcdf") {
+        return;
+    }
+    let path = fx.path("strings.nc");
+    // The same file under a second name: a hard link beside it.
+    let linked = fx
+        .dir
+        .join(format!("strings-link-{}.nc", std::process::id()));
+    let _ = std::fs::remove_file(&linked);
+    std::fs::hard_link(&path, &linked).unwrap();
+    let expected = &fx.expected["fixtures"]["strings.nc"];
+    let check = |reader: &dyn NcReader, label: &str| {
+        for var in all_vars(reader.meta()) {
+            let zeros = vec![0; var.shape.len()];
+            let data = reader.read(&var.path, &zeros, &var.shape).unwrap();
+            let got = Value::Array(values_json(&data));
+            let want = &expected["data"][&var.path]["values"];
+            assert!(diff(&got, want, label).is_none(), "{label} {}", var.path);
+        }
+    };
+    for second in [path.clone(), linked.to_string_lossy().into_owned()] {
+        let first = netcdf::open_path(&path, ReaderKind::Libnetcdf).unwrap();
+        let other = netcdf::open_path(&second, ReaderKind::Libnetcdf).unwrap();
+        drop(first);
+        check(other.as_ref(), &second);
+    }
+    // Opened and closed on several threads at once.
+    std::thread::scope(|s| {
+        for t in 0..4 {
+            let (path, linked, check) = (&path, &linked, &check);
+            s.spawn(move || {
+                for i in 0..20 {
+                    let p = if (t + i) % 2 == 0 {
+                        path.clone()
+                    } else {
+                        linked.to_string_lossy().into_owned()
+                    };
+                    let reader = netcdf::open_path(&p, ReaderKind::Libnetcdf).unwrap();
+                    check(reader.as_ref(), &p);
+                }
+            });
+        }
+    });
+    std::fs::remove_file(&linked).unwrap();
+}

@@ -5,8 +5,16 @@
 //! Every libnetcdf call takes one process-wide lock (the `netcdf` crate's, shared with HDF5), so
 //! reads through this reader are serialised across threads; a `netcdf::File` is only an id, so
 //! sharing it needs nothing more.
+//!
+//! A file is open at most once in the process: readers of the same file share one handle (see
+//! [`SharedHandle`]). HDF5 shares its metadata cache between handles to one file, and closing
+//! the first handle leaves the other's cached fill values of string variables pointing at freed
+//! memory: reading them crashed the process.
 
+use std::collections::HashMap;
 use std::ffi::{c_char, CStr, CString};
+use std::mem::ManuallyDrop;
+use std::sync::{Arc, Condvar, LazyLock, Mutex, MutexGuard, Weak};
 
 use netcdf::types::{FloatType, IntType, NcVariableType};
 use netcdf::{Extents, NcTypeDescriptor};
@@ -17,7 +25,90 @@ use crate::{ArrayData, CoreError, Result};
 
 pub struct LibReader {
     cf: CfFile,
-    file: netcdf::File,
+    handle: Arc<SharedHandle>,
+}
+
+/// What identifies a file whatever path names it: device and inode where there are some.
+#[derive(Clone, PartialEq, Eq, Hash)]
+enum FileKey {
+    #[cfg(unix)]
+    Inode(u64, u64),
+    #[cfg(not(unix))]
+    Path(std::path::PathBuf),
+}
+
+impl FileKey {
+    fn of(path: &str) -> Result<FileKey> {
+        let meta = std::fs::metadata(path).map_err(|e| CoreError::Read(format!("{path}: {e}")))?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            Ok(FileKey::Inode(meta.dev(), meta.ino()))
+        }
+        #[cfg(not(unix))]
+        {
+            drop(meta);
+            std::fs::canonicalize(path)
+                .map(FileKey::Path)
+                .map_err(|e| CoreError::Read(format!("{path}: {e}")))
+        }
+    }
+}
+
+/// The one libnetcdf handle of a file, shared by every reader of it; closed with the last one.
+struct SharedHandle {
+    key: FileKey,
+    format: &'static str,
+    file: ManuallyDrop<netcdf::File>,
+}
+
+/// The open handles, by file. Opening and closing happen under this lock, and an opener waits
+/// for a handle that is being closed to be gone (see [`CLOSED`]), so a file never has two
+/// handles, not even for the moment one is closed while another thread opens the file.
+fn open_handles() -> MutexGuard<'static, HashMap<FileKey, Weak<SharedHandle>>> {
+    OPEN.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+static OPEN: LazyLock<Mutex<HashMap<FileKey, Weak<SharedHandle>>>> =
+    LazyLock::new(Default::default);
+/// Signalled when a handle has been closed and its entry removed.
+static CLOSED: Condvar = Condvar::new();
+
+impl SharedHandle {
+    fn open(path: &str) -> Result<Arc<SharedHandle>> {
+        let key = FileKey::of(path)?;
+        let mut open = open_handles();
+        while let Some(entry) = open.get(&key) {
+            if let Some(handle) = entry.upgrade() {
+                return Ok(handle);
+            }
+            // Its last reader is gone and its drop is waiting for this lock to close it.
+            open = CLOSED
+                .wait(open)
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+        }
+        // The format first, on a handle closed before the one kept is opened.
+        let format = format_of(path)?;
+        let file = netcdf::open(path).map_err(|e| read_error(path, e))?;
+        let handle = Arc::new(SharedHandle {
+            key: key.clone(),
+            format,
+            file: ManuallyDrop::new(file),
+        });
+        open.insert(key, Arc::downgrade(&handle));
+        Ok(handle)
+    }
+}
+
+impl Drop for SharedHandle {
+    fn drop(&mut self) {
+        let mut open = open_handles();
+        // SAFETY: dropped exactly once, here, with the registry locked: no other handle of this
+        // file can be opened until it is closed and its entry gone.
+        unsafe { ManuallyDrop::drop(&mut self.file) };
+        open.remove(&self.key);
+        CLOSED.notify_all();
+    }
 }
 
 impl LibReader {
@@ -25,9 +116,8 @@ impl LibReader {
         // The netcdf crate unwraps some library errors; a corrupt file must not take the
         // process down with it.
         cf_view::guard(path, || {
-            let file = netcdf::open(path).map_err(|e| read_error(path, e))?;
-            let format = format_of(path)?;
-            if matches!(format, "classic" | "64bit_offset" | "cdf5") {
+            let handle = SharedHandle::open(path)?;
+            if matches!(handle.format, "classic" | "64bit_offset" | "cdf5") {
                 // netcdf-c takes a header cut short as one whose remaining lists are absent: a
                 // truncated file opens with no variables. The classic header is small and fully
                 // specified, so have the pure-Rust parser check it is all there.
@@ -35,13 +125,14 @@ impl LibReader {
                     CoreError::Read(format!("{path}: incomplete or corrupt header: {e}"))
                 })?;
             }
-            let cf = CfFile::new(format, "libnetcdf", raw_root(&file));
-            Ok(LibReader { cf, file })
+            let cf = CfFile::new(handle.format, "libnetcdf", raw_root(&handle.file));
+            Ok(LibReader { cf, handle })
         })
     }
 
     fn variable(&self, path: &str) -> Result<netcdf::Variable<'_>> {
-        self.file
+        self.handle
+            .file
             .variable(path.trim_start_matches('/'))
             .ok_or_else(|| CoreError::NotFound(format!("variable {path}")))
     }
@@ -142,7 +233,7 @@ fn extents(start: &[u64], count: &[u64]) -> Extents {
         .expect("start and count have the same length")
 }
 
-/// The file format, which the netcdf crate does not expose: ask netcdf-c on a second handle.
+/// The file format, which the netcdf crate does not expose: ask netcdf-c on a handle of its own.
 fn format_of(path: &str) -> Result<&'static str> {
     let c_path =
         CString::new(path).map_err(|_| CoreError::Read(format!("{path}: NUL in the path")))?;
