@@ -3,7 +3,7 @@
 # statically), the WebAssembly module (wasm-bindgen `web` target, optimised with binaryen), and
 # the TypeScript. Incremental: cargo and tsc skip what is up to date.
 #
-#   bash scripts/build.sh            all three
+#   bash scripts/build.sh            all three (ts: tsc, then the CLI bundled by scripts/bundle.mjs)
 #   bash scripts/build.sh native     only the addon (also: wasm, ts)
 set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -43,6 +43,7 @@ for part in "${parts[@]}"; do
     ts)
       step "typescript"
       npx --no-install tsc -p tsconfig.json
+      node scripts/bundle.mjs
       chmod +x dist/cli.js
       ;;
     *) echo "unknown part '$part' (native, wasm, ts)" >&2; exit 2 ;;

@@ -101,6 +101,7 @@ done
 # repo's own must not carry (npm ci fails on optional packages the registry does not have yet).
 log "staging zarrio $version (fresh TypeScript build)"
 npx --no-install tsc -p tsconfig.json --outDir "$STAGE/dist" --sourceMap false --incremental false
+node scripts/bundle.mjs "$STAGE/dist" --no-sourcemap
 chmod +x "$STAGE/dist/cli.js"
 mkdir -p "$STAGE/$WASM"
 cp $WASM/*.js $WASM/*.d.ts $WASM/*.wasm "$STAGE/$WASM/"
@@ -137,7 +138,7 @@ const paths = main.files.map((f) => f.path);
 const problems = [];
 const must = [
   "package.json", "README.md",
-  "dist/index.js", "dist/index.d.ts", "dist/index.cjs", "dist/index.d.cts", "dist/cli.js", "dist/web.js", "dist/web.d.ts",
+  "dist/index.js", "dist/index.d.ts", "dist/index.cjs", "dist/index.d.cts", "dist/cli.js", "dist/write-region-worker.js", "dist/web.js", "dist/web.d.ts",
   "bindings/wasm/pkg/zarrio_wasm.js", "bindings/wasm/pkg/zarrio_wasm_bg.wasm",
 ];
 for (const p of must) if (!paths.includes(p)) problems.push(`zarrio is missing ${p}`);

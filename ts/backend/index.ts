@@ -5,20 +5,18 @@
  */
 import { createRequire } from "node:module";
 import { existsSync, readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import path from "node:path";
 import v8 from "node:v8";
 
 import { ConfigError, ZarrioError } from "../errors.js";
 import { nativeBackend, type NativeAddon } from "./native.js";
+import { packageRoot } from "./root.js";
 import { wasmBackend, type WasmModule } from "./wasm.js";
 import type { Backend } from "./types.js";
 
 export type { Backend } from "./types.js";
 export type BackendChoice = "auto" | "native" | "wasm";
 
-/** The package root (dist/backend/ → ../../). */
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 const require = createRequire(import.meta.url);
 
 /** The napi-rs platform triple of this machine, e.g. `linux-x64-gnu`. */
@@ -67,7 +65,7 @@ function nativeCandidates(triple: string): { origin: string; missing: () => bool
       }
     },
   });
-  const local = path.join(ROOT, "bindings", "napi", `zarrio.${triple}.node`);
+  const local = path.join(packageRoot(), "bindings", "napi", `zarrio.${triple}.node`);
   out.push({ origin: local, missing: () => !existsSync(local) });
   return out;
 }
@@ -98,7 +96,7 @@ function loadNative(): { backend: Backend; origin: string } {
 
 /** wasm-bindgen `web` target output, shipped in bindings/wasm/pkg/. */
 async function loadWasm(): Promise<Backend> {
-  const dir = path.join(ROOT, "bindings", "wasm", "pkg");
+  const dir = path.join(packageRoot(), "bindings", "wasm", "pkg");
   const js = path.join(dir, "zarrio_wasm.js");
   if (!existsSync(js)) throw new Error(`${js}: not built`);
   const mod = (await import(js)) as WasmModule & { initSync(opts: { module: Uint8Array }): unknown };

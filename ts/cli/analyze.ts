@@ -1,8 +1,6 @@
 import { existsSync, writeFileSync } from "node:fs";
-import { createInterface } from "node:readline";
 
 import { Command, Option } from "clipanion";
-import { stringify as toYaml } from "yaml";
 
 import { analyze, LINK_MBPS, PACKING_PRECISION, type AnalysisReport, type CodecTrials } from "../commands/analyze.js";
 import type { ZarrConverterConfig } from "../config/model.js";
@@ -48,6 +46,7 @@ export class AnalyzeCommand extends EncodingCommand {
    * write the answers as a config file. Questions go to stderr so `--json` output stays clean.
    */
   private async walkThrough(report: AnalysisReport, config: ZarrConverterConfig): Promise<void> {
+    const { createInterface } = await import("node:readline");
     const rl = createInterface({ input: this.context.stdin, terminal: false });
     const lines = rl[Symbol.asyncIterator]();
     const err = this.context.stderr;
@@ -118,7 +117,7 @@ export class AnalyzeCommand extends EncodingCommand {
     // Only the answers go into the file (in their checked, compact form): defaults stay defaults.
     const resolved = toFileForm(resolveConfig(layer));
     const chosen = pick(resolved, layer);
-    const text = /\.json$/i.test(target) ? JSON.stringify(chosen, null, 2) + "\n" : toYaml(chosen);
+    const text = /\.json$/i.test(target) ? JSON.stringify(chosen, null, 2) + "\n" : (await import("yaml")).stringify(chosen);
     writeFileSync(target, text);
     err.write(`\nWrote ${target}:\n${text}\nUse it with: zarrio convert ${this.file} out.zarr --config ${target}\n`);
     rl.close();

@@ -1,5 +1,4 @@
 import { Command, Option } from "clipanion";
-import { stringify as toYaml } from "yaml";
 
 import { toFileForm } from "../config/resolve.js";
 import { configSchema } from "../config/schema.js";
@@ -30,7 +29,7 @@ export class ConfigCommand extends EncodingCommand {
       return 0;
     }
     const form = toFileForm(this.resolved());
-    this.context.stdout.write(this.json ? JSON.stringify(form, null, 2) + "\n" : toYaml(form));
+    this.context.stdout.write(this.json ? JSON.stringify(form, null, 2) + "\n" : (await import("yaml")).stringify(form));
     return 0;
   }
 }

@@ -1,13 +1,15 @@
 import { readFileSync } from "node:fs";
+import path from "node:path";
 
 import { fallbackReason, loadBackend, nativeOrigin } from "../backend/index.js";
+import { packageRoot } from "../backend/root.js";
 
 /**
  * `zarrio 0.1.0 (native backend from @zarrio/linux-x64-gnu, libnetcdf reader built in)`, or
  * `zarrio 0.1.0 (wasm backend; native addon unavailable: <why>)` after a fallback.
  */
 export async function versionLine(): Promise<string> {
-  const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
+  const pkg = JSON.parse(readFileSync(path.join(packageRoot(), "package.json"), "utf8")) as { version: string };
   try {
     const b = await loadBackend();
     const extra =

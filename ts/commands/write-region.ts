@@ -218,7 +218,7 @@ export interface BatchSummary {
   seconds: number;
 }
 
-/** The module writer processes run (dist/commands/write-region-worker.js). */
+/** The module writer processes run: beside this one (dist/commands/ for the library, dist/ for the bundled CLI). */
 const WORKER = fileURLToPath(new URL("./write-region-worker.js", import.meta.url));
 
 /**
