@@ -38,6 +38,16 @@ describe(`convert [${BACKEND}]`, () => {
     assertMatchesSources(out, files);
   });
 
+  test("files read again after giving their memory back (one resident file), packing from the data", () => {
+    // The WebAssembly backend keeps ZARRIO_WASM_OPEN_FILES files' bytes in memory (default 2):
+    // with 1, the time axes, the packing scan and the writes each load the files again in turn.
+    const files = ["series_01.nc", "series_02.nc", "series_03.nc"].map(fixture);
+    const out = path.join(outDir("resident"), "out.zarr");
+    const r = cli(["convert", ...files, out, "--chunking", "time:5", "--packing", "--overwrite", "-q"], { ZARRIO_WASM_OPEN_FILES: "1" });
+    assert.equal(r.status, 0, r.stderr);
+    assertMatchesSources(out, files, ["--packed-tolerance", "auto"]);
+  });
+
   test("files with different time units are re-encoded into the first file's", async () => {
     const files = ["series_units_days.nc", "series_units_hours.nc"].map(fixture);
     const out = path.join(outDir("units"), "out.zarr");

@@ -110,8 +110,71 @@ class WasmSlabAdapter implements Slab {
   }
 }
 
+/**
+ * How many files opened by path keep their bytes in WebAssembly memory at once
+ * (`ZARRIO_WASM_OPEN_FILES`, default 2). The pure reader parses a file from bytes held in the
+ * module's memory, which never shrinks: with every input of a 64-file convert resident, peak
+ * memory grew with the number of files. Beyond the limit the file read least recently gives its
+ * bytes back, and reads it again from disk on its next read.
+ */
+const RESIDENT_FILES = Math.max(1, Number(process.env.ZARRIO_WASM_OPEN_FILES ?? 2) || 2);
+
 export function wasmBackend(mod: WasmModule): Backend {
   const info = JSON.parse(mod.buildInfo()) as BuildInfo;
+  /** Path datasets holding bytes, least recently read first. */
+  const resident: PathHandle[] = [];
+
+  /** A file opened by path: its bytes are loaded on demand and may be given back between reads. */
+  class PathHandle {
+    raw: WasmDataset | undefined;
+    loading: Promise<WasmDataset> | undefined;
+    busy = 0;
+    closed = false;
+    constructor(readonly path: string) {}
+    async use<T>(work: (raw: WasmDataset) => T): Promise<T> {
+      if (this.closed) throw new Error("ZARRIO_INVALID: the dataset is closed");
+      this.busy++;
+      try {
+        const raw = this.raw ?? (await (this.loading ??= this.load()));
+        touch(this);
+        return work(raw);
+      } finally {
+        this.busy--;
+      }
+    }
+    private async load(): Promise<WasmDataset> {
+      const { readFile } = await import("node:fs/promises");
+      try {
+        const raw = mod.NcDataset.fromBytes(await readFile(this.path));
+        if (this.closed) {
+          raw.free();
+          throw new Error("ZARRIO_INVALID: the dataset is closed");
+        }
+        this.raw = raw;
+        return raw;
+      } finally {
+        this.loading = undefined;
+      }
+    }
+    release(): void {
+      const i = resident.indexOf(this);
+      if (i >= 0) resident.splice(i, 1);
+      this.raw?.free();
+      this.raw = undefined;
+    }
+  }
+  const touch = (h: PathHandle) => {
+    const i = resident.indexOf(h);
+    if (i >= 0) resident.splice(i, 1);
+    resident.push(h);
+    // Give back the least recently read files that no read is using.
+    for (let j = 0; resident.length > RESIDENT_FILES && j < resident.length - 1; ) {
+      const old = resident[j]!;
+      if (old.busy === 0) old.release();
+      else j++;
+    }
+  };
+
   const dataset = (raw: WasmDataset): Dataset => {
     const meta = parseJsonExt(raw.meta()) as FileMeta;
     let open = true;
@@ -131,13 +194,23 @@ export function wasmBackend(mod: WasmModule): Backend {
       },
     };
   };
+  const pathDataset = async (path: string): Promise<Dataset> => {
+    const handle = new PathHandle(path);
+    const meta = await handle.use((raw) => parseJsonExt(raw.meta()) as FileMeta);
+    return {
+      meta,
+      read: (path, start, count) => handle.use((raw) => new WasmSlabAdapter(raw.read(path, start, count))),
+      stats: (path, start, count, missing) => handle.use((raw) => JSON.parse(raw.stats(path, start, count, missing)) as Stats),
+      close: () => {
+        handle.closed = true;
+        handle.release();
+      },
+    };
+  };
   return {
     name: "wasm",
     info,
-    openDataset: async (path: string) => {
-      const { readFile } = await import("node:fs/promises");
-      return dataset(mod.NcDataset.fromBytes(await readFile(path)));
-    },
+    openDataset: pathDataset,
     openDatasetBytes: (bytes) => dataset(mod.NcDataset.fromBytes(bytes)),
     slabFromBytes: (dtype, shape, bytes) => new WasmSlabAdapter(mod.Slab.fromBytes(dtype, shape, bytes)),
     slabFromStrings: (shape, strings) => new WasmSlabAdapter(mod.Slab.fromStrings(shape, strings)),

@@ -70,30 +70,36 @@ export async function packingRanges(
   const first = sources[0]!;
   const all = walkVars(first.root).map(({ v }) => v);
   const coords = new Set(all.filter((v) => v.dims.length === 1 && v.dims[0] === v.name).map((v) => v.name));
-  for (const v of all) {
-    if (!packable(v, config.packing, coords)) continue;
-    let range = declaredRange(v, config.packing);
-    if (!range) {
-      let stats: Stats | undefined;
-      for (const s of sources) {
-        const sv = walkVars(s.root).find(({ v: x }) => x.path === v.path)?.v ?? v;
-        stats = mergeStats(stats, await scanStats(s, sv, missingValues(sv), config.slabSizeMb * 2 ** 20, config.concurrency));
-      }
-      range = stats && dataRange(stats, config.packing);
-      if (!range) {
-        log.warn(`not packing ${v.path}: it holds no valid values`);
-        continue;
-      }
+  const declared = new Map<string, PackRange | undefined>();
+  for (const v of all) if (packable(v, config.packing, coords)) declared.set(v.path, declaredRange(v, config.packing));
+  // Ranges taken from the data: one pass over each file for all its variables, file after file
+  // (a backend that holds whole files in memory keeps only the one being scanned).
+  const scanned = new Map<string, Stats | undefined>();
+  for (const s of sources) {
+    for (const [path, range] of declared) {
+      if (range) continue;
+      const sv = walkVars(s.root).find(({ v: x }) => x.path === path)?.v ?? all.find((x) => x.path === path)!;
+      scanned.set(path, mergeStats(scanned.get(path), await scanStats(s, sv, missingValues(sv), config.slabSizeMb * 2 ** 20, config.concurrency)));
     }
-    ranges.set(v.path, range);
-    log.info(`packing ${v.path} to int${config.packing.bits}`, { min: range.min, max: range.max, range_from: range.source });
+  }
+  for (const [path, declaredOne] of declared) {
+    const stats = scanned.get(path);
+    const range = declaredOne ?? (stats && dataRange(stats, config.packing));
+    if (!range) {
+      log.warn(`not packing ${path}: it holds no valid values`);
+      continue;
+    }
+    ranges.set(path, range);
+    log.info(`packing ${path} to int${config.packing.bits}`, { min: range.min, max: range.max, range_from: range.source });
   }
   return ranges;
 }
 
 /** The concatenated time axis of several files, in the first file's units. */
 export async function concatTimes(sources: Source[], timeDim: string): Promise<TimeAxis | undefined> {
-  const axes = await Promise.all(sources.map((s) => readTimeAxis(s, timeDim)));
+  // One file after another: a backend that holds whole files in memory keeps few of them at once.
+  const axes: (TimeAxis | undefined)[] = [];
+  for (const s of sources) axes.push(await readTimeAxis(s, timeDim));
   const first = axes[0];
   if (!first) {
     if (sources.length > 1 && axes.some(Boolean)) {
