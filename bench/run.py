@@ -71,6 +71,12 @@ class Case:
         self.prepare = prepare
 
 
+# Generous fixed ranges for the corpus' variables (bench/corpus.py), for packing without a scan.
+PACK_RANGES = json.dumps({"t2m": {"min": 180, "max": 350}, "u10": {"min": -80, "max": 80},
+                          "sst": {"min": 260, "max": 330}, "v10": {"min": -80, "max": 80},
+                          "msl": {"min": 90000, "max": 110000}, "tcwv": {"min": 0, "max": 120}})
+
+
 def build_cases(ctx) -> list[Case]:
     c = ctx
     ct, cy, cx = c["chunks"]
@@ -105,6 +111,9 @@ def build_cases(ctx) -> list[Case]:
              our_convert(prefix=taskset), env=wasm, requires=need_ours + [("bin", "taskset")]),
         Case("ours-convert-packed", "ours", "zarrio convert, 16-bit packing", our_convert(pack),
              packed=True, requires=need_ours),
+        Case("ours-convert-packed-given", "ours", "zarrio convert, 16-bit packing, ranges given",
+             our_convert(pack + ["--packing-manual-ranges", PACK_RANGES]), packed=True, requires=need_ours,
+             note="ranges from --packing-manual-ranges (as from valid_min/valid_max): no pass over the data"),
         Case("ours-template-j1", "ours", "zarrio create-template + write-region --jobs 1",
              our_template(1), requires=need_ours),
         Case("ours-template-j2", "ours", "zarrio create-template + write-region --jobs 2",

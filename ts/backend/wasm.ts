@@ -117,7 +117,10 @@ class WasmSlabAdapter implements Slab {
  * memory grew with the number of files. Beyond the limit the file read least recently gives its
  * bytes back, and reads it again from disk on its next read.
  */
-const RESIDENT_FILES = Math.max(1, Number(process.env.ZARRIO_WASM_OPEN_FILES ?? 2) || 2);
+function residentFiles(): number {
+  // Read when files are opened by path, which only Node does: browsers have no `process`.
+  return Math.max(1, Number(globalThis.process?.env.ZARRIO_WASM_OPEN_FILES ?? 2) || 2);
+}
 
 export function wasmBackend(mod: WasmModule): Backend {
   const info = JSON.parse(mod.buildInfo()) as BuildInfo;
@@ -168,7 +171,8 @@ export function wasmBackend(mod: WasmModule): Backend {
     if (i >= 0) resident.splice(i, 1);
     resident.push(h);
     // Give back the least recently read files that no read is using.
-    for (let j = 0; resident.length > RESIDENT_FILES && j < resident.length - 1; ) {
+    const limit = residentFiles();
+    for (let j = 0; resident.length > limit && j < resident.length - 1; ) {
       const old = resident[j]!;
       if (old.busy === 0) old.release();
       else j++;

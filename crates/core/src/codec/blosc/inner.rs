@@ -70,9 +70,16 @@ impl Encoder {
                 (status == Status::StreamEnd).then_some(z.total_out() as usize)
             }
             Encoder::Zstd(z) => {
-                out.resize(start + limit, 0);
-                // An error here means the frame did not fit in `limit` bytes.
-                z.compress_to_buffer(src, &mut out[start..]).ok()
+                // zstd writes into the spare capacity, which is left uninitialised: zeroing
+                // `limit` bytes per split cost a memset of the whole input.
+                out.reserve(limit);
+                let mut at = std::io::Cursor::new(&mut *out);
+                at.set_position(start as u64);
+                // An error here means the frame did not fit in the room reserved.
+                match z.compress_to_buffer(src, &mut at) {
+                    Ok(n) if n <= limit && out.len() == start + n => Some(n),
+                    _ => None,
+                }
             }
         };
         out.truncate(start + written.unwrap_or(0));
