@@ -8,7 +8,8 @@ import type { Backend, BuildInfo, Dataset, DType, PackParams, Slab, ArraySpec, S
 
 /** The shape of wasm-bindgen's generated module (bindings/wasm/src/lib.rs). */
 export interface WasmModule {
-  NcDataset: { fromBytes(bytes: Uint8Array): WasmDataset };
+  NcDataset: { fromBytes(bytes: Uint8Array): WasmDataset; fromFileBytes(bytes: WasmFileBytes): WasmDataset };
+  FileBytes: new (capacity: number) => WasmFileBytes;
   Slab: {
     fromBytes(dtype: string, shape: Float64Array | number[], bytes: Uint8Array): WasmSlab;
     fromStrings(shape: Float64Array | number[], strings: string[]): WasmSlab;
@@ -17,6 +18,11 @@ export interface WasmModule {
   chunksInRegion(spec: string, origin: number[], shape: number[]): string;
   readRegion(spec: string, origin: number[], shape: number[], coords: number[], lengths: number[], data: Uint8Array): WasmSlab;
   buildInfo(): string;
+}
+
+interface WasmFileBytes {
+  push(piece: Uint8Array): void;
+  free(): void;
 }
 
 interface WasmDataset {
@@ -146,9 +152,8 @@ export function wasmBackend(mod: WasmModule): Backend {
       }
     }
     private async load(): Promise<WasmDataset> {
-      const { readFile } = await import("node:fs/promises");
       try {
-        const raw = mod.NcDataset.fromBytes(await readFile(this.path));
+        const raw = await readIntoModule(this.path);
         if (this.closed) {
           raw.free();
           throw new Error("ZARRIO_INVALID: the dataset is closed");
@@ -166,6 +171,31 @@ export function wasmBackend(mod: WasmModule): Backend {
       this.raw = undefined;
     }
   }
+  /**
+   * The file's bytes copied into module memory 4 MiB at a time: a whole-file JS buffer (dead as
+   * soon as it is copied, but freed only at V8's next collection) made peak memory grow with the
+   * number of files read.
+   */
+  const readIntoModule = async (path: string): Promise<WasmDataset> => {
+    const { open } = await import("node:fs/promises");
+    const fh = await open(path, "r");
+    const bytes = new mod.FileBytes((await fh.stat()).size);
+    try {
+      const piece = new Uint8Array(4 << 20);
+      for (;;) {
+        const { bytesRead } = await fh.read(piece, 0, piece.length, null);
+        if (bytesRead === 0) break;
+        bytes.push(piece.subarray(0, bytesRead));
+      }
+    } catch (e) {
+      bytes.free();
+      throw e;
+    } finally {
+      await fh.close();
+    }
+    // Consumed by the call: its memory becomes the dataset's.
+    return mod.NcDataset.fromFileBytes(bytes);
+  };
   const touch = (h: PathHandle) => {
     const i = resident.indexOf(h);
     if (i >= 0) resident.splice(i, 1);

@@ -17,7 +17,9 @@ fn idx(v: &[f64]) -> Result<Vec<u64>> {
             if x >= 0.0 && x.fract() == 0.0 && x <= 9_007_199_254_740_991.0 {
                 Ok(x as u64)
             } else {
-                Err(Error::from_reason(format!("ZARRIO_INVALID: {x} is not an index")))
+                Err(Error::from_reason(format!(
+                    "ZARRIO_INVALID: {x} is not an index"
+                )))
             }
         })
         .collect()
@@ -36,7 +38,9 @@ pub struct NcDataset {
 
 impl NcDataset {
     fn open_inner(&self) -> Result<&api::Dataset> {
-        self.inner.as_ref().ok_or_else(|| Error::from_reason("ZARRIO_INVALID: the dataset is closed"))
+        self.inner
+            .as_ref()
+            .ok_or_else(|| Error::from_reason("ZARRIO_INVALID: the dataset is closed"))
     }
 }
 
@@ -45,12 +49,16 @@ impl NcDataset {
     /// Open a NetCDF file by path with reader "auto", "pure" or "libnetcdf".
     #[napi(factory)]
     pub fn open(path: String, reader: String) -> Result<NcDataset> {
-        api::Dataset::open_path(&path, &reader).map(|inner| NcDataset { inner: Some(inner) }).map_err(err)
+        api::Dataset::open_path(&path, &reader)
+            .map(|inner| NcDataset { inner: Some(inner) })
+            .map_err(err)
     }
 
     #[napi(factory)]
     pub fn from_bytes(bytes: &[u8]) -> Result<NcDataset> {
-        api::Dataset::open_bytes(bytes.to_vec()).map(|inner| NcDataset { inner: Some(inner) }).map_err(err)
+        api::Dataset::open_bytes(bytes.to_vec())
+            .map(|inner| NcDataset { inner: Some(inner) })
+            .map_err(err)
     }
 
     /// The file's metadata as JSON.
@@ -67,14 +75,36 @@ impl NcDataset {
 
     /// Statistics of a hyperslab (JSON) off the main thread, without keeping its values.
     #[napi(ts_return_type = "Promise<string>")]
-    pub fn stats(&self, path: String, start: Vec<f64>, count: Vec<f64>, missing: Vec<f64>) -> Result<AsyncTask<StatsTask>> {
-        Ok(AsyncTask::new(StatsTask { dataset: self.open_inner()?.share(), path, start: idx(&start)?, count: idx(&count)?, missing }))
+    pub fn stats(
+        &self,
+        path: String,
+        start: Vec<f64>,
+        count: Vec<f64>,
+        missing: Vec<f64>,
+    ) -> Result<AsyncTask<StatsTask>> {
+        Ok(AsyncTask::new(StatsTask {
+            dataset: self.open_inner()?.share(),
+            path,
+            start: idx(&start)?,
+            count: idx(&count)?,
+            missing,
+        }))
     }
 
     /// Read a hyperslab off the main thread.
     #[napi(ts_return_type = "Promise<Slab>")]
-    pub fn read(&self, path: String, start: Vec<f64>, count: Vec<f64>) -> Result<AsyncTask<ReadTask>> {
-        Ok(AsyncTask::new(ReadTask { dataset: self.open_inner()?.share(), path, start: idx(&start)?, count: idx(&count)? }))
+    pub fn read(
+        &self,
+        path: String,
+        start: Vec<f64>,
+        count: Vec<f64>,
+    ) -> Result<AsyncTask<ReadTask>> {
+        Ok(AsyncTask::new(ReadTask {
+            dataset: self.open_inner()?.share(),
+            path,
+            start: idx(&start)?,
+            count: idx(&count)?,
+        }))
     }
 }
 
@@ -91,7 +121,9 @@ impl Task for StatsTask {
     type JsValue = String;
 
     fn compute(&mut self) -> Result<String> {
-        self.dataset.stats_json(&self.path, &self.start, &self.count, &self.missing).map_err(err)
+        self.dataset
+            .stats_json(&self.path, &self.start, &self.count, &self.missing)
+            .map_err(err)
     }
 
     fn resolve(&mut self, _env: Env, output: String) -> Result<String> {
@@ -111,7 +143,9 @@ impl Task for ReadTask {
     type JsValue = Slab;
 
     fn compute(&mut self) -> Result<api::Slab> {
-        self.dataset.read(&self.path, &self.start, &self.count).map_err(err)
+        self.dataset
+            .read(&self.path, &self.start, &self.count)
+            .map_err(err)
     }
 
     fn resolve(&mut self, _env: Env, output: api::Slab) -> Result<Slab> {
@@ -145,7 +179,9 @@ impl Slab {
     }
 
     fn slab(&self) -> Result<&api::Slab> {
-        self.inner.as_ref().ok_or_else(|| Error::from_reason("ZARRIO_INVALID: the slab was released"))
+        self.inner
+            .as_ref()
+            .ok_or_else(|| Error::from_reason("ZARRIO_INVALID: the slab was released"))
     }
 }
 
@@ -153,12 +189,16 @@ impl Slab {
 impl Slab {
     #[napi(factory)]
     pub fn from_bytes(dtype: String, shape: Vec<f64>, bytes: &[u8]) -> Result<Slab> {
-        api::Slab::from_bytes(&dtype, idx(&shape)?, bytes).map(Slab::wrap).map_err(err)
+        api::Slab::from_bytes(&dtype, idx(&shape)?, bytes)
+            .map(Slab::wrap)
+            .map_err(err)
     }
 
     #[napi(factory)]
     pub fn from_strings(shape: Vec<f64>, strings: Vec<String>) -> Result<Slab> {
-        api::Slab::from_strings(idx(&shape)?, strings).map(Slab::wrap).map_err(err)
+        api::Slab::from_strings(idx(&shape)?, strings)
+            .map(Slab::wrap)
+            .map_err(err)
     }
 
     #[napi(getter)]
@@ -195,7 +235,13 @@ impl Slab {
 
     /// Pack to integers; returns the packed slab and the report JSON.
     #[napi(ts_return_type = "{ slab: Slab; report: string }")]
-    pub fn pack(&self, env: Env, params: String, missing: Vec<f64>, policy: String) -> Result<Object<'_>> {
+    pub fn pack(
+        &self,
+        env: Env,
+        params: String,
+        missing: Vec<f64>,
+        policy: String,
+    ) -> Result<Object<'_>> {
         let (slab, report) = self.slab()?.pack(&params, &missing, &policy).map_err(err)?;
         let mut out = Object::new(&env)?;
         out.set("slab", Slab::wrap(slab))?;
@@ -206,13 +252,26 @@ impl Slab {
     /// Encode as the box at `origin` of the array `spec`, off the main thread.
     #[napi(ts_return_type = "Promise<RegionEncoding>")]
     pub fn encode(&self, spec: String, origin: Vec<f64>) -> Result<AsyncTask<EncodeTask>> {
-        Ok(AsyncTask::new(EncodeTask { slab: self.slab()?.clone(), spec, origin: idx(&origin)? }))
+        Ok(AsyncTask::new(EncodeTask {
+            slab: self.slab()?.clone(),
+            spec,
+            origin: idx(&origin)?,
+        }))
     }
 
     /// Merge this slab's part of chunk `coords` into the stored bytes (or fill) and re-encode.
     #[napi]
-    pub fn merge(&self, spec: String, origin: Vec<f64>, coords: Vec<f64>, existing: Option<&[u8]>) -> Result<Buffer> {
-        self.slab()?.merge(&spec, &idx(&origin)?, &idx(&coords)?, existing).map(Buffer::from).map_err(err)
+    pub fn merge(
+        &self,
+        spec: String,
+        origin: Vec<f64>,
+        coords: Vec<f64>,
+        existing: Option<&[u8]>,
+    ) -> Result<Buffer> {
+        self.slab()?
+            .merge(&spec, &idx(&origin)?, &idx(&coords)?, existing)
+            .map(Buffer::from)
+            .map_err(err)
     }
 }
 
@@ -237,9 +296,16 @@ impl Task for EncodeTask {
         let chunks = out
             .chunks
             .into_iter()
-            .map(|c| EncodedChunk { coords: nums(&c.coords), bytes: c.bytes.into() })
+            .map(|c| EncodedChunk {
+                coords: nums(&c.coords),
+                bytes: c.bytes.into(),
+            })
             .collect();
-        Ok(RegionEncoding { raw_bytes: out.raw_bytes as f64, partial: out.partial.iter().map(|c| nums(c)).collect(), chunks })
+        Ok(RegionEncoding {
+            raw_bytes: out.raw_bytes as f64,
+            partial: out.partial.iter().map(|c| nums(c)).collect(),
+            chunks,
+        })
     }
 }
 
@@ -255,10 +321,18 @@ pub fn chunks_in_region(spec: String, origin: Vec<f64>, shape: Vec<f64>) -> Resu
 
 /// Assemble a box of an array from stored chunks (`chunks[i]` for `coords[i]`, null = fill).
 #[napi]
-pub fn read_region(spec: String, origin: Vec<f64>, shape: Vec<f64>, coords: Vec<Vec<f64>>, chunks: Vec<Option<Buffer>>) -> Result<Slab> {
+pub fn read_region(
+    spec: String,
+    origin: Vec<f64>,
+    shape: Vec<f64>,
+    coords: Vec<Vec<f64>>,
+    chunks: Vec<Option<Buffer>>,
+) -> Result<Slab> {
     let coords = coords.iter().map(|c| idx(c)).collect::<Result<Vec<_>>>()?;
     let views: Vec<Option<&[u8]>> = chunks.iter().map(|c| c.as_deref()).collect();
-    api::read_region(&spec, &idx(&origin)?, &idx(&shape)?, &coords, &views).map(Slab::wrap).map_err(err)
+    api::read_region(&spec, &idx(&origin)?, &idx(&shape)?, &coords, &views)
+        .map(Slab::wrap)
+        .map_err(err)
 }
 
 /// Which build this is, for `zarrio --version`.

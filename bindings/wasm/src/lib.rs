@@ -15,7 +15,9 @@ fn idx(v: &[f64]) -> Result<Vec<u64>, JsError> {
             if x >= 0.0 && x.fract() == 0.0 && x <= 9_007_199_254_740_991.0 {
                 Ok(x as u64)
             } else {
-                Err(JsError::new(&format!("ZARRIO_INVALID: {x} is not an index")))
+                Err(JsError::new(&format!(
+                    "ZARRIO_INVALID: {x} is not an index"
+                )))
             }
         })
         .collect()
@@ -30,11 +32,39 @@ pub struct NcDataset {
     inner: api::Dataset,
 }
 
+/// A file's bytes filled piece by piece from JS straight into module memory, so a file is not
+/// also held whole in a JS buffer on its way in.
+#[wasm_bindgen]
+pub struct FileBytes {
+    bytes: Vec<u8>,
+}
+
+#[wasm_bindgen]
+impl FileBytes {
+    #[wasm_bindgen(constructor)]
+    pub fn new(capacity: usize) -> FileBytes {
+        FileBytes {
+            bytes: Vec::with_capacity(capacity),
+        }
+    }
+
+    pub fn push(&mut self, piece: &[u8]) {
+        self.bytes.extend_from_slice(piece);
+    }
+}
+
 #[wasm_bindgen]
 impl NcDataset {
     #[wasm_bindgen(js_name = fromBytes)]
     pub fn from_bytes(bytes: Vec<u8>) -> Result<NcDataset, JsError> {
-        api::Dataset::open_bytes(bytes).map(|inner| NcDataset { inner }).map_err(err)
+        api::Dataset::open_bytes(bytes)
+            .map(|inner| NcDataset { inner })
+            .map_err(err)
+    }
+
+    #[wasm_bindgen(js_name = fromFileBytes)]
+    pub fn from_file_bytes(bytes: FileBytes) -> Result<NcDataset, JsError> {
+        Self::from_bytes(bytes.bytes)
     }
 
     pub fn meta(&self) -> String {
@@ -42,12 +72,23 @@ impl NcDataset {
     }
 
     pub fn read(&self, path: &str, start: &[f64], count: &[f64]) -> Result<Slab, JsError> {
-        self.inner.read(path, &idx(start)?, &idx(count)?).map(|inner| Slab { inner }).map_err(err)
+        self.inner
+            .read(path, &idx(start)?, &idx(count)?)
+            .map(|inner| Slab { inner })
+            .map_err(err)
     }
 
     /// Statistics of a hyperslab (JSON), without keeping its values.
-    pub fn stats(&self, path: &str, start: &[f64], count: &[f64], missing: &[f64]) -> Result<String, JsError> {
-        self.inner.stats_json(path, &idx(start)?, &idx(count)?, missing).map_err(err)
+    pub fn stats(
+        &self,
+        path: &str,
+        start: &[f64],
+        count: &[f64],
+        missing: &[f64],
+    ) -> Result<String, JsError> {
+        self.inner
+            .stats_json(path, &idx(start)?, &idx(count)?, missing)
+            .map_err(err)
     }
 }
 
@@ -95,12 +136,16 @@ impl RegionEncoding {
 impl Slab {
     #[wasm_bindgen(js_name = fromBytes)]
     pub fn from_bytes(dtype: &str, shape: &[f64], bytes: &[u8]) -> Result<Slab, JsError> {
-        api::Slab::from_bytes(dtype, idx(shape)?, bytes).map(|inner| Slab { inner }).map_err(err)
+        api::Slab::from_bytes(dtype, idx(shape)?, bytes)
+            .map(|inner| Slab { inner })
+            .map_err(err)
     }
 
     #[wasm_bindgen(js_name = fromStrings)]
     pub fn from_strings(shape: &[f64], strings: Vec<String>) -> Result<Slab, JsError> {
-        api::Slab::from_strings(idx(shape)?, strings).map(|inner| Slab { inner }).map_err(err)
+        api::Slab::from_strings(idx(shape)?, strings)
+            .map(|inner| Slab { inner })
+            .map_err(err)
     }
 
     #[wasm_bindgen(getter)]
@@ -130,7 +175,10 @@ impl Slab {
     /// Pack to integers: the packed slab and the report JSON.
     pub fn pack(&self, params: &str, missing: &[f64], policy: &str) -> Result<PackResult, JsError> {
         let (slab, report) = self.inner.pack(params, missing, policy).map_err(err)?;
-        Ok(PackResult { slab: Some(Slab { inner: slab }), report })
+        Ok(PackResult {
+            slab: Some(Slab { inner: slab }),
+            report,
+        })
     }
 
     pub fn encode(&self, spec: &str, origin: &[f64]) -> Result<RegionEncoding, JsError> {
@@ -145,8 +193,16 @@ impl Slab {
         })
     }
 
-    pub fn merge(&self, spec: &str, origin: &[f64], coords: &[f64], existing: Option<Vec<u8>>) -> Result<Vec<u8>, JsError> {
-        self.inner.merge(spec, &idx(origin)?, &idx(coords)?, existing.as_deref()).map_err(err)
+    pub fn merge(
+        &self,
+        spec: &str,
+        origin: &[f64],
+        coords: &[f64],
+        existing: Option<Vec<u8>>,
+    ) -> Result<Vec<u8>, JsError> {
+        self.inner
+            .merge(spec, &idx(origin)?, &idx(coords)?, existing.as_deref())
+            .map_err(err)
     }
 }
 
@@ -180,12 +236,22 @@ pub fn chunks_in_region(spec: &str, origin: &[f64], shape: &[f64]) -> Result<Str
 /// Assemble a box from stored chunks: `coords` flattened (`origin.length` numbers per chunk);
 /// the chunks' bytes concatenated in `data`, `lengths[i]` bytes each, -1 where nothing is stored.
 #[wasm_bindgen(js_name = readRegion)]
-pub fn read_region(spec: &str, origin: &[f64], shape: &[f64], coords: &[f64], lengths: &[f64], data: &[u8]) -> Result<Slab, JsError> {
+pub fn read_region(
+    spec: &str,
+    origin: &[f64],
+    shape: &[f64],
+    coords: &[f64],
+    lengths: &[f64],
+    data: &[u8],
+) -> Result<Slab, JsError> {
     let coords: Vec<Vec<u64>> = if origin.is_empty() {
         // A scalar array has one chunk, at no coordinates.
         vec![Vec::new(); lengths.len()]
     } else {
-        coords.chunks(origin.len()).map(idx).collect::<Result<_, _>>()?
+        coords
+            .chunks(origin.len())
+            .map(idx)
+            .collect::<Result<_, _>>()?
     };
     let mut views: Vec<Option<&[u8]>> = Vec::with_capacity(lengths.len());
     let mut at = 0usize;
@@ -194,16 +260,23 @@ pub fn read_region(spec: &str, origin: &[f64], shape: &[f64], coords: &[f64], le
             views.push(None);
         } else {
             let end = at + len as usize;
-            let part = data.get(at..end).ok_or_else(|| JsError::new("ZARRIO_INVALID: chunk lengths exceed the data"))?;
+            let part = data
+                .get(at..end)
+                .ok_or_else(|| JsError::new("ZARRIO_INVALID: chunk lengths exceed the data"))?;
             views.push(Some(part));
             at = end;
         }
     }
-    api::read_region(spec, &idx(origin)?, &idx(shape)?, &coords, &views).map(|inner| Slab { inner }).map_err(err)
+    api::read_region(spec, &idx(origin)?, &idx(shape)?, &coords, &views)
+        .map(|inner| Slab { inner })
+        .map_err(err)
 }
 
 /// Which build this is, for `zarrio --version`.
 #[wasm_bindgen(js_name = buildInfo)]
 pub fn build_info() -> String {
-    format!("{{\"backend\":\"wasm\",\"core\":\"{}\",\"libnetcdf\":false}}", env!("CARGO_PKG_VERSION"))
+    format!(
+        "{{\"backend\":\"wasm\",\"core\":\"{}\",\"libnetcdf\":false}}",
+        env!("CARGO_PKG_VERSION")
+    )
 }
