@@ -209,37 +209,33 @@ export function wasmBackend(mod: WasmModule): Backend {
     }
   };
 
+  /** A Dataset over whatever gives access to an open WasmDataset (`use`). */
+  const over = (meta: FileMeta, use: <T>(work: (raw: WasmDataset) => T) => Promise<T>, close: () => void): Dataset => ({
+    meta,
+    read: (path, start, count) => use((raw) => new WasmSlabAdapter(raw.read(path, start, count))),
+    stats: (path, start, count, missing) => use((raw) => JSON.parse(raw.stats(path, start, count, missing)) as Stats),
+    close,
+  });
+  /** Bytes already in module memory: open until closed. */
   const dataset = (raw: WasmDataset): Dataset => {
-    const meta = parseJsonExt(raw.meta()) as FileMeta;
     let open = true;
-    return {
-      meta,
-      read: async (path, start, count) => {
-        if (!open) throw new Error("ZARRIO_INVALID: the dataset is closed");
-        return new WasmSlabAdapter(raw.read(path, start, count));
-      },
-      stats: async (path, start, count, missing) => {
-        if (!open) throw new Error("ZARRIO_INVALID: the dataset is closed");
-        return JSON.parse(raw.stats(path, start, count, missing)) as Stats;
-      },
-      close: () => {
-        if (open) raw.free();
-        open = false;
-      },
+    const use = async <T>(work: (raw: WasmDataset) => T): Promise<T> => {
+      if (!open) throw new Error("ZARRIO_INVALID: the dataset is closed");
+      return work(raw);
     };
+    return over(parseJsonExt(raw.meta()) as FileMeta, use, () => {
+      if (open) raw.free();
+      open = false;
+    });
   };
+  /** A file by path: its bytes come and go (PathHandle). */
   const pathDataset = async (path: string): Promise<Dataset> => {
     const handle = new PathHandle(path);
     const meta = await handle.use((raw) => parseJsonExt(raw.meta()) as FileMeta);
-    return {
-      meta,
-      read: (path, start, count) => handle.use((raw) => new WasmSlabAdapter(raw.read(path, start, count))),
-      stats: (path, start, count, missing) => handle.use((raw) => JSON.parse(raw.stats(path, start, count, missing)) as Stats),
-      close: () => {
-        handle.closed = true;
-        handle.release();
-      },
-    };
+    return over(meta, (work) => handle.use(work), () => {
+      handle.closed = true;
+      handle.release();
+    });
   };
   return {
     name: "wasm",

@@ -154,6 +154,19 @@ impl PureReader {
         opened.as_ref().unwrap_or(&self.file)
     }
 
+    /// Numbers of `nc_type` through `file` (the cached handle, or [`Self::uncached`]).
+    fn numeric(
+        &self,
+        file: &NcFile,
+        path: &str,
+        nc_type: NcType,
+        start: &[u64],
+        count: &[u64],
+    ) -> Result<ArrayData> {
+        Ok(cf_view::numeric_by_type!(nc_type, path, |T| self
+            .slice::<T>(file, path, start, count)?))
+    }
+
     fn slice<T: NcReadable>(
         &self,
         file: &NcFile,
@@ -245,8 +258,7 @@ impl RawSource for PureReader {
         start: &[u64],
         count: &[u64],
     ) -> Result<ArrayData> {
-        Ok(cf_view::numeric_by_type!(nc_type, path, |T| self
-            .slice::<T>(&self.file, path, start, count)?))
+        self.numeric(&self.file, path, nc_type, start, count)
     }
 
     // netcdf-reader reads text variables only whole; they are small (names, labels, times as
@@ -285,9 +297,8 @@ impl RawSource for ReadOnce<'_> {
         start: &[u64],
         count: &[u64],
     ) -> Result<ArrayData> {
-        let reader = self.0;
-        Ok(cf_view::numeric_by_type!(nc_type, path, |T| reader
-            .slice::<T>(reader.uncached(), path, start, count)?))
+        self.0
+            .numeric(self.0.uncached(), path, nc_type, start, count)
     }
 
     fn read_chars(&self, path: &str, start: &[u64], count: &[u64]) -> Result<Vec<u8>> {
