@@ -83,6 +83,14 @@ export class ValidationError extends ZarrioError {
 }
 
 /**
+ * A variable of a type zarrio does not store (a NetCDF-4 compound, enum, opaque or vlen type):
+ * refused by name rather than left out, unless the user drops it (`--drop-variables`). Exit 11.
+ */
+export class UnsupportedTypeError extends ZarrioError {
+  override readonly exitCode = 11;
+}
+
+/**
  * Turn an error thrown by the Rust core (messages start with `ZARRIO_<KIND>:`) into the
  * matching class, adding the file and variable the caller knows.
  */

@@ -1,6 +1,6 @@
 /** The Node-API addon behind the Backend interface. Adapter only: converts JSON at the edge. */
 import { parseJsonExt } from "../zarr/json.js";
-import type { Backend, BuildInfo, Dataset, DType, PackParams, ReaderKind, Slab, ArraySpec, Stats, PackReport, OutOfRangePolicy, RegionEncoding, FileMeta } from "./types.js";
+import type { Backend, BuildInfo, Dataset, DType, PackParams, ReaderKind, Slab, ArraySpec, Stats, PackReport, OutOfRangePolicy, RegionEncoding, FileMeta, Decoding } from "./types.js";
 
 /** The shape of the compiled addon (bindings/napi/src/lib.rs). */
 export interface NativeAddon {
@@ -32,6 +32,7 @@ interface NativeSlab {
   toStrings(): string[] | null;
   stats(missing: number[]): string;
   pack(params: string, missing: number[], policy: string): { slab: NativeSlab; report: string };
+  decode(decoding: string): NativeSlab;
   encode(spec: string, origin: number[]): Promise<RegionEncoding>;
   merge(spec: string, origin: number[], coords: number[], existing: Uint8Array | null | undefined): Uint8Array;
   release(): void;
@@ -57,6 +58,9 @@ class NativeSlabAdapter implements Slab {
   pack(params: PackParams, missing: number[], policy: OutOfRangePolicy): { slab: Slab; report: PackReport } {
     const out = this.raw.pack(JSON.stringify(params), missing, policy);
     return { slab: new NativeSlabAdapter(out.slab), report: JSON.parse(out.report) as PackReport };
+  }
+  decode(decoding: Decoding): Slab {
+    return new NativeSlabAdapter(this.raw.decode(JSON.stringify(decoding)));
   }
   encode(spec: ArraySpec, origin: number[]): Promise<RegionEncoding> {
     return this.raw.encode(JSON.stringify(spec), origin);

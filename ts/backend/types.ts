@@ -40,11 +40,21 @@ export interface VarMeta {
   encoding: { chunks: number[] | null; filters: string[] };
 }
 
+/** A variable of a NetCDF-4 user-defined type, which zarrio refuses by name (never skips). */
+export interface UnsupportedVar {
+  name: string;
+  path: string;
+  /** "compound {bin_num, nobs, ...}", "enum of ubyte", "vlen of int", "opaque (16 bytes)". */
+  nc_type: string;
+  dims: string[];
+}
+
 export interface GroupMeta {
   name: string;
   path: string;
   dims: DimMeta[];
   vars: VarMeta[];
+  unsupported: UnsupportedVar[];
   attrs: Attr[];
   groups: GroupMeta[];
 }
@@ -90,6 +100,18 @@ export interface PackParams {
   max: number;
 }
 
+/** The core's `pack::Decoding`: how a file's stored values decode, as xarray decodes them. */
+export interface Decoding {
+  /** Stored values meaning "no data" (`_FillValue`, `missing_value`); NaN is always missing. */
+  missing: number[];
+  scale_factor: number | null;
+  add_offset: number | null;
+  /** The float type values decode to (and the arithmetic's type). */
+  dtype: "float32" | "float64";
+  /** What missing values become: null for NaN, else this number. */
+  fill: number | null;
+}
+
 export type OutOfRangePolicy = "error" | "clip" | "fill";
 
 export interface PackReport {
@@ -117,6 +139,8 @@ export interface Slab {
   toStrings(): string[] | null;
   stats(missing: number[]): Stats;
   pack(params: PackParams, missing: number[], policy: OutOfRangePolicy): { slab: Slab; report: PackReport };
+  /** Undo the file's own CF encoding (missing markers, scale_factor/add_offset) into floats. */
+  decode(decoding: Decoding): Slab;
   /** Encode as the box at `origin` of the array; full chunks encoded, partial ones listed. */
   encode(spec: ArraySpec, origin: number[]): Promise<RegionEncoding>;
   /** Merge this slab's part of chunk `coords` into the stored bytes (null: fill) and re-encode. */

@@ -4,7 +4,7 @@
  * with fetched bytes). Adapter only.
  */
 import { parseJsonExt } from "../zarr/json.js";
-import type { Backend, BuildInfo, Dataset, DType, PackParams, Slab, ArraySpec, Stats, PackReport, OutOfRangePolicy, RegionEncoding, FileMeta } from "./types.js";
+import type { Backend, BuildInfo, Dataset, DType, PackParams, Slab, ArraySpec, Stats, PackReport, OutOfRangePolicy, RegionEncoding, FileMeta, Decoding } from "./types.js";
 
 /** The shape of wasm-bindgen's generated module (bindings/wasm/src/lib.rs). */
 export interface WasmModule {
@@ -49,6 +49,7 @@ interface WasmSlab {
   toStrings(): string[] | undefined;
   stats(missing: number[]): string;
   pack(params: string, missing: number[], policy: string): { slab(): WasmSlab; report(): string; free(): void };
+  decode(decoding: string): WasmSlab;
   encode(spec: string, origin: number[]): WasmEncoding;
   merge(spec: string, origin: number[], coords: number[], existing: Uint8Array | undefined): Uint8Array;
   free(): void;
@@ -95,6 +96,9 @@ class WasmSlabAdapter implements Slab {
     } finally {
       out.free();
     }
+  }
+  decode(decoding: Decoding): Slab {
+    return new WasmSlabAdapter(this.raw.decode(JSON.stringify(decoding)));
   }
   async encode(spec: ArraySpec, origin: number[]): Promise<RegionEncoding> {
     const enc = this.raw.encode(JSON.stringify(spec), origin);

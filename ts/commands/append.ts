@@ -101,7 +101,7 @@ export async function append(file: string, target: string | Store, config: ZarrC
       // Read the committed state under the lock: an append that just finished has moved the end.
       const ex = await openArchive(opened.archive.store);
       const archive = ex.archive;
-      const plans = planWrites(ex, source, config, dim);
+      const plans = planWrites(ex, source, config, dim, [], log);
       const axis = await readAxis(backend, ex, dim);
       await checkCoordinates(backend, ex, source, dim);
       const n = timeLength(source, dim);
@@ -172,6 +172,7 @@ export async function append(file: string, target: string | Store, config: ZarrC
           model: grow(model, dim, length),
           timeAxis: 0,
           isTimeCoord: true,
+          decode: null,
           pack: null,
           packRange: null,
           missing: [],

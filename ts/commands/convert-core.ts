@@ -5,13 +5,15 @@
  * `zarrio/web` (bytes in memory, any Store) both run `convertSources`. This module and everything
  * it imports stay free of Node built-ins so that browsers can load it.
  */
-import type { Backend, DType, Stats } from "../backend/types.js";
+import type { Backend, DType, Stats, VarMeta } from "../backend/types.js";
+import { textAttr } from "../cf/attrs.js";
 import { reencode } from "../cf/time.js";
 import type { ZarrConverterConfig } from "../config/model.js";
 import { ConfigError, IncompatibleSourceError, timeProblem } from "../errors.js";
 import { formatBytes, Logger, Progress, silentLogger } from "../log.js";
 import { itemSizeOf, logChunking } from "../plan/chunking.js";
-import { buildPlan, walkVars } from "../plan/layout.js";
+import { cfEncoding, decodeRange, describeMixed, mixedEncoding, type MixedEncoding } from "../plan/encoding.js";
+import { bindSource, buildPlan, selectVars, walkVars } from "../plan/layout.js";
 import { dataRange, declaredRange, missingValues, packable, type PackRange } from "../plan/packing.js";
 import { writeHierarchy } from "../pipeline/hierarchy.js";
 import { mergeStats, scanStats } from "../pipeline/scan.js";
@@ -59,11 +61,42 @@ export interface ConvertSourcesOptions {
   started?: number;
 }
 
-/** Decide packing ranges for every packed variable (data ranges need a read-only pass). */
+/** A variable of a source by its path in the file (undefined when the file lacks it). */
+function varAt(source: Source, path: string): VarMeta | undefined {
+  return walkVars(source.root).find(({ v }) => v.path === path)?.v;
+}
+
+/**
+ * The variables along time whose files encode them differently (plan/encoding.ts), each with one
+ * log line saying which files differ, in what, and what the archive stores.
+ */
+export function mixedEncodings(sources: Source[], config: ZarrConverterConfig, log: Logger): Map<string, MixedEncoding> {
+  const mixed = new Map<string, MixedEncoding>();
+  if (sources.length < 2) return mixed;
+  const first = sources[0]!;
+  for (const { v } of selectVars(walkVars(first.root), config, first.file)) {
+    if (!v.dims.includes(config.time.dim) || (v.name === config.time.dim && v.dims.length === 1)) continue;
+    const vars = sources.map((s) => varAt(s, v.path));
+    // A file that lacks the variable is refused by the compatibility check.
+    if (vars.some((x) => !x)) continue;
+    const m = mixedEncoding(v.path.replace(/^\/+/, ""), vars as VarMeta[]);
+    if (!m) continue;
+    mixed.set(v.path, m);
+    log.info(describeMixed(m, sources.map((s) => s.file), config.packing.enabled && config.packing.bits && !config.packing.exclude.includes(v.name) ? config.packing.bits : undefined));
+  }
+  return mixed;
+}
+
+/**
+ * Decide packing ranges for every packed variable (data ranges need a read-only pass). A
+ * variable stored decoded (`mixed`) is packable when its decoded values are floats, and its
+ * range covers every file's decoded values.
+ */
 export async function packingRanges(
   sources: Source[],
   config: ZarrConverterConfig,
   log: Logger,
+  mixed: Map<string, MixedEncoding> = new Map(),
 ): Promise<Map<string, PackRange>> {
   const ranges = new Map<string, PackRange>();
   if (!config.packing.enabled) return ranges;
@@ -71,15 +104,25 @@ export async function packingRanges(
   const all = walkVars(first.root).map(({ v }) => v);
   const coords = new Set(all.filter((v) => v.dims.length === 1 && v.dims[0] === v.name).map((v) => v.name));
   const declared = new Map<string, PackRange | undefined>();
-  for (const v of all) if (packable(v, config.packing, coords)) declared.set(v.path, declaredRange(v, config.packing));
+  for (const v of all) {
+    const m = mixed.get(v.path);
+    if (!packable(m ? { ...v, dtype: m.dtype } : v, config.packing, coords)) continue;
+    declared.set(v.path, m ? mixedDeclaredRange(sources, v, config) : declaredRange(v, config.packing));
+  }
   // Ranges taken from the data: one pass over each file for all its variables, file after file
   // (a backend that holds whole files in memory keeps only the one being scanned).
   const scanned = new Map<string, Stats | undefined>();
   for (const s of sources) {
     for (const [path, range] of declared) {
       if (range) continue;
-      const sv = walkVars(s.root).find(({ v: x }) => x.path === path)?.v ?? all.find((x) => x.path === path)!;
-      scanned.set(path, mergeStats(scanned.get(path), await scanStats(s, sv, missingValues(sv), config.slabSizeMb * 2 ** 20, config.concurrency)));
+      const sv = varAt(s, path) ?? all.find((x) => x.path === path)!;
+      let stats = await scanStats(s, sv, missingValues(sv), config.slabSizeMb * 2 ** 20, config.concurrency);
+      if (mixed.has(path) && stats.min !== null && stats.max !== null) {
+        // Stored units → the values they stand for, with this file's own scale and offset.
+        const [min, max] = decodeRange(cfEncoding(sv), stats.min, stats.max);
+        stats = { ...stats, min, max };
+      }
+      scanned.set(path, mergeStats(scanned.get(path), stats));
     }
   }
   for (const [path, declaredOne] of declared) {
@@ -93,6 +136,44 @@ export async function packingRanges(
     log.info(`packing ${path} to int${config.packing.bits}`, { min: range.min, max: range.max, range_from: range.source });
   }
   return ranges;
+}
+
+/**
+ * A declared range for a variable the files encode differently: a manual range, or the union of
+ * every file's valid range decoded with that file's own scale and offset (valid_* are in stored
+ * units); undefined when any file lacks one (the data decides).
+ */
+function mixedDeclaredRange(sources: Source[], v: VarMeta, config: ZarrConverterConfig): PackRange | undefined {
+  const manual = config.packing.manualRanges[v.name] ?? config.packing.manualRanges[v.path];
+  if (manual) return { ...manual, source: "manual" };
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const s of sources) {
+    const sv = varAt(s, v.path);
+    const r = sv && declaredRange(sv, { ...config.packing, manualRanges: {} });
+    if (!sv || !r) return undefined;
+    const [a, b] = decodeRange(cfEncoding(sv), r.min, r.max);
+    [lo, hi] = [Math.min(lo, a), Math.max(hi, b)];
+  }
+  return { min: lo, max: hi, source: "valid_range" };
+}
+
+/**
+ * Time values that are not CF time are copied as stored: every file must then use the same units
+ * (nothing can re-encode them), and they are logged as kept raw.
+ */
+function checkRawTimes(sources: Source[], path: string, log: Logger): void {
+  const unitsOf = (s: Source) => textAttr(varAt(s, path)?.attrs ?? [], "units");
+  const units = unitsOf(sources[0]!);
+  for (const s of sources.slice(1)) {
+    if (unitsOf(s) !== units) {
+      throw new IncompatibleSourceError(
+        `has time units '${unitsOf(s) ?? "(none)"}', the first file '${units ?? "(none)"}'; they are not CF time units ("<unit> since <date>"), so they cannot be re-encoded into one another`,
+        { file: s.file, variable: path },
+      );
+    }
+  }
+  log.info(`${path.replace(/^\/+/, "")} has units '${units ?? "(none)"}', which are not CF time: its values are copied as stored, as xarray reads them`);
 }
 
 /** The concatenated time axis of several files, in the first file's units. */
@@ -142,17 +223,22 @@ export async function convertSources(sources: Source[], config: ZarrConverterCon
   }
   const times = await concatTimes(sources, timeDim);
   const total = lengths.reduce((a, b) => a + b, 0);
-  const ranges = await packingRanges(sources, config, log);
+  const mixed = mixedEncodings(sources, config, log);
+  const ranges = await packingRanges(sources, config, log, mixed);
   const plan = buildPlan({
     meta: first.ds.meta,
     file: first.file,
     config,
     timeLength: total,
     packRanges: ranges,
+    mixed,
     timeDtype: times?.dtype as DType | undefined,
     backend,
   });
-  const dataVars = plan.vars.filter((v) => v.timeAxis >= 0 && !v.isTimeCoord);
+  // A time coordinate that is not CF time ("day as %Y%m%d.%f") is copied as stored, file by file.
+  const rawTime = plan.vars.find((v) => v.isTimeCoord && !times);
+  if (rawTime) checkRawTimes(sources, rawTime.sourcePath, log);
+  const dataVars = plan.vars.filter((v) => v.timeAxis >= 0 && (!v.isTimeCoord || !times));
   for (const s of sources.slice(1)) checkCompatible(s, dataVars, timeDim);
   logChunking(log, plan.vars, config.accessPattern);
 
@@ -175,7 +261,12 @@ export async function convertSources(sources: Source[], config: ZarrConverterCon
     // each file is closed as soon as its last slab is stored.
     let offset = 0;
     for (let i = 0; i < sources.length; i++) {
-      for (const v of dataVars) jobs.push(...planVariableWrites(sources[i]!.ds, sources[i]!.file, v, place(offset)));
+      const s = sources[i]!;
+      for (const v of dataVars) {
+        // Each file with its own shape along time and, where encodings differ, its own decoding.
+        const own = bindSource(v, varAt(s, v.sourcePath)!, mixed.get(v.sourcePath));
+        jobs.push(...planVariableWrites(s.ds, s.file, own, place(offset)));
+      }
       offset += lengths[i]!;
     }
     stats = addStats(stats, await runWrites(archive, jobs, { ...run, closeWhenDone: true }));

@@ -17,12 +17,13 @@ import type { DType } from "../backend/types.js";
 import { decodeValue, formatDate, inferFreq, parseDate, parseFreq, TimeError, timeAxis, type Freq } from "../cf/time.js";
 import type { ZarrConverterConfig } from "../config/model.js";
 import { ConfigError, IncompatibleSourceError } from "../errors.js";
-import { silentLogger } from "../log.js";
+import { silentLogger, type Logger } from "../log.js";
 import { logChunking } from "../plan/chunking.js";
-import { buildPlan } from "../plan/layout.js";
+import { cfEncoding, decodedDtype, describeEncoding, type MixedEncoding } from "../plan/encoding.js";
+import { buildPlan, selectVars, walkVars } from "../plan/layout.js";
 import { regionFromTimes } from "../plan/region.js";
 import { writeHierarchy } from "../pipeline/hierarchy.js";
-import { openSource, readTimeAxis, storedTimeDtype } from "../pipeline/source.js";
+import { openSource, readTimeAxis, storedTimeDtype, type Source } from "../pipeline/source.js";
 import { planVariableWrites, runWrites, writeWholeArray, type WriteJob, type WriteStats } from "../pipeline/writer.js";
 import { Archive } from "../zarr/archive.js";
 import { logSummary, packingRanges, type RunOptions } from "./convert.js";
@@ -50,6 +51,28 @@ export interface TemplateSummary {
   seconds: number;
   stats: WriteStats;
   backend: string;
+}
+
+/**
+ * Variables along time that the template file packs itself (integers with scale_factor /
+ * add_offset). Files written later may pack them otherwise (ERA5 files each carry their own), and
+ * one file's scale cannot hold another's range, so the archive stores the decoded values (the
+ * float type xarray reads), or packs them over one range with --packing.
+ */
+function ownPacking(source: Source, config: ZarrConverterConfig, log: Logger): Map<string, MixedEncoding> {
+  const mixed = new Map<string, MixedEncoding>();
+  for (const { v } of selectVars(walkVars(source.root), config, source.file)) {
+    if (!v.dims.includes(config.time.dim) || (v.name === config.time.dim && v.dims.length === 1)) continue;
+    const enc = cfEncoding(v);
+    if (enc.dtype === "str" || (enc.scale === undefined && enc.offset === undefined)) continue;
+    const m: MixedEncoding = { path: v.path.replace(/^\/+/, ""), dtype: decodedDtype(enc), files: [enc] };
+    mixed.set(v.path, m);
+    log.info(
+      `${m.path}: ${source.file} packs it itself (${describeEncoding(enc)}); files written later may pack it otherwise, so the archive ` +
+        (config.packing.enabled ? `packs the decoded values to int${config.packing.bits} over one range` : `stores the decoded ${m.dtype} values (--packing packs them over one range)`),
+    );
+  }
+  return mixed;
 }
 
 export async function createTemplate(template: string, output: string, config: ZarrConverterConfig, options: TemplateOptions = {}): Promise<TemplateSummary> {
@@ -87,10 +110,12 @@ export async function createTemplate(template: string, output: string, config: Z
     } catch (e) {
       log.warn(`the template's own times do not fit the archive's axis, so write-region will refuse files like it: ${(e as Error).message}`);
     }
+    const mixed = ownPacking(source, config, log);
     const ranges = await packingRanges(
       [source],
       { ...config, packing: { ...config.packing, autoBufferFactor: Math.max(config.packing.autoBufferFactor, TEMPLATE_RANGE_MARGIN) } },
       log,
+      mixed,
     );
     const plan = buildPlan({
       meta: source.ds.meta,
@@ -98,6 +123,7 @@ export async function createTemplate(template: string, output: string, config: Z
       config,
       timeLength: values.length,
       packRanges: ranges,
+      mixed,
       timeDtype: storedTimeDtype(values, own.dtype) as DType,
       backend,
     });

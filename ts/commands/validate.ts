@@ -18,14 +18,15 @@
 import { existsSync } from "node:fs";
 
 import { loadBackend, type Backend } from "../backend/index.js";
-import type { Dataset, Slab, Stats, VarMeta } from "../backend/types.js";
+import type { Dataset, Decoding, Slab, Stats, VarMeta } from "../backend/types.js";
 import { decodeValue, describeSeconds, formatDate, inferFreq, parseFreq, reencode, timeAxis, type Freq, type TimeUnits } from "../cf/time.js";
 import type { ZarrConverterConfig } from "../config/model.js";
 import { StoreError, ZarrioError } from "../errors.js";
 import { silentLogger } from "../log.js";
 import { chunkCount, itemSizeOf } from "../plan/chunking.js";
 import { walkVars } from "../plan/layout.js";
-import { missingValues, unpackedRange } from "../plan/packing.js";
+import { cfEncoding, decodedDtype, decodingOf, sameEncoding, storedEncoding } from "../plan/encoding.js";
+import { unpackedRange } from "../plan/packing.js";
 import { regionFromTimes, SAME_INSTANT_SECONDS } from "../plan/region.js";
 import { isCoordinate, openArchive, readAxis, readStored, type Axis, type ExistingArchive } from "../pipeline/existing.js";
 import { mapLimit } from "../pipeline/pool.js";
@@ -77,6 +78,11 @@ export interface SourceCheck {
   variablesCompared: number;
   valuesCompared: number;
   mismatches: { variable: string; message: string; count?: number; first?: { index: number[]; file: number | string; archive: number | string } }[];
+  /**
+   * Variables the archive holds re-packed with its own scale and offset (the file packs them
+   * otherwise, or not at all): their values agree within this bound, half the archive's step.
+   */
+  bounds?: Record<string, number>;
   /** Why the file could not be compared at all. */
   error?: string;
 }
@@ -464,22 +470,38 @@ function examples(list: number[]): string {
 
 // ---- 4. comparing with sources ------------------------------------------------------------------
 
-/** How stored values relate to a source's: as they are, or packed by zarrio from floats. */
-interface Encoding {
-  /** Source values meaning missing (besides NaN). */
-  sourceMissing: number[];
-  packed?: { scale: number; offset: number; fill: number; tolerance: number };
+/**
+ * How a file's values are compared with the archive's: stored values side by side when both
+ * encode them alike; otherwise both decoded (each with its own encoding, plan/encoding.ts), equal
+ * within half the archive's packing step when the archive packs them, else exactly.
+ */
+interface Comparison {
+  /** Both sides decoded: the file's decoding and the archive's; absent: compared as stored. */
+  decoded?: { file: Decoding; archive: Decoding };
+  /** Allowed difference of decoded values: absolute, plus this fraction of the value. */
+  tolerance: number;
+  relative: number;
 }
 
-function encodingOf(v: VarMeta, model: ArrayModel): Encoding {
-  const sourceMissing = missingValues(v);
-  const scale = model.attributes.scale_factor;
-  const packedHere = /^u?int/.test(model.dtype) && (v.dtype === "float32" || v.dtype === "float64") && typeof scale === "number";
-  if (!packedHere) return { sourceMissing };
-  const offset = typeof model.attributes.add_offset === "number" ? model.attributes.add_offset : 0;
-  // Half a packing step, plus room for the float32 rounding of the attributes and the values.
-  const tolerance = Math.abs(scale) / 2 + Math.abs(scale) * 1e-6;
-  return { sourceMissing, packed: { scale, offset, fill: Number(model.cfFill), tolerance } };
+function comparisonOf(v: VarMeta, model: ArrayModel): Comparison {
+  const here = cfEncoding(v);
+  const there = storedEncoding(model);
+  if (v.dtype === "str" || model.dtype === "str" || sameEncoding(here, there)) return { tolerance: 0, relative: 0 };
+  const packed = there.scale !== undefined && /^u?int/.test(model.dtype);
+  const scale = Math.abs(there.scale ?? 1);
+  // The file decodes as xarray reads it; a packed archive holds it within half a step (plus room for
+  // the float32 rounding of attributes and values), an unpacked one exactly in its own float type.
+  const fileType = packed ? "float64" : (model.dtype === "float32" || model.dtype === "float64" ? model.dtype : decodedDtype(here));
+  return {
+    decoded: { file: decodingOf(here, fileType), archive: decodingOf(there, "float64") },
+    tolerance: packed ? scale / 2 + scale * 1e-6 : 0,
+    relative: packed ? 1e-7 : 0,
+  };
+}
+
+/** The packing bound a comparison allows, for the report ("within 0.0005"), when there is one. */
+function boundOf(c: Comparison): number | undefined {
+  return c.decoded && c.tolerance > 0 ? c.tolerance : undefined;
 }
 
 interface Difference {
@@ -487,23 +509,16 @@ interface Difference {
   first?: { at: number; file: number; archive: number };
 }
 
-function compareNumbers(src: ArrayLike<number>, stored: ArrayLike<number>, enc: Encoding): Difference {
+function compareNumbers(src: ArrayLike<number>, stored: ArrayLike<number>, c: Comparison): Difference {
   const out: Difference = { count: 0 };
-  const isMissing = (x: number) => x !== x || enc.sourceMissing.includes(x);
   for (let i = 0; i < src.length; i++) {
     const a = src[i]!;
     const b = stored[i]!;
-    let same: boolean;
-    if (enc.packed) {
-      const { scale, offset, fill, tolerance } = enc.packed;
-      // Values beyond the relative reach of the tolerance (huge magnitudes) compare relatively.
-      same = isMissing(a) ? b === fill : b !== fill && Math.abs(b * scale + offset - a) <= tolerance + Math.abs(a) * 1e-7;
-    } else {
-      same = a === b || (a !== a && b !== b);
-    }
+    // NaN only equals NaN; decoded values within the bound (huge magnitudes compare relatively).
+    const same = a === b || (a !== a && b !== b) || (a === a && b === b && Math.abs(a - b) <= c.tolerance + Math.abs(a) * c.relative);
     if (!same) {
       out.count++;
-      out.first ??= { at: i, file: a, archive: enc.packed && b !== enc.packed.fill ? b * enc.packed.scale + enc.packed.offset : b };
+      out.first ??= { at: i, file: a, archive: b };
     }
   }
   return out;
@@ -554,6 +569,7 @@ async function compareSource(backend: Backend, ex: ExistingArchive, file: string
       }
       check.variablesCompared++;
       check.valuesCompared += diff.compared;
+      if (diff.bound !== undefined) (check.bounds ??= {})[path] = diff.bound;
       if (diff.count) {
         const f = diff.first!;
         check.mismatches.push({
@@ -612,10 +628,11 @@ async function compareVariable(
   t: number,
   timeStart: number,
   config: ZarrConverterConfig,
-): Promise<{ count: number; compared: number; first?: NonNullable<SourceCheck["mismatches"][number]["first"]> }> {
+): Promise<{ count: number; compared: number; first?: NonNullable<SourceCheck["mismatches"][number]["first"]>; bound?: number }> {
   const origin = v.shape.map((_, i) => (i === t ? timeStart : 0));
   const boxes = planSlabs(v.shape, model.chunks, origin, itemSizeOf(v.dtype), config.slabSizeMb * 2 ** 20);
-  const enc = encodingOf(v, model);
+  const cmp = comparisonOf(v, model);
+  const bound = boundOf(cmp);
   let count = 0;
   let compared = 0;
   let first: NonNullable<SourceCheck["mismatches"][number]["first"]> | undefined;
@@ -634,11 +651,12 @@ async function compareVariable(
       }
       return;
     }
-    const diff = compareNumbers(numericView(v.dtype, src.toBytes()!), numericView(model.dtype, stored.toBytes()!), enc);
+    const [a, b] = cmp.decoded ? [src.decode(cmp.decoded.file), stored.decode(cmp.decoded.archive)] : [src, stored];
+    const diff = compareNumbers(numericView(a.dtype, a.toBytes()!), numericView(b.dtype, b.toBytes()!), cmp);
     count += diff.count;
     if (diff.first && !first) first = { index: unravel(diff.first.at, box.count).map((c, d) => c + at[d]!), file: diff.first.file, archive: diff.first.archive };
   });
-  return { count, compared, first };
+  return { count, compared, first, bound };
 }
 
 /** One line per finding, for the CLI and logs. */

@@ -138,7 +138,7 @@ export async function writeRegion(file: string, target: string | Store, config: 
   const source = await openSource(backend, file, config, log);
   try {
     const dim = config.time.dim;
-    const plans = planWrites(ex, source, config, dim, manual ? Object.keys(manual).filter((d) => d !== dim) : []);
+    const plans = planWrites(ex, source, config, dim, manual ? Object.keys(manual).filter((d) => d !== dim) : [], log);
     if (!plans.length) throw new ConfigError(`nothing to write: no array along '${dim}' is selected`, "variables");
     warnChunking(config, plans, log);
     const axis = await readAxis(backend, ex, dim);

@@ -12,11 +12,13 @@
 import { existsSync } from "node:fs";
 
 import type { Backend, PackParams, Slab, VarMeta } from "../backend/types.js";
-import { numericAttr, textAttr } from "../cf/attrs.js";
+import { textAttr } from "../cf/attrs.js";
 import { isTimeUnits, parseUnits, TimeError, type TimeUnits } from "../cf/time.js";
 import type { ZarrConverterConfig } from "../config/model.js";
 import { ConfigError, IncompatibleSourceError, PackingRangeError, StoreError } from "../errors.js";
-import { walkVars, type VarPlan } from "../plan/layout.js";
+import type { Logger } from "../log.js";
+import { cfEncoding, decodeRange, decodedDtype, decodingOf, describeEncoding, sameEncoding, storedEncoding } from "../plan/encoding.js";
+import { refuseUnsupported, walkVars, type VarPlan } from "../plan/layout.js";
 import { missingValues } from "../plan/packing.js";
 import { Archive } from "../zarr/archive.js";
 import { arraySpec, type ArrayModel, type Attributes } from "../zarr/metadata.js";
@@ -110,36 +112,85 @@ export async function readAxis(backend: Backend, ex: ExistingArchive, dim: strin
 }
 
 /**
- * The packing an archive array stores, as parameters that pack new float data identically; null
- * when the array is not packed by zarrio (or the source is not float, which is then copied raw).
+ * The packing an archive array stores (integers with scale_factor, by zarrio or another tool),
+ * as parameters that pack decoded data identically; null when the array is not packed.
  */
-function storedPacking(model: ArrayModel, v: VarMeta, file: string, path: string): PackParams | null {
+function storedPacking(model: ArrayModel, file: string, path: string): PackParams | null {
   const bits = ({ int8: 8, int16: 16, int32: 32 } as Record<string, 8 | 16 | 32>)[model.dtype];
   const scale = model.attributes.scale_factor;
   const offset = model.attributes.add_offset ?? 0;
-  if (!bits || typeof scale !== "number" || typeof offset !== "number" || (v.dtype !== "float32" && v.dtype !== "float64")) return null;
-  // zarrio packs onto [-half, half] and keeps -half - 1 for _FillValue (crates/core/src/pack.rs).
-  const half = 2 ** (bits - 1) - 1;
-  if (model.cfFill !== -half - 1) {
+  if (!bits || typeof scale !== "number" || typeof offset !== "number") return null;
+  const fill = model.cfFill === null ? null : Number(model.cfFill);
+  if (fill === null || !Number.isInteger(fill)) {
     throw new IncompatibleSourceError(
-      `the archive packs it to int${bits} with _FillValue ${String(model.cfFill)}; zarrio packs with ${-half - 1}, so it cannot write packed data into this array`,
+      `the archive packs it to int${bits} without an integer _FillValue, so missing values would have nowhere to go; zarrio cannot write re-packed data into this array`,
       { file, variable: path },
     );
   }
+  // zarrio packs onto [-half, half] and keeps the lowest integer for _FillValue (crates/core/src/pack.rs);
+  // an archive packed by another tool may keep its fill inside that range, which the packer skips.
+  const half = 2 ** (bits - 1) - 1;
   return {
     bits,
     scale_factor: scale,
     add_offset: offset,
-    fill: -half - 1,
-    attr_dtype: v.dtype === "float32" && bits < 32 ? "float32" : "float64",
-    min: offset - half * scale,
-    max: offset + half * scale,
+    fill,
+    attr_dtype: "float64",
+    min: offset - half * Math.abs(scale),
+    max: offset + half * Math.abs(scale),
   };
 }
 
-function planFor(path: string, model: ArrayModel, v: VarMeta, dim: string, file: string): VarPlan {
+/**
+ * How one file's variable reaches an archive array: copied as stored when the file encodes it
+ * exactly as the archive does; otherwise decoded with the file's own encoding (plan/encoding.ts)
+ * and, for a packed array, packed again with the archive's scale and offset (values then within
+ * half the archive's step of the file's), or stored as the archive's float type (exact; NaN or
+ * the archive's fill for missing). What cannot be stored without changing values is refused.
+ */
+function writeEncoding(model: ArrayModel, v: VarMeta, file: string, path: string): Pick<VarPlan, "decode" | "pack" | "missing"> & { note?: string } {
+  const fail = (msg: string): never => {
+    throw new IncompatibleSourceError(msg, { file, variable: path });
+  };
+  const here = cfEncoding(v);
+  const there = storedEncoding(model);
+  const float = (d: string) => d === "float32" || d === "float64";
+  if (v.dtype === "str" || model.dtype === "str") return { decode: null, pack: null, missing: [] };
+  const pack = storedPacking(model, file, path);
+  if (pack) {
+    if (sameEncoding(here, there)) return { decode: null, pack: null, missing: [] };
+    const plain = float(v.dtype) && here.scale === undefined && here.offset === undefined;
+    const note = `${describeEncoding(here)} here, ${describeEncoding(there)} in the archive: packed again with the archive's scale and offset (values within ${pack.scale_factor / 2} of the file's)`;
+    return plain
+      ? { decode: null, pack, missing: missingValues(v) }
+      : { decode: decodingOf(here, "float64"), pack, missing: [], note };
+  }
+  if (float(model.dtype) && there.scale === undefined && there.offset === undefined) {
+    const fillThere = model.cfFill === null ? NaN : Number(model.cfFill);
+    const rawFits = v.dtype === model.dtype && here.scale === undefined && here.offset === undefined &&
+      (here.missing.length === 0 ? Number.isNaN(fillThere) : here.missing.length === 1 && here.missing[0] === fillThere);
+    if (rawFits) return { decode: null, pack: null, missing: [] };
+    const decoded = decodedDtype(here);
+    if (decoded === "float64" && model.dtype === "float32") {
+      fail(`decodes to float64 (${describeEncoding(here)}), the archive stores float32: storing it would round its values`);
+    }
+    return {
+      decode: decodingOf(here, model.dtype as "float32" | "float64", Number.isNaN(fillThere) ? null : fillThere),
+      pack: null,
+      missing: [],
+      note: `${describeEncoding(here)} here, ${describeEncoding(there)} in the archive: stored decoded (exact)`,
+    };
+  }
+  // Integers stored as they are: the file must mean the same by every stored value.
+  if (!sameEncoding(here, there)) fail(`is encoded as ${describeEncoding(here)}, the archive as ${describeEncoding(there)}; they cannot be converted without changing values`);
+  return { decode: null, pack: null, missing: [] };
+}
+
+function planFor(path: string, model: ArrayModel, v: VarMeta, dim: string, file: string, log?: Logger): VarPlan {
   const name = baseName(path);
-  const pack = storedPacking(model, v, file, path);
+  const isTimeCoord = name === dim && isCoordinate(path, model);
+  const { decode, pack, missing, note } = isTimeCoord ? { decode: null, pack: null, missing: [] } : writeEncoding(model, v, file, path);
+  if (note) log?.info(`${file}: ${path}: ${note}`);
   return {
     name,
     sourcePath: v.path,
@@ -147,35 +198,13 @@ function planFor(path: string, model: ArrayModel, v: VarMeta, dim: string, file:
     source: v,
     model,
     timeAxis: model.dimensionNames.indexOf(dim),
-    isTimeCoord: name === dim && isCoordinate(path, model),
+    isTimeCoord,
+    decode,
     pack,
     packRange: pack && { min: pack.min, max: pack.max, source: "archive" },
-    missing: missingValues(v),
+    missing,
     chunkReasons: ["the archive's chunks"],
   };
-}
-
-/**
- * Values copied as they are (not packed by us) must mean the same in the file as in the archive:
- * the same _FillValue, and for data the file packed itself, the same scale_factor/add_offset.
- */
-function checkRawEncoding(p: VarPlan, file: string): void {
-  if (p.pack || p.isTimeCoord || p.model.dtype === "str") return;
-  const fail = (msg: string) => {
-    throw new IncompatibleSourceError(msg, { file, variable: p.arrayPath });
-  };
-  const same = (a: number | undefined, b: number | undefined) => a === b || (Number.isNaN(a) && Number.isNaN(b));
-  // For floats a NaN _FillValue marks nothing that is not already missing: it equals none.
-  const float = p.model.dtype === "float32" || p.model.dtype === "float64";
-  const fillOf = (x: number | undefined) => (x === undefined && float ? NaN : x);
-  const fillHere = fillOf(numericAttr(p.source.attrs, "_FillValue")[0]);
-  const fillThere = fillOf(p.model.cfFill === null ? undefined : Number(p.model.cfFill));
-  if (!same(fillHere, fillThere)) fail(`has _FillValue ${fillHere ?? "(none)"}, the archive has ${fillThere ?? "(none)"}`);
-  for (const name of ["scale_factor", "add_offset"]) {
-    const here = numericAttr(p.source.attrs, name)[0];
-    const there = p.model.attributes[name];
-    if (!same(here, typeof there === "number" ? there : undefined)) fail(`has ${name} ${here ?? "(none)"}, the archive has ${String(there ?? "(none)")}`);
-  }
 }
 
 /**
@@ -184,7 +213,7 @@ function checkRawEncoding(p: VarPlan, file: string): void {
  * hold each of them, compatibly, and nothing along `dim` the archive lacks. `partialDims` are
  * dimensions a hand-given region places the file within.
  */
-export function planWrites(ex: ExistingArchive, source: Source, config: ZarrConverterConfig, dim: string, partialDims: string[] = []): VarPlan[] {
+export function planWrites(ex: ExistingArchive, source: Source, config: ZarrConverterConfig, dim: string, partialDims: string[] = [], log?: Logger): VarPlan[] {
   const named = (path: string, list: string[]) => list.some((n) => n === path || n === baseName(path) || n === `/${path}`);
   const along = [...ex.arrays].filter(([p, m]) => m.dimensionNames.includes(dim) && !(baseName(p) === dim && isCoordinate(p, m)));
   const { include, exclude } = config.variables;
@@ -194,6 +223,7 @@ export function planWrites(ex: ExistingArchive, source: Source, config: ZarrConv
     }
   }
   const selected = along.filter(([p]) => (!include || named(p, include)) && !named(p, exclude));
+  refuseUnsupported(source.root, config, source.file);
   const inFile = new Map(walkVars(source.root).map(({ v, groupPath }) => [groupPath ? `${groupPath}/${v.name}` : v.name, v]));
   if (!include) {
     for (const [path, v] of inFile) {
@@ -207,10 +237,9 @@ export function planWrites(ex: ExistingArchive, source: Source, config: ZarrConv
     if (!v) {
       throw new IncompatibleSourceError(`is in the archive but not in this file (write a subset with --variables)`, { file: source.file, variable: path });
     }
-    return planFor(path, model, v, dim, source.file);
+    return planFor(path, model, v, dim, source.file, log);
   });
   checkCompatible(source, plans, dim, partialDims);
-  for (const p of plans) checkRawEncoding(p, source.file);
   return plans;
 }
 
@@ -251,7 +280,12 @@ export async function checkPackingRanges(plans: VarPlan[], source: Source, confi
   if (config.packing.rangeExceededAction !== "error") return;
   for (const p of plans) {
     if (!p.pack) continue;
-    const stats = await scanStats(source, p.source, p.missing, config.slabSizeMb * 2 ** 20, config.concurrency);
+    let stats = await scanStats(source, p.source, p.decode ? p.decode.missing : p.missing, config.slabSizeMb * 2 ** 20, config.concurrency);
+    if (p.decode && stats.min !== null && stats.max !== null) {
+      // Stored units → the values they stand for, with the file's own scale and offset.
+      const [min, max] = decodeRange(cfEncoding(p.source), stats.min, stats.max);
+      stats = { ...stats, min, max };
+    }
     const slack = p.pack.scale_factor / 2;
     const beyond = stats.min !== null && stats.min < p.pack.min - slack ? stats.min : stats.max !== null && stats.max > p.pack.max + slack ? stats.max : undefined;
     if (beyond !== undefined) {

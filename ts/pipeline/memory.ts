@@ -19,7 +19,7 @@ export function memoryVariable(backend: Backend, name: string, dtype: DType, dim
     encoding: { chunks: null, filters: [] },
   };
   const ds: Dataset = {
-    meta: { format: "memory", reader: "memory", root: { name: "", path: "/", dims: [], vars: [v], attrs: [], groups: [] } },
+    meta: { format: "memory", reader: "memory", root: { name: "", path: "/", dims: [], vars: [v], unsupported: [], attrs: [], groups: [] } },
     read: async (_path, start, count) => {
       const part = values.slice(start[0]!, start[0]! + count[0]!);
       return backend.slabFromBytes(dtype, [part.length], typedBytes(dtype, part));

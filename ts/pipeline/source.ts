@@ -164,8 +164,9 @@ export function checkCompatible(source: Source, plans: VarPlan[], timeDim: strin
       if (dim === timeDim) return;
       if (partialDims.includes(dim) ? len > there : len !== there) fail(`dimension '${dim}' has length ${len}, the archive has ${there}`);
     });
-    const packs = p.pack !== null && (v.dtype === "float32" || v.dtype === "float64");
-    if (!p.isTimeCoord && v.dtype !== p.model.dtype && !packs) fail(`is ${v.dtype}, the archive stores ${p.model.dtype}`);
+    // Values decoded (plan/encoding.ts) or packed become the archive's type; others must have it.
+    const converts = p.decode !== null || (p.pack !== null && (v.dtype === "float32" || v.dtype === "float64"));
+    if (!p.isTimeCoord && v.dtype !== p.model.dtype && !converts) fail(`is ${v.dtype}, the archive stores ${p.model.dtype}`);
     const unitsHere = textAttr(v.attrs, "units");
     const unitsThere = typeof p.model.attributes.units === "string" ? p.model.attributes.units : undefined;
     if (!p.isTimeCoord && unitsHere !== unitsThere) fail(`has units '${unitsHere ?? "(none)"}', the archive has '${unitsThere ?? "(none)"}'`);

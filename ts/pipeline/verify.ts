@@ -34,8 +34,9 @@ export async function findMissing(
     let slab = await ds.read(v.source.path, box.start, box.count).catch((e) => {
       throw fromCore(e, { file, variable: v.source.path });
     });
-    if (v.pack) slab = slab.pack(v.pack, v.missing, policy).slab;
-    const storedMissing = v.pack ? [v.pack.fill] : v.missing;
+    if (v.decode) slab = slab.decode(v.decode);
+    if (v.pack) slab = slab.pack(v.pack, v.decode ? [] : v.missing, policy).slab;
+    const storedMissing = v.pack ? [v.pack.fill] : v.decode ? (v.decode.fill === null ? [] : [v.decode.fill]) : v.missing;
     const expected = valid(slab.stats(storedMissing));
     const stored = await readStored(backend, ex, v.arrayPath, v.model, origin, box.count);
     const found = valid(stored.stats(storedMissing));

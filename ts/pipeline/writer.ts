@@ -134,6 +134,16 @@ async function writeSlab(archive: Archive, job: WriteJob, opts: RunOptions, stat
     } catch (e) {
       throw fromCore(e, { file, variable: src.path });
     }
+    if (v.decode) {
+      const stored = slab;
+      try {
+        slab = stored.decode(v.decode);
+      } catch (e) {
+        throw fromCore(e, { file, variable: src.path });
+      } finally {
+        stored.release();
+      }
+    }
     if (v.pack) {
       let report: PackReport;
       try {

@@ -3,12 +3,13 @@
  * the archive will hold, with its Zarr model, chunking and packing. convert, create-template,
  * append and write-region all derive what they write (or check) from this one plan.
  */
-import type { Backend, DType, FileMeta, GroupMeta, PackParams, VarMeta } from "../backend/types.js";
+import type { Backend, Decoding, DType, FileMeta, GroupMeta, PackParams, UnsupportedVar, VarMeta } from "../backend/types.js";
 import type { ZarrConverterConfig } from "../config/model.js";
 import { attrsToJson, numericAttr } from "../cf/attrs.js";
-import { ConfigError } from "../errors.js";
+import { ConfigError, UnsupportedTypeError } from "../errors.js";
 import { cfFillFor, type ArrayModel, type Attributes } from "../zarr/metadata.js";
 import { chooseChunks, itemSizeOf } from "./chunking.js";
+import { cfEncoding, decodingOf, type MixedEncoding } from "./encoding.js";
 import { missingValues, packable, type PackRange } from "./packing.js";
 
 export interface VarPlan {
@@ -23,6 +24,11 @@ export interface VarPlan {
   timeAxis: number;
   /** The time coordinate itself. */
   isTimeCoord: boolean;
+  /**
+   * The source file's own CF encoding to undo before storing (files that encode the variable
+   * differently from the archive, see plan/encoding.ts); null: stored values copied as they are.
+   */
+  decode: Decoding | null;
   pack: PackParams | null;
   packRange: PackRange | null;
   /** Source values that mean missing (packed to the fill value). */
@@ -77,6 +83,25 @@ function walkGroups(root: GroupMeta): GroupMeta[] {
   return out;
 }
 
+/**
+ * Variables of types zarrio does not store (NetCDF-4 compound, enum, opaque, vlen) are never left
+ * out in silence: one the selection takes in stops the run, naming file, group, variable and type,
+ * unless the user drops it (`variables.exclude`) or names others only (`variables.include`).
+ */
+export function refuseUnsupported(root: GroupMeta, cfg: ZarrConverterConfig, file: string): void {
+  const named = (u: UnsupportedVar, list: string[]) => list.includes(u.name) || list.includes(u.path) || list.includes(u.path.slice(1));
+  const include = cfg.variables.include;
+  const walk = (g: GroupMeta): UnsupportedVar[] => [...g.unsupported, ...g.groups.flatMap(walk)];
+  const taken = walk(root).filter((u) => (!include || named(u, include)) && !named(u, cfg.variables.exclude));
+  if (!taken.length) return;
+  const list = taken.map((u) => `'${u.path}' (group '${u.path.slice(0, u.path.lastIndexOf("/")) || "/"}', ${u.nc_type}, dims ${u.dims.join(", ") || "none"})`);
+  throw new UnsupportedTypeError(
+    `${taken.length === 1 ? "variable" : `${taken.length} variables`} of NetCDF-4 user-defined types that zarrio cannot store yet: ${list.join("; ")}. ` +
+      `Nothing was written. Leave ${taken.length === 1 ? "it" : "them"} out with --drop-variables ${[...new Set(taken.map((u) => u.name))].join(",")}`,
+    { file },
+  );
+}
+
 /** Apply include/exclude: included variables bring the coordinate variables of their dims. */
 export function selectVars(all: { v: VarMeta; groupPath: string }[], cfg: ZarrConverterConfig, file: string) {
   const named = (v: VarMeta, list: string[]) => list.includes(v.name) || list.includes(v.path) || list.includes(v.path.slice(1));
@@ -102,6 +127,8 @@ export interface PlanInput {
   timeLength: number;
   /** Packing ranges by source path, for the variables that are packed. */
   packRanges: Map<string, PackRange>;
+  /** Variables (by source path) whose files encode them differently: stored decoded. */
+  mixed?: Map<string, MixedEncoding>;
   /** Dtype the time coordinate is stored as (it may widen to float64 when re-encoded). */
   timeDtype?: DType;
   backend: Backend;
@@ -110,6 +137,7 @@ export interface PlanInput {
 export function buildPlan(input: PlanInput): ArchivePlan {
   const { meta, file, config } = input;
   const root = sourceRoot(meta, config.group, file);
+  refuseUnsupported(root, config, file);
   const all = walkVars(root);
   const selected = selectVars(all, config, file);
   const coordNames = new Set(all.filter(({ v }) => v.dims.length === 1 && v.dims[0] === v.name).map(({ v }) => v.name));
@@ -119,12 +147,21 @@ export function buildPlan(input: PlanInput): ArchivePlan {
     const timeAxis = v.dims.indexOf(timeDim);
     const isTimeCoord = v.name === timeDim && v.dims.length === 1 && timeAxis === 0;
     const shape = v.shape.map((len, i) => (i === timeAxis ? input.timeLength : len));
-    const range = packable(v, config.packing, coordNames) ? input.packRanges.get(v.path) ?? null : null;
-    const pack = range ? input.backend.packParams(range.min, range.max, config.packing.bits, v.dtype) : null;
-    const dtype: DType = pack ? (`int${pack.bits}` as DType) : isTimeCoord && input.timeDtype ? input.timeDtype : v.dtype;
+    const mixed = isTimeCoord ? undefined : input.mixed?.get(v.path);
+    // What the archive receives: the stored values, or (mixed encodings) the decoded floats.
+    const incoming: DType = mixed ? mixed.dtype : v.dtype;
+    const range = packable({ ...v, dtype: incoming }, config.packing, coordNames) ? input.packRanges.get(v.path) ?? null : null;
+    const pack = range ? input.backend.packParams(range.min, range.max, config.packing.bits, incoming) : null;
+    const dtype: DType = pack ? (`int${pack.bits}` as DType) : isTimeCoord && input.timeDtype ? input.timeDtype : incoming;
     const attributes = attrsToJson(v.attrs);
-    const cfFillSource = numericAttr(v.attrs, "_FillValue")[0];
+    // Decoded values are missing as NaN; the file's own markers and scaling are undone.
+    const cfFillSource = mixed ? NaN : numericAttr(v.attrs, "_FillValue")[0];
     delete attributes._FillValue;
+    if (mixed) {
+      delete attributes.missing_value;
+      delete attributes.scale_factor;
+      delete attributes.add_offset;
+    }
     if (pack) {
       // The float-level missing markers are replaced by the integer fill value.
       delete attributes.missing_value;
@@ -158,9 +195,10 @@ export function buildPlan(input: PlanInput): ArchivePlan {
       model,
       timeAxis,
       isTimeCoord,
+      decode: mixed ? decodingOf(cfEncoding(v), mixed.dtype) : null,
       pack,
       packRange: range,
-      missing: missingValues(v),
+      missing: mixed ? [] : missingValues(v),
       chunkReasons: choice.reasons,
     };
   });
@@ -171,4 +209,14 @@ export function buildPlan(input: PlanInput): ArchivePlan {
     return { path, attrs: path === "" ? { ...attrs, ...config.attrs } : attrs };
   });
   return { format: config.zarrFormat, groups, vars, timeDim, timeLength: input.timeLength };
+}
+
+/**
+ * The plan of one archive array, bound to one source file's variable: the file's own shape and
+ * path, and, where the archive stores decoded values, the file's own decoding.
+ */
+export function bindSource(plan: VarPlan, v: VarMeta, mixed: MixedEncoding | undefined): VarPlan {
+  if (plan.source === v) return plan;
+  const decode = mixed ? decodingOf(cfEncoding(v), mixed.dtype, plan.decode?.fill ?? null) : plan.decode;
+  return { ...plan, source: v, sourcePath: v.path, decode, missing: decode ? [] : missingValues(v) };
 }

@@ -249,6 +249,12 @@ impl Slab {
         Ok(out)
     }
 
+    /// Decode the file's own CF encoding into floats (`decoding`: JSON of the core's `Decoding`).
+    #[napi]
+    pub fn decode(&self, decoding: String) -> Result<Slab> {
+        Ok(Slab::wrap(self.slab()?.decode(&decoding).map_err(err)?))
+    }
+
     /// Encode as the box at `origin` of the array `spec`, off the main thread.
     #[napi(ts_return_type = "Promise<RegionEncoding>")]
     pub fn encode(&self, spec: String, origin: Vec<f64>) -> Result<AsyncTask<EncodeTask>> {

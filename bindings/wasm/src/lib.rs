@@ -181,6 +181,13 @@ impl Slab {
         })
     }
 
+    /// Decode the file's own CF encoding into floats (`decoding`: JSON of the core's `Decoding`).
+    pub fn decode(&self, decoding: &str) -> Result<Slab, JsError> {
+        Ok(Slab {
+            inner: self.inner.decode(decoding).map_err(err)?,
+        })
+    }
+
     pub fn encode(&self, spec: &str, origin: &[f64]) -> Result<RegionEncoding, JsError> {
         let out = self.inner.encode(spec, &idx(origin)?).map_err(err)?;
         let ndim = self.inner.shape().len();

@@ -157,6 +157,14 @@ impl Slab {
         Ok((Slab::new(packed, self.shape.clone()), to_json(&report)))
     }
 
+    /// Decode with `decoding_json` ([`pack::Decoding`]): the file's own packing and missing
+    /// markers undone, into float32/float64.
+    pub fn decode(&self, decoding_json: &str) -> Result<Slab> {
+        let decoding: pack::Decoding = parse("decoding", decoding_json)?;
+        let data = crate::on_workers(|| pack::decode(&self.data, &decoding))?;
+        Ok(Slab::new(data, self.shape.clone()))
+    }
+
     /// Encode the slab as the box starting at `origin` of the array `spec_json` ([`ArraySpec`]).
     pub fn encode(&self, spec_json: &str, origin: &[u64]) -> Result<RegionEncoding> {
         let spec: ArraySpec = parse("array spec", spec_json)?;

@@ -119,3 +119,21 @@ impl ArrayData {
         })
     }
 }
+
+/// An element as the f64 every comparison and CF formula is computed in.
+pub(crate) trait AsF64: Copy {
+    fn as_f64(self) -> f64;
+}
+
+macro_rules! as_f64 {
+    ($($t:ty),*) => {
+        $(impl AsF64 for $t {
+            #[inline(always)]
+            #[allow(clippy::unnecessary_cast)]
+            fn as_f64(self) -> f64 {
+                self as f64
+            }
+        })*
+    };
+}
+as_f64!(i8, u8, i16, u16, i32, u32, i64, u64, f32, f64);

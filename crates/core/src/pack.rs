@@ -26,7 +26,8 @@ use std::mem::MaybeUninit;
 
 use serde::{Deserialize, Serialize};
 
-use crate::{ArrayData, CoreError, DType, Result};
+use crate::data::AsF64;
+use crate::{with_numeric, ArrayData, CoreError, DType, Result};
 
 /// What to do with a value outside the packing range.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -237,8 +238,15 @@ where
     F: Copy + Into<f64>,
     T: Copy + TryFrom<i64>,
 {
-    let (lo, hi) = packed_bounds(params.bits);
-    // Every value written below lies in [fill, hi], which fits T by construction.
+    let (mut lo, mut hi) = packed_bounds(params.bits);
+    // Parameters read back from an archive another tool packed may keep a fill value inside the
+    // usable range (ERA5's -32767): no real value is ever stored as it.
+    if params.fill == lo {
+        lo += 1;
+    } else if params.fill == hi {
+        hi -= 1;
+    }
+    // Every value written below lies in [fill, hi] or [lo, hi], which fit T by construction.
     let cast = |p: i64| T::try_from(p).unwrap_or_else(|_| unreachable!("{p} fits by construction"));
     let fill = cast(params.fill);
     let (offset, scale) = (params.add_offset, params.scale_factor);
@@ -252,7 +260,7 @@ where
         }
         let q = (x - offset) / scale;
         match round_half_away(q) {
-            Some(p) if (lo..=hi).contains(&p) => {
+            Some(p) if (lo..=hi).contains(&p) && p != params.fill => {
                 o.write(cast(p));
             }
             _ => {
@@ -272,6 +280,76 @@ where
         }
     }
     Ok(report)
+}
+
+/// How a source stores a variable under CF, as xarray decodes it: stored values equal to one of
+/// `missing` (`_FillValue`, `missing_value`) are missing; the others stand for
+/// `stored * scale_factor + add_offset`, computed in `dtype` (float32 or float64) step by step
+/// as numpy does (each step rounded to `dtype`), so decoded values are bit for bit xarray's.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Decoding {
+    #[serde(default)]
+    pub missing: Vec<f64>,
+    pub scale_factor: Option<f64>,
+    pub add_offset: Option<f64>,
+    /// The float type the values decode to.
+    pub dtype: DType,
+    /// What a missing value becomes: NaN when `None`, else this number (an archive whose
+    /// `_FillValue` is a number, such as -9999).
+    pub fill: Option<f64>,
+}
+
+/// Decode stored values into floats ([`Decoding`]): the one place where a file's own packing
+/// and missing markers are undone, so that files encoded differently can share one archive.
+pub fn decode(data: &ArrayData, d: &Decoding) -> Result<ArrayData> {
+    match d.dtype {
+        DType::Float32 => with_numeric!(data, v => Ok(ArrayData::Float32(decode_into(v, d, |x: f64| x as f32))),
+            _s => Err(CoreError::Invalid("text has no CF decoding".into()))),
+        DType::Float64 => with_numeric!(data, v => Ok(ArrayData::Float64(decode_into(v, d, |x: f64| x))),
+            _s => Err(CoreError::Invalid("text has no CF decoding".into()))),
+        other => Err(CoreError::Invalid(format!(
+            "values decode to float32 or float64, not {}",
+            other.name()
+        ))),
+    }
+}
+
+/// Decode into `F` (f32 or f64); `round` rounds an f64 to `F`. For f32, an f64 operation
+/// rounded to f32 equals numpy's float32 operation (double rounding is harmless for one `*` or
+/// `+` of floats from a 24-bit mantissa).
+fn decode_into<T: AsF64 + Sync, F: Copy + Send + Sync + Into<f64>>(
+    values: &[T],
+    d: &Decoding,
+    round: impl Fn(f64) -> F + Sync + Send,
+) -> Vec<F> {
+    const PART: usize = 1 << 18;
+    let fill = round(d.fill.unwrap_or(f64::NAN));
+    let mut out: Vec<F> = Vec::with_capacity(values.len());
+    crate::par_parts(
+        values,
+        &mut out.spare_capacity_mut()[..values.len()],
+        PART,
+        |part, dst| {
+            for (o, &x) in dst.iter_mut().zip(part) {
+                let x = x.as_f64();
+                if x.is_nan() || d.missing.contains(&x) {
+                    o.write(fill);
+                    continue;
+                }
+                let mut y = round(x);
+                if let Some(s) = d.scale_factor {
+                    y = round(y.into() * s);
+                }
+                if let Some(a) = d.add_offset {
+                    y = round(y.into() + a);
+                }
+                o.write(y);
+            }
+        },
+    );
+    // SAFETY: every part writes each of its elements.
+    unsafe { out.set_len(values.len()) };
+    out
 }
 
 #[cfg(test)]
@@ -402,5 +480,44 @@ mod tests {
         assert!(PackParams::for_range(0.0, 1.0, 12, DType::Float32).is_err());
         assert!(PackParams::for_range(1.0, 0.0, 16, DType::Float32).is_err());
         assert!(PackParams::for_range(f64::NAN, 0.0, 16, DType::Float32).is_err());
+    }
+
+    #[test]
+    fn decode_masks_then_scales_in_the_decoded_type() {
+        let d = Decoding {
+            missing: vec![-32767.0],
+            scale_factor: Some(0.001),
+            add_offset: Some(20.0),
+            dtype: DType::Float32,
+            fill: None,
+        };
+        let out = decode(&ArrayData::Int16(vec![-32767, 0, 1000, -5000]), &d).unwrap();
+        match out {
+            ArrayData::Float32(v) => {
+                assert!(v[0].is_nan());
+                assert_eq!(v[1], 20.0);
+                // numpy: float32(float32(1000) * 0.001) + 20.0, rounded to float32 each step
+                assert_eq!(v[2], ((1000f32 as f64 * 0.001) as f32 as f64 + 20.0) as f32);
+                assert_eq!(v[3], ((-5000f32 as f64 * 0.001) as f32 as f64 + 20.0) as f32);
+            }
+            other => panic!("float32 expected, got {other:?}"),
+        }
+        let d = Decoding {
+            missing: vec![-999.0, 1e20],
+            scale_factor: None,
+            add_offset: None,
+            dtype: DType::Float64,
+            fill: Some(-9999.0),
+        };
+        let out = decode(&ArrayData::Float64(vec![-999.0, 1e20, 3.5, f64::NAN]), &d).unwrap();
+        assert_eq!(out, ArrayData::Float64(vec![-9999.0, -9999.0, 3.5, -9999.0]));
+    }
+
+    #[test]
+    fn a_fill_inside_the_range_is_never_a_value() {
+        let mut p = PackParams::for_range(-10.0, 10.0, 16, DType::Float64).unwrap();
+        p.fill = -32767;
+        let (packed, _) = pack(&ArrayData::Float64(vec![-10.0, 0.0]), &p, &[], OutOfRange::Clip).unwrap();
+        assert_eq!(packed, ArrayData::Int16(vec![-32766, 0]));
     }
 }

@@ -18,7 +18,10 @@
 use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use super::{Attr, AttrValue, DimMeta, FileMeta, GroupMeta, JsonFloat, SourceEncoding, VarMeta};
+use super::{
+    Attr, AttrValue, DimMeta, FileMeta, GroupMeta, JsonFloat, SourceEncoding, UnsupportedVar,
+    VarMeta,
+};
 use crate::{ArrayData, CoreError, DType, Result};
 
 /// A NetCDF atomic type as stored in the file.
@@ -92,6 +95,8 @@ pub struct RawGroup {
     pub name: String,
     pub dims: Vec<DimMeta>,
     pub vars: Vec<RawVar>,
+    /// Variables of user-defined types: (name, type description, dims).
+    pub unsupported: Vec<(String, String, Vec<String>)>,
     pub attrs: Vec<Attr>,
     pub groups: Vec<RawGroup>,
 }
@@ -364,6 +369,16 @@ fn view_group(raw: RawGroup, path: String, plans: &mut HashMap<String, VarPlan>)
         } else {
             raw.name
         },
+        unsupported: raw
+            .unsupported
+            .into_iter()
+            .map(|(name, nc_type, dims)| UnsupportedVar {
+                path: child_path(&path, &name),
+                name,
+                nc_type,
+                dims,
+            })
+            .collect(),
         path,
         dims: raw.dims,
         vars,

@@ -277,6 +277,7 @@ fn raw_root(file: &netcdf::File) -> RawGroup {
             name: "/".into(),
             dims: file.dimensions().map(|d| dim(&d)).collect(),
             vars: file.variables().filter_map(|v| raw_var(&v)).collect(),
+            unsupported: file.variables().filter_map(|v| unsupported(&v)).collect(),
             attrs: attrs(file.attributes()),
             groups: Vec::new(),
         },
@@ -288,6 +289,7 @@ fn raw_group(group: &netcdf::Group) -> RawGroup {
         name: group.name(),
         dims: group.dimensions().map(|d| dim(&d)).collect(),
         vars: group.variables().filter_map(|v| raw_var(&v)).collect(),
+        unsupported: group.variables().filter_map(|v| unsupported(&v)).collect(),
         attrs: attrs(group.attributes()),
         groups: group.groups().map(|g| raw_group(&g)).collect(),
     }
@@ -310,6 +312,62 @@ fn attrs<'a>(list: impl Iterator<Item = netcdf::Attribute<'a>>) -> Vec<Attr> {
         })
     })
     .collect()
+}
+
+/// A variable of a user-defined type, described for the error that names it (in the words the
+/// pure reader uses, so both readers describe a file alike).
+fn unsupported(var: &netcdf::Variable) -> Option<(String, String, Vec<String>)> {
+    let kind = var.vartype();
+    if !matches!(
+        kind,
+        NcVariableType::Compound(_) | NcVariableType::Opaque(_) | NcVariableType::Enum(_) | NcVariableType::Vlen(_)
+    ) {
+        return None;
+    }
+    Some((var.name(), describe_type(&kind), var.dimensions().iter().map(|d| d.name()).collect()))
+}
+
+fn describe_type(t: &NcVariableType) -> String {
+    match t {
+        NcVariableType::Compound(c) => format!(
+            "compound {{{}}}",
+            c.fields.iter().map(|f| f.name.as_str()).collect::<Vec<_>>().join(", ")
+        ),
+        NcVariableType::Opaque(o) => format!("opaque ({} bytes)", o.size),
+        NcVariableType::Enum(e) => {
+            use netcdf::types::EnumTypeValues as V;
+            let base = match e.fieldvalues {
+                V::U8(_) => IntType::U8,
+                V::U16(_) => IntType::U16,
+                V::U32(_) => IntType::U32,
+                V::U64(_) => IntType::U64,
+                V::I8(_) => IntType::I8,
+                V::I16(_) => IntType::I16,
+                V::I32(_) => IntType::I32,
+                V::I64(_) => IntType::I64,
+            };
+            format!("enum of {}", int_name(base))
+        }
+        NcVariableType::Vlen(v) => format!("vlen of {}", describe_type(&v.basetype)),
+        NcVariableType::Int(i) => int_name(*i).to_string(),
+        NcVariableType::Float(FloatType::F32) => "float".into(),
+        NcVariableType::Float(FloatType::F64) => "double".into(),
+        NcVariableType::Char => "char".into(),
+        NcVariableType::String => "string".into(),
+    }
+}
+
+fn int_name(t: IntType) -> &'static str {
+    match t {
+        IntType::I8 => "byte",
+        IntType::U8 => "ubyte",
+        IntType::I16 => "short",
+        IntType::U16 => "ushort",
+        IntType::I32 => "int",
+        IntType::U32 => "uint",
+        IntType::I64 => "int64",
+        IntType::U64 => "uint64",
+    }
 }
 
 fn raw_var(var: &netcdf::Variable) -> Option<RawVar> {

@@ -127,6 +127,18 @@ pub struct VarMeta {
     pub encoding: SourceEncoding,
 }
 
+/// A variable of a type zarrio does not store (a NetCDF-4 user-defined type: compound, enum,
+/// opaque, vlen). It stays in the model so that no caller can leave it out without saying so:
+/// converting a file that holds one is refused unless the user drops it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UnsupportedVar {
+    pub name: String,
+    pub path: String,
+    /// The kind and, when the file names it, the type's name: `compound BinListType`.
+    pub nc_type: String,
+    pub dims: Vec<String>,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GroupMeta {
     pub name: String,
@@ -134,6 +146,9 @@ pub struct GroupMeta {
     pub path: String,
     pub dims: Vec<DimMeta>,
     pub vars: Vec<VarMeta>,
+    /// Variables of types zarrio does not store, see [`UnsupportedVar`].
+    #[serde(default)]
+    pub unsupported: Vec<UnsupportedVar>,
     pub attrs: Vec<Attr>,
     pub groups: Vec<GroupMeta>,
 }

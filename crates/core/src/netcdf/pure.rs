@@ -114,7 +114,8 @@ impl PureReader {
             _ => None,
         };
         let mut file_paths = HashMap::new();
-        let raw = raw_group(root, "/", &[], hdf5.as_ref(), &mut file_paths);
+        let mut raw = raw_group(root, "/", &[], hdf5.as_ref(), &mut file_paths);
+        name_phony_dims(&mut raw);
         let cf = CfFile::new(format, "pure", raw);
         Ok(PureReader {
             cf,
@@ -345,6 +346,23 @@ fn nc_type(dtype: &netcdf_reader::NcType) -> Option<NcType> {
     })
 }
 
+/// A user-defined type, described for the error that names it (the file's type name is not in
+/// netcdf-reader's model).
+fn describe_type(dtype: &netcdf_reader::NcType) -> String {
+    use netcdf_reader::NcType as T;
+    match dtype {
+        T::Compound { fields, .. } => format!(
+            "compound {{{}}}",
+            fields.iter().map(|f| f.name.as_str()).collect::<Vec<_>>().join(", ")
+        ),
+        T::Enum { base, .. } => format!("enum of {}", describe_type(base)),
+        T::Opaque { size, .. } => format!("opaque ({size} bytes)"),
+        T::VLen { base } => format!("vlen of {}", describe_type(base)),
+        T::Array { base, dims } => format!("array {dims:?} of {}", describe_type(base)),
+        other => nc_type(other).map_or_else(|| format!("{other:?}"), |t| t.name().to_string()),
+    }
+}
+
 fn attrs(list: &[netcdf_reader::NcAttribute]) -> Vec<Attr> {
     list.iter()
         .filter_map(|a| {
@@ -405,8 +423,21 @@ fn raw_group(
             creation_order(&mut group_attrs, h, address);
         }
     }
+    let unsupported = group
+        .variables
+        .iter()
+        .filter(|var| nc_type(&var.dtype).is_none())
+        .map(|var| {
+            (
+                var.name.clone(),
+                describe_type(&var.dtype),
+                var.dimensions.iter().map(|d| d.name.clone()).collect(),
+            )
+        })
+        .collect();
     let dims = own_dims(&group.dimensions, parent_dims);
     RawGroup {
+        unsupported,
         name: group.name.clone(),
         dims: dims
             .iter()
@@ -427,6 +458,50 @@ fn raw_group(
             })
             .collect(),
     }
+}
+
+/// Name the axes of datasets without dimension scales (plain HDF5) as netCDF-C does, so that
+/// both readers, xarray and every tool built on netCDF-C agree: `phony_dim_N`, where N is the
+/// file-wide count of dimensions made before it. Per group, datasets are taken in name order (the
+/// order netCDF-C iterates a group that does not track creation order), then its subgroups;
+/// an axis reuses a phony dimension of the group with its length that the dataset does not
+/// already use, else a new one is made.
+fn name_phony_dims(root: &mut RawGroup) {
+    fn walk(g: &mut RawGroup, visible: &[String], next_id: &mut usize) {
+        *next_id += g.dims.len();
+        let visible: Vec<String> = visible
+            .iter()
+            .cloned()
+            .chain(g.dims.iter().map(|d| d.name.clone()))
+            .collect();
+        let mut phony: Vec<(u64, String)> = Vec::new();
+        let mut order: Vec<usize> = (0..g.vars.len()).collect();
+        order.sort_by(|&a, &b| g.vars[a].name.as_bytes().cmp(g.vars[b].name.as_bytes()));
+        for i in order {
+            let var = &mut g.vars[i];
+            let mut used: Vec<String> = Vec::new();
+            for d in 0..var.dims.len() {
+                if !visible.contains(&var.dims[d]) {
+                    let len = var.shape[d];
+                    let name = match phony.iter().find(|(l, n)| *l == len && !used.contains(n)) {
+                        Some((_, n)) => n.clone(),
+                        None => {
+                            let n = format!("phony_dim_{next_id}");
+                            *next_id += 1;
+                            phony.push((len, n.clone()));
+                            n
+                        }
+                    };
+                    var.dims[d] = name;
+                }
+                used.push(var.dims[d].clone());
+            }
+        }
+        for child in &mut g.groups {
+            walk(child, &visible, next_id);
+        }
+    }
+    walk(root, &[], &mut 0);
 }
 
 /// The dimensions a group defines. netcdf-reader lists every dimension visible in a group: its

@@ -1,0 +1,169 @@
+/**
+ * Series whose files encode a variable differently (issue #14): ERA5-style per-file packing
+ * (int16 with each file's own scale_factor/add_offset) and fill values that change file to file.
+ * Every path that writes (convert, create-template + parallel write-region, append; with and
+ * without --packing; into archives laid out by xarray) must give what xarray reads from the
+ * files: exactly where the archive stores decoded values, within half the archive's packing step
+ * where it packs them. Nothing is stored raw under another file's encoding.
+ */
+import test, { before, describe } from "node:test";
+import assert from "node:assert/strict";
+import path from "node:path";
+
+import { convertToZarr } from "../dist/index.js";
+import { assertMatchesSources, BACKEND, cli, outDir, python, ROOT, zarrInfo } from "./helpers.js";
+import { hashTree } from "./series.js";
+
+function makeEra5(dir: string, files = 12): string[] {
+  const r = python([path.join(ROOT, "test", "python", "make_era5.py"), dir, "--files", String(files)]);
+  assert.equal(r.status, 0, `make_era5.py failed: ${r.stderr}`);
+  return r.stdout.trim().split("\n");
+}
+
+function xarrayTemplate(out: string, files: string[], format: 2 | 3, kind: "decoded" | "packed"): string {
+  const r = python([path.join(ROOT, "test", "python", "make_xr_template.py"), out, "--format", String(format), "--kind", kind, ...files]);
+  assert.equal(r.status, 0, `make_xr_template.py failed: ${r.stderr}`);
+  return out;
+}
+
+const arrays = (info: any): Record<string, { dtype: string }> => Object.fromEntries(Object.entries(info.arrays as object).map(([k, a]) => [k.replace(/^\//, ""), a]));
+
+describe(`files encoded differently [${BACKEND}]`, () => {
+  let files: string[] = [];
+  before(() => {
+    files = makeEra5(outDir("era5-src"));
+  });
+
+  test("convert decodes each file with its own packing and fill value, as xarray reads them", async () => {
+    const out = path.join(outDir("era5-convert"), "out.zarr");
+    const r = cli(["convert", ...files, out, "--chunking", "time:8", "-v"]);
+    assert.equal(r.status, 0, r.stderr);
+    // One line per decision: which files differ, in what, what the archive stores.
+    assert.match(r.stderr, /t2m: the files encode it differently: int16, scale_factor .*and 9 other encodings; each file is decoded with its own encoding and the archive stores the decoded float64 values/);
+    assert.match(r.stderr, /sst: the files encode it differently: float32, missing -999 \(4 files.*float32, missing 1\d{20} \(4 files.*float32, missing -9999 \(4 files/);
+    const info = arrays(zarrInfo(out));
+    assert.equal(info.t2m!.dtype, "<f8");
+    assert.equal(info.sst!.dtype, "<f4");
+    assertMatchesSources(out, files, ["--packed-tolerance", "0"]);
+  });
+
+  test("convert --packing packs every file over one range covering all of them", async () => {
+    const out = path.join(outDir("era5-convert-packed"), "out.zarr");
+    const r = cli(["convert", ...files, out, "--chunking", "time:8", "--packing", "--packing-bits", "16", "-v"]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, /t2m: the files encode it differently.*packed again to int16 over one range covering every file/);
+    const info = arrays(zarrInfo(out));
+    assert.equal(info.t2m!.dtype, "<i2");
+    assertMatchesSources(out, files);
+  });
+
+  for (const packing of [false, true]) {
+    test(`create-template + write-region --jobs 2, then append${packing ? ", --packing" : ""}`, async () => {
+      const dir = outDir(`era5-template${packing ? "-packed" : ""}`);
+      const archive = path.join(dir, "archive.zarr");
+      const pack = packing ? ["--packing", "--packing-manual-ranges", '{"t2m":{"min":200,"max":400},"tp":{"min":0,"max":1},"sst":{"min":250,"max":320}}'] : [];
+      const head = files.slice(0, 9);
+      let r = cli(["create-template", files[0]!, archive, "--global-start", "2021-06-01", "--global-end", "2021-06-03T05:00", "--freq", "1h", "--chunking", "time:4", ...pack, "-v"]);
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stderr, /t2m: .*era5_000\.nc packs it itself \(int16, scale_factor/);
+      r = cli(["write-region", "--jobs", "2", ...head.slice().reverse(), archive, "-v"]);
+      assert.equal(r.status, 0, r.stderr);
+      assertMatchesSources(archive, head, packing ? [] : ["--packed-tolerance", "0"]);
+      for (const f of files.slice(9)) {
+        r = cli(["append", f, archive]);
+        assert.equal(r.status, 0, r.stderr);
+      }
+      assertMatchesSources(archive, files, packing ? [] : ["--packed-tolerance", "0"]);
+      r = cli(["validate", archive, ...files]);
+      assert.equal(r.status, 0, r.stdout + r.stderr);
+    });
+  }
+
+  for (const format of [2, 3] as const) {
+    for (const kind of ["decoded", "packed"] as const) {
+      test(`write-region fills a template laid out by xarray (compute=False, v${format}, ${kind})`, async () => {
+        const archive = xarrayTemplate(path.join(outDir(`era5-xr-${kind}-v${format}`), "archive.zarr"), files, format, kind);
+        const r = cli(["write-region", "--jobs", "2", ...files, archive, "-v"]);
+        assert.equal(r.status, 0, r.stderr);
+        assert.match(r.stderr, kind === "packed" ? /packed again with the archive's scale and offset/ : /stored decoded \(exact\)/);
+        assertMatchesSources(archive, files, kind === "packed" ? [] : ["--packed-tolerance", "0"]);
+      });
+    }
+  }
+
+  test("write-region refuses what an archive cannot hold without changing values, and writes nothing", async () => {
+    const archive = path.join(outDir("era5-narrow"), "archive.zarr");
+    // One file converted alone keeps its own packing; a later file's values reach beyond its range.
+    await convertToZarr(files[0]!, archive, { backend: BACKEND, chunking: { time: 6 } });
+    assert.equal(arrays(zarrInfo(archive)).t2m!.dtype, "<i2");
+    const before = hashTree(archive);
+    const r = cli(["append", files[5]!, archive]);
+    assert.equal(r.status, 6, r.stderr);
+    assert.match(r.stderr, /PackingRangeError: .*era5_005\.nc, variable 't2m': holds .*outside the archive's packing range/);
+    assert.equal(hashTree(archive), before, "a refused file leaves the archive byte-identical");
+    // Told to clip, it writes, and says how many values it clipped.
+    const ok = cli(["append", files[5]!, archive, "--packing-range-exceeded-action", "clip", "-v"]);
+    assert.equal(ok.status, 0, ok.stderr);
+    assert.match(ok.stderr, /values outside the packing range of t2m were clipped/);
+  });
+});
+
+/** Write a small NetCDF file with `code` (netCDF4-python; `ds` is the open Dataset, `np` numpy). */
+function makeNc(file: string, code: string): string {
+  const r = python(["-c", ["import sys, numpy as np, netCDF4", "ds = netCDF4.Dataset(sys.argv[1], 'w', format='NETCDF4')", code, "ds.close()"].join("\n"), file]);
+  assert.equal(r.status, 0, r.stderr);
+  return file;
+}
+
+describe(`times that are not CF, types zarrio cannot store [${BACKEND}]`, () => {
+  test("a time coordinate in 'day as %Y%m%d.%f' units is copied as stored, file after file", () => {
+    const dir = outDir("icon-time");
+    const files = [0, 1].map((k) =>
+      makeNc(
+        path.join(dir, `icon_${k}.nc`),
+        [
+          "ds.createDimension('time', None); ds.createDimension('ncells', 5)",
+          "t = ds.createVariable('time', 'f8', ('time',)); t.units = 'day as %Y%m%d.%f'; t.calendar = 'proleptic_gregorian'",
+          `t[:] = [20981118.0 + ${k}, 20981118.25 + ${k}, 20981118.5 + ${k}]`,
+          "v = ds.createVariable('tas', 'f4', ('time', 'ncells')); v.units = 'K'",
+          `v[:] = np.arange(15, dtype='f4').reshape(3, 5) + ${k}`,
+        ].join("\n"),
+      ),
+    );
+    const out = path.join(dir, "out.zarr");
+    const r = cli(["convert", ...files, out, "-v"]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, /time has units 'day as %Y%m%d\.%f', which are not CF time: its values are copied as stored/);
+    assertMatchesSources(out, files);
+    const t = python(["-c", "import sys, xarray as xr; print(list(xr.open_zarr(sys.argv[1]).time.values))", out]);
+    assert.equal(t.stdout.trim(), "[np.float64(20981118.0), np.float64(20981118.25), np.float64(20981118.5), np.float64(20981119.0), np.float64(20981119.25), np.float64(20981119.5)]");
+  });
+
+  test("compound, enum and vlen variables are refused by name, never skipped; --drop-variables leaves them out", () => {
+    const dir = outDir("udt");
+    const file = makeNc(
+      path.join(dir, "udt.nc"),
+      [
+        "g = ds.createGroup('level-3_binned_data'); g.createDimension('binListDim', 4)",
+        "bl = g.createCompoundType(np.dtype([('bin_num', 'u4'), ('nobs', 'i2'), ('weights', 'f4')]), 'binListType')",
+        "v = g.createVariable('BinList', bl, ('binListDim',)); v[:] = np.array([(1, 2, 0.5)] * 4, dtype=bl.dtype)",
+        "e = ds.createEnumType('u1', 'cloud_t', {'clear': 0, 'cloudy': 1})",
+        "ds.createDimension('x', 3); c = ds.createVariable('cloud', e, ('x',)); c[:] = np.array([0, 1, 0], 'u1')",
+        "vl = ds.createVLType('i4', 'ragged_t'); r = ds.createVariable('ragged', vl, ('x',))",
+        "r[0] = np.array([1, 2], 'i4'); r[1] = np.array([3], 'i4'); r[2] = np.array([4, 5, 6], 'i4')",
+        "s = ds.createVariable('sst', 'f4', ('x',)); s[:] = [1.5, 2.5, 3.5]",
+      ].join("\n"),
+    );
+    const out = path.join(dir, "out.zarr");
+    const r = cli(["convert", file, out]);
+    assert.equal(r.status, 11, r.stderr);
+    assert.match(r.stderr, /UnsupportedTypeError: .*udt\.nc: 3 variables of NetCDF-4 user-defined types/);
+    assert.match(r.stderr, /'\/level-3_binned_data\/BinList' \(group '\/level-3_binned_data', compound \{bin_num, nobs, weights\}, dims binListDim\)/);
+    assert.match(r.stderr, /'\/cloud' \(group '\/', enum of ubyte, dims x\)/);
+    assert.match(r.stderr, /'\/ragged' \(group '\/', vlen of int, dims x\)/);
+    assert.match(r.stderr, /--drop-variables cloud,ragged,BinList/);
+    const ok = cli(["convert", file, out, "--drop-variables", "cloud,ragged,BinList"]);
+    assert.equal(ok.status, 0, ok.stderr);
+    assert.deepEqual(Object.keys(arrays(zarrInfo(out))), ["sst"]);
+  });
+});
