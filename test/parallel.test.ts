@@ -214,7 +214,7 @@ describe(`parallel writers [${BACKEND}]`, () => {
       assert.equal(t.status, 0, t.stderr);
       assert.equal(cli(["write-region", days[1]!, archive]).status, 0);
       variants = makeVariants(days[2]!, path.join(dir, "variants"), [
-        "shifted", "late", "unordered", "coarse", "no_salinity", "extra_var", "small_grid", "float32_sal", "kelvin", "moved_grid", "no_time_units",
+        "shifted", "late", "unordered", "coarse", "no_salinity", "extra_var", "small_grid", "float32_sal", "float64_temp", "kelvin", "moved_grid", "no_time_units",
       ]);
     });
 
@@ -227,7 +227,7 @@ describe(`parallel writers [${BACKEND}]`, () => {
       ["a variable missing", "no_salinity", IncompatibleSourceError, /variable 'salinity': is in the archive but not in this file/],
       ["a variable the archive lacks", "extra_var", IncompatibleSourceError, /variable 'wind': is in this file but not in the archive/],
       ["another grid size", "small_grid", IncompatibleSourceError, /dimension 'lat' has length 19, the archive has 20/],
-      ["another dtype", "float32_sal", IncompatibleSourceError, /variable 'salinity': is float32, the archive stores float64/],
+      ["a wider dtype", "float64_temp", IncompatibleSourceError, /variable 'temperature': decodes to float64 .*the archive stores float32: storing it would round its values/],
       ["other units", "kelvin", IncompatibleSourceError, /variable 'temperature': has units 'K', the archive has 'degC'/],
       ["other coordinate values", "moved_grid", IncompatibleSourceError, /variable 'lat': coordinate values differ from the archive's at index 0/],
     ];

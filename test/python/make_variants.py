@@ -11,7 +11,8 @@ Kinds (each written to OUTDIR/KIND.nc):
   no_salinity  salinity left out
   extra_var    an extra variable along time
   small_grid   one latitude fewer
-  float32_sal  salinity stored as float32 (archive: float64)
+  float32_sal  salinity stored as float32 (archive: float64; widened exactly)
+  float64_temp temperature stored as float64 (archive: float32; would be rounded)
   kelvin       temperature units K
   moved_grid   latitudes shifted by 0.5 degree
   hot          one temperature value of 1000 (beyond any packing range), at the last step
@@ -92,6 +93,7 @@ def main() -> None:
         "extra_var": dict(extra=True),
         "small_grid": dict(shrink_lat=True),
         "float32_sal": dict(retype={"salinity": "f4"}),
+        "float64_temp": dict(retype={"temperature": "f8"}),
         "kelvin": dict(attrs={"temperature": {"units": "K"}}),
         "moved_grid": dict(edit=moved),
         "hot": dict(edit=hot),

@@ -155,10 +155,13 @@ function writeEncoding(model: ArrayModel, v: VarMeta, file: string, path: string
   const here = cfEncoding(v);
   const there = storedEncoding(model);
   const float = (d: string) => d === "float32" || d === "float64";
-  if (v.dtype === "str" || model.dtype === "str") return { decode: null, pack: null, missing: [] };
+  // Copied as stored: the file's missing markers still say which values are missing (the
+  // missing-data check counts with them).
+  const copied = { decode: null, pack: null, missing: missingValues(v) };
+  if (v.dtype === "str" || model.dtype === "str") return copied;
   const pack = storedPacking(model, file, path);
   if (pack) {
-    if (sameEncoding(here, there)) return { decode: null, pack: null, missing: [] };
+    if (sameEncoding(here, there)) return copied;
     const plain = float(v.dtype) && here.scale === undefined && here.offset === undefined;
     const note = `${describeEncoding(here)} here, ${describeEncoding(there)} in the archive: packed again with the archive's scale and offset (values within ${pack.scale_factor / 2} of the file's)`;
     return plain
@@ -169,7 +172,7 @@ function writeEncoding(model: ArrayModel, v: VarMeta, file: string, path: string
     const fillThere = model.cfFill === null ? NaN : Number(model.cfFill);
     const rawFits = v.dtype === model.dtype && here.scale === undefined && here.offset === undefined &&
       (here.missing.length === 0 ? Number.isNaN(fillThere) : here.missing.length === 1 && here.missing[0] === fillThere);
-    if (rawFits) return { decode: null, pack: null, missing: [] };
+    if (rawFits) return copied;
     const decoded = decodedDtype(here);
     if (decoded === "float64" && model.dtype === "float32") {
       fail(`decodes to float64 (${describeEncoding(here)}), the archive stores float32: storing it would round its values`);
@@ -183,13 +186,13 @@ function writeEncoding(model: ArrayModel, v: VarMeta, file: string, path: string
   }
   // Integers stored as they are: the file must mean the same by every stored value.
   if (!sameEncoding(here, there)) fail(`is encoded as ${describeEncoding(here)}, the archive as ${describeEncoding(there)}; they cannot be converted without changing values`);
-  return { decode: null, pack: null, missing: [] };
+  return copied;
 }
 
 function planFor(path: string, model: ArrayModel, v: VarMeta, dim: string, file: string, log?: Logger): VarPlan {
   const name = baseName(path);
   const isTimeCoord = name === dim && isCoordinate(path, model);
-  const { decode, pack, missing, note } = isTimeCoord ? { decode: null, pack: null, missing: [] } : writeEncoding(model, v, file, path);
+  const { decode, pack, missing, note } = isTimeCoord ? { decode: null, pack: null, missing: missingValues(v) } : writeEncoding(model, v, file, path);
   if (note) log?.info(`${file}: ${path}: ${note}`);
   return {
     name,
