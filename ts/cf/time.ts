@@ -74,7 +74,7 @@ export function parseUnits(units: string, calendar?: string): TimeUnits {
 /** Parse "2020-01-01", "2020-1-1 6:00", "2020-01-01T06:00:00Z", "2020-01-01 00:00:00 +00:00". */
 export function parseDate(text: string): CfDate {
   const m =
-    /^\s*(-?\d{1,4})-(\d{1,2})(?:-(\d{1,2}))?(?:[T\s]+(\d{1,2})(?::(\d{1,2})(?::(\d{1,2}(?:\.\d*)?))?)?)?\s*(Z|UTC|GMT|[+-]\d{1,2}(?::?\d{2})?)?\s*$/i.exec(
+    /^\s*(-?\d{1,4})-(\d{1,2})(?:-(\d{1,2}))?(?:[T\s]+(\d{1,2})(?::(\d{1,2})(?::(\d{1,2}(?:\.\d*)?))?)?)?\s*(Z|UTC|GMT|[+-]\d{1,2}(?::?\d{2})?|\d{1,2}:\d{2})?\s*$/i.exec(
       text,
     );
   if (!m) throw new TimeError(`cannot read the date '${text}'`);
@@ -87,9 +87,9 @@ export function parseDate(text: string): CfDate {
     second: m[6] ? Number(m[6]) : 0,
   };
   const tz = m[7];
-  if (tz && /^[+-]/.test(tz)) {
-    // Shift to UTC: "+02:00" means the local time is 2 hours ahead of UTC.
-    const t = /^([+-])(\d{1,2}):?(\d{2})?$/.exec(tz)!;
+  if (tz && /^[+-]?\d/.test(tz)) {
+    // Shift to UTC: "+02:00" means the local time is 2 hours ahead of UTC ("0:00", unsigned, as ARM files write it, is +).
+    const t = /^([+-]?)(\d{1,2}):?(\d{2})?$/.exec(tz)!;
     const minutes = (Number(t[2]) * 60 + Number(t[3] ?? 0)) * (t[1] === "-" ? -1 : 1);
     date.minute -= minutes;
   }

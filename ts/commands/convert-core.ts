@@ -173,7 +173,7 @@ function checkRawTimes(sources: Source[], path: string, log: Logger): void {
       );
     }
   }
-  log.info(`${path.replace(/^\/+/, "")} has units '${units ?? "(none)"}', which are not CF time: its values are copied as stored, as xarray reads them`);
+  log.info(`${path.replace(/^\/+/, "")} has units '${units ?? "(none)"}', which are not CF time zarrio can decode: its values are copied as stored, as xarray reads them`);
 }
 
 /** The concatenated time axis of several files, in the first file's units. */
@@ -200,7 +200,9 @@ export async function concatTimes(sources: Source[], timeDim: string): Promise<T
       throw timeProblem(e, file);
     }
     dtype = storedTimeDtype(vals, dtype);
-    checkIncreasing([...values.slice(-1), ...vals], first.units, file);
+    // Joining files needs their times in order; one file's own times are copied as they are (radar
+    // volumes repeat a time, model output may restart), as xarray reads them.
+    if (sources.length > 1) checkIncreasing([...values.slice(-1), ...vals], first.units, file);
     values.push(...vals);
   });
   return { values, units: first.units, dtype };

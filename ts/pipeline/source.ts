@@ -96,7 +96,11 @@ export function storedTimeDtype(values: number[], dtype: string): string {
   return !dtype.startsWith("float") && values.some((x) => !Number.isInteger(x)) ? "float64" : dtype;
 }
 
-/** The file's time coordinate, decoded into numbers with its units; undefined when absent. */
+/**
+ * The file's time coordinate, decoded into numbers with its units; undefined when absent or when
+ * its units are not CF time zarrio can decode ("months since", an unknown calendar): such values
+ * are copied as stored, as xarray leaves times it cannot decode.
+ */
 export async function readTimeAxis(source: Source, timeDim: string): Promise<TimeAxis | undefined> {
   const v = findVar(source, timeDim);
   if (!v || v.dims.length !== 1 || v.dims[0] !== timeDim) return undefined;
@@ -106,7 +110,8 @@ export async function readTimeAxis(source: Source, timeDim: string): Promise<Tim
   try {
     parsed = parseUnits(units, textAttr(v.attrs, "calendar"));
   } catch (e) {
-    throw new IncompatibleSourceError((e as TimeError).message, { file: source.file, variable: v.path });
+    if (e instanceof TimeError) return undefined;
+    throw e;
   }
   const slab = await source.ds.read(v.path, [0], [v.shape[0]!]).catch((e) => {
     throw fromCore(e, { file: source.file, variable: v.path });

@@ -89,14 +89,24 @@ pub struct RawVar {
     pub encoding: SourceEncoding,
 }
 
+/// A variable of a user-defined type as stored: named in errors, never read.
+#[derive(Debug, Clone)]
+pub struct RawUnsupported {
+    pub name: String,
+    /// "compound {a, b}", "enum of ubyte", "vlen of int", "opaque (16 bytes)".
+    pub nc_type: String,
+    pub dims: Vec<String>,
+    pub shape: Vec<u64>,
+}
+
 /// A group as stored, before the CF view.
 #[derive(Debug, Clone)]
 pub struct RawGroup {
     pub name: String,
     pub dims: Vec<DimMeta>,
     pub vars: Vec<RawVar>,
-    /// Variables of user-defined types: (name, type description, dims).
-    pub unsupported: Vec<(String, String, Vec<String>)>,
+    /// Variables of user-defined types, see [`UnsupportedVar`].
+    pub unsupported: Vec<RawUnsupported>,
     pub attrs: Vec<Attr>,
     pub groups: Vec<RawGroup>,
 }
@@ -372,11 +382,11 @@ fn view_group(raw: RawGroup, path: String, plans: &mut HashMap<String, VarPlan>)
         unsupported: raw
             .unsupported
             .into_iter()
-            .map(|(name, nc_type, dims)| UnsupportedVar {
-                path: child_path(&path, &name),
-                name,
-                nc_type,
-                dims,
+            .map(|u| UnsupportedVar {
+                path: child_path(&path, &u.name),
+                name: u.name,
+                nc_type: u.nc_type,
+                dims: u.dims,
             })
             .collect(),
         path,

@@ -19,7 +19,7 @@ use std::sync::{Arc, Condvar, LazyLock, Mutex, MutexGuard, Weak};
 use netcdf::types::{FloatType, IntType, NcVariableType};
 use netcdf::{Extents, NcTypeDescriptor};
 
-use super::cf_view::{self, CfFile, NcType, RawGroup, RawSource, RawVar};
+use super::cf_view::{self, CfFile, NcType, RawGroup, RawSource, RawUnsupported, RawVar};
 use super::{Attr, DimMeta, FileMeta, NcReader, SourceEncoding};
 use crate::{ArrayData, CoreError, Result};
 
@@ -316,7 +316,7 @@ fn attrs<'a>(list: impl Iterator<Item = netcdf::Attribute<'a>>) -> Vec<Attr> {
 
 /// A variable of a user-defined type, described for the error that names it (in the words the
 /// pure reader uses, so both readers describe a file alike).
-fn unsupported(var: &netcdf::Variable) -> Option<(String, String, Vec<String>)> {
+fn unsupported(var: &netcdf::Variable) -> Option<RawUnsupported> {
     let kind = var.vartype();
     if !matches!(
         kind,
@@ -324,7 +324,13 @@ fn unsupported(var: &netcdf::Variable) -> Option<(String, String, Vec<String>)> 
     ) {
         return None;
     }
-    Some((var.name(), describe_type(&kind), var.dimensions().iter().map(|d| d.name()).collect()))
+    let dims = var.dimensions();
+    Some(RawUnsupported {
+        name: var.name(),
+        nc_type: describe_type(&kind),
+        dims: dims.iter().map(|d| d.name()).collect(),
+        shape: dims.iter().map(|d| d.len() as u64).collect(),
+    })
 }
 
 fn describe_type(t: &NcVariableType) -> String {

@@ -11,7 +11,7 @@ use netcdf_reader::{
     NcReadable, NcSliceInfo, NcSliceInfoElem, NcVariable,
 };
 
-use super::cf_view::{self, CfFile, NcType, RawGroup, RawSource, RawVar};
+use super::cf_view::{self, CfFile, NcType, RawGroup, RawSource, RawUnsupported, RawVar};
 use super::{Attr, DimMeta, FileMeta, NcReader, SourceEncoding};
 use crate::{ArrayData, CoreError, Result};
 
@@ -115,7 +115,7 @@ impl PureReader {
         };
         let mut file_paths = HashMap::new();
         let mut raw = raw_group(root, "/", &[], hdf5.as_ref(), &mut file_paths);
-        name_phony_dims(&mut raw);
+        name_phony_dims(&mut raw, &unlimited_axes(root, "/"));
         let cf = CfFile::new(format, "pure", raw);
         Ok(PureReader {
             cf,
@@ -427,12 +427,11 @@ fn raw_group(
         .variables
         .iter()
         .filter(|var| nc_type(&var.dtype).is_none())
-        .map(|var| {
-            (
-                var.name.clone(),
-                describe_type(&var.dtype),
-                var.dimensions.iter().map(|d| d.name.clone()).collect(),
-            )
+        .map(|var| RawUnsupported {
+            name: var.name.clone(),
+            nc_type: describe_type(&var.dtype),
+            dims: var.dimensions.iter().map(|d| d.name.clone()).collect(),
+            shape: var.shape(),
         })
         .collect();
     let dims = own_dims(&group.dimensions, parent_dims);
@@ -462,46 +461,99 @@ fn raw_group(
 
 /// Name the axes of datasets without dimension scales (plain HDF5) as netCDF-C does, so that
 /// both readers, xarray and every tool built on netCDF-C agree: `phony_dim_N`, where N is the
-/// file-wide count of dimensions made before it. Per group, datasets are taken in name order (the
-/// order netCDF-C iterates a group that does not track creation order), then its subgroups;
-/// an axis reuses a phony dimension of the group with its length that the dataset does not
-/// already use, else a new one is made.
-fn name_phony_dims(root: &mut RawGroup) {
-    fn walk(g: &mut RawGroup, visible: &[String], next_id: &mut usize) {
+/// file-wide count of dimensions made before it. netCDF-C numbers them depth first: a group's
+/// subgroups (in name order, the order it iterates a group that does not track creation order)
+/// before its own datasets (in name order). An axis reuses a phony dimension of its own group
+/// with its length that the dataset does not already use, else a new one is made.
+fn name_phony_dims(root: &mut RawGroup, unlimited: &HashMap<String, Vec<bool>>) {
+    fn walk(
+        g: &mut RawGroup,
+        path: &str,
+        visible: &[String],
+        unlimited: &HashMap<String, Vec<bool>>,
+        next_id: &mut usize,
+    ) {
         *next_id += g.dims.len();
         let visible: Vec<String> = visible
             .iter()
             .cloned()
             .chain(g.dims.iter().map(|d| d.name.clone()))
             .collect();
-        let mut phony: Vec<(u64, String)> = Vec::new();
-        let mut order: Vec<usize> = (0..g.vars.len()).collect();
-        order.sort_by(|&a, &b| g.vars[a].name.as_bytes().cmp(g.vars[b].name.as_bytes()));
-        for i in order {
-            let var = &mut g.vars[i];
+        let mut children: Vec<&mut RawGroup> = g.groups.iter_mut().collect();
+        children.sort_by(|a, b| a.name.as_bytes().cmp(b.name.as_bytes()));
+        for child in children {
+            let child_path = format!("{}/{}", path.trim_end_matches('/'), child.name);
+            walk(child, &child_path, &visible, unlimited, next_id);
+        }
+        // (length, unlimited, name): netCDF-C shares a phony dimension between axes of one
+        // length only when both are unlimited or both are not.
+        let mut phony: Vec<(u64, bool, String)> = Vec::new();
+        // Every dataset takes part, those of types zarrio does not store too (netCDF-C gives
+        // them phony dimensions like any other).
+        let mut datasets: Vec<(&str, &mut Vec<String>, &[u64])> = g
+            .vars
+            .iter_mut()
+            .map(|v| (v.name.as_str(), &mut v.dims, v.shape.as_slice()))
+            .chain(
+                g.unsupported
+                    .iter_mut()
+                    .map(|u| (u.name.as_str(), &mut u.dims, u.shape.as_slice())),
+            )
+            .collect();
+        datasets.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+        for (name, dims, shape) in datasets {
+            let axes = unlimited.get(&format!("{}/{name}", path.trim_end_matches('/')));
             let mut used: Vec<String> = Vec::new();
-            for d in 0..var.dims.len() {
-                if !visible.contains(&var.dims[d]) {
-                    let len = var.shape[d];
-                    let name = match phony.iter().find(|(l, n)| *l == len && !used.contains(n)) {
-                        Some((_, n)) => n.clone(),
+            for d in 0..dims.len() {
+                if !visible.contains(&dims[d]) {
+                    let len = shape[d];
+                    let unl = axes.and_then(|a| a.get(d)).copied().unwrap_or(false);
+                    let found = phony
+                        .iter()
+                        .find(|(l, u, n)| *l == len && *u == unl && !used.contains(n));
+                    let name = match found {
+                        Some((_, _, n)) => n.clone(),
                         None => {
                             let n = format!("phony_dim_{next_id}");
                             *next_id += 1;
-                            phony.push((len, n.clone()));
+                            phony.push((len, unl, n.clone()));
                             n
                         }
                     };
-                    var.dims[d] = name;
+                    dims[d] = name;
                 }
-                used.push(var.dims[d].clone());
+                used.push(dims[d].clone());
             }
         }
-        for child in &mut g.groups {
-            walk(child, &visible, next_id);
-        }
+        // netCDF-C lists them as the group's dimensions, after its real ones.
+        g.dims.extend(phony.into_iter().map(|(len, unlimited, name)| DimMeta {
+            name,
+            len,
+            unlimited,
+        }));
     }
-    walk(root, &[], &mut 0);
+    walk(root, "/", &[], unlimited, &mut 0);
+}
+
+/// Which axes of each dataset (by path) can grow: phony dimensions are shared only between axes
+/// alike in that.
+fn unlimited_axes(group: &NcGroup, path: &str) -> HashMap<String, Vec<bool>> {
+    let prefix = path.trim_end_matches('/');
+    let mut out: HashMap<String, Vec<bool>> = group
+        .variables
+        .iter()
+        .map(|v| {
+            let name = v.name.strip_prefix(NON_COORD_PREFIX).unwrap_or(&v.name);
+            (
+                format!("{prefix}/{name}"),
+                v.dimensions.iter().map(|d| d.is_unlimited).collect(),
+            )
+        })
+        .collect();
+    for child in &group.groups {
+        out.extend(unlimited_axes(child, &format!("{prefix}/{}", child.name)));
+    }
+    out
 }
 
 /// The dimensions a group defines. netcdf-reader lists every dimension visible in a group: its
