@@ -34,10 +34,6 @@ const known = (name: string) => (KNOWN[name]?.only && KNOWN[name]!.only !== BACK
  */
 const KNOWN: Record<string, { convert?: RegExp; compare?: RegExp; why: string; only?: "native" | "wasm" }> = {
   "tables-blosc_bigendian.h5": { convert: /SourceReadError: .*unsupported filter: filter id 32001/, why: "the pure-Rust reader has no HDF5 blosc filter (id 32001) registered yet" },
-  "nc3rs-temp_3D_64bit_offset.nc": {
-    compare: /temperature_u8: \[dims\] dimensions differ/,
-    why: "a char variable whose last dimension is a coordinate: xarray keeps its characters, zarrio joins them into text",
-  },
   "h5py-vlen_string_s390x.h5": { compare: /attributes only in zarr: \['created_on_s390x'\]/, why: "a boolean (HDF5 enum) attribute netCDF-C hides; zarrio keeps it" },
   "tables-nested-type-with-gaps.h5": {
     compare: /name no source variable: \['nestedtype'\]/,

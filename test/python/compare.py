@@ -140,6 +140,19 @@ def zarr_groups(root: Any, prefix: str = "/") -> list[str]:
     return out
 
 
+def enum_flags(path: str, group: str) -> dict[str, dict]:
+    """The enum variables of a NetCDF group, as the CF flag attributes zarrio stores with their base
+    integers (xarray shows enums as their integers alone): name -> {flag_values, flag_meanings}."""
+    out: dict[str, dict] = {}
+    with netCDF4.Dataset(path, "r") as ds:
+        g = ds if norm_path(group) == "/" else ds[norm_path(group)]
+        for name, v in g.variables.items():
+            if isinstance(v.datatype, netCDF4.EnumType):
+                members = list(v.datatype.enum_dict.items())
+                out[name] = {"flag_values": [int(x) for _, x in members], "flag_meanings": " ".join(k for k, _ in members)}
+    return out
+
+
 # ----------------------------------------------------------------------------------------------- opening
 def is_time_decode_error(err: Exception) -> bool:
     msg = str(err)
@@ -524,6 +537,7 @@ def compare_group(src_group: str, zarr_group: str, opts: argparse.Namespace, rep
 
     compare_attrs(where, sds.attrs, zds.attrs, opts, report)
 
+    flags = enum_flags(opts.source[0], src_group)
     for name in sorted(s_names & z_names):
         vw = join_path(where, name)
         sv, zv = sds[name].variable, zds[name].variable
@@ -537,7 +551,7 @@ def compare_group(src_group: str, zarr_group: str, opts: argparse.Namespace, rep
         tol = packed_tolerance(sv, zv, opts)
         compare_dtype(vw, sv, zv, "scale_factor" in zv.encoding, report)
         compare_time_encoding(vw, sv, zv, report)
-        compare_attrs(vw, sv.attrs, zv.attrs, opts, report)
+        compare_attrs(vw, {**sv.attrs, **flags.get(name, {})}, zv.attrs, opts, report)
         try:
             compare_values(vw, sv, zv, tol, report)
         except Exception as err:  # a read failure in the store is a finding, not a crash

@@ -79,7 +79,12 @@ function formatReport(r: ValidationReport): string {
     lines.push("");
     for (const s of r.sources) {
       const where = s.region ? ` (${formatRange(s.region)})` : "";
-      lines.push(`${s.ok ? "OK      " : "MISMATCH"} ${s.file}${where}: ${s.variablesCompared} variables, ${s.valuesCompared} values compared`);
+      // Variables the archive re-packed (the file packs them otherwise): equal within half the archive's step.
+      const bounds = Object.entries(s.bounds ?? {}).map(([v, b]) => `${v} within ${Number(b.toPrecision(3))}`);
+      lines.push(
+        `${s.ok ? "OK      " : "MISMATCH"} ${s.file}${where}: ${s.variablesCompared} variables, ${s.valuesCompared} values compared` +
+          (bounds.length ? ` (re-packed: ${bounds.join(", ")})` : ""),
+      );
       if (s.error) lines.push(`         ${s.error}`);
       for (const m of s.mismatches) lines.push(`         ${m.variable}: ${m.message}`);
     }

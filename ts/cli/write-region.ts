@@ -61,7 +61,7 @@ export class WriteRegionCommand extends DataCommand {
       const s = await writeRegion(files[0]!, archive, config, { log, region: this.region });
       this.context.stdout.write(
         `${s.archive}: wrote ${s.file} at ${describeRegion(s.region)}${s.dates ? ` (${s.dates[0]} to ${s.dates[1]})` : ""}, ` +
-          `${s.variables} arrays, ${formatBytes(s.stats.bytesStored)} stored, ${s.stats.chunksMerged} shared chunks merged` +
+          `${s.variables} arrays, ${formatBytes(s.stats.bytesStored)} written, ${s.stats.chunksMerged} shared chunks merged` +
           `${s.retries ? `, ${s.retries} rewrite(s)` : ""} in ${s.seconds.toFixed(2)} s\n`,
       );
       return 0;

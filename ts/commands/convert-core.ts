@@ -293,11 +293,21 @@ export async function convertSources(sources: Source[], config: ZarrConverterCon
   };
 }
 
+/** Bytes the write left in the archive: everything written, less what merges replaced. */
+export function bytesKept(stats: WriteStats): number {
+  return stats.bytesStored - stats.bytesReplaced;
+}
+
 export function logSummary(log: Logger, what: string, stats: WriteStats, seconds: number): void {
-  const ratio = stats.bytesStored ? stats.bytesRead / stats.bytesStored : 0;
+  const kept = bytesKept(stats);
+  const ratio = kept ? stats.bytesRead / kept : 0;
+  // Merged chunks are written more than once: say how much was written in all, and how much that is
+  // of what the archive now holds (the write amplification), when they differ.
+  const rewrites = stats.bytesReplaced > 0 ? { written: formatBytes(stats.bytesStored), write_amplification: (stats.bytesStored / Math.max(kept, 1)).toFixed(2) } : {};
   log.info(`${what} done in ${seconds.toFixed(2)} s`, {
     read: formatBytes(stats.bytesRead),
-    stored: formatBytes(stats.bytesStored),
+    stored: formatBytes(kept),
+    ...rewrites,
     ratio: ratio.toFixed(2),
     mb_per_s: (stats.bytesRead / 1e6 / Math.max(seconds, 1e-9)).toFixed(1),
     chunks: stats.chunksWritten,

@@ -18,8 +18,10 @@ import { planSlabs, type SlabBox } from "./slabs.js";
 export interface WriteStats {
   /** Uncompressed bytes read from the source. */
   bytesRead: number;
-  /** Bytes stored (compressed). */
+  /** Bytes written to the store (compressed), the rewrites of merged chunks included. */
   bytesStored: number;
+  /** Bytes of stored chunks that merges replaced: the archive holds bytesStored - bytesReplaced. */
+  bytesReplaced: number;
   chunksWritten: number;
   /** Chunks merged with stored data under a lock. */
   chunksMerged: number;
@@ -28,7 +30,7 @@ export interface WriteStats {
 }
 
 export function emptyStats(): WriteStats {
-  return { bytesRead: 0, bytesStored: 0, chunksWritten: 0, chunksMerged: 0, outOfRange: {} };
+  return { bytesRead: 0, bytesStored: 0, bytesReplaced: 0, chunksWritten: 0, chunksMerged: 0, outOfRange: {} };
 }
 
 export function addStats(a: WriteStats, b: WriteStats): WriteStats {
@@ -37,6 +39,7 @@ export function addStats(a: WriteStats, b: WriteStats): WriteStats {
   return {
     bytesRead: a.bytesRead + b.bytesRead,
     bytesStored: a.bytesStored + b.bytesStored,
+    bytesReplaced: a.bytesReplaced + b.bytesReplaced,
     chunksWritten: a.chunksWritten + b.chunksWritten,
     chunksMerged: a.chunksMerged + b.chunksMerged,
     outOfRange,
@@ -178,8 +181,13 @@ async function writeSlab(archive: Archive, job: WriteJob, opts: RunOptions, stat
   stats.chunksWritten += enc.chunks.length;
   for (const coords of enc.partial) {
     const key = archive.chunkKey(v.arrayPath, coords);
-    const merged = await store.update(key, (existing) => slab.merge(spec, origin, coords, existing ?? null));
+    let replaced = 0;
+    const merged = await store.update(key, (existing) => {
+      replaced = existing?.length ?? 0;
+      return slab.merge(spec, origin, coords, existing ?? null);
+    });
     stats.bytesStored += merged.length;
+    stats.bytesReplaced += replaced;
     stats.chunksMerged++;
     stats.chunksWritten++;
   }

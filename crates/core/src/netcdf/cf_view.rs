@@ -87,6 +87,9 @@ pub struct RawVar {
     pub shape: Vec<u64>,
     pub attrs: Vec<Attr>,
     pub encoding: SourceEncoding,
+    /// For a NetCDF-4 enum variable (`nc_type` is then its base integer type): its members,
+    /// name and value, in the type's order.
+    pub enum_members: Option<Vec<(String, i128)>>,
 }
 
 /// A variable of a user-defined type as stored: named in errors, never read.
@@ -354,9 +357,45 @@ fn child_path(parent: &str, name: &str) -> String {
     format!("{}/{}", parent.trim_end_matches('/'), name)
 }
 
-fn view_group(raw: RawGroup, path: String, plans: &mut HashMap<String, VarPlan>) -> GroupMeta {
-    let vars = raw
+/// Whether the characters of a `char` variable join into text along its last dimension: as
+/// xarray decides, when that dimension is no variable of the group and every variable of the
+/// group that uses it is a `char` variable with it last. Otherwise xarray shows the characters one
+/// by one, which zarrio does not store: such a variable is refused by name, never changed.
+fn joins_text(var: &RawVar, group: &RawGroup) -> bool {
+    let Some(last) = var.dims.last() else {
+        return true;
+    };
+    !group.vars.iter().any(|v| &v.name == last)
+        && group
+            .vars
+            .iter()
+            .filter(|v| v.dims.contains(last))
+            .all(|v| v.nc_type == NcType::Char && v.dims.last() == Some(last))
+}
+
+fn view_group(mut raw: RawGroup, path: String, plans: &mut HashMap<String, VarPlan>) -> GroupMeta {
+    let split: Vec<bool> = raw
         .vars
+        .iter()
+        .map(|v| v.nc_type == NcType::Char && !joins_text(v, &raw))
+        .collect();
+    let mut kept = Vec::with_capacity(raw.vars.len());
+    for (var, single_chars) in std::mem::take(&mut raw.vars).into_iter().zip(split) {
+        if single_chars {
+            raw.unsupported.push(RawUnsupported {
+                nc_type: format!(
+                    "char whose last dimension '{}' is not only a character dimension (xarray reads it character by character)",
+                    var.dims.last().map_or("", String::as_str)
+                ),
+                name: var.name,
+                dims: var.dims,
+                shape: var.shape,
+            });
+        } else {
+            kept.push(var);
+        }
+    }
+    let vars = kept
         .into_iter()
         .map(|var| {
             let var_path = child_path(&path, &var.name);
@@ -415,8 +454,33 @@ fn view_var(raw: RawVar, path: String) -> (VarMeta, VarPlan) {
         mut shape,
         mut attrs,
         encoding,
+        enum_members,
     } = raw;
     let mut dtype = nc_type.dtype();
+    // An enum is stored as its base integer, as xarray reads it; the name of each value goes
+    // with it in the CF attributes for flags (flag_values, flag_meanings).
+    if let Some(members) = &enum_members {
+        let values: Vec<i64> = members.iter().map(|(_, v)| *v as i64).collect();
+        let typed = match nc_type {
+            NcType::Byte => AttrValue::Int8(values),
+            NcType::UByte => AttrValue::Uint8(values),
+            NcType::Short => AttrValue::Int16(values),
+            NcType::UShort => AttrValue::Uint16(values),
+            NcType::Int => AttrValue::Int32(values),
+            NcType::UInt => AttrValue::Uint32(values),
+            NcType::UInt64 => AttrValue::Uint64(members.iter().map(|(_, v)| *v as u64).collect()),
+            _ => AttrValue::Int64(values),
+        };
+        attrs.retain(|a| a.name != "flag_values" && a.name != "flag_meanings");
+        attrs.push(Attr {
+            name: "flag_values".into(),
+            value: typed,
+        });
+        attrs.push(Attr {
+            name: "flag_meanings".into(),
+            value: AttrValue::Text(members.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join(" ")),
+        });
+    }
     let mut char_dim = None;
     let mut char_len = None;
     let mut text = TextEncoding::Utf8;
@@ -463,7 +527,11 @@ fn view_var(raw: RawVar, path: String) -> (VarMeta, VarPlan) {
         name,
         path,
         dtype,
-        nc_type: nc_type.name().to_string(),
+        nc_type: if enum_members.is_some() {
+            format!("enum of {}", nc_type.name())
+        } else {
+            nc_type.name().to_string()
+        },
         dims,
         shape,
         char_dim,
@@ -697,6 +765,7 @@ mod tests {
             shape: vec![2, 3],
             attrs,
             encoding: SourceEncoding::default(),
+            enum_members: None,
         }
     }
 

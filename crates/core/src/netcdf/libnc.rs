@@ -409,5 +409,7 @@ fn raw_var(var: &netcdf::Variable) -> Option<RawVar> {
             // The netcdf crate does not expose the filter pipeline.
             filters: Vec::new(),
         },
+        // Enums are read by the pure-Rust reader; here they stay refused by name.
+        enum_members: None,
     })
 }

@@ -33,6 +33,8 @@ pub struct PureReader {
     /// Variable path as we show it → path in the file, where they differ (see
     /// [`NON_COORD_PREFIX`]).
     file_paths: HashMap<String, String>,
+    /// Paths of enum variables: read as their base integers through [`EnumValue`].
+    enums: std::collections::HashSet<String>,
 }
 
 /// Bytes shared by the NetCDF parser and our own raw reads, without a copy.
@@ -116,6 +118,7 @@ impl PureReader {
         let mut file_paths = HashMap::new();
         let mut raw = raw_group(root, "/", &[], hdf5.as_ref(), &mut file_paths);
         name_phony_dims(&mut raw, &unlimited_axes(root, "/"));
+        let enums = enum_paths(&raw, "/");
         let cf = CfFile::new(format, "pure", raw);
         Ok(PureReader {
             cf,
@@ -124,6 +127,7 @@ impl PureReader {
             uncached: OnceLock::new(),
             bytes,
             file_paths,
+            enums,
         })
     }
 
@@ -164,6 +168,13 @@ impl PureReader {
         start: &[u64],
         count: &[u64],
     ) -> Result<ArrayData> {
+        if self.enums.contains(path) {
+            return Ok(cf_view::numeric_by_type!(nc_type, path, |T| self
+                .slice::<EnumValue<T>>(file, path, start, count)?
+                .into_iter()
+                .map(|e| e.0)
+                .collect()));
+        }
         Ok(cf_view::numeric_by_type!(nc_type, path, |T| self
             .slice::<T>(file, path, start, count)?))
     }
@@ -286,6 +297,66 @@ impl RawSource for PureReader {
     }
 }
 
+/// The paths of the enum variables of a group tree.
+fn enum_paths(g: &RawGroup, path: &str) -> std::collections::HashSet<String> {
+    let prefix = path.trim_end_matches('/');
+    let mut out: std::collections::HashSet<String> = g
+        .vars
+        .iter()
+        .filter(|v| v.enum_members.is_some())
+        .map(|v| format!("{prefix}/{}", v.name))
+        .collect();
+    for child in &g.groups {
+        out.extend(enum_paths(child, &format!("{prefix}/{}", child.name)));
+    }
+    out
+}
+
+/// An integer of an enum-typed dataset: HDF5 stores enum values as their base integers, which
+/// the integer types refuse to decode from an enum datatype. Classic files have no enums.
+#[derive(Clone, Copy, Default)]
+struct EnumValue<T>(T);
+
+impl<T: netcdf_reader::classic::data::NcReadType + Copy> netcdf_reader::classic::data::NcReadType
+    for EnumValue<T>
+{
+    fn nc_type() -> netcdf_reader::NcType {
+        T::nc_type()
+    }
+    fn from_be_bytes(bytes: &[u8]) -> netcdf_reader::error::Result<Self> {
+        T::from_be_bytes(bytes).map(EnumValue)
+    }
+    fn element_size() -> usize {
+        T::element_size()
+    }
+}
+
+fn enum_base(dtype: &hdf5_reader::Datatype) -> &hdf5_reader::Datatype {
+    match dtype {
+        hdf5_reader::Datatype::Enum { base, .. } => base,
+        other => other,
+    }
+}
+
+impl<T: hdf5_reader::H5Type + Copy> hdf5_reader::H5Type for EnumValue<T> {
+    fn hdf5_type() -> hdf5_reader::Datatype {
+        T::hdf5_type()
+    }
+    fn from_bytes(bytes: &[u8], dtype: &hdf5_reader::Datatype) -> hdf5_reader::error::Result<Self> {
+        T::from_bytes(bytes, enum_base(dtype)).map(EnumValue)
+    }
+    fn element_size(dtype: &hdf5_reader::Datatype) -> usize {
+        T::element_size(enum_base(dtype))
+    }
+    fn decode_vec(
+        raw: &[u8],
+        dtype: &hdf5_reader::Datatype,
+        count: usize,
+    ) -> Option<hdf5_reader::error::Result<Vec<Self>>> {
+        T::decode_vec(raw, enum_base(dtype), count).map(|r| r.map(|v| v.into_iter().map(EnumValue).collect()))
+    }
+}
+
 /// The reader's view for [`NcReader::read_once`]: numbers come through the handle without a
 /// chunk cache; text (small, read whole) as usual.
 struct ReadOnce<'a>(&'a PureReader);
@@ -346,6 +417,13 @@ fn nc_type(dtype: &netcdf_reader::NcType) -> Option<NcType> {
     })
 }
 
+/// An enum of integers, which the reader stores as its base integers.
+fn readable_enum(dtype: &netcdf_reader::NcType) -> bool {
+    matches!(dtype, netcdf_reader::NcType::Enum { base, members }
+        if nc_type(base).is_some_and(|t| t.dtype().is_integer())
+            && members.iter().all(|m| m.value.as_i128().is_some()))
+}
+
 /// A user-defined type, described for the error that names it (the file's type name is not in
 /// netcdf-reader's model).
 fn describe_type(dtype: &netcdf_reader::NcType) -> String {
@@ -386,7 +464,18 @@ fn raw_group(
         .variables
         .iter()
         .filter_map(|var| {
-            let nc_type = nc_type(&var.dtype)?;
+            let (nc_type, enum_members) = match &var.dtype {
+                netcdf_reader::NcType::Enum { base, members } => (
+                    nc_type(base).filter(|t| t.dtype().is_integer())?,
+                    Some(
+                        members
+                            .iter()
+                            .map(|m| Some((m.name.clone(), m.value.as_i128()?)))
+                            .collect::<Option<Vec<_>>>()?,
+                    ),
+                ),
+                other => (nc_type(other)?, None),
+            };
             let name = var
                 .name
                 .strip_prefix(NON_COORD_PREFIX)
@@ -408,6 +497,7 @@ fn raw_group(
                 shape: var.shape(),
                 attrs,
                 encoding: dataset.map(|(h, d)| encoding(h, &d)).unwrap_or_default(),
+                enum_members,
             })
         })
         .collect();
@@ -426,7 +516,7 @@ fn raw_group(
     let unsupported = group
         .variables
         .iter()
-        .filter(|var| nc_type(&var.dtype).is_none())
+        .filter(|var| nc_type(&var.dtype).is_none() && !readable_enum(&var.dtype))
         .map(|var| RawUnsupported {
             name: var.name.clone(),
             nc_type: describe_type(&var.dtype),
