@@ -94,6 +94,21 @@ describe(`files encoded differently [${BACKEND}]`, () => {
     }
   }
 
+  test("files of different lengths along time are each read whole (no step dropped or read past)", () => {
+    const dir = outDir("lengths");
+    const mk = (steps: number, start: string, prefix: string) => {
+      const r = python([path.join(ROOT, "test", "python", "make_series.py"), dir, "--files", "1", "--steps", String(steps), "--start", start, "--prefix", prefix]);
+      assert.equal(r.status, 0, r.stderr);
+      return r.stdout.trim();
+    };
+    const inputs = [mk(24, "2020-01-01", "a"), mk(12, "2020-01-02", "b"), mk(30, "2020-01-03", "c")];
+    const out = path.join(dir, "out.zarr");
+    const r = cli(["convert", ...inputs, out, "--chunking", "time:10"]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /3 file\(s\), \d+ arrays, 66 time steps/);
+    assertMatchesSources(out, inputs);
+  });
+
   test("write-region refuses what an archive cannot hold without changing values, and writes nothing", async () => {
     const archive = path.join(outDir("era5-narrow"), "archive.zarr");
     // One file converted alone keeps its own packing; a later file's values reach beyond its range.
