@@ -119,7 +119,7 @@ export function decodingOf(e: CfEncoding, dtype: FloatType, fill: number | null 
 }
 
 /** A value range in stored units as the values it stands for (CF scale_factor/add_offset applied). */
-export function decodeRange(e: CfEncoding, min: number, max: number): [number, number] {
+export function decodeRange(e: Pick<CfEncoding, "scale" | "offset">, min: number, max: number): [number, number] {
   const f = (x: number) => x * (e.scale ?? 1) + (e.offset ?? 0);
   const [a, b] = [f(min), f(max)];
   return [Math.min(a, b), Math.max(a, b)];

@@ -7,6 +7,7 @@
 import type { Stats, VarMeta } from "../backend/types.js";
 import type { PackingConfig } from "../config/model.js";
 import { numericAttr } from "../cf/attrs.js";
+import { decodeRange } from "./encoding.js";
 
 /** Where a range came from; "archive": read back from an existing archive's scale_factor/add_offset. */
 export type RangeSource = "manual" | "valid_range" | "data" | "archive";
@@ -50,8 +51,7 @@ export function missingValues(v: VarMeta): number[] {
   return [...numericAttr(v.attrs, "_FillValue"), ...numericAttr(v.attrs, "missing_value")].filter((x) => !Number.isNaN(x));
 }
 
-/** A range of stored values as the values they stand for (CF scale_factor/add_offset applied). */
+/** A range of stored values as the values they stand for (the rule is plan/encoding.ts's decodeRange). */
 export function unpackedRange(min: number, max: number, scale = 1, offset = 0): [number, number] {
-  const [a, b] = [min * scale + offset, max * scale + offset];
-  return [Math.min(a, b), Math.max(a, b)];
+  return decodeRange({ scale, offset }, min, max);
 }
