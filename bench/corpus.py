@@ -51,6 +51,10 @@ PRESETS = {
     "large": dict(files=16, steps=24, grid=(361, 720), vars=3, format="netcdf4"),
     # memory-flatness series (4 / 16 / 64 files): 64 files is ~4.8 GB uncompressed.
     "xlarge": dict(files=64, steps=24, grid=(361, 720), vars=3, format="netcdf4"),
+    # one hourly step per file, 1,000 files (~260 MB uncompressed): the many-small-files shape.
+    "hourly": dict(files=1000, steps=1, grid=(181, 360), vars=1, format="netcdf4"),
+    # 10,000 one-step files on a tiny grid: per-file cost and memory from 1,000 to 10,000 files.
+    "hourly-10k": dict(files=10000, steps=1, grid=(19, 36), vars=1, format="netcdf4"),
     # classic (CDF-1) variant of small.
     "small-classic": dict(files=4, steps=24, grid=(361, 720), vars=3, format="classic"),
 }

@@ -533,7 +533,8 @@ def main(argv=None):
     p.update(corpusmod.PRESETS[a.preset])
     p["grid"] = list(p["grid"])
     ny, nx = p["grid"]
-    chunks = (min(24, p["steps"]), math.ceil(ny / 2), math.ceil(nx / 2))
+    # One-step files: a day per chunk over the whole grid (the layout such series are archived in).
+    chunks = (24, ny, nx) if p["steps"] == 1 else (min(24, p["steps"]), math.ceil(ny / 2), math.ceil(nx / 2))
     start = dt.datetime.fromisoformat(p["start"])
     end = start + dt.timedelta(hours=p["files"] * p["steps"] - 1)
     ctx = dict(chunks=chunks, start=start.strftime("%Y-%m-%dT%H:%M:%S"), end=end.strftime("%Y-%m-%dT%H:%M:%S"))

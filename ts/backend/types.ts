@@ -174,6 +174,11 @@ export interface Backend {
   openDatasetBytes(bytes: Uint8Array): Dataset;
   slabFromBytes(dtype: DType, shape: number[], bytes: Uint8Array): Slab;
   slabFromStrings(shape: number[], strings: string[]): Slab;
+  /**
+   * One slab of `shape` from parts placed at their origins (the same variable's steps from
+   * consecutive files); the parts must cover it exactly. The parts stay the caller's to release.
+   */
+  gather(dtype: DType, shape: number[], parts: { slab: Slab; origin: number[] }[]): Slab;
   packParams(min: number, max: number, bits: number, source: DType): PackParams;
   chunksInRegion(spec: ArraySpec, origin: number[], shape: number[]): { chunks: number[][]; full: boolean[] };
   readRegion(spec: ArraySpec, origin: number[], shape: number[], coords: number[][], chunks: (Uint8Array | null)[]): Slab;

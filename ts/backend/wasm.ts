@@ -14,6 +14,7 @@ export interface WasmModule {
     fromBytes(dtype: string, shape: Float64Array | number[], bytes: Uint8Array): WasmSlab;
     fromStrings(shape: Float64Array | number[], strings: string[]): WasmSlab;
   };
+  SlabGather: new (dtype: string, shape: number[]) => { put(part: WasmSlab, origin: number[]): void; finish(): WasmSlab; free(): void };
   packParams(min: number, max: number, bits: number, source: string): string;
   chunksInRegion(spec: string, origin: number[], shape: number[]): string;
   readRegion(spec: string, origin: number[], shape: number[], coords: number[], lengths: number[], data: Uint8Array): WasmSlab;
@@ -248,6 +249,15 @@ export function wasmBackend(mod: WasmModule): Backend {
     openDatasetBytes: (bytes) => dataset(mod.NcDataset.fromBytes(bytes)),
     slabFromBytes: (dtype, shape, bytes) => new WasmSlabAdapter(mod.Slab.fromBytes(dtype, shape, bytes)),
     slabFromStrings: (shape, strings) => new WasmSlabAdapter(mod.Slab.fromStrings(shape, strings)),
+    gather: (dtype, shape, parts) => {
+      const g = new mod.SlabGather(dtype, shape);
+      try {
+        for (const p of parts) g.put((p.slab as WasmSlabAdapter).raw, p.origin);
+        return new WasmSlabAdapter(g.finish());
+      } finally {
+        g.free();
+      }
+    },
     packParams: (min, max, bits, source) => JSON.parse(mod.packParams(min, max, bits, source)) as PackParams,
     chunksInRegion: (spec, origin, shape) => JSON.parse(mod.chunksInRegion(JSON.stringify(spec), origin, shape)),
     readRegion: (spec, origin, shape, coords, chunks) => {

@@ -1,5 +1,6 @@
 import { Command, Option } from "clipanion";
 
+import { bytesKept } from "../commands/convert-core.js";
 import { writeRegion, writeRegions } from "../commands/write-region.js";
 import type { Layer } from "../config/resolve.js";
 import { parseList } from "../config/parse.js";
@@ -69,9 +70,11 @@ export class WriteRegionCommand extends DataCommand {
     if (this.region !== undefined) throw new ConfigError("a region places one file; give exactly one file with --region", "region");
     const s = await writeRegions(files, archive, config, { log, jobs, shard, progress: this.showProgress(config) });
     const share = s.shard ? ` (shard ${s.shard.index}/${s.shard.count} from ${s.shard.from}: ${s.files.length} of ${s.given} files)` : "";
+    const kept = bytesKept(s.stats);
+    const rewrites = s.stats.bytesReplaced > 0 ? `, ${formatBytes(s.stats.bytesStored)} written with the rewrites of ${s.stats.chunksMerged} shared chunks (write amplification ${(s.stats.bytesStored / Math.max(kept, 1)).toFixed(2)})` : "";
     this.context.stdout.write(
       `${s.archive}: ${s.written.length} of ${s.files.length} file(s) written by ${s.writers} writer(s) in ${s.seconds.toFixed(2)} s${share}` +
-        `${s.failed.length ? `; ${s.failed.length} failed` : ""}\n`,
+        `${s.failed.length ? `; ${s.failed.length} failed` : ""}; ${formatBytes(s.stats.bytesRead)} read, ${formatBytes(kept)} stored${rewrites}\n`,
     );
     if (!s.failed.length) return 0;
     this.context.stderr.write(`zarrio: ${s.failed.length} file(s) failed:\n${s.failed.map((f) => `  ${f.file}: ${f.error}: ${f.message}\n`).join("")}`);

@@ -180,7 +180,7 @@ export async function append(file: string, target: string | Store, config: ZarrC
         };
         jobs.push(...planVariableWrites(mem.ds, file, coordPlan, { timeOffset: axis.length, slabBytes: place.slabBytes }));
       }
-      const stats = await runWrites(archive, jobs, { concurrency: config.concurrency, policy: config.packing.rangeExceededAction, log });
+      const stats = await runWrites(archive, jobs, { backend, concurrency: config.concurrency, policy: config.packing.rangeExceededAction, log });
 
       // Metadata: every array along dim grows (those not written read as missing there), the
       // coordinate last, then the consolidated metadata that commits it all.

@@ -18,7 +18,7 @@ import { dataRange, declaredRange, missingValues, packable, type PackRange } fro
 import { writeHierarchy } from "../pipeline/hierarchy.js";
 import { mergeStats, scanStats } from "../pipeline/scan.js";
 import { checkCompatible, checkIncreasing, readTimeAxis, storedTimeDtype, timeLength, type Source, type TimeAxis } from "../pipeline/source.js";
-import { addStats, emptyStats, planVariableWrites, runWrites, writeWholeArray, type WriteJob, type WriteStats } from "../pipeline/writer.js";
+import { addStats, emptyStats, planRunWrites, planVariableWrites, runWrites, writeWholeArray, type WriteJob, type WriteStats } from "../pipeline/writer.js";
 import { Archive } from "../zarr/archive.js";
 import type { Store } from "../zarr/memory-store.js";
 
@@ -252,25 +252,31 @@ export async function convertSources(sources: Source[], config: ZarrConverterCon
     const totalBytes = plan.vars.reduce((a, v) => a + v.model.shape.reduce((x, y) => x * y, 1) * itemSizeOf(v.source.dtype), 0);
     // Only built when asked for: Progress draws on process.stderr, which browsers lack.
     const progress = options.progress ? new Progress("converting", totalBytes) : undefined;
-    const run = { concurrency: config.concurrency, policy: config.packing.rangeExceededAction, log, progress };
+    const run = { backend, concurrency: config.concurrency, policy: config.packing.rangeExceededAction, log, progress };
     const place = (timeOffset: number) => ({ timeOffset, slabBytes: config.slabSizeMb * 2 ** 20 });
     const jobs: WriteJob[] = [];
     for (const v of plan.vars) {
       if (v.isTimeCoord && times) stats.bytesStored += await writeWholeArray(backend, archive, v, times.values);
       else if (v.timeAxis < 0) jobs.push(...planVariableWrites(first.ds, first.file, v, place(0)));
     }
-    // All files' slabs go through one pool, so reading one overlaps encoding and storing others;
-    // each file is closed as soon as its last slab is stored.
-    let offset = 0;
-    for (let i = 0; i < sources.length; i++) {
-      const s = sources[i]!;
-      for (const v of dataVars) {
-        // Each file with its own shape along time and, where encodings differ, its own decoding.
-        const own = bindSource(v, varAt(s, v.sourcePath)!, mixed.get(v.sourcePath));
-        jobs.push(...planVariableWrites(s.ds, s.file, own, place(offset)));
-      }
-      offset += lengths[i]!;
+    // The files form one run along time: slabs follow the archive's chunks, and a chunk several
+    // files fill is gathered from them and encoded once. Each file is bound with its own shape
+    // along time and, where encodings differ, its own decoding; all slabs go through one pool
+    // (reading one overlaps encoding and storing others), and each file is closed once its last
+    // slab is stored.
+    const byPath = sources.map((s) => new Map(walkVars(s.root).map(({ v }) => [v.path, v])));
+    for (const v of dataVars) {
+      const segments = sources.map((s, i) => ({
+        ds: s.ds,
+        file: s.file,
+        v: bindSource(v, byPath[i]!.get(v.sourcePath)!, mixed.get(v.sourcePath)),
+        start: 0,
+        count: lengths[i]!,
+      }));
+      jobs.push(...planRunWrites(segments, place(0)));
     }
+    // Slabs in time order, whatever the variable: files are read in order and closed early.
+    jobs.sort((a, b) => timeStart(a) - timeStart(b));
     stats = addStats(stats, await runWrites(archive, jobs, { ...run, closeWhenDone: true }));
     progress?.finish();
     await archive.consolidate();
@@ -291,6 +297,11 @@ export async function convertSources(sources: Source[], config: ZarrConverterCon
     backend: backend.name,
     reader: first.ds.meta.reader,
   };
+}
+
+/** Where a job's slab starts along time (0 for variables without time). */
+function timeStart(job: WriteJob): number {
+  return job.v.timeAxis >= 0 ? job.origin[job.v.timeAxis]! : 0;
 }
 
 /** Bytes the write left in the archive: everything written, less what merges replaced. */

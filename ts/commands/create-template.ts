@@ -140,7 +140,7 @@ export async function createTemplate(template: string, output: string, config: Z
         if (v.isTimeCoord) timeBytes = await writeWholeArray(backend, archive, v, values);
         else if (v.timeAxis < 0) jobs.push(...planVariableWrites(source.ds, template, v, { timeOffset: 0, slabBytes: config.slabSizeMb * 2 ** 20 }));
       }
-      stats = await runWrites(archive, jobs, { concurrency: config.concurrency, policy: config.packing.rangeExceededAction, log });
+      stats = await runWrites(archive, jobs, { backend, concurrency: config.concurrency, policy: config.packing.rangeExceededAction, log });
       stats.bytesStored += timeBytes;
       await archive.consolidate();
       await out.commit();

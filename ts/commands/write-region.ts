@@ -30,12 +30,12 @@ import { toFileForm } from "../config/resolve.js";
 import { ConfigError, RegionError, RetryLimitExceededError, timeProblem, ZarrioError } from "../errors.js";
 import { Progress, silentLogger, type Logger, type LogLevel } from "../log.js";
 import type { VarPlan } from "../plan/layout.js";
-import { checkManualRegion, describeRegion, regionFromTimes, type Region } from "../plan/region.js";
-import { runWorkers, takeShare, type Shard } from "../pipeline/batch.js";
-import { checkCoordinates, checkPackingRanges, openArchive, planWrites, readAxis, type Axis } from "../pipeline/existing.js";
+import { checkManualRegion, describeRegion, filesByChunk, regionFromTimes, type Region } from "../plan/region.js";
+import { runWorkers, takeGroups, type Shard } from "../pipeline/batch.js";
+import { checkCoordinates, checkPackingRanges, CoordinateCache, openArchive, planWrites, readAxis, type Axis, type ExistingArchive } from "../pipeline/existing.js";
 import { openSource, readTimeAxis, timeLength, type Source } from "../pipeline/source.js";
 import { findMissing } from "../pipeline/verify.js";
-import { addStats, emptyStats, planVariableWrites, runWrites, type WriteStats } from "../pipeline/writer.js";
+import { addStats, emptyStats, planRunWrites, runWrites, type WriteJob, type WriteStats } from "../pipeline/writer.js";
 import { isS3Url } from "../s3/url.js";
 import { arraySpec } from "../zarr/metadata.js";
 import type { Store } from "../zarr/store.js";
@@ -108,46 +108,71 @@ async function placeFile(source: Source, plans: VarPlan[], axis: Axis, manual: R
 }
 
 /**
- * A region that shares chunks with its neighbours is merged into them (store.update). A store that
+ * A run that shares chunks with files outside it is merged into them (store.update). A store that
  * can't do that safely between processes (an object store ignoring conditional writes) gets no
- * such region: it is refused before anything is written, instead of racing another writer.
+ * such run: it is refused before anything is written, instead of racing another writer.
  */
-async function checkSharedChunks(backend: Backend, store: Store, plans: VarPlan[], offsets: Record<string, number>, file: string): Promise<void> {
+async function checkSharedChunks(backend: Backend, store: Store, jobs: WriteJob[], files: string[]): Promise<void> {
   if (!store.safeUpdates) return;
-  for (const p of plans) {
-    const origin = p.model.dimensionNames.map((d) => offsets[d] ?? 0);
-    const { full } = backend.chunksInRegion(arraySpec(p.model), origin, p.source.shape);
-    // Chunk-aligned regions pay nothing: the store is probed only when a chunk is shared.
-    if (full.every(Boolean) || (await store.safeUpdates())) continue;
-    throw new RegionError(
-      `its region of '${p.arrayPath}' (from ${origin.join(",")}, shape ${p.source.shape.join("×")}) shares chunks (${p.model.chunks.join("×")}) with other files, ` +
-        `and ${store.location} does not honour conditional writes (If-Match / If-None-Match), so two writers could lose each other's data there; ` +
-        `give the archive chunks that each file fills exactly, or use a store that supports conditional writes`,
-      { file },
-    );
-  }
+  const shared = jobs.find((j) => !backend.chunksInRegion(arraySpec(j.v.model), j.origin, j.count).full.every(Boolean));
+  // Chunk-aligned runs pay nothing: the store is probed only when a chunk is shared.
+  if (!shared || (await store.safeUpdates())) return;
+  const p = shared.v;
+  throw new RegionError(
+    `its region of '${p.arrayPath}' (from ${shared.origin.join(",")}, shape ${shared.count.join("×")}) shares chunks (${p.model.chunks.join("×")}) with other files, ` +
+      `and ${store.location} does not honour conditional writes (If-Match / If-None-Match), so two writers could lose each other's data there; ` +
+      `give the archive chunks that each file fills exactly, or use a store that supports conditional writes`,
+    { file: files.length === 1 ? files[0] : `${files[0]} … ${files[files.length - 1]} (${files.length} files written together)` },
+  );
 }
 
-/** Write one file into its region of an archive (a path or a store). */
-export async function writeRegion(file: string, target: string | Store, config: ZarrConverterConfig, options: WriteRegionOptions = {}): Promise<WriteRegionSummary> {
-  const started = performance.now();
-  const log = options.log ?? silentLogger;
-  const manual = typeof options.region === "string" ? parseRegion(options.region) : options.region;
-  const backend = options.backend ?? (await loadBackend());
+/**
+ * What one process shares across the files it writes: the archive opened once, its time axis,
+ * and the coordinate values already compared (files of one series carry the same grid, so each
+ * distinct grid is compared with the archive once; later files only compare bytes).
+ */
+export interface BatchContext {
+  backend: Backend;
+  ex: ExistingArchive;
+  axis: Axis;
+  archiveDims: Map<string, number>;
+  coordinates: CoordinateCache;
+  config: ZarrConverterConfig;
+  log: Logger;
+}
+
+export async function openBatch(target: string | Store, config: ZarrConverterConfig, log: Logger, backend: Backend): Promise<BatchContext> {
   const ex = await openArchive(target, { s3: config.s3, log });
+  const axis = await readAxis(backend, ex, config.time.dim);
+  const archiveDims = new Map<string, number>();
+  for (const m of ex.arrays.values()) m.dimensionNames.forEach((d, i) => archiveDims.set(d, m.shape[i]!));
+  return { backend, ex, axis, archiveDims, coordinates: new CoordinateCache(), config, log };
+}
+
+/** A file opened, placed and checked: nothing about it can fail before writing any more. */
+interface Placed {
+  source: Source;
+  plans: VarPlan[];
+  region: Region;
+  dates?: [string, string];
+  offsets: Record<string, number>;
+}
+
+/** Open a file, find its place and run every check; nothing is written, and a refused file is closed. */
+async function placeAndCheck(ctx: BatchContext, file: string, manual?: Region, warned?: { chunking: boolean }): Promise<Placed> {
+  const { backend, ex, config, log } = ctx;
   const source = await openSource(backend, file, config, log);
   try {
     const dim = config.time.dim;
     const plans = planWrites(ex, source, config, dim, manual ? Object.keys(manual).filter((d) => d !== dim) : [], log);
     if (!plans.length) throw new ConfigError(`nothing to write: no array along '${dim}' is selected`, "variables");
-    warnChunking(config, plans, log);
-    const axis = await readAxis(backend, ex, dim);
-    const archiveDims = new Map<string, number>();
-    for (const m of ex.arrays.values()) m.dimensionNames.forEach((d, i) => archiveDims.set(d, m.shape[i]!));
-    const { region, dates } = await placeFile(source, plans, axis, manual, archiveDims);
+    if (warned && !warned.chunking) {
+      warnChunking(config, plans, log);
+      warned.chunking = true;
+    }
+    const { region, dates } = await placeFile(source, plans, ctx.axis, manual, ctx.archiveDims);
     const offsets = Object.fromEntries(Object.entries(region).map(([d, [a]]) => [d, a]));
-    await checkCoordinates(backend, ex, source, dim, offsets);
-    await checkSharedChunks(backend, ex.archive.store, plans, offsets, file);
+    await checkCoordinates(backend, ex, source, dim, offsets, ctx.coordinates);
     await checkPackingRanges(plans, source, config);
     const checkVars = config.missingData.checkVars;
     if (checkVars !== "all") {
@@ -158,34 +183,152 @@ export async function writeRegion(file: string, target: string | Store, config: 
       }
     }
     log.info(`region of ${file}: ${describeRegion(region)}`, dates ? { from: dates[0], to: dates[1] } : {});
-
-    const place = { timeOffset: region[dim]![0], offsets, slabBytes: config.slabSizeMb * 2 ** 20 };
-    const run = { concurrency: config.concurrency, policy: config.packing.rangeExceededAction, log };
-    const checked = (p: VarPlan) => checkVars === "all" || checkVars.includes(p.name) || checkVars.includes(p.arrayPath);
-    let stats = emptyStats();
-    let retries = 0;
-    let todo = plans;
-    for (;;) {
-      const jobs = todo.flatMap((v) => planVariableWrites(source.ds, file, v, place));
-      stats = addStats(stats, await runWrites(ex.archive, jobs, run));
-      const limit = config.missingData.retriesOnMissing;
-      if (limit === 0) break;
-      const missing = await findMissing(backend, ex, jobs.filter((j) => checked(j.v)), config.packing.rangeExceededAction, config.concurrency);
-      if (!missing.length) break;
-      const what = missing.map((m) => `${m.variable} holds ${m.found} of ${m.expected} values`).join("; ");
-      if (retries >= limit) {
-        throw new RetryLimitExceededError(`data still missing in ${describeRegion(region)} after ${retries} rewrite(s): ${what}`, { file, variable: missing[0]!.variable });
-      }
-      retries++;
-      log.warn(`data missing after writing ${describeRegion(region)}: ${what}; rewriting (retry ${retries} of ${limit})`, { file });
-      todo = plans.filter((p) => missing.some((m) => m.variable === p.arrayPath));
-    }
-    const seconds = (performance.now() - started) / 1000;
-    logSummary(log, `write-region ${file}`, stats, seconds);
-    return { file, archive: ex.location, region, dates, variables: plans.length, retries, seconds, stats, backend: backend.name };
-  } finally {
+    return { source, plans, region, dates, offsets };
+  } catch (e) {
     source.ds.close();
+    throw e;
   }
+}
+
+/**
+ * Files that follow one another on the archive's time axis with the same arrays, the same place
+ * on the other dimensions and no gap: each run is written as one region, so a chunk its files
+ * fill together is written once.
+ */
+function runsOf(placed: Placed[], dim: string): Placed[][] {
+  const sorted = [...placed].sort((a, b) => a.region[dim]![0] - b.region[dim]![0]);
+  const key = (p: Placed) =>
+    JSON.stringify([p.plans.map((v) => v.arrayPath), Object.entries(p.offsets).filter(([d]) => d !== dim), Object.entries(p.region).filter(([d]) => d !== dim)]);
+  const runs: Placed[][] = [];
+  for (const p of sorted) {
+    const run = runs[runs.length - 1];
+    const last = run?.[run.length - 1];
+    if (run && last && last.region[dim]![1] === p.region[dim]![0] && key(last) === key(p)) run.push(p);
+    else runs.push([p]);
+  }
+  return runs;
+}
+
+/** Write a run of placed files (see runsOf) as one region, with the missing-data check and its rewrites. */
+async function writeRun(ctx: BatchContext, run: Placed[]): Promise<{ stats: WriteStats; retries: number }> {
+  const { backend, ex, config, log } = ctx;
+  const dim = config.time.dim;
+  const files = run.map((p) => p.source.file);
+  const first = run[0]!;
+  const place = { timeOffset: first.region[dim]![0], offsets: first.offsets, slabBytes: config.slabSizeMb * 2 ** 20 };
+  const planFor = (arrayPath: string) =>
+    planRunWrites(
+      run.map((p) => {
+        const v = p.plans.find((x) => x.arrayPath === arrayPath)!;
+        return { ds: p.source.ds, file: p.source.file, v, start: 0, count: v.timeAxis >= 0 ? v.source.shape[v.timeAxis]! : 0 };
+      }),
+      place,
+    );
+  const run1 = { backend, concurrency: config.concurrency, policy: config.packing.rangeExceededAction, log };
+  const checkVars = config.missingData.checkVars;
+  const checked = (p: VarPlan) => checkVars === "all" || checkVars.includes(p.name) || checkVars.includes(p.arrayPath);
+  let stats = emptyStats();
+  let retries = 0;
+  let todo = first.plans;
+  const where = () => (run.length === 1 ? describeRegion(first.region) : `${dim}=${first.region[dim]![0]}:${run[run.length - 1]!.region[dim]![1]} (${run.length} files)`);
+  for (let pass = 0; ; pass++) {
+    const jobs = todo.flatMap((v) => planFor(v.arrayPath));
+    if (pass === 0) await checkSharedChunks(backend, ex.archive.store, jobs, files);
+    stats = addStats(stats, await runWrites(ex.archive, jobs, run1));
+    const limit = config.missingData.retriesOnMissing;
+    if (limit === 0) break;
+    const missing = await findMissing(backend, ex, jobs.filter((j) => checked(j.v)), config.packing.rangeExceededAction, config.concurrency);
+    if (!missing.length) break;
+    const what = missing.map((m) => `${m.variable} holds ${m.found} of ${m.expected} values`).join("; ");
+    if (retries >= limit) {
+      throw new RetryLimitExceededError(`data still missing in ${where()} after ${retries} rewrite(s): ${what}`, { file: files.length === 1 ? files[0] : undefined, variable: missing[0]!.variable });
+    }
+    retries++;
+    log.warn(`data missing after writing ${where()}: ${what}; rewriting (retry ${retries} of ${limit})`, { file: files[0] });
+    todo = first.plans.filter((p) => missing.some((m) => m.variable === p.arrayPath));
+  }
+  return { stats, retries };
+}
+
+/** What happened to one file of a batch. */
+export interface FileOutcome {
+  file: string;
+  region?: Region;
+  dates?: [string, string];
+  variables?: number;
+  failure?: BatchFailure;
+}
+
+function failureOf(file: string, e: unknown): BatchFailure {
+  // As in the writer pool: an unexpected error costs its files only (exit status 1).
+  const err = e as Error;
+  return { file, error: err?.name ?? "Error", message: err?.message ?? String(e), exitCode: e instanceof ZarrioError ? e.exitCode : 1 };
+}
+
+/**
+ * Write a run; when one of its files fails while being written (a read error deep in a corrupt
+ * file), that file is reported and the files before and after it are written again as runs of
+ * their own (writes are idempotent, so what the first attempt stored is simply stored again).
+ */
+async function writeRunSafely(ctx: BatchContext, run: Placed[], report: (o: FileOutcome) => void): Promise<WriteStats> {
+  try {
+    const { stats } = await writeRun(ctx, run);
+    for (const p of run) report({ file: p.source.file, region: p.region, dates: p.dates, variables: p.plans.length });
+    return stats;
+  } catch (e) {
+    const bad = run.findIndex((p) => e instanceof ZarrioError && e.file === p.source.file);
+    if (bad < 0 || run.length === 1) {
+      for (const p of run) report({ file: p.source.file, failure: failureOf(p.source.file, e) });
+      return emptyStats();
+    }
+    report({ file: run[bad]!.source.file, failure: failureOf(run[bad]!.source.file, e) });
+    let stats = emptyStats();
+    for (const part of [run.slice(0, bad), run.slice(bad + 1)]) if (part.length) stats = addStats(stats, await writeRunSafely(ctx, part, report));
+    return stats;
+  }
+}
+
+/**
+ * Write a group of files (files that fill the same chunks, see plan/region.ts filesByChunk) in
+ * this process: each file is placed and checked (a refused one is reported, nothing of it
+ * written), then the rest are written run by run. Returns the figures; `report` hears of every file.
+ */
+export async function writeGroup(ctx: BatchContext, files: string[], report: (o: FileOutcome) => void, warned = { chunking: false }): Promise<WriteStats> {
+  const placed: Placed[] = [];
+  for (const file of files) {
+    try {
+      placed.push(await placeAndCheck(ctx, file, undefined, warned));
+    } catch (e) {
+      report({ file, failure: failureOf(file, e) });
+    }
+  }
+  let stats = emptyStats();
+  try {
+    for (const run of runsOf(placed, ctx.config.time.dim)) stats = addStats(stats, await writeRunSafely(ctx, run, report));
+  } finally {
+    for (const p of placed) p.source.ds.close();
+  }
+  return stats;
+}
+
+/** Write one file into its region of an archive (a path or a store). */
+export async function writeRegion(file: string, target: string | Store, config: ZarrConverterConfig, options: WriteRegionOptions = {}): Promise<WriteRegionSummary> {
+  const started = performance.now();
+  const log = options.log ?? silentLogger;
+  const manual = typeof options.region === "string" ? parseRegion(options.region) : options.region;
+  const backend = options.backend ?? (await loadBackend());
+  const ctx = await openBatch(target, config, log, backend);
+  const placed = await placeAndCheck(ctx, file, manual, { chunking: false });
+  let written: { stats: WriteStats; retries: number };
+  try {
+    written = await writeRun(ctx, [placed]);
+  } finally {
+    placed.source.ds.close();
+  }
+  const seconds = (performance.now() - started) / 1000;
+  logSummary(log, `write-region ${file}`, written.stats, seconds);
+  const { region, dates } = placed;
+  return { file, archive: ctx.ex.location, region, dates, variables: placed.plans.length, retries: written.retries, seconds, stats: written.stats, backend: backend.name };
 }
 
 // ---- many files -----------------------------------------------------------------------------
@@ -193,7 +336,7 @@ export async function writeRegion(file: string, target: string | Store, config: 
 export interface BatchOptions extends RunOptions {
   /** Writer processes on this machine (1: one after another in this process). */
   jobs?: number;
-  /** Write only this share of the files (sorted, contiguous runs). */
+  /** Write only this share of the files (sorted, contiguous runs that follow chunk boundaries). */
   shard?: Shard;
 }
 
@@ -215,67 +358,104 @@ export interface BatchSummary {
   written: string[];
   failed: BatchFailure[];
   writers: number;
+  /** Groups of files that fill the same chunks, each written by one writer. */
+  groups: number;
   seconds: number;
+  /** The figures of every writer together. */
+  stats: WriteStats;
 }
 
 /** The module writer processes run: beside this one (dist/commands/ for the library, dist/ for the bundled CLI). */
 const WORKER = fileURLToPath(new URL("./write-region-worker.js", import.meta.url));
 
 /**
- * Write many files into one archive: a pool of `jobs` writer processes (a crash costs only the
- * file being written), or one file after another in this process. A failing file does not stop
- * the others; the summary lists what failed and why.
+ * How the sorted file list falls on the archive's chunks, from its first file that can be placed:
+ * files of a series are usually equally long and back to back, so file i starts at the first
+ * file's place + i × its length. Groups are cut where a file starts a time chunk (plan/region.ts
+ * filesByChunk). Every writer of every job-array task computes the same groups from the same list.
+ * Only the cut depends on this guess: each file is still placed by its own times when written,
+ * and a guess that is wrong costs merges, never data.
+ */
+async function groupFiles(ctx: BatchContext, sorted: string[]): Promise<string[][]> {
+  const dim = ctx.config.time.dim;
+  for (let i = 0; i < Math.min(sorted.length, 3); i++) {
+    let placed: Placed | undefined;
+    try {
+      placed = await placeAndCheck({ ...ctx, log: silentLogger }, sorted[i]!, undefined, { chunking: true });
+      warnChunking(ctx.config, placed.plans, ctx.log);
+    } catch {
+      continue; // refused again, and reported, when its writer gets to it
+    } finally {
+      placed?.source.ds.close();
+    }
+    const [a, b] = placed.region[dim]!;
+    // The longest time chunk of the arrays written: groups never split one.
+    const chunk = Math.max(...placed.plans.map((p) => (p.timeAxis >= 0 ? p.model.chunks[p.timeAxis]! : 1)));
+    return filesByChunk(sorted.length, a - i * (b - a), b - a, chunk).map((g) => g.map((k) => sorted[k]!));
+  }
+  return filesByChunk(sorted.length, 0, 1, 1).map((g) => g.map((k) => sorted[k]!));
+}
+
+/**
+ * Write many files into one archive. The files are grouped by the time chunks they fill (see
+ * groupFiles); a group is written by one writer, which reads its files together and writes each
+ * chunk once. Only chunks at a group's ends can be shared with other groups (and other shards):
+ * those are merged under the chunk's lock. `jobs` writer processes take groups from a queue (a
+ * crash costs only the group being written), or one process writes them in turn. A failing file
+ * does not stop the others; the summary lists what failed and why.
  */
 export async function writeRegions(files: string[], target: string, config: ZarrConverterConfig, options: BatchOptions = {}): Promise<BatchSummary> {
   const started = performance.now();
   const log = options.log ?? silentLogger;
-  const mine = options.shard ? takeShare(files, options.shard) : files;
-  const writers = Math.max(1, Math.min(options.jobs ?? 1, mine.length));
-  if (options.shard) log.info(`shard ${options.shard.index}/${options.shard.count} (from ${options.shard.from}): ${mine.length} of ${files.length} files`);
-  // Fail fast on a missing or unreadable archive rather than once per file.
   const backend = options.backend ?? (await loadBackend());
-  await openArchive(target, { s3: config.s3, log });
+  // Fails fast on a missing or unreadable archive rather than once per file.
+  const ctx = await openBatch(target, config, log, backend);
+  const sorted = [...files].sort();
+  const groups = await groupFiles(ctx, sorted);
+  const myGroups = options.shard ? takeGroups(groups, options.shard) : groups;
+  const mine = myGroups.flat();
+  const writers = Math.max(1, Math.min(options.jobs ?? 1, myGroups.length));
+  if (options.shard) log.info(`shard ${options.shard.index}/${options.shard.count} (from ${options.shard.from}): ${mine.length} of ${files.length} files`);
+  log.info(`${mine.length} file(s) in ${myGroups.length} group(s) of files that fill the same chunks, ${writers} writer(s)`);
   const sizes = new Map<string, number>();
   for (const f of mine) sizes.set(f, isS3Url(f) ? 0 : (await stat(f).catch(() => ({ size: 0 }))).size);
   const progress = new Progress(`write-region ×${writers}`, [...sizes.values()].reduce((a, b) => a + b, 0), options.progress ?? false);
   const written: string[] = [];
   const failed: BatchFailure[] = [];
-  const done = (file: string, failure?: BatchFailure) => {
-    if (failure) {
-      failed.push(failure);
-      log.error(`failed ${file}: ${failure.error}: ${failure.message}`);
+  const done = (o: FileOutcome) => {
+    if (o.failure) {
+      failed.push(o.failure);
+      log.error(`failed ${o.file}: ${o.failure.error}: ${o.failure.message}`);
     } else {
-      written.push(file);
-      log.info(`wrote ${file}`, { done: `${written.length + failed.length}/${mine.length}` });
+      written.push(o.file);
+      log.info(`wrote ${o.file}`, { done: `${written.length + failed.length}/${mine.length}` });
     }
-    progress.advance(sizes.get(file) ?? 0);
+    progress.advance(sizes.get(o.file) ?? 0);
   };
 
+  let stats = emptyStats();
   if (writers <= 1) {
-    for (const file of mine) {
-      try {
-        await writeRegion(file, target, config, { log, backend });
-        done(file);
-      } catch (e) {
-        // As in the writer pool: an unexpected error costs this file only (exit status 1).
-        const err = e as Error;
-        done(file, { file, error: err?.name ?? "Error", message: err?.message ?? String(e), exitCode: e instanceof ZarrioError ? e.exitCode : 1 });
-      }
-    }
+    const warned = { chunking: true }; // said by groupFiles
+    for (const group of myGroups) stats = addStats(stats, await writeGroup(ctx, group, done, warned));
   } else {
     // Writers get this run's exact settings, and its backend.
     await runWorkers(
-      mine,
+      myGroups,
       writers,
       WORKER,
       { config: toFileForm(config), target },
       {
-        onLog: (file, level, message, fields) => log.log(level as LogLevel, `[${path.basename(file)}] ${message}`, fields),
-        onDone: (r) => done(r.item, r.ok ? undefined : { file: r.item, error: r.error!, message: r.message!, exitCode: r.exitCode }),
+        onLog: (group, level, message, fields) => log.log(level as LogLevel, `[${path.basename(group[0]!)}${group.length > 1 ? ` +${group.length - 1}` : ""}] ${message}`, fields),
+        onDone: (r) => done({ file: r.item, failure: r.ok ? undefined : { file: r.item, error: r.error!, message: r.message!, exitCode: r.exitCode } }),
+        onStats: (s) => {
+          stats = addStats(stats, s as WriteStats);
+        },
       },
       { ZARRIO_BACKEND: backend.name },
     );
   }
   progress.finish();
-  return { archive: target, given: files.length, files: mine, shard: options.shard, written, failed, writers, seconds: (performance.now() - started) / 1000 };
+  const seconds = (performance.now() - started) / 1000;
+  logSummary(log, "write-region", stats, seconds);
+  return { archive: target, given: files.length, files: mine, shard: options.shard, written, failed, writers, groups: myGroups.length, seconds, stats };
 }

@@ -158,6 +158,24 @@ export function takeShare(files: string[], shard: Shard): string[] {
   return files.filter((f) => mine.has(f));
 }
 
+/**
+ * This shard's groups (of files that fill the same chunks, in time order): `count` contiguous
+ * runs of groups holding near-equal numbers of files, cut only between groups, so neighbouring
+ * shards share a chunk only where the file list leaves no chunk boundary between them.
+ */
+export function takeGroups(groups: string[][], shard: Shard): string[][] {
+  const total = groups.reduce((n, g) => n + g.length, 0);
+  const out: string[][] = [];
+  let seen = 0;
+  for (const g of groups) {
+    // A group belongs to the share its middle file falls in.
+    const share = Math.min(shard.count - 1, Math.floor(((seen + g.length / 2) * shard.count) / Math.max(total, 1)));
+    if (share === shard.index) out.push(g);
+    seen += g.length;
+  }
+  return out;
+}
+
 // ---- writer processes -------------------------------------------------------------------------
 
 export interface WorkerResult {
@@ -170,32 +188,36 @@ export interface WorkerResult {
   seconds: number;
 }
 
-/** What a worker module sends back over IPC. */
+/** What a worker module sends back over IPC: log records, one `done` per file, then `finished` with the group's figures. */
 export type WorkerMessage =
   | { type: "log"; level: string; message: string; fields: Record<string, unknown> }
-  | { type: "done"; ok: boolean; exitCode: number; error?: string; message?: string; s3?: { endpoint: string; counts: S3Counts }[] };
+  | { type: "done"; item: string; ok: boolean; exitCode: number; error?: string; message?: string }
+  | { type: "finished"; stats: unknown; s3?: { endpoint: string; counts: S3Counts }[] };
 
 export interface WorkerHooks {
-  onLog?(item: string, level: string, message: string, fields: Record<string, unknown>): void;
+  onLog?(group: string[], level: string, message: string, fields: Record<string, unknown>): void;
   onDone?(result: WorkerResult): void;
+  /** The figures a worker reports for each group it finished. */
+  onStats?(stats: unknown): void;
 }
 
 /**
- * Process `items` with at most `limit` worker processes running `module` (forked with an IPC
- * channel). Each worker gets `init` once, then one `{ type: "write", item }` at a time, and
- * answers with log records and one `done` per item; a worker lives for many items, so the
- * backend loads once per worker, not once per file. A failing item does not stop the others; a
- * worker that dies (a crash, SIGKILL) fails only the item it held and is replaced.
+ * Process `groups` of files with at most `limit` worker processes running `module` (forked with
+ * an IPC channel). Each worker gets `init` once, then one `{ type: "write", items }` group at a
+ * time, and answers with log records, one `done` per file and `finished` per group; a worker
+ * lives for many groups, so the backend loads once per worker, not once per file. A failing file
+ * does not stop the others; a worker that dies (a crash, SIGKILL) fails only the files of its
+ * group it had not reported, and is replaced.
  */
 export async function runWorkers(
-  items: string[],
+  groups: string[][],
   limit: number,
   module: string,
   init: Record<string, unknown>,
   hooks: WorkerHooks = {},
   env: Record<string, string> = {},
 ): Promise<WorkerResult[]> {
-  const queue = [...items];
+  const queue = [...groups];
   const results: WorkerResult[] = [];
   const record = (r: WorkerResult) => {
     results.push(r);
@@ -211,17 +233,17 @@ export async function runWorkers(
   const worker = () =>
     new Promise<void>((resolve) => {
       const child = fork(module, [], { env: childEnv, execArgv: [], stdio: ["ignore", "ignore", "pipe", "ipc"] });
-      let current: { item: string; started: number } | undefined;
+      let current: { group: string[]; left: Set<string>; started: number } | undefined;
       let stderr = "";
       const next = () => {
-        const item = queue.shift();
-        if (item === undefined) {
+        const group = queue.shift();
+        if (group === undefined) {
           current = undefined;
           child.disconnect();
           return;
         }
-        current = { item, started: performance.now() };
-        child.send({ type: "write", item });
+        current = { group, left: new Set(group), started: performance.now() };
+        child.send({ type: "write", items: group });
       };
       child.stderr!.setEncoding("utf8");
       child.stderr!.on("data", (chunk: string) => {
@@ -230,11 +252,14 @@ export async function runWorkers(
       });
       child.on("message", (m: WorkerMessage) => {
         if (!current) return;
-        if (m.type === "log") hooks.onLog?.(current.item, m.level, m.message, m.fields);
+        if (m.type === "log") hooks.onLog?.(current.group, m.level, m.message, m.fields);
         else if (m.type === "done") {
+          current.left.delete(m.item);
+          record({ item: m.item, ok: m.ok, exitCode: m.exitCode, error: m.error, message: m.message, seconds: (performance.now() - current.started) / 1000 });
+        } else if (m.type === "finished") {
           // Object-store requests the writer made count in this process's summary.
           if (m.s3?.length) absorbS3Counts(m.s3);
-          record({ item: current.item, ok: m.ok, exitCode: m.exitCode, error: m.error, message: m.message, seconds: (performance.now() - current.started) / 1000 });
+          hooks.onStats?.(m.stats);
           next();
         }
       });
@@ -242,14 +267,16 @@ export async function runWorkers(
         if (current) {
           const why = signal ? `killed by ${signal}` : `exited with status ${code}`;
           const tail = stderr.trim().split("\n").slice(-3).join(" | ");
-          record({
-            item: current.item,
-            ok: false,
-            exitCode: 1,
-            error: "WriterDied",
-            message: `the writer process ${why} while writing it${tail ? `: ${tail}` : ""}`,
-            seconds: (performance.now() - current.started) / 1000,
-          });
+          for (const item of current.left) {
+            record({
+              item,
+              ok: false,
+              exitCode: 1,
+              error: "WriterDied",
+              message: `the writer process ${why} while writing it${tail ? `: ${tail}` : ""}`,
+              seconds: (performance.now() - current.started) / 1000,
+            });
+          }
         }
         resolve();
       });
@@ -259,6 +286,6 @@ export async function runWorkers(
   const slot = async () => {
     while (queue.length) await worker();
   };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, slot));
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, groups.length)) }, slot));
   return results;
 }

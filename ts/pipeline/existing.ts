@@ -251,7 +251,14 @@ export function planWrites(ex: ExistingArchive, source: Source, config: ZarrConv
  * another grid of the same shape would otherwise be written silently. `offsets` place a file that
  * covers part of a dimension (a hand-given region).
  */
-export async function checkCoordinates(backend: Backend, ex: ExistingArchive, source: Source, dim: string, offsets: Record<string, number> = {}): Promise<void> {
+export async function checkCoordinates(
+  backend: Backend,
+  ex: ExistingArchive,
+  source: Source,
+  dim: string,
+  offsets: Record<string, number> = {},
+  cache: CoordinateCache = new CoordinateCache(),
+): Promise<void> {
   const inFile = new Map(walkVars(source.root).map(({ v, groupPath }) => [groupPath ? `${groupPath}/${v.name}` : v.name, v]));
   for (const [path, model] of ex.arrays) {
     const name = baseName(path);
@@ -260,7 +267,12 @@ export async function checkCoordinates(backend: Backend, ex: ExistingArchive, so
     const len = v.shape[0]!;
     const at = offsets[name] ?? 0;
     if (at + len > model.shape[0]!) continue; // shape problems are reported by planWrites / the region check
-    const here = numbersFrom(v.dtype, (await source.ds.read(v.path, [0], [len])).toBytes()!);
+    const slab = await source.ds.read(v.path, [0], [len]);
+    const bytes = slab.toBytes()!;
+    slab.release();
+    const key = `${path}@${at}:${len}:${v.dtype}`;
+    if (cache.agrees(key, bytes)) continue;
+    const here = numbersFrom(v.dtype, bytes);
     const there = numbersFrom(model.dtype, (await readStored(backend, ex, path, model, [at], [len])).toBytes()!);
     const i = here.findIndex((x, k) => !(x === there[k] || (Number.isNaN(x) && Number.isNaN(there[k]!))));
     if (i >= 0) {
@@ -270,6 +282,27 @@ export async function checkCoordinates(backend: Backend, ex: ExistingArchive, so
         { file: source.file, variable: path },
       );
     }
+    cache.remember(key, bytes);
+  }
+}
+
+/**
+ * Coordinate values already found equal to the archive's, by array, place and type: a file of the
+ * same series carries the same bytes, which are compared byte for byte instead of read from the
+ * archive and compared value by value again.
+ */
+export class CoordinateCache {
+  private readonly known = new Map<string, Uint8Array>();
+
+  agrees(key: string, bytes: Uint8Array): boolean {
+    const k = this.known.get(key);
+    if (k === undefined || k.length !== bytes.length) return false;
+    for (let i = 0; i < k.length; i++) if (k[i] !== bytes[i]) return false;
+    return true;
+  }
+
+  remember(key: string, bytes: Uint8Array): void {
+    this.known.set(key, bytes);
   }
 }
 

@@ -29,7 +29,8 @@ export async function findMissing(
   concurrency: number,
 ): Promise<MissingReport[]> {
   const totals = new Map<string, MissingReport>();
-  await mapLimit(jobs, concurrency, async ({ ds, file, v, box, origin }) => {
+  const parts = jobs.flatMap((j) => j.parts.map((p) => ({ ...p, origin: j.origin.map((o, d) => o + p.at[d]!) })));
+  await mapLimit(parts, concurrency, async ({ ds, file, v, box, origin }) => {
     if (v.model.dtype === "str") return;
     let slab = await ds.read(v.source.path, box.start, box.count).catch((e) => {
       throw fromCore(e, { file, variable: v.source.path });

@@ -5,7 +5,7 @@
  * share, are merged with what is stored while holding that chunk's lock. Reading and encoding
  * the next slab overlap storing the previous one (`concurrency` slabs in flight).
  */
-import type { Backend, Dataset, PackReport } from "../backend/types.js";
+import type { Backend, Dataset, PackReport, Slab } from "../backend/types.js";
 import { fromCore, PackingRangeError } from "../errors.js";
 import type { Logger, Progress } from "../log.js";
 import type { Archive } from "../zarr/archive.js";
@@ -46,15 +46,42 @@ export function addStats(a: WriteStats, b: WriteStats): WriteStats {
   };
 }
 
-/** One slab of one variable of one file: the unit the write pool schedules. */
-export interface WriteJob {
+/**
+ * One file's steps of a run: `count` steps along time from step `start` of the file, with the
+ * variable bound to the file (its own shape and decoding, see plan/layout.ts bindSource).
+ */
+export interface Segment {
   ds: Dataset;
   file: string;
   v: VarPlan;
-  /** The slab, in the source variable's coordinates. */
+  start: number;
+  count: number;
+}
+
+/** What one file gives to a slab: a box of the file's variable, placed at `at` in the slab. */
+export interface WritePart {
+  ds: Dataset;
+  file: string;
+  v: VarPlan;
+  /** The box, in the file variable's coordinates. */
   box: SlabBox;
+  /** Where the box starts inside the slab. */
+  at: number[];
+}
+
+/**
+ * One slab of one variable: the unit the write pool schedules. Its parts come from one file, or
+ * from consecutive files whose steps fill the same chunks (gathered, so each chunk is encoded and
+ * written once).
+ */
+export interface WriteJob {
+  /** The archive's array (the first part's binding). */
+  v: VarPlan;
+  parts: WritePart[];
   /** Where the slab lands in the archive. */
   origin: number[];
+  /** The slab's shape. */
+  count: number[];
 }
 
 export interface PlacementOptions {
@@ -71,26 +98,57 @@ export interface PlacementOptions {
 
 /** The slabs that write variable `v` of `ds` into the archive, in order. */
 export function planVariableWrites(ds: Dataset, file: string, v: VarPlan, opts: PlacementOptions): WriteJob[] {
-  const src = v.source;
+  const start = v.timeAxis >= 0 ? (opts.timeStart ?? 0) : 0;
+  const count = v.timeAxis >= 0 ? (opts.timeCount ?? v.source.shape[v.timeAxis]! - start) : 0;
+  return planRunWrites([{ ds, file, v, start, count }], opts);
+}
+
+/**
+ * The slabs that write a run of files, one after another along time, into the archive from
+ * `opts.timeOffset`: the run is planned as one variable, so slab edges fall on chunk boundaries
+ * of the run as a whole, and a chunk the files fill together is one slab gathered from them.
+ * Only chunks at the run's two ends can be partial. A variable without time has one segment.
+ */
+export function planRunWrites(segments: Segment[], opts: PlacementOptions): WriteJob[] {
+  const v = segments[0]!.v;
   const t = v.timeAxis;
-  const first = src.shape.map(() => 0);
-  const shape = [...src.shape];
-  const origin = src.dims.map((d) => opts.offsets?.[d] ?? 0);
+  const shape = [...v.source.shape];
+  const origin = v.source.dims.map((d) => opts.offsets?.[d] ?? 0);
   if (t >= 0) {
-    first[t] = opts.timeStart ?? 0;
-    shape[t] = opts.timeCount ?? src.shape[t]! - first[t]!;
+    shape[t] = segments.reduce((n, s) => n + s.count, 0);
     origin[t] = opts.timeOffset;
   }
-  return planSlabs(shape, v.model.chunks, origin, itemSizeOf(src.dtype), opts.slabBytes, first).map((box) => ({
-    ds,
-    file,
-    v,
-    box,
-    origin: box.start.map((s, d) => s - first[d]! + origin[d]!),
-  }));
+  const itemSize = Math.max(...segments.map((s) => itemSizeOf(s.v.source.dtype)));
+  return planSlabs(shape, v.model.chunks, origin, itemSize, opts.slabBytes).map((box) => {
+    const parts: WritePart[] = [];
+    if (t < 0) {
+      const s = segments[0]!;
+      parts.push({ ds: s.ds, file: s.file, v: s.v, box, at: box.start.map(() => 0) });
+    } else {
+      // The box's steps [lo, hi) of the run, split at file boundaries.
+      const [lo, hi] = [box.start[t]!, box.start[t]! + box.count[t]!];
+      let first = 0;
+      for (const s of segments) {
+        const [a, b] = [Math.max(lo, first), Math.min(hi, first + s.count)];
+        if (a < b) {
+          const start = [...box.start];
+          const count = [...box.count];
+          start[t] = s.start + (a - first);
+          count[t] = b - a;
+          const at = box.start.map(() => 0);
+          at[t] = a - lo;
+          parts.push({ ds: s.ds, file: s.file, v: s.v, box: { start, count }, at });
+        }
+        first += s.count;
+        if (first >= hi) break;
+      }
+    }
+    return { v, parts, origin: box.start.map((x, d) => x + origin[d]!), count: box.count };
+  });
 }
 
 export interface RunOptions {
+  backend: Backend;
   /** Slabs in flight at once: storing one overlaps reading and encoding the next (see runWrites). */
   concurrency: number;
   policy: "error" | "clip" | "fill";
@@ -103,19 +161,25 @@ export interface RunOptions {
 /** Run write jobs in one pool; returns the figures. */
 export async function runWrites(archive: Archive, jobs: WriteJob[], opts: RunOptions): Promise<WriteStats> {
   const stats = emptyStats();
-  const remaining = new Map<Dataset, number>();
-  for (const j of jobs) remaining.set(j.ds, (remaining.get(j.ds) ?? 0) + 1);
+  const remaining = new Map<Dataset, { file: string; left: number }>();
+  for (const j of jobs) {
+    for (const p of j.parts) {
+      const r = remaining.get(p.ds) ?? { file: p.file, left: 0 };
+      r.left++;
+      remaining.set(p.ds, r);
+    }
+  }
   // Reading, packing and encoding keep the cores busy (the core spreads each over all of them);
   // storing mostly waits on I/O. Half the slabs in flight may do the former at once, so storing
   // one slab overlaps reading and encoding the next without two slabs' values held at once.
   const compute = new Gate(Math.ceil(opts.concurrency / 2));
   await mapLimit(jobs, opts.concurrency, async (job) => {
     await writeSlab(archive, job, opts, stats, compute);
-    const left = remaining.get(job.ds)! - 1;
-    remaining.set(job.ds, left);
-    if (left === 0) {
-      opts.log.debug(`done with ${job.file}`);
-      if (opts.closeWhenDone) job.ds.close();
+    for (const p of job.parts) {
+      const r = remaining.get(p.ds)!;
+      if (--r.left > 0) continue;
+      opts.log.debug(`done with ${r.file}`);
+      if (opts.closeWhenDone) p.ds.close();
     }
   });
   for (const [path, n] of Object.entries(stats.outOfRange)) {
@@ -124,51 +188,72 @@ export async function runWrites(archive: Archive, jobs: WriteJob[], opts: RunOpt
   return stats;
 }
 
-async function writeSlab(archive: Archive, job: WriteJob, opts: RunOptions, stats: WriteStats, compute: Gate): Promise<void> {
-  const { ds, file, v, box, origin } = job;
+/** A part's values in the archive's stored type: read, decoded with the file's own encoding, packed. */
+async function readPart(part: WritePart, opts: RunOptions, stats: WriteStats): Promise<Slab> {
+  const { ds, file, v, box } = part;
   const src = v.source;
-  const store = archive.store;
-  const spec = arraySpec(v.model);
-  const raw = box.count.reduce((a, b) => a * b, 1) * itemSizeOf(src.dtype);
-  const { slab, enc } = await compute.run(async () => {
-    let slab;
+  let slab;
+  try {
+    slab = await ds.read(src.path, box.start, box.count);
+  } catch (e) {
+    throw fromCore(e, { file, variable: src.path });
+  }
+  if (v.decode) {
+    const stored = slab;
     try {
-      slab = await ds.read(src.path, box.start, box.count);
+      slab = stored.decode(v.decode);
     } catch (e) {
       throw fromCore(e, { file, variable: src.path });
+    } finally {
+      stored.release();
     }
-    if (v.decode) {
-      const stored = slab;
+  }
+  if (v.pack) {
+    let report: PackReport;
+    const read = slab;
+    try {
+      ({ slab, report } = read.pack(v.pack, v.missing, opts.policy));
+    } catch (e) {
+      const err = fromCore(e, { file, variable: src.path });
+      throw err instanceof PackingRangeError
+        ? new PackingRangeError(
+            `${err.message.replace(/^.*?: /, "")}; widen packing.manualRanges.${v.name}, or set packing.rangeExceededAction to clip or fill`,
+            { file, variable: src.path },
+          )
+        : err;
+    } finally {
+      read.release();
+    }
+    if (report.out_of_range) stats.outOfRange[v.arrayPath] = (stats.outOfRange[v.arrayPath] ?? 0) + report.out_of_range;
+  }
+  return slab;
+}
+
+async function writeSlab(archive: Archive, job: WriteJob, opts: RunOptions, stats: WriteStats, compute: Gate): Promise<void> {
+  const { v, origin, parts } = job;
+  const store = archive.store;
+  const spec = arraySpec(v.model);
+  const raw = parts.reduce((n, p) => n + p.box.count.reduce((a, b) => a * b, 1) * itemSizeOf(p.v.source.dtype), 0);
+  const { slab, enc } = await compute.run(async () => {
+    let slab: Slab;
+    if (parts.length === 1) slab = await readPart(parts[0]!, opts, stats);
+    else {
+      // The files' parts are read side by side (each file's decompression on its own core thread).
+      const read = await Promise.allSettled(parts.map((p) => readPart(p, opts, stats)));
+      const got = read.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
+      const failed = read.find((r) => r.status === "rejected");
       try {
-        slab = stored.decode(v.decode);
-      } catch (e) {
-        throw fromCore(e, { file, variable: src.path });
+        if (failed) throw (failed as PromiseRejectedResult).reason;
+        slab = opts.backend.gather(spec.dtype, job.count, got.map((s, i) => ({ slab: s, origin: parts[i]!.at })));
       } finally {
-        stored.release();
+        for (const s of got) s.release();
       }
-    }
-    if (v.pack) {
-      let report: PackReport;
-      try {
-        const read = slab;
-        ({ slab, report } = read.pack(v.pack, v.missing, opts.policy));
-        read.release();
-      } catch (e) {
-        const err = fromCore(e, { file, variable: src.path });
-        throw err instanceof PackingRangeError
-          ? new PackingRangeError(
-              `${err.message.replace(/^.*?: /, "")}; widen packing.manualRanges.${v.name}, or set packing.rangeExceededAction to clip or fill`,
-              { file, variable: src.path },
-            )
-          : err;
-      }
-      if (report.out_of_range) stats.outOfRange[v.arrayPath] = (stats.outOfRange[v.arrayPath] ?? 0) + report.out_of_range;
     }
     let enc;
     try {
       enc = await slab.encode(spec, origin);
     } catch (e) {
-      throw fromCore(e, { file, variable: src.path });
+      throw fromCore(e, { file: parts[0]!.file, variable: v.source.path });
     }
     // Only merging partial chunks needs the values again: otherwise free them before the writes.
     if (!enc.partial.length) slab.release();

@@ -93,3 +93,27 @@ export function checkManualRegion(region: Region, fileDims: Map<string, number>,
     }
   }
 }
+
+/**
+ * Groups of consecutive files (by index in a sorted list of `n`) that fill the same time chunks,
+ * for files `length` steps long placed back to back from `first` on an axis chunked by `chunk`:
+ * a group ends where the next file starts a chunk, so groups share no chunk. Where files do not
+ * start chunks (lengths that do not divide the chunk), a group also ends once it spans a chunk's
+ * length, and shares the chunk it ends in with the next (merged under that chunk's lock): about
+ * one group per chunk keeps writers busy. Every file is in exactly one group, in order.
+ */
+export function filesByChunk(n: number, first: number, length: number, chunk: number): number[][] {
+  const groups: number[][] = [];
+  let group: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const start = first + i * length;
+    const startsChunk = chunk > 0 && start >= 0 && start % chunk === 0;
+    if (group.length && (startsChunk || group.length * length >= chunk)) {
+      groups.push(group);
+      group = [];
+    }
+    group.push(i);
+  }
+  if (group.length) groups.push(group);
+  return groups;
+}

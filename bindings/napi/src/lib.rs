@@ -281,6 +281,41 @@ impl Slab {
     }
 }
 
+/// A slab assembled from parts (consecutive files' steps of one variable).
+#[napi]
+pub struct SlabGather {
+    /// `None` once finished.
+    inner: Option<api::SlabGather>,
+}
+
+#[napi]
+impl SlabGather {
+    #[napi(constructor)]
+    pub fn new(dtype: String, shape: Vec<f64>) -> Result<SlabGather> {
+        let inner = api::SlabGather::new(&dtype, idx(&shape)?).map_err(err)?;
+        Ok(SlabGather { inner: Some(inner) })
+    }
+
+    #[napi]
+    pub fn put(&mut self, part: &Slab, origin: Vec<f64>) -> Result<()> {
+        let part = part.slab()?;
+        self.inner
+            .as_mut()
+            .ok_or_else(|| Error::from_reason("ZARRIO_INVALID: the gather was finished"))?
+            .put(part, &idx(&origin)?)
+            .map_err(err)
+    }
+
+    #[napi]
+    pub fn finish(&mut self) -> Result<Slab> {
+        let inner = self
+            .inner
+            .take()
+            .ok_or_else(|| Error::from_reason("ZARRIO_INVALID: the gather was finished"))?;
+        inner.finish().map(Slab::wrap).map_err(err)
+    }
+}
+
 pub struct EncodeTask {
     slab: api::Slab,
     spec: String,

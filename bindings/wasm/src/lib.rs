@@ -97,6 +97,35 @@ pub struct Slab {
     inner: api::Slab,
 }
 
+/// A slab assembled from parts (consecutive files' steps of one variable).
+#[wasm_bindgen]
+pub struct SlabGather {
+    inner: Option<api::SlabGather>,
+}
+
+#[wasm_bindgen]
+impl SlabGather {
+    #[wasm_bindgen(constructor)]
+    pub fn new(dtype: &str, shape: &[f64]) -> Result<SlabGather, JsError> {
+        let inner = api::SlabGather::new(dtype, idx(shape)?).map_err(err)?;
+        Ok(SlabGather { inner: Some(inner) })
+    }
+
+    pub fn put(&mut self, part: &Slab, origin: &[f64]) -> Result<(), JsError> {
+        let gather = self.inner.as_mut().ok_or_else(finished)?;
+        gather.put(&part.inner, &idx(origin)?).map_err(err)
+    }
+
+    pub fn finish(&mut self) -> Result<Slab, JsError> {
+        let inner = self.inner.take().ok_or_else(finished)?.finish().map_err(err)?;
+        Ok(Slab { inner })
+    }
+}
+
+fn finished() -> JsError {
+    JsError::new("ZARRIO_INVALID: the gather was finished")
+}
+
 /// One encoded region: chunk coordinates flattened (`ndim` numbers per chunk), chunk bytes in
 /// the same order.
 #[wasm_bindgen]

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use crate::encode::{self, ArraySpec, RegionEncoding};
+use crate::gather;
 use crate::grid::Block;
 use crate::netcdf::{self, NcReader, ReaderKind};
 use crate::pack::{self, OutOfRange, PackParams, PackReport};
@@ -188,6 +189,33 @@ impl Slab {
             origin: origin.to_vec(),
             shape: self.shape.clone(),
         }
+    }
+}
+
+/// A slab assembled from parts (the same variable's steps from consecutive files), see
+/// [`crate::gather`].
+pub struct SlabGather {
+    inner: gather::Gather,
+}
+
+impl SlabGather {
+    pub fn new(dtype: &str, shape: Vec<u64>) -> Result<SlabGather> {
+        let dtype = DType::parse(dtype)
+            .ok_or_else(|| CoreError::Invalid(format!("unknown dtype {dtype}")))?;
+        Ok(SlabGather {
+            inner: gather::Gather::new(dtype, shape),
+        })
+    }
+
+    /// Copy `part` into the gathered box at `origin`.
+    pub fn put(&mut self, part: &Slab, origin: &[u64]) -> Result<()> {
+        self.inner.put(&part.data, &part.shape, origin)
+    }
+
+    /// The gathered slab; an error unless the parts covered the whole box.
+    pub fn finish(self) -> Result<Slab> {
+        let (data, shape) = self.inner.finish()?;
+        Ok(Slab::new(data, shape))
     }
 }
 

@@ -12,6 +12,7 @@ pub mod data;
 pub mod dtype;
 pub mod encode;
 pub mod error;
+pub mod gather;
 pub mod grid;
 pub mod netcdf;
 pub mod pack;
