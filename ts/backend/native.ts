@@ -12,7 +12,7 @@ export interface NativeAddon {
     fromBytes(dtype: string, shape: number[], bytes: Uint8Array): NativeSlab;
     fromStrings(shape: number[], strings: string[]): NativeSlab;
   };
-  SlabGather: new (dtype: string, shape: number[]) => { put(part: NativeSlab, origin: number[]): void; finish(): NativeSlab };
+  SlabGather: new (dtype: string, shape: number[]) => { put(part: NativeSlab, origin: number[]): void; finish(): NativeSlab; abandon(): void };
   packParams(min: number, max: number, bits: number, source: string): string;
   chunksInRegion(spec: string, origin: number[], shape: number[]): string;
   readRegion(spec: string, origin: number[], shape: number[], coords: number[][], chunks: (Uint8Array | null)[]): NativeSlab;
@@ -92,10 +92,13 @@ export function nativeBackend(addon: NativeAddon): Backend {
     openDatasetBytes: (bytes) => dataset(addon.NcDataset.fromBytes(bytes)),
     slabFromBytes: (dtype, shape, bytes) => new NativeSlabAdapter(addon.Slab.fromBytes(dtype, shape, bytes)),
     slabFromStrings: (shape, strings) => new NativeSlabAdapter(addon.Slab.fromStrings(shape, strings)),
-    gather: (dtype, shape, parts) => {
+    gather: (dtype, shape) => {
       const g = new addon.SlabGather(dtype, shape);
-      for (const p of parts) g.put((p.slab as NativeSlabAdapter).raw, p.origin);
-      return new NativeSlabAdapter(g.finish());
+      return {
+        put: (part, origin) => g.put((part as NativeSlabAdapter).raw, origin),
+        finish: () => new NativeSlabAdapter(g.finish()),
+        abandon: () => g.abandon(),
+      };
     },
     packParams: (min, max, bits, source) => JSON.parse(addon.packParams(min, max, bits, source)) as PackParams,
     chunksInRegion: (spec, origin, shape) => JSON.parse(addon.chunksInRegion(JSON.stringify(spec), origin, shape)),

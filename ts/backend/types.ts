@@ -149,6 +149,16 @@ export interface Slab {
   release(): void;
 }
 
+/** A slab being assembled from parts (Backend.gather). */
+export interface Gathering {
+  /** Copy `part` in at `origin`; the part stays the caller's to release. */
+  put(part: Slab, origin: number[]): void;
+  /** The slab, once the parts cover it exactly (an error otherwise). */
+  finish(): Slab;
+  /** Free what was gathered without making a slab (after a failed read). */
+  abandon(): void;
+}
+
 export interface Dataset {
   readonly meta: FileMeta;
   read(path: string, start: number[], count: number[]): Promise<Slab>;
@@ -175,10 +185,10 @@ export interface Backend {
   slabFromBytes(dtype: DType, shape: number[], bytes: Uint8Array): Slab;
   slabFromStrings(shape: number[], strings: string[]): Slab;
   /**
-   * One slab of `shape` from parts placed at their origins (the same variable's steps from
-   * consecutive files); the parts must cover it exactly. The parts stay the caller's to release.
+   * Start one slab of `shape` assembled from parts (the same variable's steps from consecutive
+   * files), each copied in as soon as it is read.
    */
-  gather(dtype: DType, shape: number[], parts: { slab: Slab; origin: number[] }[]): Slab;
+  gather(dtype: DType, shape: number[]): Gathering;
   packParams(min: number, max: number, bits: number, source: DType): PackParams;
   chunksInRegion(spec: ArraySpec, origin: number[], shape: number[]): { chunks: number[][]; full: boolean[] };
   readRegion(spec: ArraySpec, origin: number[], shape: number[], coords: number[][], chunks: (Uint8Array | null)[]): Slab;

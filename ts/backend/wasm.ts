@@ -249,14 +249,20 @@ export function wasmBackend(mod: WasmModule): Backend {
     openDatasetBytes: (bytes) => dataset(mod.NcDataset.fromBytes(bytes)),
     slabFromBytes: (dtype, shape, bytes) => new WasmSlabAdapter(mod.Slab.fromBytes(dtype, shape, bytes)),
     slabFromStrings: (shape, strings) => new WasmSlabAdapter(mod.Slab.fromStrings(shape, strings)),
-    gather: (dtype, shape, parts) => {
+    gather: (dtype, shape) => {
       const g = new mod.SlabGather(dtype, shape);
-      try {
-        for (const p of parts) g.put((p.slab as WasmSlabAdapter).raw, p.origin);
-        return new WasmSlabAdapter(g.finish());
-      } finally {
-        g.free();
-      }
+      const done = <T>(f: () => T): T => {
+        try {
+          return f();
+        } finally {
+          g.free();
+        }
+      };
+      return {
+        put: (part, origin) => g.put((part as WasmSlabAdapter).raw, origin),
+        finish: () => done(() => new WasmSlabAdapter(g.finish())),
+        abandon: () => done(() => undefined),
+      };
     },
     packParams: (min, max, bits, source) => JSON.parse(mod.packParams(min, max, bits, source)) as PackParams,
     chunksInRegion: (spec, origin, shape) => JSON.parse(mod.chunksInRegion(JSON.stringify(spec), origin, shape)),

@@ -7,11 +7,14 @@
 import { loadBackend } from "../backend/index.js";
 import type { ZarrConverterConfig } from "../config/model.js";
 import { ConfigError } from "../errors.js";
-import { openSource, type Source } from "../pipeline/source.js";
+import { openSource, readTimeAxis, type Source } from "../pipeline/source.js";
 import { convertSources, type ConvertSummary, type RunOptions } from "./convert-core.js";
 import { prepareOutput } from "./output.js";
 
 export { concatTimes, logSummary, packingRanges, type ConvertSummary, type RunOptions } from "./convert-core.js";
+
+/** Inputs kept open from planning to writing; longer lists are closed between the two. */
+const KEEP_OPEN = 64;
 
 export interface ConvertOptions extends RunOptions {
   overwrite?: boolean;
@@ -22,7 +25,16 @@ export async function convert(inputs: string[], output: string, config: ZarrConv
   if (!inputs.length) throw new ConfigError("give at least one input file", "inputs");
   const backend = options.backend ?? (await loadBackend());
   const sources: Source[] = [];
-  for (const f of inputs) sources.push(await openSource(backend, f, config, options.log));
+  for (const f of inputs) {
+    const s = await openSource(backend, f, config, options.log);
+    // Beyond a few dozen files, each is closed once its metadata and times are known, and opened
+    // again when its data is written: open files cost descriptors and memory.
+    if (inputs.length > KEEP_OPEN) {
+      await readTimeAxis(s, config.time.dim);
+      s.ds.close();
+    }
+    sources.push(s);
+  }
   return convertSources(sources, config, {
     backend,
     output,

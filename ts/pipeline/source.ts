@@ -17,6 +17,8 @@ export interface Source {
   size: number;
   ds: Dataset;
   root: GroupMeta;
+  /** The time axis once read (readTimeAxis), by dimension: files closed between passes are not opened again for it. */
+  times?: Map<string, TimeAxis | undefined>;
 }
 
 /** How to open sources: the reader, the group converted, and the object store settings for s3:// files. */
@@ -53,7 +55,44 @@ export async function openSource(backend: Backend, file: string, options: Source
     // Open readers keep their handle (the WebAssembly backend has read the bytes): the name can go.
     await fetched?.remove();
   }
+  // A file on disk can be closed between passes and opened again when read (see ReopeningDataset);
+  // one fetched from an object store is gone from disk, so it stays open until closed for good.
+  if (!fetched) ds = new ReopeningDataset(ds, () => backend.openDataset(local, options.reader).catch((e) => Promise.reject(unreadable(file, e))));
   return { file, size, ds, root: sourceRoot(ds.meta, options.group, file) };
+}
+
+/**
+ * A file that gives back its handles and memory when closed, and opens again by itself when read
+ * after that: a run over ten thousand files keeps only the files being read open (each open file
+ * holds descriptors and parsed metadata), and files are opened once more for writing instead of
+ * being held from planning to the end.
+ */
+class ReopeningDataset implements Dataset {
+  private open: Promise<Dataset> | undefined;
+  readonly meta: Dataset["meta"];
+
+  constructor(first: Dataset, private readonly reopen: () => Promise<Dataset>) {
+    this.meta = first.meta;
+    this.open = Promise.resolve(first);
+  }
+
+  private handle(): Promise<Dataset> {
+    return (this.open ??= this.reopen());
+  }
+
+  async read(path: string, start: number[], count: number[]) {
+    return (await this.handle()).read(path, start, count);
+  }
+
+  async stats(path: string, start: number[], count: number[], missing: number[]) {
+    return (await this.handle()).stats(path, start, count, missing);
+  }
+
+  close(): void {
+    const open = this.open;
+    this.open = undefined;
+    void open?.then((ds) => ds.close(), () => {});
+  }
 }
 
 /** A NetCDF file held in memory; `name` stands for it in messages. */
@@ -102,6 +141,12 @@ export function storedTimeDtype(values: number[], dtype: string): string {
  * are copied as stored, as xarray leaves times it cannot decode.
  */
 export async function readTimeAxis(source: Source, timeDim: string): Promise<TimeAxis | undefined> {
+  source.times ??= new Map();
+  if (!source.times.has(timeDim)) source.times.set(timeDim, await readTimeAxisOnce(source, timeDim));
+  return source.times.get(timeDim);
+}
+
+async function readTimeAxisOnce(source: Source, timeDim: string): Promise<TimeAxis | undefined> {
   const v = findVar(source, timeDim);
   if (!v || v.dims.length !== 1 || v.dims[0] !== timeDim) return undefined;
   const units = textAttr(v.attrs, "units");

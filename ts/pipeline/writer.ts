@@ -161,6 +161,8 @@ export interface RunOptions {
 /** Run write jobs in one pool; returns the figures. */
 export async function runWrites(archive: Archive, jobs: WriteJob[], opts: RunOptions): Promise<WriteStats> {
   const stats = emptyStats();
+  // Parts left to read per file: with closeWhenDone, a file is closed as soon as its last part
+  // is read (its handles and cached chunks go before that slab is even encoded).
   const remaining = new Map<Dataset, { file: string; left: number }>();
   for (const j of jobs) {
     for (const p of j.parts) {
@@ -169,24 +171,25 @@ export async function runWrites(archive: Archive, jobs: WriteJob[], opts: RunOpt
       remaining.set(p.ds, r);
     }
   }
+  const partRead = (p: WritePart) => {
+    const r = remaining.get(p.ds)!;
+    if (--r.left > 0) return;
+    opts.log.debug(`done with ${r.file}`);
+    if (opts.closeWhenDone) p.ds.close();
+  };
   // Reading, packing and encoding keep the cores busy (the core spreads each over all of them);
   // storing mostly waits on I/O. Half the slabs in flight may do the former at once, so storing
   // one slab overlaps reading and encoding the next without two slabs' values held at once.
   const compute = new Gate(Math.ceil(opts.concurrency / 2));
-  await mapLimit(jobs, opts.concurrency, async (job) => {
-    await writeSlab(archive, job, opts, stats, compute);
-    for (const p of job.parts) {
-      const r = remaining.get(p.ds)!;
-      if (--r.left > 0) continue;
-      opts.log.debug(`done with ${r.file}`);
-      if (opts.closeWhenDone) p.ds.close();
-    }
-  });
+  await mapLimit(jobs, opts.concurrency, (job) => writeSlab(archive, job, opts, stats, compute, partRead));
   for (const [path, n] of Object.entries(stats.outOfRange)) {
     opts.log.warn(`${n} values outside the packing range of ${path} were ${opts.policy === "clip" ? "clipped" : "stored as missing"}`);
   }
   return stats;
 }
+
+/** Files read at once into one gathered slab (each file's chunks are inflated on a core thread). */
+const PARTS_IN_FLIGHT = 4;
 
 /** A part's values in the archive's stored type: read, decoded with the file's own encoding, packed. */
 async function readPart(part: WritePart, opts: RunOptions, stats: WriteStats): Promise<Slab> {
@@ -229,25 +232,41 @@ async function readPart(part: WritePart, opts: RunOptions, stats: WriteStats): P
   return slab;
 }
 
-async function writeSlab(archive: Archive, job: WriteJob, opts: RunOptions, stats: WriteStats, compute: Gate): Promise<void> {
+async function writeSlab(
+  archive: Archive,
+  job: WriteJob,
+  opts: RunOptions,
+  stats: WriteStats,
+  compute: Gate,
+  partRead: (p: WritePart) => void,
+): Promise<void> {
   const { v, origin, parts } = job;
   const store = archive.store;
   const spec = arraySpec(v.model);
   const raw = parts.reduce((n, p) => n + p.box.count.reduce((a, b) => a * b, 1) * itemSizeOf(p.v.source.dtype), 0);
   const { slab, enc } = await compute.run(async () => {
     let slab: Slab;
-    if (parts.length === 1) slab = await readPart(parts[0]!, opts, stats);
-    else {
-      // The files' parts are read side by side (each file's decompression on its own core thread).
-      const read = await Promise.allSettled(parts.map((p) => readPart(p, opts, stats)));
-      const got = read.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
-      const failed = read.find((r) => r.status === "rejected");
+    if (parts.length === 1) {
+      slab = await readPart(parts[0]!, opts, stats);
+      partRead(parts[0]!);
+    } else {
+      // Each file's part is copied into the slab as soon as it is read, and freed.
+      const gathering = opts.backend.gather(spec.dtype, job.count);
       try {
-        if (failed) throw (failed as PromiseRejectedResult).reason;
-        slab = opts.backend.gather(spec.dtype, job.count, got.map((s, i) => ({ slab: s, origin: parts[i]!.at })));
-      } finally {
-        for (const s of got) s.release();
+        await mapLimit(parts, PARTS_IN_FLIGHT, async (p) => {
+          const part = await readPart(p, opts, stats);
+          partRead(p);
+          try {
+            gathering.put(part, p.at);
+          } finally {
+            part.release();
+          }
+        });
+      } catch (e) {
+        gathering.abandon();
+        throw e;
       }
+      slab = gathering.finish();
     }
     let enc;
     try {

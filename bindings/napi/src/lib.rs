@@ -314,6 +314,12 @@ impl SlabGather {
             .ok_or_else(|| Error::from_reason("ZARRIO_INVALID: the gather was finished"))?;
         inner.finish().map(Slab::wrap).map_err(err)
     }
+
+    /// Free what was gathered now.
+    #[napi]
+    pub fn abandon(&mut self) {
+        self.inner = None;
+    }
 }
 
 pub struct EncodeTask {
