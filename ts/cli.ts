@@ -3,6 +3,7 @@
 import { Builtins, Cli } from "clipanion";
 
 import { onFallback } from "./backend/index.js";
+import { foldArgs, unfoldInto } from "./cli/argv.js";
 import { BaseCommand } from "./cli/common.js";
 import { loadCommands } from "./cli/index.js";
 import { versionLine } from "./cli/version.js";
@@ -34,7 +35,9 @@ if (args.length === 1 && (args[0] === "--version" || args[0] === "-V")) {
   // configuration errors (exit 2, one line on stderr) like any other bad option.
   let command;
   try {
-    command = cli.process(args);
+    const folded = foldArgs(args);
+    command = cli.process(folded.args);
+    unfoldInto(command, folded);
   } catch (e) {
     process.stderr.write(`zarrio: ${(e as Error).message.split("\n")[0]}\n(zarrio --help lists commands; zarrio <command> -h its options)\n`);
     process.exitCode = 2;
