@@ -34,7 +34,8 @@ export { S3Store } from "./s3/store.js";
 export type { S3Settings } from "./s3/session.js";
 export type { AppendSummary, OverlapPolicy, TemplateSummary, WriteRegionSummary, BatchSummary, Region, Shard };
 export { TEMPLATE_RANGE_MARGIN } from "./commands/create-template.js";
-export { parseShard, shardFromEnv, takeShare, expandInputs } from "./pipeline/batch.js";
+export { parseShard, shardFromEnv, takeShare, takeGroups, expandInputs } from "./pipeline/batch.js";
+export { filesByChunk } from "./plan/region.js";
 export { analyze, PACKING_PRECISION, LINK_MBPS } from "./commands/analyze.js";
 export type { AnalysisReport, AnalyzeOptions, VariableReport, ChunkingRecommendation, PackingAdvice, CodecTrials, CodecResult } from "./commands/analyze.js";
 export { validate } from "./commands/validate.js";
@@ -104,9 +105,11 @@ export class ZarrConverter {
 
   /**
    * Write many files into one archive, `jobs` writer processes at a time, optionally only a
-   * `shard` of them; a failing file does not stop the others (see the summary's `failed`).
+   * `shard` of them; a failing file does not stop the others (see the summary's `failed`). Files
+   * that fill the same chunks are written together, each chunk once. A Store object as the
+   * archive works in this process only (jobs 1).
    */
-  async writeRegions(inputs: string[], archive: string, options: { jobs?: number; shard?: Shard } = {}): Promise<BatchSummary> {
+  async writeRegions(inputs: string[], archive: string | Store, options: { jobs?: number; shard?: Shard } = {}): Promise<BatchSummary> {
     return writeRegions(inputs, archive, this.config, { log: this.logger, jobs: options.jobs, shard: options.shard, backend: await this.backend() });
   }
 

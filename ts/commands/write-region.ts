@@ -404,9 +404,12 @@ async function groupFiles(ctx: BatchContext, sorted: string[]): Promise<string[]
  * crash costs only the group being written), or one process writes them in turn. A failing file
  * does not stop the others; the summary lists what failed and why.
  */
-export async function writeRegions(files: string[], target: string, config: ZarrConverterConfig, options: BatchOptions = {}): Promise<BatchSummary> {
+export async function writeRegions(files: string[], target: string | Store, config: ZarrConverterConfig, options: BatchOptions = {}): Promise<BatchSummary> {
   const started = performance.now();
   const log = options.log ?? silentLogger;
+  if (typeof target !== "string" && (options.jobs ?? 1) > 1) {
+    throw new ConfigError("writer processes open the archive by its address: give a path or s3:// address, not a store object, with jobs > 1", "jobs");
+  }
   const backend = options.backend ?? (await loadBackend());
   // Fails fast on a missing or unreadable archive rather than once per file.
   const ctx = await openBatch(target, config, log, backend);
@@ -443,7 +446,7 @@ export async function writeRegions(files: string[], target: string, config: Zarr
       myGroups,
       writers,
       WORKER,
-      { config: toFileForm(config), target },
+      { config: toFileForm(config), target: target as string },
       {
         onLog: (group, level, message, fields) => log.log(level as LogLevel, `[${path.basename(group[0]!)}${group.length > 1 ? ` +${group.length - 1}` : ""}] ${message}`, fields),
         onDone: (r) => done({ file: r.item, failure: r.ok ? undefined : { file: r.item, error: r.error!, message: r.message!, exitCode: r.exitCode } }),
@@ -457,5 +460,5 @@ export async function writeRegions(files: string[], target: string, config: Zarr
   progress.finish();
   const seconds = (performance.now() - started) / 1000;
   logSummary(log, "write-region", stats, seconds);
-  return { archive: target, given: files.length, files: mine, shard: options.shard, written, failed, writers, groups: myGroups.length, seconds, stats };
+  return { archive: typeof target === "string" ? target : ctx.ex.location, given: files.length, files: mine, shard: options.shard, written, failed, writers, groups: myGroups.length, seconds, stats };
 }

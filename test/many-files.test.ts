@@ -1,0 +1,156 @@
+/**
+ * Many small files (issue #15): files whose steps fill the same chunks are read together and each
+ * chunk is encoded and written once — by convert, by write-region in one process, and by shares
+ * of a job array cut at chunk boundaries. Counted on the store itself, and the values read back
+ * by xarray.
+ */
+import test, { before, describe } from "node:test";
+import assert from "node:assert/strict";
+import { copyFileSync, existsSync } from "node:fs";
+import path from "node:path";
+
+import { filesByChunk, FsStore, MemoryStore, takeGroups, ZarrConverter, type Store } from "../dist/index.js";
+import { convertSources } from "../dist/commands/convert-core.js";
+import { openSource } from "../dist/pipeline/source.js";
+import { resolveConfig } from "../dist/config/resolve.js";
+import { loadBackend } from "../dist/backend/index.js";
+import { assertMatchesSources, BACKEND, cli, ForwardingStore, outDir, python, ROOT } from "./helpers.js";
+import { makeSeries, startCli } from "./series.js";
+
+/** Counts every write of every key: `set` (a whole chunk) and `update` (a merge under the lock). */
+class CountingStore extends ForwardingStore {
+  readonly sets = new Map<string, number>();
+  readonly updates = new Map<string, number>();
+  override set(key: string, value: Uint8Array) {
+    this.sets.set(key, (this.sets.get(key) ?? 0) + 1);
+    return super.set(key, value);
+  }
+  override update(key: string, fn: (current: Uint8Array | undefined) => Uint8Array | Promise<Uint8Array>) {
+    this.updates.set(key, (this.updates.get(key) ?? 0) + 1);
+    return super.update(key, fn);
+  }
+  /** Data chunk keys (not metadata) of the named arrays. */
+  chunkWrites(arrays: string[]): [string, number][] {
+    return [...this.sets].filter(([k]) => arrays.some((a) => k.startsWith(`${a}/`)) && !/zarr\.json$|\.z(array|attrs|group|metadata)$/.test(k));
+  }
+}
+
+const DATA = ["temperature", "salinity"];
+
+describe(`many small files [${BACKEND}]`, () => {
+  let hourly: string[] = [];
+  let fives: string[] = [];
+  before(() => {
+    // 60 files of one hourly step, and 12 files of 5 steps (files that straddle 12-step chunks).
+    hourly = makeSeries(outDir("many-hourly-src"), 60, ["--steps", "1", "--prefix", "hour"]);
+    fives = makeSeries(outDir("many-fives-src"), 12, ["--steps", "5", "--prefix", "five"]);
+  });
+
+  async function convertInto(store: Store, files: string[], chunking: Record<string, number>) {
+    const backend = await loadBackend(BACKEND);
+    const config = resolveConfig({ chunking });
+    const sources = [];
+    for (const f of files) sources.push(await openSource(backend, f, config));
+    return convertSources(sources, config, {
+      backend,
+      output: "memory",
+      target: async () => ({ store, commit: async () => {}, abandon: async () => {} }),
+    });
+  }
+
+  for (const [label, which, chunking, chunks] of [
+    ["60 one-step files into 24-step chunks", () => hourly, { time: 24 }, 3],
+    ["12 five-step files into 12-step chunks (files straddle chunks)", () => fives, { time: 12 }, 5],
+  ] as const) {
+    test(`convert writes every chunk once: ${label}`, async () => {
+      const store = new CountingStore(new MemoryStore());
+      const summary = await convertInto(store, which(), chunking);
+      const writes = store.chunkWrites(DATA);
+      assert.equal(writes.length, DATA.length * chunks, "every chunk of every variable is written");
+      assert.deepEqual(writes.filter(([, n]) => n !== 1), [], "and each exactly once");
+      assert.equal(store.updates.size, 0, "nothing is merged");
+      assert.equal(summary.stats.chunksMerged, 0);
+      assert.equal(summary.stats.bytesReplaced, 0);
+    });
+  }
+
+  test("convert of the straddling files reads back in xarray as the files, with the true figures in the log", () => {
+    const out = path.join(outDir("many-fives-convert"), "out.zarr");
+    const r = cli(["convert", ...fives, out, "--chunking", "time:12", "-v"]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, /convert done .* merged=0/);
+    assert.doesNotMatch(r.stderr, /write_amplification/, "nothing is written twice");
+    assertMatchesSources(out, fives);
+  });
+
+  test("write-region of many files in one process writes each chunk once, files read together", async () => {
+    const dir = outDir("many-wr-one");
+    const archive = path.join(dir, "archive.zarr");
+    const t = cli(["create-template", hourly[0]!, archive, "--global-start", "2020-01-01", "--global-end", "2020-01-03T11:00", "--chunking", "time:24", "--freq", "1h"]);
+    assert.equal(t.status, 0, t.stderr);
+    const store = new CountingStore(new FsStore(archive));
+    const z = new ZarrConverter({ backend: BACKEND });
+    const s = await z.writeRegions([...hourly].reverse(), store);
+    assert.deepEqual(s.failed, []);
+    assert.equal(s.written.length, 60);
+    assert.equal(s.groups, 3, "60 hourly files fill three 24-step chunks: three groups");
+    const writes = store.chunkWrites(DATA);
+    assert.equal(writes.length, DATA.length * 3);
+    assert.deepEqual(writes.filter(([, n]) => n !== 1), [], "each chunk written once");
+    assert.equal(store.updates.size, 0, "no chunk merged: the groups follow chunk boundaries");
+    assert.equal(s.stats.bytesReplaced, 0);
+    assertMatchesSources(archive, hourly);
+  });
+
+  test("files are grouped by the chunks they fill; job-array shares are cut between groups", () => {
+    // One-step files from step 5 on 24-step chunks: the first group ends where step 24 starts.
+    const groups = filesByChunk(60, 5, 1, 24);
+    assert.deepEqual(groups.map((g) => [g[0], g[g.length - 1]]), [[0, 18], [19, 42], [43, 59]]);
+    // Five-step files on 12-step chunks never start one after the first: groups span a chunk each and share one.
+    assert.deepEqual(filesByChunk(12, 0, 5, 12).map((g) => g.length), [3, 3, 3, 3]);
+    const named = filesByChunk(100, 0, 1, 24).map((g) => g.map((i) => `f${String(i).padStart(3, "0")}`));
+    const shares = [0, 1, 2].map((index) => takeGroups(named, { index, count: 3, from: "test" }));
+    assert.deepEqual(shares.flat().flat(), named.flat(), "every file once, in order");
+    for (const share of shares) for (const g of share) assert.ok(named.some((n) => n.join() === g.join()), "groups are never split");
+    assert.deepEqual(shares.map((s) => s.flat().length), [24, 48, 28]);
+  });
+
+  test("two job-array tasks started at once, shares cut at chunk boundaries: no chunk shared, none merged", async () => {
+    const dir = outDir("many-shards");
+    const archive = path.join(dir, "archive.zarr");
+    const t = cli(["create-template", hourly[0]!, archive, "--global-start", "2020-01-01", "--global-end", "2020-01-03T11:00", "--chunking", "time:24", "--freq", "1h"]);
+    assert.equal(t.status, 0, t.stderr);
+    const tasks = [0, 1].map((i) => startCli(["write-region", ...hourly, archive, "--shard", `${i}/2`]));
+    const runs = await Promise.all(tasks.map((x) => x.done));
+    const written = runs.map((r) => {
+      assert.equal(r.status, 0, r.stderr);
+      assert.doesNotMatch(r.stdout, /shared chunks/, "no rewrites");
+      return Number(/(\d+) of \d+ file\(s\) written/.exec(r.stdout)![1]);
+    });
+    assert.deepEqual(written, [24, 36], "shares of whole chunks (24 + 24 + 12 files)");
+    assert.ok(!existsSync(path.join(archive, ".zarrio-locks")), "no chunk lock was ever taken");
+    assertMatchesSources(archive, hourly);
+  });
+
+  test("a file that fails while its group is written is reported alone; the rest of its group is written", async () => {
+    const dir = outDir("many-bad");
+    const files = hourly.slice(0, 24).map((f) => {
+      const to = path.join(dir, path.basename(f));
+      copyFileSync(f, to);
+      return to;
+    });
+    // One file damaged in its data: it opens and is placed fine, its temperature fails to inflate.
+    const bad = files[10]!;
+    const r = python([path.join(ROOT, "test", "python", "corrupt_chunk.py"), hourly[10]!, bad, "temperature"]);
+    assert.equal(r.status, 0, r.stderr);
+    const archive = path.join(dir, "archive.zarr");
+    const t = cli(["create-template", files[0]!, archive, "--global-start", "2020-01-01", "--global-end", "2020-01-01T23:00", "--chunking", "time:24", "--freq", "1h"]);
+    assert.equal(t.status, 0, t.stderr);
+    const s = await new ZarrConverter({ backend: BACKEND }).writeRegions(files, archive);
+    assert.deepEqual(s.failed.map((f) => [path.basename(f.file), f.error]), [[path.basename(bad), "SourceReadError"]]);
+    assert.equal(s.written.length, 23);
+    // The other 23 files' values are in the archive, on both sides of the bad file's step.
+    assertMatchesSources(archive, files.slice(0, 10), ["--isel", "time=0:10"]);
+    assertMatchesSources(archive, files.slice(11), ["--isel", "time=11:24"]);
+  });
+});
