@@ -106,13 +106,18 @@ describe(`many small files [${BACKEND}]`, () => {
     // One-step files from step 5 on 24-step chunks: the first group ends where step 24 starts.
     const groups = filesByChunk(60, 5, 1, 24);
     assert.deepEqual(groups.map((g) => [g[0], g[g.length - 1]]), [[0, 18], [19, 42], [43, 59]]);
-    // Five-step files on 12-step chunks never start one after the first: groups span a chunk each and share one.
-    assert.deepEqual(filesByChunk(12, 0, 5, 12).map((g) => g.length), [3, 3, 3, 3]);
+    // Five-step files on 12-step chunks start one together every 12 files (60 steps); 25-step files on 24-step chunks
+    // only every 24 files, so groups are also cut after 8 chunks' worth of steps (and share the chunk they are cut in).
+    assert.deepEqual(filesByChunk(30, 0, 5, 12).map((g) => g.length), [12, 12, 6]);
+    assert.deepEqual(filesByChunk(30, 0, 25, 24).map((g) => g.length), [8, 8, 8, 6]);
     const named = filesByChunk(100, 0, 1, 24).map((g) => g.map((i) => `f${String(i).padStart(3, "0")}`));
     const shares = [0, 1, 2].map((index) => takeGroups(named, { index, count: 3, from: "test" }));
     assert.deepEqual(shares.flat().flat(), named.flat(), "every file once, in order");
     for (const share of shares) for (const g of share) assert.ok(named.some((n) => n.join() === g.join()), "groups are never split");
-    assert.deepEqual(shares.map((s) => s.flat().length), [24, 48, 28]);
+    assert.deepEqual(shares.map((s) => s.flat().length), [24, 48, 28], "cuts moved to the nearest chunk boundary (33 → 24, 67 → 72)");
+    // Fewer groups than shares: cuts fall inside groups, every share still gets files.
+    const few = filesByChunk(12, 0, 24, 36).map((g) => g.map((i) => `d${i}`));
+    assert.deepEqual([0, 1, 2, 3, 4, 5].map((index) => takeGroups(few, { index, count: 6, from: "test" }).flat().length), [3, 1, 2, 3, 1, 2]);
   });
 
   test("two job-array tasks started at once, shares cut at chunk boundaries: no chunk shared, none merged", async () => {

@@ -160,18 +160,34 @@ export function takeShare(files: string[], shard: Shard): string[] {
 
 /**
  * This shard's groups (of files that fill the same chunks, in time order): `count` contiguous
- * runs of groups holding near-equal numbers of files, cut only between groups, so neighbouring
- * shards share a chunk only where the file list leaves no chunk boundary between them.
+ * shares of near-equal numbers of files. Each cut moves to the nearest group boundary within half
+ * a share of where an even cut would fall, so neighbouring shares share no chunk; where no group
+ * boundary is that close (fewer groups than shares), the cut splits a group, and the two shares
+ * share the chunk it falls in (merged under its lock). Every file is in exactly one share.
  */
 export function takeGroups(groups: string[][], shard: Shard): string[][] {
-  const total = groups.reduce((n, g) => n + g.length, 0);
+  const files = groups.flat();
+  const n = files.length;
+  const bounds: number[] = [];
+  let at = 0;
+  for (const g of groups.slice(0, -1)) bounds.push((at += g.length));
+  const half = Math.floor(n / shard.count / 2);
+  const cuts = [0];
+  for (let k = 1; k < shard.count; k++) {
+    const even = Math.floor((k * n) / shard.count);
+    const prev = cuts[cuts.length - 1]!;
+    const near = bounds.filter((b) => b > prev && Math.abs(b - even) <= half).sort((a, b) => Math.abs(a - even) - Math.abs(b - even))[0];
+    cuts.push(Math.max(prev, near ?? even));
+  }
+  cuts.push(n);
+  const [from, to] = [cuts[shard.index]!, cuts[shard.index + 1]!];
+  // The share's part of each group it touches.
   const out: string[][] = [];
-  let seen = 0;
+  let start = 0;
   for (const g of groups) {
-    // A group belongs to the share its middle file falls in.
-    const share = Math.min(shard.count - 1, Math.floor(((seen + g.length / 2) * shard.count) / Math.max(total, 1)));
-    if (share === shard.index) out.push(g);
-    seen += g.length;
+    const [a, b] = [Math.max(from, start), Math.min(to, start + g.length)];
+    if (a < b) out.push(files.slice(a, b));
+    start += g.length;
   }
   return out;
 }

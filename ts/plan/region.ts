@@ -97,10 +97,11 @@ export function checkManualRegion(region: Region, fileDims: Map<string, number>,
 /**
  * Groups of consecutive files (by index in a sorted list of `n`) that fill the same time chunks,
  * for files `length` steps long placed back to back from `first` on an axis chunked by `chunk`:
- * a group ends where the next file starts a chunk, so groups share no chunk. Where files do not
- * start chunks (lengths that do not divide the chunk), a group also ends once it spans a chunk's
- * length, and shares the chunk it ends in with the next (merged under that chunk's lock): about
- * one group per chunk keeps writers busy. Every file is in exactly one group, in order.
+ * a group ends where the next file starts a chunk, so groups share no chunk (24 hourly files per
+ * daily chunk; 3 daily files per 36-hour chunk pair). Lengths whose alignment recurs only after
+ * many chunks (25-step files on 24-step chunks) are also cut once a group spans `MAX_GROUP_CHUNKS`
+ * chunks, sharing the chunk they are cut in (merged under its lock), so a group stays a bounded
+ * amount of work. Every file is in exactly one group, in order.
  */
 export function filesByChunk(n: number, first: number, length: number, chunk: number): number[][] {
   const groups: number[][] = [];
@@ -108,7 +109,7 @@ export function filesByChunk(n: number, first: number, length: number, chunk: nu
   for (let i = 0; i < n; i++) {
     const start = first + i * length;
     const startsChunk = chunk > 0 && start >= 0 && start % chunk === 0;
-    if (group.length && (startsChunk || group.length * length >= chunk)) {
+    if (group.length && (startsChunk || group.length * length >= MAX_GROUP_CHUNKS * chunk)) {
       groups.push(group);
       group = [];
     }
@@ -117,3 +118,6 @@ export function filesByChunk(n: number, first: number, length: number, chunk: nu
   if (group.length) groups.push(group);
   return groups;
 }
+
+/** The most chunks along time a group of files spans when its files never start a chunk together. */
+export const MAX_GROUP_CHUNKS = 8;

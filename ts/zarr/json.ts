@@ -6,9 +6,13 @@
 
 const TOKEN = /"(?:[^"\\]|\\.)*"|-?Infinity|NaN|(?<![\d.eE+-])-?\d{16,}(?![.eE\d])/g;
 const MARK = "\u0000zarrio:";
+/** Whether a text may hold a bare non-finite number or a long integer (a cheap test before the token pass). */
+const EXTENDED = /Infinity|NaN|\d{16,}/;
 
 /** Parse JSON that may contain bare non-finite numbers and integers beyond 2^53. */
 export function parseJsonExt(text: string): unknown {
+  // Most documents hold neither (the core writes non-finite numbers as strings): plain JSON.parse.
+  if (!EXTENDED.test(text)) return JSON.parse(text);
   const marked = text.replace(TOKEN, (tok) => (tok.startsWith('"') ? tok : JSON.stringify(MARK + tok)));
   return JSON.parse(marked, (_key, value: unknown) => {
     if (typeof value !== "string" || !value.startsWith(MARK)) return value;

@@ -51,6 +51,10 @@ impl AsRef<[u8]> for SharedBytes {
     }
 }
 
+/// Files up to this size are read whole when opened by path (see [`PureReader::open_path`]): the
+/// bytes held stay below what the file's values take once read.
+const READ_WHOLE_UP_TO: u64 = 4 << 20;
+
 /// zarrio reads each slab once, in order, so a large chunk cache only holds decoded chunks that
 /// are never asked for again (the crate's default is 64 MiB per open file, memory that counts
 /// against the run's peak). A small cache still serves source chunks that straddle two slabs.
@@ -73,9 +77,19 @@ fn uncached_options() -> NcOpenOptions {
 }
 
 impl PureReader {
-    /// Open a file by path: classic files are memory-mapped, HDF5 ones read with positional I/O.
+    /// Open a file by path: a small file is read whole, one system call (parsing an HDF5 file's
+    /// metadata with positional I/O costs a call per structure, hundreds for a file of a few
+    /// hundred kilobytes, more than reading it, and series of thousands of such files are common);
+    /// larger classic files are memory-mapped, larger HDF5 ones read with positional I/O.
     pub fn open_path(path: &str) -> Result<PureReader> {
         cf_view::guard(path, || {
+            let size = std::fs::metadata(path)
+                .map_err(|e| read_error(path, e))?
+                .len();
+            if size <= READ_WHOLE_UP_TO {
+                let bytes = std::fs::read(path).map_err(|e| read_error(path, e))?;
+                return PureReader::from_vec(path, bytes);
+            }
             let file =
                 NcFile::open_with_options(path, open_options()).map_err(|e| read_error(path, e))?;
             let bytes: DynStorage =
@@ -87,14 +101,16 @@ impl PureReader {
     /// Open a file held in memory (WebAssembly, or bytes fetched from an object store).
     pub fn open_bytes(bytes: Vec<u8>) -> Result<PureReader> {
         const WHAT: &str = "NetCDF bytes";
-        cf_view::guard(WHAT, || {
-            let shared = Arc::new(bytes);
-            let file = NcFile::from_owner(SharedBytes(shared.clone()), open_options())
-                .map_err(|e| read_error(WHAT, e))?;
-            let storage: DynStorage =
-                Arc::new(BytesStorage::from_owner(SharedBytes(shared.clone())));
-            PureReader::new(WHAT, file, storage, Origin::Bytes(shared))
-        })
+        cf_view::guard(WHAT, || PureReader::from_vec(WHAT, bytes))
+    }
+
+    /// A file's bytes in memory; `what` names it in errors.
+    fn from_vec(what: &str, bytes: Vec<u8>) -> Result<PureReader> {
+        let shared = Arc::new(bytes);
+        let file = NcFile::from_owner(SharedBytes(shared.clone()), open_options())
+            .map_err(|e| read_error(what, e))?;
+        let storage: DynStorage = Arc::new(BytesStorage::from_owner(SharedBytes(shared.clone())));
+        PureReader::new(what, file, storage, Origin::Bytes(shared))
     }
 
     fn new(what: &str, file: NcFile, bytes: DynStorage, origin: Origin) -> Result<PureReader> {
