@@ -1,6 +1,6 @@
 /** The Node-API addon behind the Backend interface. Adapter only: converts JSON at the edge. */
-import { parseJsonExt } from "../zarr/json.js";
-import type { Backend, BuildInfo, Dataset, DType, PackParams, ReaderKind, Slab, ArraySpec, Stats, PackReport, OutOfRangePolicy, RegionEncoding, FileMeta, Decoding } from "./types.js";
+import { fileMeta } from "./meta.js";
+import type { Backend, BuildInfo, Dataset, DType, PackParams, ReaderKind, Slab, ArraySpec, Stats, PackReport, OutOfRangePolicy, RegionEncoding, Decoding } from "./types.js";
 
 /** The shape of the compiled addon (bindings/napi/src/lib.rs). */
 export interface NativeAddon {
@@ -77,7 +77,7 @@ class NativeSlabAdapter implements Slab {
 export function nativeBackend(addon: NativeAddon): Backend {
   const info = JSON.parse(addon.buildInfo()) as BuildInfo;
   const dataset = (raw: NativeDataset): Dataset => {
-    const meta = parseJsonExt(raw.meta()) as FileMeta;
+    const meta = fileMeta(raw.meta());
     return {
       meta,
       read: async (path, start, count) => new NativeSlabAdapter(await raw.read(path, start, count)),

@@ -3,7 +3,7 @@
  * so the same files load in Node (bytes read from disk here) and in browsers (`initWasmBackend`
  * with fetched bytes). Adapter only.
  */
-import { parseJsonExt } from "../zarr/json.js";
+import { fileMeta } from "./meta.js";
 import type { Backend, BuildInfo, Dataset, DType, PackParams, Slab, ArraySpec, Stats, PackReport, OutOfRangePolicy, RegionEncoding, FileMeta, Decoding } from "./types.js";
 
 /** The shape of wasm-bindgen's generated module (bindings/wasm/src/lib.rs). */
@@ -228,7 +228,7 @@ export function wasmBackend(mod: WasmModule): Backend {
       if (!open) throw new Error("ZARRIO_INVALID: the dataset is closed");
       return work(raw);
     };
-    return over(parseJsonExt(raw.meta()) as FileMeta, use, () => {
+    return over(fileMeta(raw.meta()), use, () => {
       if (open) raw.free();
       open = false;
     });
@@ -236,7 +236,7 @@ export function wasmBackend(mod: WasmModule): Backend {
   /** A file by path: its bytes come and go (PathHandle). */
   const pathDataset = async (path: string): Promise<Dataset> => {
     const handle = new PathHandle(path);
-    const meta = await handle.use((raw) => parseJsonExt(raw.meta()) as FileMeta);
+    const meta = await handle.use((raw) => fileMeta(raw.meta()));
     return over(meta, (work) => handle.use(work), () => {
       handle.closed = true;
       handle.release();

@@ -1,0 +1,28 @@
+/**
+ * A file's description from the core's JSON. Files of one series usually describe themselves in
+ * the same bytes (same variables, attributes, time length and units): the last few texts seen map
+ * to the description already parsed, so ten thousand such files share one instead of holding ten
+ * thousand copies (and skip the parse). Descriptions are frozen, so sharing one is safe.
+ */
+import { parseJsonExt } from "../zarr/json.js";
+import type { FileMeta } from "./types.js";
+
+const KEEP = 4;
+const recent = new Map<string, FileMeta>();
+
+export function fileMeta(text: string): FileMeta {
+  let meta = recent.get(text);
+  if (meta) recent.delete(text);
+  else meta = deepFreeze(parseJsonExt(text) as FileMeta);
+  recent.set(text, meta);
+  if (recent.size > KEEP) recent.delete(recent.keys().next().value!);
+  return meta;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === "object" && !Object.isFrozen(value)) {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
