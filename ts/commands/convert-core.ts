@@ -252,7 +252,7 @@ export async function convertSources(sources: Source[], config: ZarrConverterCon
     const totalBytes = plan.vars.reduce((a, v) => a + v.model.shape.reduce((x, y) => x * y, 1) * itemSizeOf(v.source.dtype), 0);
     // Only built when asked for: Progress draws on process.stderr, which browsers lack.
     const progress = options.progress ? new Progress("converting", totalBytes) : undefined;
-    const run = { backend, concurrency: config.concurrency, policy: config.packing.rangeExceededAction, log, progress };
+    const run = { backend, concurrency: config.concurrency, policy: config.packing.rangeExceededAction, log, progress, slabBytes: config.slabSizeMb * 2 ** 20 };
     const place = (timeOffset: number) => ({ timeOffset, slabBytes: config.slabSizeMb * 2 ** 20 });
     const jobs: WriteJob[] = [];
     for (const v of plan.vars) {

@@ -224,7 +224,7 @@ async function writeRun(ctx: BatchContext, run: Placed[]): Promise<{ stats: Writ
       }),
       place,
     );
-  const run1 = { backend, concurrency: config.concurrency, policy: config.packing.rangeExceededAction, log };
+  const run1 = { backend, concurrency: config.concurrency, policy: config.packing.rangeExceededAction, log, slabBytes: config.slabSizeMb * 2 ** 20 };
   const checkVars = config.missingData.checkVars;
   const checked = (p: VarPlan) => checkVars === "all" || checkVars.includes(p.name) || checkVars.includes(p.arrayPath);
   let stats = emptyStats();

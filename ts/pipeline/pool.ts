@@ -43,3 +43,41 @@ export class Gate {
     }
   }
 }
+
+/**
+ * Lets callers run while the sum of their weights stays within `capacity`; a caller heavier than
+ * the whole capacity runs alone. First come, first served.
+ */
+export class Budget {
+  private used = 0;
+  private running = 0;
+  private readonly waiting: { weight: number; go: () => void }[] = [];
+
+  constructor(private readonly capacity: number) {}
+
+  async run<T>(weight: number, fn: () => Promise<T>): Promise<T> {
+    if (!this.waiting.length && this.fits(weight)) this.take(weight);
+    // Admitted by a caller that finished: it has taken the weight for this one already.
+    else await new Promise<void>((go) => this.waiting.push({ weight, go }));
+    try {
+      return await fn();
+    } finally {
+      this.used -= weight;
+      this.running--;
+      while (this.waiting.length && this.fits(this.waiting[0]!.weight)) {
+        const next = this.waiting.shift()!;
+        this.take(next.weight);
+        next.go();
+      }
+    }
+  }
+
+  private take(weight: number): void {
+    this.used += weight;
+    this.running++;
+  }
+
+  private fits(weight: number): boolean {
+    return this.running === 0 || this.used + weight <= this.capacity;
+  }
+}

@@ -12,7 +12,7 @@ import type { Archive } from "../zarr/archive.js";
 import { arraySpec } from "../zarr/metadata.js";
 import type { VarPlan } from "../plan/layout.js";
 import { itemSizeOf } from "../plan/chunking.js";
-import { Gate, mapLimit } from "./pool.js";
+import { Budget, mapLimit } from "./pool.js";
 import { planSlabs, type SlabBox } from "./slabs.js";
 
 export interface WriteStats {
@@ -110,6 +110,31 @@ export function planVariableWrites(ds: Dataset, file: string, v: VarPlan, opts: 
  * Only chunks at the run's two ends can be partial. A variable without time has one segment.
  */
 export function planRunWrites(segments: Segment[], opts: PlacementOptions): WriteJob[] {
+  // A file boundary on a chunk boundary needs no gathering: the files on either side are planned
+  // apart (no copy of their values into a joint slab), as separate runs.
+  const t0 = segments[0]!.v.timeAxis;
+  if (t0 >= 0 && segments.length > 1) {
+    const chunk = segments[0]!.v.model.chunks[t0]!;
+    const runs: Segment[][] = [[]];
+    let at = opts.timeOffset;
+    for (const s of segments) {
+      if (runs[runs.length - 1]!.length && at % chunk === 0) runs.push([]);
+      runs[runs.length - 1]!.push(s);
+      at += s.count;
+    }
+    if (runs.length > 1) {
+      let offset = opts.timeOffset;
+      return runs.flatMap((run) => {
+        const jobs = planRun(run, { ...opts, timeOffset: offset });
+        offset += run.reduce((n, s) => n + s.count, 0);
+        return jobs;
+      });
+    }
+  }
+  return planRun(segments, opts);
+}
+
+function planRun(segments: Segment[], opts: PlacementOptions): WriteJob[] {
   const v = segments[0]!.v;
   const t = v.timeAxis;
   const shape = [...v.source.shape];
@@ -154,6 +179,8 @@ export interface RunOptions {
   policy: "error" | "clip" | "fill";
   log: Logger;
   progress?: Progress;
+  /** The slab budget: slabs smaller than it are computed side by side within it. */
+  slabBytes?: number;
   /** Close each dataset as soon as its last job is done (bounds memory over many files). */
   closeWhenDone?: boolean;
 }
@@ -178,14 +205,24 @@ export async function runWrites(archive: Archive, jobs: WriteJob[], opts: RunOpt
     if (opts.closeWhenDone) p.ds.close();
   };
   // Reading, packing and encoding keep the cores busy (the core spreads each over all of them);
-  // storing mostly waits on I/O. Half the slabs in flight may do the former at once, so storing
-  // one slab overlaps reading and encoding the next without two slabs' values held at once.
-  const compute = new Gate(Math.ceil(opts.concurrency / 2));
-  await mapLimit(jobs, opts.concurrency, (job) => writeSlab(archive, job, opts, stats, compute, partRead));
+  // storing mostly waits on I/O. Slabs may do the former at once while their values together stay
+  // within half the slabs in flight times the largest slab: storing one slab overlaps reading and
+  // encoding the next, and small slabs (a chunk gathered from small files, which one core
+  // encodes) are computed side by side on all cores.
+  const largest = Math.max(1, ...jobs.map(jobBytes));
+  const compute = new Budget(Math.ceil(opts.concurrency / 2) * Math.max(largest, opts.slabBytes ?? 0));
+  // Small slabs may also be more in flight than `concurrency` large ones, within the same memory.
+  const inFlight = Math.max(opts.concurrency, Math.min(2 * opts.concurrency, Math.floor((opts.slabBytes ?? 0) / largest)));
+  await mapLimit(jobs, inFlight, (job) => writeSlab(archive, job, opts, stats, compute, partRead));
   for (const [path, n] of Object.entries(stats.outOfRange)) {
     opts.log.warn(`${n} values outside the packing range of ${path} were ${opts.policy === "clip" ? "clipped" : "stored as missing"}`);
   }
   return stats;
+}
+
+/** Uncompressed bytes a job reads. */
+function jobBytes(job: WriteJob): number {
+  return job.parts.reduce((n, p) => n + p.box.count.reduce((a, b) => a * b, 1) * itemSizeOf(p.v.source.dtype), 0);
 }
 
 /** Files read at once into one gathered slab (each file's chunks are inflated on a core thread). */
@@ -237,14 +274,14 @@ async function writeSlab(
   job: WriteJob,
   opts: RunOptions,
   stats: WriteStats,
-  compute: Gate,
+  compute: Budget,
   partRead: (p: WritePart) => void,
 ): Promise<void> {
   const { v, origin, parts } = job;
   const store = archive.store;
   const spec = arraySpec(v.model);
-  const raw = parts.reduce((n, p) => n + p.box.count.reduce((a, b) => a * b, 1) * itemSizeOf(p.v.source.dtype), 0);
-  const { slab, enc } = await compute.run(async () => {
+  const raw = jobBytes(job);
+  const { slab, enc } = await compute.run(raw, async () => {
     let slab: Slab;
     if (parts.length === 1) {
       slab = await readPart(parts[0]!, opts, stats);
