@@ -1,11 +1,12 @@
 /** The Node-API addon behind the Backend interface. Adapter only: converts JSON at the edge. */
 import { fileMeta } from "./meta.js";
-import type { Backend, BuildInfo, Dataset, DType, PackParams, ReaderKind, Slab, ArraySpec, Stats, PackReport, OutOfRangePolicy, RegionEncoding, Decoding } from "./types.js";
+import type { Backend, BuildInfo, Dataset, DType, FileMeta, PackParams, ReaderKind, Slab, ArraySpec, Stats, PackReport, OutOfRangePolicy, RegionEncoding, Decoding } from "./types.js";
 
 /** The shape of the compiled addon (bindings/napi/src/lib.rs). */
 export interface NativeAddon {
   NcDataset: {
-    open(path: string, reader: string): NativeDataset;
+    open(path: string, reader: string): Promise<NativeDataset>;
+    reopen(path: string, reader: string): Promise<NativeDataset>;
     fromBytes(bytes: Uint8Array): NativeDataset;
   };
   Slab: {
@@ -76,8 +77,8 @@ class NativeSlabAdapter implements Slab {
 
 export function nativeBackend(addon: NativeAddon): Backend {
   const info = JSON.parse(addon.buildInfo()) as BuildInfo;
-  const dataset = (raw: NativeDataset): Dataset => {
-    const meta = fileMeta(raw.meta());
+  const dataset = (raw: NativeDataset, known?: FileMeta): Dataset => {
+    const meta = known ?? fileMeta(raw.meta());
     return {
       meta,
       read: async (path, start, count) => new NativeSlabAdapter(await raw.read(path, start, count)),
@@ -88,7 +89,8 @@ export function nativeBackend(addon: NativeAddon): Backend {
   return {
     name: "native",
     info,
-    openDataset: async (path: string, reader: ReaderKind = "auto") => dataset(addon.NcDataset.open(path, reader)),
+    openDataset: async (path: string, reader: ReaderKind = "auto") => dataset(await addon.NcDataset.open(path, reader)),
+    reopenDataset: async (path, reader, meta) => dataset(await addon.NcDataset.reopen(path, reader), meta),
     openDatasetBytes: (bytes) => dataset(addon.NcDataset.fromBytes(bytes)),
     slabFromBytes: (dtype, shape, bytes) => new NativeSlabAdapter(addon.Slab.fromBytes(dtype, shape, bytes)),
     slabFromStrings: (shape, strings) => new NativeSlabAdapter(addon.Slab.fromStrings(shape, strings)),

@@ -181,6 +181,11 @@ export interface Backend {
   readonly info: BuildInfo;
   /** Open by path (the wasm backend reads the file into memory first). */
   openDataset(path: string, reader?: ReaderKind): Promise<Dataset>;
+  /**
+   * Open again, to read values, a file opened before whose `meta` the caller holds: cheaper than
+   * openDataset (the native reader skips what only the description needs).
+   */
+  reopenDataset(path: string, reader: ReaderKind, meta: FileMeta): Promise<Dataset>;
   openDatasetBytes(bytes: Uint8Array): Dataset;
   slabFromBytes(dtype: DType, shape: number[], bytes: Uint8Array): Slab;
   slabFromStrings(shape: number[], strings: string[]): Slab;

@@ -234,9 +234,10 @@ export function wasmBackend(mod: WasmModule): Backend {
     });
   };
   /** A file by path: its bytes come and go (PathHandle). */
-  const pathDataset = async (path: string): Promise<Dataset> => {
+  const pathDataset = async (path: string, known?: FileMeta): Promise<Dataset> => {
     const handle = new PathHandle(path);
-    const meta = await handle.use((raw) => fileMeta(raw.meta()));
+    // A file described before is loaded on its first read.
+    const meta = known ?? (await handle.use((raw) => fileMeta(raw.meta())));
     return over(meta, (work) => handle.use(work), () => {
       handle.closed = true;
       handle.release();
@@ -245,7 +246,8 @@ export function wasmBackend(mod: WasmModule): Backend {
   return {
     name: "wasm",
     info,
-    openDataset: pathDataset,
+    openDataset: (path) => pathDataset(path),
+    reopenDataset: (path, _reader, meta) => pathDataset(path, meta),
     openDatasetBytes: (bytes) => dataset(mod.NcDataset.fromBytes(bytes)),
     slabFromBytes: (dtype, shape, bytes) => new WasmSlabAdapter(mod.Slab.fromBytes(dtype, shape, bytes)),
     slabFromStrings: (shape, strings) => new WasmSlabAdapter(mod.Slab.fromStrings(shape, strings)),

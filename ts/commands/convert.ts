@@ -7,6 +7,7 @@
 import { loadBackend } from "../backend/index.js";
 import type { ZarrConverterConfig } from "../config/model.js";
 import { ConfigError } from "../errors.js";
+import { mapLimit } from "../pipeline/pool.js";
 import { openSource, readTimeAxis, type Source } from "../pipeline/source.js";
 import { convertSources, type ConvertSummary, type RunOptions } from "./convert-core.js";
 import { prepareOutput } from "./output.js";
@@ -15,6 +16,8 @@ export { concatTimes, logSummary, packingRanges, type ConvertSummary, type RunOp
 
 /** Inputs kept open from planning to writing; longer lists are closed between the two. */
 const KEEP_OPEN = 64;
+/** Files opened at once while planning. */
+const OPENING = 4;
 
 export interface ConvertOptions extends RunOptions {
   overwrite?: boolean;
@@ -24,17 +27,17 @@ export async function convert(inputs: string[], output: string, config: ZarrConv
   const started = performance.now();
   if (!inputs.length) throw new ConfigError("give at least one input file", "inputs");
   const backend = options.backend ?? (await loadBackend());
-  const sources: Source[] = [];
-  for (const f of inputs) {
+  // Files are opened a few at a time (each open parses the file's metadata off the main thread).
+  // Beyond a few dozen files, each is closed once its metadata and times are known, and opened
+  // again when its data is written: open files cost descriptors and memory.
+  const sources: Source[] = await mapLimit(inputs, OPENING, async (f) => {
     const s = await openSource(backend, f, config, options.log);
-    // Beyond a few dozen files, each is closed once its metadata and times are known, and opened
-    // again when its data is written: open files cost descriptors and memory.
     if (inputs.length > KEEP_OPEN) {
       await readTimeAxis(s, config.time.dim);
       s.ds.close();
     }
-    sources.push(s);
-  }
+    return s;
+  });
   return convertSources(sources, config, {
     backend,
     output,

@@ -57,7 +57,10 @@ export async function openSource(backend: Backend, file: string, options: Source
   }
   // A file on disk can be closed between passes and opened again when read (see ReopeningDataset);
   // one fetched from an object store is gone from disk, so it stays open until closed for good.
-  if (!fetched) ds = new ReopeningDataset(ds, () => backend.openDataset(local, options.reader).catch((e) => Promise.reject(unreadable(file, e))));
+  if (!fetched) {
+    const meta = ds.meta;
+    ds = new ReopeningDataset(ds, () => backend.reopenDataset(local, options.reader, meta).catch((e) => Promise.reject(unreadable(file, e))));
+  }
   return { file, size, ds, root: sourceRoot(ds.meta, options.group, file) };
 }
 

@@ -46,12 +46,26 @@ impl NcDataset {
 
 #[napi]
 impl NcDataset {
-    /// Open a NetCDF file by path with reader "auto", "pure" or "libnetcdf".
-    #[napi(factory)]
-    pub fn open(path: String, reader: String) -> Result<NcDataset> {
-        api::Dataset::open_path(&path, &reader)
-            .map(|inner| NcDataset { inner: Some(inner) })
-            .map_err(err)
+    /// Open a NetCDF file by path with reader "auto", "pure" or "libnetcdf", off the main
+    /// thread (many files are opened side by side).
+    #[napi(ts_return_type = "Promise<NcDataset>")]
+    pub fn open(path: String, reader: String) -> AsyncTask<OpenTask> {
+        AsyncTask::new(OpenTask {
+            path,
+            reader,
+            described: false,
+        })
+    }
+
+    /// Open again, to read values, a file whose metadata the caller already holds (cheaper:
+    /// what only the description needs is skipped).
+    #[napi(ts_return_type = "Promise<NcDataset>")]
+    pub fn reopen(path: String, reader: String) -> AsyncTask<OpenTask> {
+        AsyncTask::new(OpenTask {
+            path,
+            reader,
+            described: true,
+        })
     }
 
     #[napi(factory)]
@@ -105,6 +119,31 @@ impl NcDataset {
             start: idx(&start)?,
             count: idx(&count)?,
         }))
+    }
+}
+
+pub struct OpenTask {
+    path: String,
+    reader: String,
+    described: bool,
+}
+
+impl Task for OpenTask {
+    type Output = api::Dataset;
+    type JsValue = NcDataset;
+
+    fn compute(&mut self) -> Result<api::Dataset> {
+        if self.described {
+            api::Dataset::reopen_path(&self.path, &self.reader).map_err(err)
+        } else {
+            api::Dataset::open_path(&self.path, &self.reader).map_err(err)
+        }
+    }
+
+    fn resolve(&mut self, _env: Env, output: api::Dataset) -> Result<NcDataset> {
+        Ok(NcDataset {
+            inner: Some(output),
+        })
     }
 }
 

@@ -36,6 +36,15 @@ impl Dataset {
         })
     }
 
+    /// Open again, to read values, a file whose description the caller already holds (see
+    /// [`netcdf::Purpose::Read`]): cheaper than [`Dataset::open_path`].
+    pub fn reopen_path(path: &str, kind: &str) -> Result<Dataset> {
+        let kind: ReaderKind = parse("reader kind", &format!("\"{kind}\""))?;
+        Ok(Dataset {
+            reader: netcdf::open_path_for(path, kind, netcdf::Purpose::Read)?.into(),
+        })
+    }
+
     pub fn open_bytes(bytes: Vec<u8>) -> Result<Dataset> {
         Ok(Dataset {
             reader: netcdf::open_bytes(bytes)?.into(),

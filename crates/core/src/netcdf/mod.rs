@@ -196,15 +196,31 @@ pub trait NcReader: Send + Sync {
 /// libnetcdf serialises every call behind one lock) and falls back to libnetcdf, when built in,
 /// for files the pure reader refuses.
 pub fn open_path(path: &str, kind: ReaderKind) -> Result<Box<dyn NcReader>> {
+    open_path_for(path, kind, Purpose::Describe)
+}
+
+/// What a file is opened for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// Its whole description ([`NcReader::meta`] in full: attribute order, chunk layout).
+    Describe,
+    /// Reading values of a file already described: the pure reader skips the second pass over
+    /// the HDF5 metadata that only the description needs (a third of an open's cost). The
+    /// description it gives may then lack attribute order and chunk layout.
+    Read,
+}
+
+/// [`open_path`] for a [`Purpose`].
+pub fn open_path_for(path: &str, kind: ReaderKind, purpose: Purpose) -> Result<Box<dyn NcReader>> {
     match kind {
-        ReaderKind::Pure => Ok(Box::new(pure::PureReader::open_path(path)?)),
+        ReaderKind::Pure => Ok(Box::new(pure::PureReader::open_path(path, purpose)?)),
         #[cfg(feature = "libnetcdf")]
         ReaderKind::Libnetcdf => Ok(Box::new(libnc::LibReader::open_path(path)?)),
         #[cfg(not(feature = "libnetcdf"))]
         ReaderKind::Libnetcdf => Err(crate::CoreError::Unsupported(
             "this build has no libnetcdf reader (WebAssembly uses the pure-Rust reader)".into(),
         )),
-        ReaderKind::Auto => match pure::PureReader::open_path(path) {
+        ReaderKind::Auto => match pure::PureReader::open_path(path, purpose) {
             Ok(r) => Ok(Box::new(r)),
             #[cfg(feature = "libnetcdf")]
             Err(pure_err) => libnc::LibReader::open_path(path)

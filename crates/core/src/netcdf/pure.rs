@@ -12,7 +12,7 @@ use netcdf_reader::{
 };
 
 use super::cf_view::{self, CfFile, NcType, RawGroup, RawSource, RawUnsupported, RawVar};
-use super::{Attr, DimMeta, FileMeta, NcReader, SourceEncoding};
+use super::{Attr, DimMeta, FileMeta, NcReader, Purpose, SourceEncoding};
 use crate::{ArrayData, CoreError, Result};
 
 /// netcdf-c stores a variable that shares its name with a dimension, without being that
@@ -81,39 +81,45 @@ impl PureReader {
     /// metadata with positional I/O costs a call per structure, hundreds for a file of a few
     /// hundred kilobytes, more than reading it, and series of thousands of such files are common);
     /// larger classic files are memory-mapped, larger HDF5 ones read with positional I/O.
-    pub fn open_path(path: &str) -> Result<PureReader> {
+    pub fn open_path(path: &str, purpose: Purpose) -> Result<PureReader> {
         cf_view::guard(path, || {
             let size = std::fs::metadata(path)
                 .map_err(|e| read_error(path, e))?
                 .len();
             if size <= READ_WHOLE_UP_TO {
                 let bytes = std::fs::read(path).map_err(|e| read_error(path, e))?;
-                return PureReader::from_vec(path, bytes);
+                return PureReader::from_vec(path, bytes, purpose);
             }
             let file =
                 NcFile::open_with_options(path, open_options()).map_err(|e| read_error(path, e))?;
             let bytes: DynStorage =
                 Arc::new(FileStorage::open(path).map_err(|e| read_error(path, e))?);
-            PureReader::new(path, file, bytes, Origin::Path(path.to_string()))
+            PureReader::new(path, file, bytes, Origin::Path(path.to_string()), purpose)
         })
     }
 
     /// Open a file held in memory (WebAssembly, or bytes fetched from an object store).
     pub fn open_bytes(bytes: Vec<u8>) -> Result<PureReader> {
         const WHAT: &str = "NetCDF bytes";
-        cf_view::guard(WHAT, || PureReader::from_vec(WHAT, bytes))
+        cf_view::guard(WHAT, || PureReader::from_vec(WHAT, bytes, Purpose::Describe))
     }
 
     /// A file's bytes in memory; `what` names it in errors.
-    fn from_vec(what: &str, bytes: Vec<u8>) -> Result<PureReader> {
+    fn from_vec(what: &str, bytes: Vec<u8>, purpose: Purpose) -> Result<PureReader> {
         let shared = Arc::new(bytes);
         let file = NcFile::from_owner(SharedBytes(shared.clone()), open_options())
             .map_err(|e| read_error(what, e))?;
         let storage: DynStorage = Arc::new(BytesStorage::from_owner(SharedBytes(shared.clone())));
-        PureReader::new(what, file, storage, Origin::Bytes(shared))
+        PureReader::new(what, file, storage, Origin::Bytes(shared), purpose)
     }
 
-    fn new(what: &str, file: NcFile, bytes: DynStorage, origin: Origin) -> Result<PureReader> {
+    fn new(
+        what: &str,
+        file: NcFile,
+        bytes: DynStorage,
+        origin: Origin,
+        purpose: Purpose,
+    ) -> Result<PureReader> {
         let format = match file.format() {
             NcFormat::Classic => "classic",
             NcFormat::Offset64 => "64bit_offset",
@@ -124,9 +130,10 @@ impl PureReader {
         let root = file.root_group().map_err(|e| read_error(what, e))?;
         // What netcdf-reader's model lacks (chunks, filters, attribute creation order) comes
         // from the same bytes through hdf5-reader. It is cosmetic (`analyze`, listing order),
-        // so a file whose HDF5 structure hides it still opens.
+        // so a file whose HDF5 structure hides it still opens, and an open only to read values
+        // skips it.
         let hdf5 = match file.format() {
-            NcFormat::Nc4 | NcFormat::Nc4Classic => {
+            NcFormat::Nc4 | NcFormat::Nc4Classic if purpose == Purpose::Describe => {
                 hdf5_reader::Hdf5File::from_storage(bytes.clone()).ok()
             }
             _ => None,
