@@ -11,6 +11,7 @@ import path from "node:path";
 
 import { filesByChunk, FsStore, MemoryStore, takeGroups, ZarrConverter, type Store } from "../dist/index.js";
 import { convertSources } from "../dist/commands/convert-core.js";
+import { writerShare } from "../dist/commands/write-region.js";
 import { openSource } from "../dist/pipeline/source.js";
 import { resolveConfig } from "../dist/config/resolve.js";
 import { loadBackend } from "../dist/backend/index.js";
@@ -118,6 +119,12 @@ describe(`many small files [${BACKEND}]`, () => {
     // Fewer groups than shares: cuts fall inside groups, every share still gets files.
     const few = filesByChunk(12, 0, 24, 36).map((g) => g.map((i) => `d${i}`));
     assert.deepEqual([0, 1, 2, 3, 4, 5].map((index) => takeGroups(few, { index, count: 6, from: "test" }).flat().length), [3, 1, 2, 3, 1, 2]);
+  });
+
+  test("writer processes share the machine: cores and slab budget split between them", () => {
+    assert.deepEqual(writerShare(64, 2, 2), { slabSizeMb: 32, threads: 1 });
+    assert.deepEqual(writerShare(64, 3, 8), { slabSizeMb: 21, threads: 2 });
+    assert.deepEqual(writerShare(4, 8, 2), { slabSizeMb: 1, threads: 1 }, "never below 1 MiB and one thread");
   });
 
   test("two job-array tasks started at once, shares cut at chunk boundaries: no chunk shared, none merged", async () => {

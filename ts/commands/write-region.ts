@@ -18,6 +18,7 @@
  *
  * Metadata is not touched: the template declared every array at full size.
  */
+import { availableParallelism } from "node:os";
 import { stat } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
@@ -397,6 +398,14 @@ async function groupFiles(ctx: BatchContext, sorted: string[]): Promise<string[]
 }
 
 /**
+ * What each of `writers` processes gets of the machine: its share of the cores (the core's
+ * thread pool, RAYON_NUM_THREADS unless the user set it) and of the slab budget.
+ */
+export function writerShare(slabSizeMb: number, writers: number, cores = availableParallelism()): { slabSizeMb: number; threads: number } {
+  return { slabSizeMb: Math.max(1, Math.floor(slabSizeMb / writers)), threads: Math.max(1, Math.floor(cores / writers)) };
+}
+
+/**
  * Write many files into one archive. The files are grouped by the time chunks they fill (see
  * groupFiles); a group is written by one writer, which reads its files together and writes each
  * chunk once. Only chunks at a group's ends can be shared with other groups (and other shards):
@@ -441,12 +450,17 @@ export async function writeRegions(files: string[], target: string | Store, conf
     const warned = { chunking: true }; // said by groupFiles
     for (const group of myGroups) stats = addStats(stats, await writeGroup(ctx, group, done, warned));
   } else {
-    // Writers get this run's exact settings, and its backend.
+    // Writers get this run's exact settings, and its backend, with the machine shared between
+    // them: each computes on its share of the cores and keeps its share of the slab budget, so
+    // N writers use about the memory of one process plus N runtimes (a slab is still at least
+    // one chunk, so a smaller budget never turns whole-chunk writes into merges).
+    const share = writerShare(config.slabSizeMb, writers);
+    log.debug(`each writer: ${share.slabSizeMb} MiB of slabs, ${share.threads} core thread(s)`);
     await runWorkers(
       myGroups,
       writers,
       WORKER,
-      { config: toFileForm(config), target: target as string },
+      { config: toFileForm({ ...config, slabSizeMb: share.slabSizeMb }), target: target as string },
       {
         onLog: (group, level, message, fields) => log.log(level as LogLevel, `[${path.basename(group[0]!)}${group.length > 1 ? ` +${group.length - 1}` : ""}] ${message}`, fields),
         onDone: (r) => done({ file: r.item, failure: r.ok ? undefined : { file: r.item, error: r.error!, message: r.message!, exitCode: r.exitCode } }),
@@ -454,7 +468,7 @@ export async function writeRegions(files: string[], target: string | Store, conf
           stats = addStats(stats, s as WriteStats);
         },
       },
-      { ZARRIO_BACKEND: backend.name },
+      { ZARRIO_BACKEND: backend.name, ...(process.env.RAYON_NUM_THREADS ? {} : { RAYON_NUM_THREADS: String(share.threads) }) },
     );
   }
   progress.finish();

@@ -86,24 +86,41 @@ mod tests {
     fn joins_parts_along_any_axis() {
         // Two 1×2×3 parts along axis 0, then two 2×1×3 parts along axis 1.
         let mut g = Gather::new(DType::Int16, vec![2, 2, 3]);
-        g.put(&ArrayData::Int16((0..6).collect()), &[1, 2, 3], &[0, 0, 0]).unwrap();
-        g.put(&ArrayData::Int16((6..12).collect()), &[1, 2, 3], &[1, 0, 0]).unwrap();
+        g.put(&ArrayData::Int16((0..6).collect()), &[1, 2, 3], &[0, 0, 0])
+            .unwrap();
+        g.put(&ArrayData::Int16((6..12).collect()), &[1, 2, 3], &[1, 0, 0])
+            .unwrap();
         let (data, shape) = g.finish().unwrap();
         assert_eq!(shape, vec![2, 2, 3]);
         assert_eq!(data, ArrayData::Int16((0..12).collect()));
 
         let mut g = Gather::new(DType::Int16, vec![2, 2, 3]);
-        g.put(&ArrayData::Int16(vec![0, 1, 2, 6, 7, 8]), &[2, 1, 3], &[0, 0, 0]).unwrap();
-        g.put(&ArrayData::Int16(vec![3, 4, 5, 9, 10, 11]), &[2, 1, 3], &[0, 1, 0]).unwrap();
+        g.put(
+            &ArrayData::Int16(vec![0, 1, 2, 6, 7, 8]),
+            &[2, 1, 3],
+            &[0, 0, 0],
+        )
+        .unwrap();
+        g.put(
+            &ArrayData::Int16(vec![3, 4, 5, 9, 10, 11]),
+            &[2, 1, 3],
+            &[0, 1, 0],
+        )
+        .unwrap();
         assert_eq!(g.finish().unwrap().0, ArrayData::Int16((0..12).collect()));
     }
 
     #[test]
     fn refuses_gaps_misfits_and_other_types() {
         let mut g = Gather::new(DType::Float32, vec![3, 2]);
-        g.put(&ArrayData::Float32(vec![1.0; 2]), &[1, 2], &[0, 0]).unwrap();
-        assert!(g.put(&ArrayData::Float32(vec![1.0; 4]), &[2, 2], &[2, 0]).is_err());
-        assert!(g.put(&ArrayData::Float64(vec![1.0; 2]), &[1, 2], &[1, 0]).is_err());
+        g.put(&ArrayData::Float32(vec![1.0; 2]), &[1, 2], &[0, 0])
+            .unwrap();
+        assert!(g
+            .put(&ArrayData::Float32(vec![1.0; 4]), &[2, 2], &[2, 0])
+            .is_err());
+        assert!(g
+            .put(&ArrayData::Float64(vec![1.0; 2]), &[1, 2], &[1, 0])
+            .is_err());
         let err = g.finish().unwrap_err().to_string();
         assert!(err.contains("cover 2 of the 6"), "{err}");
     }

@@ -303,10 +303,14 @@ pub struct Decoding {
 /// and missing markers are undone, so that files encoded differently can share one archive.
 pub fn decode(data: &ArrayData, d: &Decoding) -> Result<ArrayData> {
     match d.dtype {
-        DType::Float32 => with_numeric!(data, v => Ok(ArrayData::Float32(decode_into(v, d, |x: f64| x as f32))),
-            _s => Err(CoreError::Invalid("text has no CF decoding".into()))),
-        DType::Float64 => with_numeric!(data, v => Ok(ArrayData::Float64(decode_into(v, d, |x: f64| x))),
-            _s => Err(CoreError::Invalid("text has no CF decoding".into()))),
+        DType::Float32 => {
+            with_numeric!(data, v => Ok(ArrayData::Float32(decode_into(v, d, |x: f64| x as f32))),
+            _s => Err(CoreError::Invalid("text has no CF decoding".into())))
+        }
+        DType::Float64 => {
+            with_numeric!(data, v => Ok(ArrayData::Float64(decode_into(v, d, |x: f64| x))),
+            _s => Err(CoreError::Invalid("text has no CF decoding".into())))
+        }
         other => Err(CoreError::Invalid(format!(
             "values decode to float32 or float64, not {}",
             other.name()
@@ -498,7 +502,10 @@ mod tests {
                 assert_eq!(v[1], 20.0);
                 // numpy: float32(float32(1000) * 0.001) + 20.0, rounded to float32 each step
                 assert_eq!(v[2], ((1000f32 as f64 * 0.001) as f32 as f64 + 20.0) as f32);
-                assert_eq!(v[3], ((-5000f32 as f64 * 0.001) as f32 as f64 + 20.0) as f32);
+                assert_eq!(
+                    v[3],
+                    ((-5000f32 as f64 * 0.001) as f32 as f64 + 20.0) as f32
+                );
             }
             other => panic!("float32 expected, got {other:?}"),
         }
@@ -510,14 +517,23 @@ mod tests {
             fill: Some(-9999.0),
         };
         let out = decode(&ArrayData::Float64(vec![-999.0, 1e20, 3.5, f64::NAN]), &d).unwrap();
-        assert_eq!(out, ArrayData::Float64(vec![-9999.0, -9999.0, 3.5, -9999.0]));
+        assert_eq!(
+            out,
+            ArrayData::Float64(vec![-9999.0, -9999.0, 3.5, -9999.0])
+        );
     }
 
     #[test]
     fn a_fill_inside_the_range_is_never_a_value() {
         let mut p = PackParams::for_range(-10.0, 10.0, 16, DType::Float64).unwrap();
         p.fill = -32767;
-        let (packed, _) = pack(&ArrayData::Float64(vec![-10.0, 0.0]), &p, &[], OutOfRange::Clip).unwrap();
+        let (packed, _) = pack(
+            &ArrayData::Float64(vec![-10.0, 0.0]),
+            &p,
+            &[],
+            OutOfRange::Clip,
+        )
+        .unwrap();
         assert_eq!(packed, ArrayData::Int16(vec![-32766, 0]));
     }
 }

@@ -4,11 +4,14 @@
 //! 1. array → bytes: numeric elements as little-endian bytes; text as `vlen-utf8` ([`vlen`]).
 //! 2. bytes → bytes: an optional [`Compressor`] (blosc, zstd, gzip).
 //!
+//! [`shuffle`] is the byte and bit shuffle both blosc and HDF5's shuffle filter use.
+//!
 //! The Zarr metadata spelling of each codec lives in the TypeScript `ts/zarr/` layer; this module
 //! only knows the byte formats.
 
 pub mod blosc;
 pub mod gzip;
+pub mod shuffle;
 pub mod vlen;
 pub mod zstd;
 

@@ -478,7 +478,13 @@ fn view_var(raw: RawVar, path: String) -> (VarMeta, VarPlan) {
         });
         attrs.push(Attr {
             name: "flag_meanings".into(),
-            value: AttrValue::Text(members.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join(" ")),
+            value: AttrValue::Text(
+                members
+                    .iter()
+                    .map(|(n, _)| n.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            ),
         });
     }
     let mut char_dim = None;

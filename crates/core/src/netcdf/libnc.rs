@@ -320,7 +320,10 @@ fn unsupported(var: &netcdf::Variable) -> Option<RawUnsupported> {
     let kind = var.vartype();
     if !matches!(
         kind,
-        NcVariableType::Compound(_) | NcVariableType::Opaque(_) | NcVariableType::Enum(_) | NcVariableType::Vlen(_)
+        NcVariableType::Compound(_)
+            | NcVariableType::Opaque(_)
+            | NcVariableType::Enum(_)
+            | NcVariableType::Vlen(_)
     ) {
         return None;
     }
@@ -337,7 +340,11 @@ fn describe_type(t: &NcVariableType) -> String {
     match t {
         NcVariableType::Compound(c) => format!(
             "compound {{{}}}",
-            c.fields.iter().map(|f| f.name.as_str()).collect::<Vec<_>>().join(", ")
+            c.fields
+                .iter()
+                .map(|f| f.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
         NcVariableType::Opaque(o) => format!("opaque ({} bytes)", o.size),
         NcVariableType::Enum(e) => {

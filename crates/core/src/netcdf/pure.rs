@@ -5,7 +5,9 @@
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
+use hdf5_reader::filters::FILTER_SHUFFLE;
 use hdf5_reader::messages::HdfMessage;
+use hdf5_reader::FilterRegistry;
 use netcdf_reader::{
     BytesStorage, DynStorage, FileStorage, NcDimension, NcFile, NcFormat, NcGroup, NcOpenOptions,
     NcReadable, NcSliceInfo, NcSliceInfoElem, NcVariable,
@@ -13,6 +15,7 @@ use netcdf_reader::{
 
 use super::cf_view::{self, CfFile, NcType, RawGroup, RawSource, RawUnsupported, RawVar};
 use super::{Attr, DimMeta, FileMeta, NcReader, Purpose, SourceEncoding};
+use crate::codec::shuffle;
 use crate::{ArrayData, CoreError, Result};
 
 /// netcdf-c stores a variable that shares its name with a dimension, without being that
@@ -61,8 +64,24 @@ const READ_WHOLE_UP_TO: u64 = 4 << 20;
 fn open_options() -> NcOpenOptions {
     NcOpenOptions {
         chunk_cache_bytes: 8 << 20,
+        filter_registry: Some(filters()),
         ..Default::default()
     }
+}
+
+/// The HDF5 filters, with our byte unshuffle (vectorised: the crate's own goes byte by byte,
+/// about a tenth of the time of reading a shuffled, deflated variable).
+fn filters() -> FilterRegistry {
+    let mut registry = FilterRegistry::new();
+    registry.register(
+        FILTER_SHUFFLE,
+        Box::new(|_, data, element_size| {
+            let mut out = vec![0; data.len()];
+            shuffle::unshuffle(element_size, data, &mut out);
+            Ok(out)
+        }),
+    );
+    registry
 }
 
 /// For a pass that reads every chunk once (a packing range over all files, `analyze`), any cache
@@ -72,6 +91,7 @@ fn open_options() -> NcOpenOptions {
 fn uncached_options() -> NcOpenOptions {
     NcOpenOptions {
         chunk_cache_bytes: 0,
+        filter_registry: Some(filters()),
         ..Default::default()
     }
 }
@@ -101,7 +121,9 @@ impl PureReader {
     /// Open a file held in memory (WebAssembly, or bytes fetched from an object store).
     pub fn open_bytes(bytes: Vec<u8>) -> Result<PureReader> {
         const WHAT: &str = "NetCDF bytes";
-        cf_view::guard(WHAT, || PureReader::from_vec(WHAT, bytes, Purpose::Describe))
+        cf_view::guard(WHAT, || {
+            PureReader::from_vec(WHAT, bytes, Purpose::Describe)
+        })
     }
 
     /// A file's bytes in memory; `what` names it in errors.
@@ -376,7 +398,8 @@ impl<T: hdf5_reader::H5Type + Copy> hdf5_reader::H5Type for EnumValue<T> {
         dtype: &hdf5_reader::Datatype,
         count: usize,
     ) -> Option<hdf5_reader::error::Result<Vec<Self>>> {
-        T::decode_vec(raw, enum_base(dtype), count).map(|r| r.map(|v| v.into_iter().map(EnumValue).collect()))
+        T::decode_vec(raw, enum_base(dtype), count)
+            .map(|r| r.map(|v| v.into_iter().map(EnumValue).collect()))
     }
 }
 
@@ -454,7 +477,11 @@ fn describe_type(dtype: &netcdf_reader::NcType) -> String {
     match dtype {
         T::Compound { fields, .. } => format!(
             "compound {{{}}}",
-            fields.iter().map(|f| f.name.as_str()).collect::<Vec<_>>().join(", ")
+            fields
+                .iter()
+                .map(|f| f.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
         T::Enum { base, .. } => format!("enum of {}", describe_type(base)),
         T::Opaque { size, .. } => format!("opaque ({size} bytes)"),
@@ -639,11 +666,12 @@ fn name_phony_dims(root: &mut RawGroup, unlimited: &HashMap<String, Vec<bool>>) 
             }
         }
         // netCDF-C lists them as the group's dimensions, after its real ones.
-        g.dims.extend(phony.into_iter().map(|(len, unlimited, name)| DimMeta {
-            name,
-            len,
-            unlimited,
-        }));
+        g.dims
+            .extend(phony.into_iter().map(|(len, unlimited, name)| DimMeta {
+                name,
+                len,
+                unlimited,
+            }));
     }
     walk(root, "/", &[], unlimited, &mut 0);
 }

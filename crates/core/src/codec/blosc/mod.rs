@@ -10,7 +10,6 @@ mod inner;
 #[cfg(feature = "native")]
 pub mod native;
 pub mod pure;
-mod shuffle;
 
 #[cfg(test)]
 mod tests;

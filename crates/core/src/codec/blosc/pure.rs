@@ -5,7 +5,7 @@
 
 use super::frame::{self, corrupt, Filter, Header, Settings, HEADER_LEN};
 use super::inner::{Decoder, Encoder};
-use super::shuffle;
+use crate::codec::shuffle;
 use crate::codec::{BloscCname, Shuffle};
 use crate::Result;
 
