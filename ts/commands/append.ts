@@ -22,6 +22,7 @@ import type { ZarrConverterConfig } from "../config/model.js";
 import { IncompatibleSourceError, RegionError, timeProblem } from "../errors.js";
 import { silentLogger } from "../log.js";
 import type { VarPlan } from "../plan/layout.js";
+import { SAME_INSTANT_SECONDS } from "../plan/region.js";
 import { checkCoordinates, checkPackingRanges, openArchive, planWrites, readAxis } from "../pipeline/existing.js";
 import { memoryVariable } from "../pipeline/memory.js";
 import { checkIncreasing, findVar, openSource, readTimeAxis, timeLength, type Source } from "../pipeline/source.js";
@@ -114,8 +115,8 @@ export async function append(file: string, target: string | Store, config: ZarrC
         const { values, describe } = await newCoordinates(source, dim, axis.coord);
         const last = axis.coord.values[axis.length - 1];
         if (last !== undefined) {
-          // 1 ms of slack for times (units may be re-encoded), exact for other coordinates.
-          const tol = axis.coord.units ? 1e-3 / axis.coord.units.unitSeconds : 0;
+          // The shared slack for times (units may be re-encoded), exact for other coordinates.
+          const tol = axis.coord.units ? SAME_INSTANT_SECONDS / axis.coord.units.unitSeconds : 0;
           skip = values.findIndex((v) => v > last + tol);
           if (skip < 0) skip = values.length;
           if (skip > 0 && options.onOverlap !== "skip") {
