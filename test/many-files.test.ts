@@ -12,6 +12,7 @@ import path from "node:path";
 import { filesByChunk, FsStore, MemoryStore, takeGroups, ZarrConverter, type Store } from "../dist/index.js";
 import { convertSources } from "../dist/commands/convert-core.js";
 import { writerShare } from "../dist/commands/write-region.js";
+import { appendFiles } from "../dist/commands/append.js";
 import { openSource } from "../dist/pipeline/source.js";
 import { resolveConfig } from "../dist/config/resolve.js";
 import { loadBackend } from "../dist/backend/index.js";
@@ -101,6 +102,44 @@ describe(`many small files [${BACKEND}]`, () => {
     assert.equal(store.updates.size, 0, "no chunk merged: the groups follow chunk boundaries");
     assert.equal(s.stats.bytesReplaced, 0);
     assertMatchesSources(archive, hourly);
+  });
+
+  test("append of many files writes each chunk once: the files' steps are gathered past the archive's end", async () => {
+    const archive = path.join(outDir("many-append"), "archive.zarr");
+    const c = cli(["convert", ...hourly.slice(0, 30), archive, "--chunking", "time:24"]);
+    assert.equal(c.status, 0, c.stderr);
+    const store = new CountingStore(new FsStore(archive));
+    const backend = await loadBackend(BACKEND);
+    const s = await appendFiles(hourly.slice(30), store, resolveConfig({}), { backend });
+    assert.equal(s.length, 60);
+    assert.deepEqual(s.files.map((f) => f.appended), hourly.slice(30).map(() => 1));
+    // Time chunk 1 holds the archive's last 6 steps: merged once with 18 new ones. Time chunk 2 is new: written
+    // once. Time chunk 0 is not touched.
+    // A merge writes through the store's own set: every chunk key is set exactly once.
+    const writes = store.chunkWrites(DATA);
+    const merges = [...store.updates].filter(([k]) => DATA.some((a) => k.startsWith(`${a}/`)));
+    const timeChunk = ([k]: [string, number]) => Number(k.split("/c/")[1]!.split("/")[0]);
+    assert.deepEqual([...writes, ...merges].filter(([, n]) => n !== 1), [], "each chunk written once");
+    assert.ok(merges.length >= DATA.length);
+    assert.deepEqual([0, 1, 2].map((t) => writes.filter((w) => timeChunk(w) === t).length), [0, merges.length, merges.length], "chunks 1 and 2 of every variable");
+    assert.deepEqual([...new Set(merges.map(timeChunk))], [1], "only the chunks the archive already held part of are merged");
+    assert.equal(s.stats.chunksMerged, merges.length);
+    assertMatchesSources(archive, hourly);
+  });
+
+  test("append of a list with a file out of order refuses it by name before anything is written", async () => {
+    const archive = path.join(outDir("many-append-bad"), "archive.zarr");
+    const c = cli(["convert", ...hourly.slice(0, 30), archive, "--chunking", "time:24"]);
+    assert.equal(c.status, 0, c.stderr);
+    const store = new CountingStore(new FsStore(archive));
+    const backend = await loadBackend(BACKEND);
+    await assert.rejects(appendFiles([hourly[31]!, hourly[32]!, hourly[30]!], store, resolveConfig({}), { backend }), (e: Error & { file?: string }) => {
+      assert.equal(e.name, "RegionError");
+      assert.equal(e.file, hourly[30]);
+      assert.ok(e.message.includes(`is not after ${hourly[32]}'s last time`), e.message);
+      return true;
+    });
+    assert.deepEqual([...store.sets.keys()].filter((k) => !k.startsWith(".zarrio")), [], "nothing written");
   });
 
   test("files are grouped by the chunks they fill; job-array shares are cut between groups", () => {

@@ -1,6 +1,6 @@
 import { Command, Option } from "clipanion";
 
-import { append, type OverlapPolicy } from "../commands/append.js";
+import { appendFiles, type OverlapPolicy } from "../commands/append.js";
 import type { Layer } from "../config/resolve.js";
 import { ConfigError } from "../errors.js";
 import { put } from "./common.js";
@@ -11,8 +11,9 @@ export class AppendCommand extends DataCommand {
   static override usage = Command.Usage({
     description: "Extend an archive along time (or --append-dim) with one or more files, in the order given, encoded as the archive's arrays are.",
     details:
-      "Each file's times must increase and come after the archive's last time; --on-overlap skip leaves out the steps the archive already covers " +
-      "(otherwise such a file is refused). The consolidated metadata is rewritten last, so an append that fails leaves the archive as it was.",
+      "Each file's times must increase and come after the archive's last time and the file before it; --on-overlap skip leaves out the steps already covered " +
+      "(otherwise such a file is refused). Every file is checked before anything is written; the files are then written together (a chunk that several " +
+      "fill is encoded and written once) and committed at once: the consolidated metadata is rewritten last, so an append that fails leaves the archive as it was.",
     examples: [
       ["Add a new day", "zarrio append day_2024-01-01.nc archive.zarr"],
       ["Add files that overlap the end", "zarrio append latest_run.nc archive.zarr --on-overlap skip"],
@@ -38,13 +39,16 @@ export class AppendCommand extends DataCommand {
       throw new ConfigError(`must be error or skip, not '${this.onOverlap}'`, "on-overlap");
     }
     const archive = this.files[this.files.length - 1]!;
-    for (const file of this.files.slice(0, -1)) {
-      const s = await append(file, archive, config, { log, onOverlap: this.onOverlap as OverlapPolicy | undefined });
+    const s = await appendFiles(this.files.slice(0, -1), archive, config, { log, onOverlap: this.onOverlap as OverlapPolicy | undefined });
+    // One line per file, as the archive grows through the list; the time is the whole run's.
+    let length = s.length - s.files.reduce((n, f) => n + f.appended, 0);
+    s.files.forEach((f, i) => {
+      length += f.appended;
       this.context.stdout.write(
-        `${s.archive}: appended ${s.appended} step(s) of ${s.file} along ${s.dim}${s.skipped ? ` (${s.skipped} already covered, left out)` : ""}` +
-          `${s.dates ? `, ${s.dates[0]} to ${s.dates[1]}` : ""}; ${s.dim} now has ${s.length} (${s.seconds.toFixed(2)} s)\n`,
+        `${s.archive}: appended ${f.appended} step(s) of ${f.file} along ${s.dim}${f.skipped ? ` (${f.skipped} already covered, left out)` : ""}` +
+          `${f.dates ? `, ${f.dates[0]} to ${f.dates[1]}` : ""}; ${s.dim} now has ${length}${i === s.files.length - 1 ? ` (${s.seconds.toFixed(2)} s)` : ""}\n`,
       );
-    }
+    });
     return 0;
   }
 }

@@ -1,6 +1,6 @@
 /**
- * append: extend an archive along `time.appendDim` (time by default) with a file's data, encoded
- * exactly as the existing arrays are. The file's times, re-encoded into the archive's units, must
+ * append: extend an archive along `time.appendDim` (time by default) with files' data, encoded
+ * exactly as the existing arrays are; several files are written as one run (see appendFiles). The file's times, re-encoded into the archive's units, must
  * increase and come after the archive's last time; with `onOverlap: "skip"` the steps the archive
  * already covers are left out (what the Python tool always does), otherwise an overlap is refused.
  *
@@ -20,13 +20,13 @@ import type { DType } from "../backend/types.js";
 import { decodeValue, formatDate, reencode, type TimeUnits } from "../cf/time.js";
 import type { ZarrConverterConfig } from "../config/model.js";
 import { IncompatibleSourceError, RegionError, timeProblem } from "../errors.js";
-import { silentLogger } from "../log.js";
+import { silentLogger, type Logger } from "../log.js";
 import type { VarPlan } from "../plan/layout.js";
 import { SAME_INSTANT_SECONDS } from "../plan/region.js";
-import { checkCoordinates, checkPackingRanges, openArchive, planWrites, readAxis } from "../pipeline/existing.js";
+import { checkCoordinates, checkPackingRanges, openArchive, planWrites, readAxis, type Axis, type ExistingArchive } from "../pipeline/existing.js";
 import { memoryVariable } from "../pipeline/memory.js";
 import { checkIncreasing, findVar, openSource, readTimeAxis, timeLength, type Source } from "../pipeline/source.js";
-import { emptyStats, numbersFrom, planVariableWrites, runWrites, type WriteStats } from "../pipeline/writer.js";
+import { emptyStats, numbersFrom, planRunWrites, planVariableWrites, runWrites, type Segment, type WriteStats } from "../pipeline/writer.js";
 import type { ArrayModel } from "../zarr/metadata.js";
 import type { Store } from "../zarr/store.js";
 import { logSummary, type RunOptions } from "./convert.js";
@@ -38,22 +38,42 @@ export interface AppendOptions extends RunOptions {
   onOverlap?: OverlapPolicy;
 }
 
-export interface AppendSummary {
+/** What one file gave to an append. */
+export interface AppendedFile {
   file: string;
-  archive: string;
-  dim: string;
   /** Steps added. */
   appended: number;
-  /** Steps of the file left out because the archive already covers them. */
+  /** Steps of the file left out because the archive (or an earlier file of the list) covers them. */
   skipped: number;
+  dates?: [string, string];
+}
+
+export interface AppendSummary extends AppendedFile {
+  archive: string;
+  dim: string;
   /** The archive's length along `dim` after the append. */
   length: number;
-  dates?: [string, string];
   variables: number;
   seconds: number;
   stats: WriteStats;
   backend: string;
 }
+
+/** An append of several files, committed together. */
+export interface AppendFilesSummary {
+  archive: string;
+  dim: string;
+  /** Each file's part, in the order given. */
+  files: AppendedFile[];
+  length: number;
+  variables: number;
+  seconds: number;
+  stats: WriteStats;
+  backend: string;
+}
+
+/** Files kept open from their checks to the write; with more, each is closed in between. */
+const KEEP_OPEN = 64;
 
 /** The lock appends to one archive take, whole (not a chunk key: those hold a '/' or are digits). */
 const APPEND_LOCK = "zarrio-append";
@@ -90,79 +110,89 @@ const grow = (model: ArrayModel, dim: string, length: number): ArrayModel => ({
   shape: model.shape.map((n, i) => (model.dimensionNames[i] === dim ? length : n)),
 });
 
+/** Append one file (see appendFiles). */
 export async function append(file: string, target: string | Store, config: ZarrConverterConfig, options: AppendOptions = {}): Promise<AppendSummary> {
+  const { files, ...rest } = await appendFiles([file], target, config, options);
+  return { ...files[0]!, ...rest };
+}
+
+/** One file's checked part of an append: its plans and the steps it adds. */
+interface Planned extends AppendedFile {
+  source: Source;
+  plans: VarPlan[];
+  coordValues?: number[];
+}
+
+/**
+ * Append files, in the order given, as one run: every file is checked first (each must come after
+ * the archive and after the file before it), then the files are written together, so the steps of
+ * consecutive files that fill one chunk are gathered and the chunk is encoded and written once,
+ * and the whole list is committed at once. A file that fails a check stops the run before
+ * anything is written, and names itself.
+ */
+export async function appendFiles(files: string[], target: string | Store, config: ZarrConverterConfig, options: AppendOptions = {}): Promise<AppendFilesSummary> {
   const started = performance.now();
   const log = options.log ?? silentLogger;
   const dim = config.time.appendDim;
   const backend = options.backend ?? (await loadBackend());
   const opened = await openArchive(target, { s3: config.s3, log });
-  const source = await openSource(backend, file, config, log);
+  const sources: Source[] = [];
   try {
     return await opened.archive.store.withLock(APPEND_LOCK, async () => {
       // Read the committed state under the lock: an append that just finished has moved the end.
       const ex = await openArchive(opened.archive.store);
       const archive = ex.archive;
-      const plans = planWrites(ex, source, config, dim, [], log);
       const axis = await readAxis(backend, ex, dim);
-      await checkCoordinates(backend, ex, source, dim);
-      const n = timeLength(source, dim);
-      if (!n) throw new IncompatibleSourceError(`has no steps along '${dim}' to append`, { file });
-
-      let skip = 0;
-      let coordValues: number[] | undefined;
-      let dates: [string, string] | undefined;
-      if (axis.coord) {
-        const { values, describe } = await newCoordinates(source, dim, axis.coord);
-        const last = axis.coord.values[axis.length - 1];
-        if (last !== undefined) {
-          // The shared slack for times (units may be re-encoded), exact for other coordinates.
-          const tol = axis.coord.units ? SAME_INSTANT_SECONDS / axis.coord.units.unitSeconds : 0;
-          skip = values.findIndex((v) => v > last + tol);
-          if (skip < 0) skip = values.length;
-          if (skip > 0 && options.onOverlap !== "skip") {
-            throw new RegionError(
-              `${dim} ${describe(values[0]!)} is not after the archive's last ${dim} ${describe(last)}: ${skip} of the file's ${values.length} steps overlap the archive ` +
-                `(on-overlap skip keeps only the later ones)`,
-              { file },
-            );
-          }
-        }
-        const dtype = axis.coord.model.dtype;
-        const bad = values.slice(skip).findIndex((v) => !dtype.startsWith("float") && !Number.isInteger(v));
-        if (bad >= 0) {
-          throw new IncompatibleSourceError(`${dim} ${describe(values[skip + bad]!)} cannot be stored exactly in the archive's ${dtype} '${String(axis.coord.model.attributes.units ?? dim)}'`, { file });
-        }
-        coordValues = values.slice(skip);
-        if (coordValues.length) dates = [describe(coordValues[0]!), describe(coordValues[coordValues.length - 1]!)];
+      let last = axis.coord?.values[axis.length - 1];
+      let lastFrom = "the archive's";
+      let length = axis.length;
+      const planned: Planned[] = [];
+      for (const file of files) {
+        const source = await openSource(backend, file, config, log);
+        sources.push(source);
+        const p = await checkFile(source, ex, axis, { value: last, from: lastFrom }, config, dim, { ...options, backend }, log);
+        planned.push(p);
+        length += p.appended;
+        if (p.coordValues?.length) [last, lastFrom] = [p.coordValues[p.coordValues.length - 1], `${file}'s`];
+        // Long lists: the file is opened again when its values are read.
+        if (files.length > KEEP_OPEN) source.ds.close();
       }
-      const count = n - skip;
-      const summary = (stats: WriteStats, length: number): AppendSummary => ({
-        file,
+      const summary = (stats: WriteStats): AppendFilesSummary => ({
         archive: ex.location,
         dim,
-        appended: count,
-        skipped: skip,
+        files: planned.map(({ file, appended, skipped, dates }) => ({ file, appended, skipped, dates })),
         length,
-        dates,
-        variables: plans.length,
+        variables: Math.max(0, ...planned.map((p) => p.plans.length)),
         seconds: (performance.now() - started) / 1000,
         stats,
         backend: backend.name,
       });
-      if (!count) {
-        log.warn(`nothing to append: the archive already covers every ${dim} of ${file}`);
-        return summary(emptyStats(), axis.length);
+      if (length === axis.length) {
+        log.warn(`nothing to append: the archive already covers every ${dim} of ${files.length === 1 ? files[0] : `the ${files.length} files`}`);
+        return summary(emptyStats());
       }
-      if (skip) log.info(`leaving out ${skip} step(s) of ${file} the archive already covers`);
-      // The pre-check reads whole variables, so it runs when every step is appended; otherwise
-      // the packer's own check refuses out-of-range values (before the new steps are committed).
-      if (!skip) await checkPackingRanges(plans, source, config);
 
-      const length = axis.length + count;
-      const grown = plans.map((p): VarPlan => ({ ...p, model: grow(p.model, dim, length) }));
-      const place = { timeOffset: axis.length, timeStart: skip, timeCount: count, slabBytes: config.slabSizeMb * 2 ** 20 };
-      const jobs = grown.flatMap((v) => planVariableWrites(source.ds, file, v, place));
-      if (axis.coord && coordValues) {
+      // Each array's steps, file after file, as runs of consecutive files (a file without the
+      // array ends a run: those steps read as missing).
+      const slabBytes = config.slabSizeMb * 2 ** 20;
+      const runs = new Map<string, { offset: number; segments: Segment[] }[]>();
+      let offset = axis.length;
+      for (const p of planned) {
+        if (!p.appended) continue;
+        for (const v of p.plans) {
+          const list = runs.get(v.arrayPath) ?? [];
+          runs.set(v.arrayPath, list);
+          const run = list[list.length - 1];
+          const segment = { ds: p.source.ds, file: p.file, v: { ...v, model: grow(v.model, dim, length) }, start: p.skipped, count: p.appended };
+          const end = run ? run.offset + run.segments.reduce((n, s) => n + s.count, 0) : -1;
+          if (run && end === offset) run.segments.push(segment);
+          else list.push({ offset, segments: [segment] });
+        }
+        offset += p.appended;
+      }
+      const jobs = [...runs.values()].flat().flatMap((r) => planRunWrites(r.segments, { timeOffset: r.offset, slabBytes }));
+      const coordValues = planned.flatMap((p) => p.coordValues ?? []);
+      if (axis.coord && coordValues.length) {
         const { path, model } = axis.coord;
         const mem = memoryVariable(backend, dim, model.dtype as DType, [dim], coordValues);
         const coordPlan: VarPlan = {
@@ -179,24 +209,82 @@ export async function append(file: string, target: string | Store, config: ZarrC
           missing: [],
           chunkReasons: ["the archive's chunks"],
         };
-        jobs.push(...planVariableWrites(mem.ds, file, coordPlan, { timeOffset: axis.length, slabBytes: place.slabBytes }));
+        jobs.push(...planVariableWrites(mem.ds, `the new ${dim} values`, coordPlan, { timeOffset: axis.length, slabBytes }));
       }
-      const stats = await runWrites(archive, jobs, { backend, concurrency: config.concurrency, policy: config.packing.rangeExceededAction, log });
+      const stats = await runWrites(archive, jobs, { backend, concurrency: config.concurrency, policy: config.packing.rangeExceededAction, log, slabBytes, closeWhenDone: true });
 
       // Metadata: every array along dim grows (those not written read as missing there), the
       // coordinate last, then the consolidated metadata that commits it all.
       const along = [...ex.arrays].filter(([, m]) => m.dimensionNames.includes(dim));
-      const unwritten = along.filter(([p]) => !grown.some((g) => g.arrayPath === p) && p !== axis.coord?.path);
+      const unwritten = along.filter(([p]) => !runs.has(p) && p !== axis.coord?.path);
       if (unwritten.length) log.info(`arrays not in this append read as missing over the new steps: ${unwritten.map(([p]) => p).join(", ")}`);
       const coordLast = ([path]: [string, ArrayModel]) => (path === axis.coord?.path ? 1 : 0);
       for (const [path, model] of along.sort((a, b) => coordLast(a) - coordLast(b))) await archive.writeArray(path, grow(model, dim, length));
       await archive.consolidate();
-      log.info(`appended ${count} step(s) of ${file} along ${dim}`, { length, ...(dates ? { from: dates[0], to: dates[1] } : {}) });
-      const done = summary(stats, length);
-      logSummary(log, `append ${file}`, stats, done.seconds);
+      for (const p of planned) {
+        if (p.appended) log.info(`appended ${p.appended} step(s) of ${p.file} along ${dim}`, p.dates ? { from: p.dates[0], to: p.dates[1] } : {});
+      }
+      const done = summary(stats);
+      logSummary(log, files.length === 1 ? `append ${files[0]}` : `append of ${files.length} files`, stats, done.seconds);
       return done;
     });
   } finally {
-    source.ds.close();
+    for (const s of sources) s.ds.close();
   }
+}
+
+/**
+ * Every check of one file before anything is written: its arrays fit the archive's, its
+ * coordinates match, and its steps come after `last` (the archive's end, or the file before).
+ */
+async function checkFile(
+  source: Source,
+  ex: ExistingArchive,
+  axis: Axis,
+  after: { value: number | undefined; from: string },
+  config: ZarrConverterConfig,
+  dim: string,
+  options: AppendOptions,
+  log: Logger,
+): Promise<Planned> {
+  const file = source.file;
+  const backend = options.backend!;
+  const plans = planWrites(ex, source, config, dim, [], log);
+  await checkCoordinates(backend, ex, source, dim);
+  const n = timeLength(source, dim);
+  if (!n) throw new IncompatibleSourceError(`has no steps along '${dim}' to append`, { file });
+  let skip = 0;
+  let coordValues: number[] | undefined;
+  let dates: [string, string] | undefined;
+  if (axis.coord) {
+    const { values, describe } = await newCoordinates(source, dim, axis.coord);
+    const last = after.value;
+    if (last !== undefined) {
+      // The shared slack for times (units may be re-encoded), exact for other coordinates.
+      const tol = axis.coord.units ? SAME_INSTANT_SECONDS / axis.coord.units.unitSeconds : 0;
+      skip = values.findIndex((v) => v > last + tol);
+      if (skip < 0) skip = values.length;
+      if (skip > 0 && options.onOverlap !== "skip") {
+        throw new RegionError(
+          `${dim} ${describe(values[0]!)} is not after ${after.from} last ${dim} ${describe(last)}: ${skip} of the file's ${values.length} steps overlap ${after.from === "the archive's" ? "the archive" : "it"} ` +
+            `(on-overlap skip keeps only the later ones)`,
+          { file },
+        );
+      }
+    }
+    const dtype = axis.coord.model.dtype;
+    const bad = values.slice(skip).findIndex((v) => !dtype.startsWith("float") && !Number.isInteger(v));
+    if (bad >= 0) {
+      throw new IncompatibleSourceError(`${dim} ${describe(values[skip + bad]!)} cannot be stored exactly in the archive's ${dtype} '${String(axis.coord.model.attributes.units ?? dim)}'`, { file });
+    }
+    coordValues = values.slice(skip);
+    if (coordValues.length) dates = [describe(coordValues[0]!), describe(coordValues[coordValues.length - 1]!)];
+  }
+  const appended = n - skip;
+  if (!appended) log.warn(`nothing to append from ${file}: the archive already covers every ${dim} of it`);
+  else if (skip) log.info(`leaving out ${skip} step(s) of ${file} the archive already covers`);
+  // The pre-check reads whole variables, so it runs when every step is appended; otherwise the
+  // packer's own check refuses out-of-range values (before the new steps are committed).
+  if (!skip) await checkPackingRanges(plans, source, config);
+  return { file, source, plans, appended, skipped: skip, dates, coordValues };
 }
