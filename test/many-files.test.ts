@@ -109,8 +109,7 @@ describe(`many small files [${BACKEND}]`, () => {
     const c = cli(["convert", ...hourly.slice(0, 30), archive, "--chunking", "time:24"]);
     assert.equal(c.status, 0, c.stderr);
     const store = new CountingStore(new FsStore(archive));
-    const backend = await loadBackend(BACKEND);
-    const s = await appendFiles(hourly.slice(30), store, resolveConfig({}), { backend });
+    const s = await new ZarrConverter({ backend: BACKEND }).appendFiles(hourly.slice(30), store);
     assert.equal(s.length, 60);
     assert.deepEqual(s.files.map((f) => f.appended), hourly.slice(30).map(() => 1));
     // Time chunk 1 holds the archive's last 6 steps: merged once with 18 new ones. Time chunk 2 is new: written

@@ -6,7 +6,7 @@ import { loadBackend, type Backend, type BackendChoice } from "./backend/index.j
 import { convert, type ConvertSummary } from "./commands/convert.js";
 import { analyze, type AnalysisReport } from "./commands/analyze.js";
 import { validate, type ValidationReport } from "./commands/validate.js";
-import { append, type AppendSummary, type OverlapPolicy } from "./commands/append.js";
+import { append, appendFiles, type AppendedFile, type AppendFilesSummary, type AppendSummary, type OverlapPolicy } from "./commands/append.js";
 import { createTemplate, type TemplateSummary } from "./commands/create-template.js";
 import { writeRegion, writeRegions, type BatchSummary, type WriteRegionSummary } from "./commands/write-region.js";
 import type { AccessPattern } from "./config/model.js";
@@ -32,7 +32,7 @@ export { lockedUpdate } from "./zarr/memory-store.js";
 export { openStore, type StoreOptions } from "./zarr/open.js";
 export { S3Store } from "./s3/store.js";
 export type { S3Settings } from "./s3/session.js";
-export type { AppendSummary, OverlapPolicy, TemplateSummary, WriteRegionSummary, BatchSummary, Region, Shard };
+export type { AppendSummary, AppendFilesSummary, AppendedFile, OverlapPolicy, TemplateSummary, WriteRegionSummary, BatchSummary, Region, Shard };
 export { TEMPLATE_RANGE_MARGIN } from "./commands/create-template.js";
 export { parseShard, shardFromEnv, takeShare, takeGroups, expandInputs } from "./pipeline/batch.js";
 export { filesByChunk } from "./plan/region.js";
@@ -132,6 +132,14 @@ export class ZarrConverter {
   /** Extend an archive along time (time.appendDim) with a file's data, encoded as the archive's arrays. */
   async append(input: string, archive: string | Store, options: { onOverlap?: OverlapPolicy } = {}): Promise<AppendSummary> {
     return append(input, archive, this.config, { log: this.logger, onOverlap: options.onOverlap, backend: await this.backend() });
+  }
+
+  /**
+   * Extend an archive with several files, in the order given, as one run: all checked before
+   * anything is written, chunks they fill together written once, committed at once.
+   */
+  async appendFiles(inputs: string[], archive: string | Store, options: { onOverlap?: OverlapPolicy } = {}): Promise<AppendFilesSummary> {
+    return appendFiles(inputs, archive, this.config, { log: this.logger, onOverlap: options.onOverlap, backend: await this.backend() });
   }
 }
 
