@@ -6,14 +6,14 @@
  */
 import test, { before, describe } from "node:test";
 import assert from "node:assert/strict";
-import { copyFileSync, existsSync } from "node:fs";
+import { copyFileSync, existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 
 import { filesByChunk, FsStore, MemoryStore, takeGroups, ZarrConverter, type Store } from "../dist/index.js";
 import { convertSources } from "../dist/commands/convert-core.js";
 import { writerShare } from "../dist/commands/write-region.js";
 import { appendFiles } from "../dist/commands/append.js";
-import { openSource } from "../dist/pipeline/source.js";
+import { openSource, openSourceBytes, park } from "../dist/pipeline/source.js";
 import { resolveConfig } from "../dist/config/resolve.js";
 import { loadBackend } from "../dist/backend/index.js";
 import { assertMatchesSources, BACKEND, cli, ForwardingStore, outDir, python, ROOT } from "./helpers.js";
@@ -139,6 +139,21 @@ describe(`many small files [${BACKEND}]`, () => {
       return true;
     });
     assert.deepEqual([...store.sets.keys()].filter((k) => !k.startsWith(".zarrio")), [], "nothing written");
+  });
+
+  test("parking closes files that reopen themselves, never one that cannot (bytes, or fetched from an object store)", async () => {
+    const backend = await loadBackend(BACKEND);
+    const config = resolveConfig({});
+    const onDisk = await openSource(backend, hourly[0]!, config);
+    const inMemory = openSourceBytes(backend, "in memory", readFileSync(hourly[0]!));
+    for (const s of [onDisk, inMemory]) {
+      park(s);
+      const v = s.root.vars.find((x) => x.name === "temperature")!;
+      const slab = await s.ds.read(v.path, v.shape.map(() => 0), v.shape);
+      assert.equal(slab.shape.reduce((a, b) => a * b, 1), v.shape.reduce((a, b) => a * b, 1), `${s.file} still reads after parking`);
+      slab.release();
+      s.ds.close();
+    }
   });
 
   test("files are grouped by the chunks they fill; job-array shares are cut between groups", () => {

@@ -25,7 +25,7 @@ import type { VarPlan } from "../plan/layout.js";
 import { SAME_INSTANT_SECONDS } from "../plan/region.js";
 import { checkCoordinates, checkPackingRanges, openArchive, planWrites, readAxis, type Axis, type ExistingArchive } from "../pipeline/existing.js";
 import { memoryVariable } from "../pipeline/memory.js";
-import { checkIncreasing, findVar, openSource, readTimeAxis, timeLength, type Source } from "../pipeline/source.js";
+import { checkIncreasing, findVar, openSource, park, readTimeAxis, timeLength, type Source } from "../pipeline/source.js";
 import { emptyStats, numbersFrom, planRunWrites, planVariableWrites, runWrites, type Segment, type WriteStats } from "../pipeline/writer.js";
 import type { ArrayModel } from "../zarr/metadata.js";
 import type { Store } from "../zarr/store.js";
@@ -155,7 +155,7 @@ export async function appendFiles(files: string[], target: string | Store, confi
         length += p.appended;
         if (p.coordValues?.length) [last, lastFrom] = [p.coordValues[p.coordValues.length - 1], `${file}'s`];
         // Long lists: the file is opened again when its values are read.
-        if (files.length > KEEP_OPEN) source.ds.close();
+        if (files.length > KEEP_OPEN) park(source);
       }
       const summary = (stats: WriteStats): AppendFilesSummary => ({
         archive: ex.location,

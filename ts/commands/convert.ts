@@ -8,7 +8,7 @@ import { loadBackend } from "../backend/index.js";
 import type { ZarrConverterConfig } from "../config/model.js";
 import { ConfigError } from "../errors.js";
 import { mapLimit } from "../pipeline/pool.js";
-import { openSource, readTimeAxis, type Source } from "../pipeline/source.js";
+import { openSource, park, readTimeAxis, type Source } from "../pipeline/source.js";
 import { convertSources, type ConvertSummary, type RunOptions } from "./convert-core.js";
 import { prepareOutput } from "./output.js";
 
@@ -34,7 +34,7 @@ export async function convert(inputs: string[], output: string, config: ZarrConv
     const s = await openSource(backend, f, config, options.log);
     if (inputs.length > KEEP_OPEN) {
       await readTimeAxis(s, config.time.dim);
-      s.ds.close();
+      park(s);
     }
     return s;
   });

@@ -65,6 +65,15 @@ export async function openSource(backend: Backend, file: string, options: Source
 }
 
 /**
+ * Give back an open file's handles and memory until it is read again: a file on disk reopens by
+ * itself when read (ReopeningDataset); one fetched from an object store is gone from disk, so it
+ * stays open.
+ */
+export function park(source: Source): void {
+  if (source.ds instanceof ReopeningDataset) source.ds.close();
+}
+
+/**
  * A file that gives back its handles and memory when closed, and opens again by itself when read
  * after that: a run over ten thousand files keeps only the files being read open (each open file
  * holds descriptors and parsed metadata), and files are opened once more for writing instead of
