@@ -53,7 +53,7 @@ export class Budget {
   private running = 0;
   private readonly waiting: { weight: number; go: () => void }[] = [];
 
-  constructor(private readonly capacity: number) {}
+  constructor(readonly capacity: number) {}
 
   async run<T>(weight: number, fn: () => Promise<T>): Promise<T> {
     if (!this.waiting.length && this.fits(weight)) this.take(weight);

@@ -204,11 +204,12 @@ export async function runWrites(archive: Archive, jobs: WriteJob[], opts: RunOpt
     opts.log.debug(`done with ${r.file}`);
     if (opts.closeWhenDone) p.ds.close();
   };
-  // Reading, packing and encoding keep the cores busy (the core spreads each over all of them);
-  // storing mostly waits on I/O. Slabs may do the former at once while their values together stay
-  // within half the slabs in flight times the largest slab: storing one slab overlaps reading and
-  // encoding the next, and small slabs (a chunk gathered from small files, which one core
-  // encodes) are computed side by side on all cores.
+  // Reading, packing and encoding keep the cores busy; storing mostly waits on I/O. Storing one
+  // slab overlaps reading and encoding the next. A slab of several chunks is computed alone: the
+  // core already spreads its chunks over all cores, and a second one at once would only hold
+  // both slabs' values (and, in WebAssembly, which has one thread, grow its memory for good).
+  // Slabs of one chunk (a chunk gathered from small files, which one core encodes) are computed
+  // side by side, their values together within half the slabs in flight times the slab budget.
   const largest = Math.max(1, ...jobs.map(jobBytes));
   const compute = new Budget(Math.ceil(opts.concurrency / 2) * Math.max(largest, opts.slabBytes ?? 0));
   // Small slabs may also be more in flight than `concurrency` large ones, within the same memory.
@@ -218,6 +219,12 @@ export async function runWrites(archive: Archive, jobs: WriteJob[], opts: RunOpt
     opts.log.warn(`${n} values outside the packing range of ${path} were ${opts.policy === "clip" ? "clipped" : "stored as missing"}`);
   }
   return stats;
+}
+
+/** How many of the archive's chunks a job's slab touches. */
+function chunksIn(job: WriteJob): number {
+  const chunks = job.v.model.chunks;
+  return job.count.reduce((n, c, d) => n * (Math.floor((job.origin[d]! + c - 1) / chunks[d]!) - Math.floor(job.origin[d]! / chunks[d]!) + 1), 1);
 }
 
 /** Uncompressed bytes a job reads. */
@@ -281,7 +288,7 @@ async function writeSlab(
   const store = archive.store;
   const spec = arraySpec(v.model);
   const raw = jobBytes(job);
-  const { slab, enc } = await compute.run(raw, async () => {
+  const { slab, enc } = await compute.run(chunksIn(job) > 1 ? compute.capacity : raw, async () => {
     let slab: Slab;
     if (parts.length === 1) {
       slab = await readPart(parts[0]!, opts, stats);
