@@ -70,10 +70,12 @@ describe(`files encoded differently [${BACKEND}]`, () => {
       r = cli(["write-region", "--jobs", "2", ...head.slice().reverse(), archive, "-v"]);
       assert.equal(r.status, 0, r.stderr);
       assertMatchesSources(archive, head, packing ? [] : ["--packed-tolerance", "0"]);
-      for (const f of files.slice(9)) {
-        r = cli(["append", f, archive]);
-        assert.equal(r.status, 0, r.stderr);
-      }
+      // One file alone, then the last two (packed differently from each other) as one run.
+      r = cli(["append", files[9]!, archive]);
+      assert.equal(r.status, 0, r.stderr);
+      r = cli(["append", ...files.slice(10), archive, "-v"]);
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stderr, /append of 2 files done/);
       assertMatchesSources(archive, files, packing ? [] : ["--packed-tolerance", "0"]);
       r = cli(["validate", archive, ...files]);
       assert.equal(r.status, 0, r.stdout + r.stderr);
