@@ -1,8 +1,9 @@
 /**
  * append: extend an archive along `time.appendDim` (time by default) with files' data, encoded
- * exactly as the existing arrays are; several files are written as one run (see appendFiles). The file's times, re-encoded into the archive's units, must
- * increase and come after the archive's last time; with `onOverlap: "skip"` the steps the archive
- * already covers are left out (what the Python tool always does), otherwise an overlap is refused.
+ * exactly as the existing arrays are; several files are written as one run (see appendFiles).
+ * Each file's times, re-encoded into the archive's units, must increase and come after the
+ * archive's last time (and the file before it); with `onOverlap: "skip"` the steps already
+ * covered are left out (what the Python tool always does), otherwise an overlap is refused.
  *
  * Order of writing, so that a failed or interrupted append never damages the archive:
  *  1. every check, before anything is written;
@@ -23,7 +24,7 @@ import { IncompatibleSourceError, RegionError, timeProblem } from "../errors.js"
 import { silentLogger, type Logger } from "../log.js";
 import type { VarPlan } from "../plan/layout.js";
 import { SAME_INSTANT_SECONDS } from "../plan/region.js";
-import { checkCoordinates, checkPackingRanges, openArchive, planWrites, readAxis, type Axis, type ExistingArchive } from "../pipeline/existing.js";
+import { checkCoordinates, checkPackingRanges, CoordinateCache, openArchive, planWrites, readAxis, type Axis, type ExistingArchive } from "../pipeline/existing.js";
 import { memoryVariable } from "../pipeline/memory.js";
 import { checkIncreasing, findVar, openSource, park, readTimeAxis, timeLength, type Source } from "../pipeline/source.js";
 import { emptyStats, numbersFrom, planRunWrites, planVariableWrites, runWrites, type Segment, type WriteStats } from "../pipeline/writer.js";
@@ -147,10 +148,11 @@ export async function appendFiles(files: string[], target: string | Store, confi
       let lastFrom = "the archive's";
       let length = axis.length;
       const planned: Planned[] = [];
+      const coordinates = new CoordinateCache();
       for (const file of files) {
         const source = await openSource(backend, file, config, log);
         sources.push(source);
-        const p = await checkFile(source, ex, axis, { value: last, from: lastFrom }, config, dim, { ...options, backend }, log);
+        const p = await checkFile(source, ex, axis, { value: last, from: lastFrom }, coordinates, config, dim, { ...options, backend }, log);
         planned.push(p);
         length += p.appended;
         if (p.coordValues?.length) [last, lastFrom] = [p.coordValues[p.coordValues.length - 1], `${file}'s`];
@@ -242,6 +244,7 @@ async function checkFile(
   ex: ExistingArchive,
   axis: Axis,
   after: { value: number | undefined; from: string },
+  coordinates: CoordinateCache,
   config: ZarrConverterConfig,
   dim: string,
   options: AppendOptions,
@@ -250,7 +253,7 @@ async function checkFile(
   const file = source.file;
   const backend = options.backend!;
   const plans = planWrites(ex, source, config, dim, [], log);
-  await checkCoordinates(backend, ex, source, dim);
+  await checkCoordinates(backend, ex, source, dim, {}, coordinates);
   const n = timeLength(source, dim);
   if (!n) throw new IncompatibleSourceError(`has no steps along '${dim}' to append`, { file });
   let skip = 0;

@@ -62,3 +62,8 @@ export function planSlabs(
     if (d < 0) return boxes;
   }
 }
+
+/** How many of the archive's chunks (of shape `chunks`) a box at `origin` of `count` touches. */
+export function chunksTouched(origin: number[], count: number[], chunks: number[]): number {
+  return count.reduce((n, c, d) => n * (Math.floor((origin[d]! + c - 1) / chunks[d]!) - Math.floor(origin[d]! / chunks[d]!) + 1), 1);
+}

@@ -13,7 +13,7 @@ import { arraySpec } from "../zarr/metadata.js";
 import type { VarPlan } from "../plan/layout.js";
 import { itemSizeOf } from "../plan/chunking.js";
 import { Budget, mapLimit } from "./pool.js";
-import { planSlabs, type SlabBox } from "./slabs.js";
+import { chunksTouched, planSlabs, type SlabBox } from "./slabs.js";
 
 export interface WriteStats {
   /** Uncompressed bytes read from the source. */
@@ -221,12 +221,6 @@ export async function runWrites(archive: Archive, jobs: WriteJob[], opts: RunOpt
   return stats;
 }
 
-/** How many of the archive's chunks a job's slab touches. */
-function chunksIn(job: WriteJob): number {
-  const chunks = job.v.model.chunks;
-  return job.count.reduce((n, c, d) => n * (Math.floor((job.origin[d]! + c - 1) / chunks[d]!) - Math.floor(job.origin[d]! / chunks[d]!) + 1), 1);
-}
-
 /** Uncompressed bytes a job reads. */
 function jobBytes(job: WriteJob): number {
   return job.parts.reduce((n, p) => n + p.box.count.reduce((a, b) => a * b, 1) * itemSizeOf(p.v.source.dtype), 0);
@@ -288,7 +282,7 @@ async function writeSlab(
   const store = archive.store;
   const spec = arraySpec(v.model);
   const raw = jobBytes(job);
-  const { slab, enc } = await compute.run(chunksIn(job) > 1 ? compute.capacity : raw, async () => {
+  const { slab, enc } = await compute.run(chunksTouched(job.origin, job.count, job.v.model.chunks) > 1 ? compute.capacity : raw, async () => {
     let slab: Slab;
     if (parts.length === 1) {
       slab = await readPart(parts[0]!, opts, stats);
