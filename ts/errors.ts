@@ -83,7 +83,8 @@ export class ValidationError extends ZarrioError {
 }
 
 /**
- * A variable of a type zarrio does not store (a NetCDF-4 compound, enum, opaque or vlen type):
+ * A variable of a type zarrio does not store (a NetCDF-4 vlen, a compound with text, array or
+ * nested fields):
  * refused by name rather than left out, unless the user drops it (`--drop-variables`). Exit 11.
  */
 export class UnsupportedTypeError extends ZarrioError {

@@ -114,7 +114,8 @@ def info(path: str, raw: bool = False) -> dict:
             "shape": list(node.shape),
             "chunks": list(node.chunks),
             "shards": shards_of(node),
-            "dtype": str(node.dtype) if not hasattr(node.dtype, "str") else node.dtype.str,
+            # numpy's string ("<f4"); a structured type as its list of fields.
+            "dtype": str(node.dtype) if not hasattr(node.dtype, "str") else str(node.dtype.descr) if node.dtype.names else node.dtype.str,
             "fill_value": jsonable(node.fill_value),
             "dimension_names": dim_names_of(node),
             "order": getattr(node, "order", None),

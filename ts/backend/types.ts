@@ -4,9 +4,21 @@
  * The JSON shapes mirror the serde types in `crates/core`.
  */
 
-export type DType =
+export type NumericType =
   | "int8" | "uint8" | "int16" | "uint16" | "int32" | "uint32" | "int64" | "uint64"
-  | "float32" | "float64" | "str";
+  | "float32" | "float64";
+
+/**
+ * An element type: a number, text ("str"), or a record of N bytes ("record16": a NetCDF-4
+ * compound of numbers, its fields packed little-endian in order, or an opaque value).
+ */
+export type DType = NumericType | "str" | `record${number}`;
+
+/** A field of a compound record, in the stored order. */
+export interface RecordField {
+  name: string;
+  dtype: NumericType;
+}
 
 /** A non-finite float travels as a string (JSON has no NaN). */
 export type JsonFloat = number | "NaN" | "Infinity" | "-Infinity";
@@ -15,7 +27,9 @@ export type AttrValue =
   | { type: "text"; value: string }
   | { type: "texts"; value: string[] }
   | { type: "int8" | "uint8" | "int16" | "uint16" | "int32" | "uint32" | "int64" | "uint64"; value: number[] }
-  | { type: "float32" | "float64"; value: JsonFloat[] };
+  | { type: "float32" | "float64"; value: JsonFloat[] }
+  /** A compound attribute: each value an object of its fields (non-finite floats as strings). */
+  | { type: "records"; value: Record<string, number | JsonFloat>[] };
 
 export interface Attr {
   name: string;
@@ -38,13 +52,15 @@ export interface VarMeta {
   char_dim: string | null;
   attrs: Attr[];
   encoding: { chunks: number[] | null; filters: string[] };
+  /** A compound record's fields; empty for every other type (opaque records included). */
+  fields: RecordField[];
 }
 
 /** A variable of a NetCDF-4 user-defined type, which zarrio refuses by name (never skips). */
 export interface UnsupportedVar {
   name: string;
   path: string;
-  /** "compound {bin_num, nobs, ...}", "enum of ubyte", "vlen of int", "opaque (16 bytes)". */
+  /** "compound {name: string, a: compound {...}}", "vlen of int", "array [2, 2] of double". */
   nc_type: string;
   dims: string[];
 }

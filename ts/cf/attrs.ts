@@ -1,7 +1,8 @@
 /**
  * NetCDF attributes as Zarr attributes. Single values become scalars (as xarray shows them),
- * non-finite floats become the strings "NaN"/"Infinity"/"-Infinity", and attributes that only
- * mean something inside a NetCDF file are dropped.
+ * non-finite floats become the strings "NaN"/"Infinity"/"-Infinity", compound values become
+ * objects of their fields, and attributes that only mean something inside a NetCDF file are
+ * dropped.
  */
 import type { Attr, AttrValue, JsonFloat } from "../backend/types.js";
 
@@ -14,6 +15,10 @@ export function attrValue(v: AttrValue): unknown {
       return v.value;
     case "texts":
       return v.value.length === 1 ? v.value[0] : v.value;
+    case "records": {
+      const records = v.value.map((r) => Object.fromEntries(Object.entries(r).map(([k, x]) => [k, typeof x === "string" ? Number(x) : x])));
+      return records.length === 1 ? records[0] : records;
+    }
     default: {
       // Non-finite floats arrive as "NaN"/"Infinity" strings and leave as numbers (written as
       // bare tokens, as zarr-python does); 64-bit integers may be BigInt.
@@ -36,7 +41,7 @@ export function findAttr(attrs: Attr[], name: string): Attr | undefined {
 /** A numeric attribute's values as numbers (NaN for "NaN"), or [] when absent or text. */
 export function numericAttr(attrs: Attr[], name: string): number[] {
   const a = findAttr(attrs, name);
-  if (!a || a.value.type === "text" || a.value.type === "texts") return [];
+  if (!a || a.value.type === "text" || a.value.type === "texts" || a.value.type === "records") return [];
   return (a.value.value as (number | string)[]).map((x) => (typeof x === "number" ? x : Number(x)));
 }
 

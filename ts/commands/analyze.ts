@@ -10,6 +10,7 @@
  * decompressed by the backend that will do the work, and the round trip is checked byte for byte.
  */
 
+import { isNumeric, itemSize } from "../backend/dtype.js";
 import { loadBackend, type Backend } from "../backend/index.js";
 import type { Compressor, DType, Slab, Stats, VarMeta } from "../backend/types.js";
 import { numericAttr, textAttr } from "../cf/attrs.js";
@@ -18,7 +19,7 @@ import type { AccessPattern, ZarrConverterConfig } from "../config/model.js";
 import { formatCompression, parseCompression } from "../config/parse.js";
 import { fromCore } from "../errors.js";
 import { silentLogger } from "../log.js";
-import { chunkCount, itemSizeOf } from "../plan/chunking.js";
+import { chunkCount } from "../plan/chunking.js";
 import { buildPlan, walkVars, type VarPlan } from "../plan/layout.js";
 import { dataRange, declaredRange, missingValues, packable, unpackedRange, type PackRange } from "../plan/packing.js";
 import { scanStats } from "../pipeline/scan.js";
@@ -145,7 +146,7 @@ export async function analyze(file: string, config: ZarrConverterConfig, options
 
     const stats = new Map<string, Stats>();
     for (const { v } of all) {
-      if (v.dtype === "str") continue;
+      if (!isNumeric(v.dtype)) continue;
       stats.set(v.path, await scanStats(source, v, missingValues(v), config.slabSizeMb * 2 ** 20, config.concurrency));
     }
     log.info(`scanned ${stats.size} variables of ${file}`);
@@ -211,7 +212,7 @@ function describeVariable(v: VarMeta, s: Stats | undefined, coordinate: boolean)
     dtype: v.dtype,
     dims: v.dims,
     shape: v.shape,
-    bytes: v.shape.reduce((a, b) => a * b, 1) * itemSizeOf(v.dtype),
+    bytes: v.shape.reduce((a, b) => a * b, 1) * itemSize(v.dtype),
     coordinate,
     min: range[0],
     max: range[1],
@@ -304,7 +305,7 @@ function recommendChunking(pattern: AccessPattern, vars: VarPlan[]): ChunkingRec
         arrays: [v.arrayPath],
         dims: m.dimensionNames,
         chunks: m.chunks,
-        chunkBytes: m.chunks.reduce((a, b) => a * b, 1) * itemSizeOf(m.dtype),
+        chunkBytes: m.chunks.reduce((a, b) => a * b, 1) * itemSize(m.dtype),
         chunksPerArray: n,
         why: v.chunkReasons,
       });
@@ -327,15 +328,15 @@ interface Sample {
  */
 async function takeSamples(source: Source, planned: VarPlan[], budget: number, policy: ZarrConverterConfig["packing"]["rangeExceededAction"]): Promise<Sample[]> {
   const candidates = planned
-    .filter((v) => v.source.dtype !== "str" && v.model.shape.length > 0 && !(v.model.dimensionNames.length === 1 && v.model.dimensionNames[0] === v.name))
-    .sort((a, b) => b.source.shape.reduce((x, y) => x * y, 1) * itemSizeOf(b.source.dtype) - a.source.shape.reduce((x, y) => x * y, 1) * itemSizeOf(a.source.dtype))
+    .filter((v) => isNumeric(v.source.dtype) && v.model.shape.length > 0 && !(v.model.dimensionNames.length === 1 && v.model.dimensionNames[0] === v.name))
+    .sort((a, b) => b.source.shape.reduce((x, y) => x * y, 1) * itemSize(b.source.dtype) - a.source.shape.reduce((x, y) => x * y, 1) * itemSize(a.source.dtype))
     .slice(0, SAMPLED_VARIABLES);
   const share = budget / Math.max(1, candidates.length);
   const out: Sample[] = [];
   for (const v of candidates) {
     const src = v.source;
     const count = src.shape.map((len, i) => Math.min(len, v.model.chunks[i]!));
-    const item = itemSizeOf(src.dtype);
+    const item = itemSize(src.dtype);
     for (let d = 0; d < count.length && count.reduce((a, b) => a * b, 1) * item > share; d++) {
       const rest = count.reduce((a, b) => a * b, 1) / count[d]!;
       count[d] = Math.max(1, Math.floor(share / item / rest));
@@ -353,7 +354,7 @@ async function takeSamples(source: Source, planned: VarPlan[], budget: number, p
 
 async function trialCodecs(source: Source, planned: VarPlan[], codecs: string[], budget: number, backend: Backend, config: ZarrConverterConfig): Promise<CodecTrials> {
   const samples = await takeSamples(source, planned, budget, config.packing.rangeExceededAction);
-  const sampleBytes = samples.reduce((a, s) => a + s.shape.reduce((x, y) => x * y, 1) * itemSizeOf(s.slab.dtype), 0);
+  const sampleBytes = samples.reduce((a, s) => a + s.shape.reduce((x, y) => x * y, 1) * itemSize(s.slab.dtype as DType), 0);
   const results = [];
   for (const codec of codecs) results.push(await trialCodec(backend, samples, parseCompression(codec)!, sampleBytes));
   const cost = (r: CodecResult) => 1 / r.compressMBps + 1 / r.decompressMBps + 1 / (r.ratio * LINK_MBPS);

@@ -16,6 +16,7 @@
  *     old archive until it is written; a re-run after an interruption writes the same steps again.
  * Appends to one archive are serialised by an archive-wide lock.
  */
+import { isNumeric } from "../backend/dtype.js";
 import { loadBackend } from "../backend/index.js";
 import type { DType } from "../backend/types.js";
 import { decodeValue, formatDate, reencode, type TimeUnits } from "../cf/time.js";
@@ -96,7 +97,7 @@ async function newCoordinates(source: Source, dim: string, coord: { model: Array
     return { values, describe: (v) => formatDate(decodeValue(v, units)) };
   }
   const v = findVar(source, dim);
-  if (!v || v.dims.length !== 1 || v.dims[0] !== dim || v.dtype === "str") {
+  if (!v || v.dims.length !== 1 || v.dims[0] !== dim || !isNumeric(v.dtype)) {
     throw new IncompatibleSourceError(`has no numeric coordinate '${dim}'; the archive has one`, { file });
   }
   const values = numbersFrom(v.dtype, (await source.ds.read(v.path, [0], [v.shape[0]!])).toBytes()!);

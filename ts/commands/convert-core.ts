@@ -11,7 +11,8 @@ import { reencode } from "../cf/time.js";
 import type { ZarrConverterConfig } from "../config/model.js";
 import { ConfigError, IncompatibleSourceError, timeProblem } from "../errors.js";
 import { formatBytes, Logger, Progress, silentLogger } from "../log.js";
-import { itemSizeOf, logChunking } from "../plan/chunking.js";
+import { logChunking } from "../plan/chunking.js";
+import { itemSize } from "../backend/dtype.js";
 import { cfEncoding, decodeRange, describeMixed, mixedEncoding, type MixedEncoding } from "../plan/encoding.js";
 import { bindSource, buildPlan, selectVars, walkVars } from "../plan/layout.js";
 import { dataRange, declaredRange, missingValues, packable, type PackRange } from "../plan/packing.js";
@@ -249,7 +250,7 @@ export async function convertSources(sources: Source[], config: ZarrConverterCon
   try {
     const archive = new Archive(out.store, plan.format);
     await writeHierarchy(archive, plan);
-    const totalBytes = plan.vars.reduce((a, v) => a + v.model.shape.reduce((x, y) => x * y, 1) * itemSizeOf(v.source.dtype), 0);
+    const totalBytes = plan.vars.reduce((a, v) => a + v.model.shape.reduce((x, y) => x * y, 1) * itemSize(v.source.dtype), 0);
     // Only built when asked for: Progress draws on process.stderr, which browsers lack.
     const progress = options.progress ? new Progress("converting", totalBytes) : undefined;
     const run = { backend, concurrency: config.concurrency, policy: config.packing.rangeExceededAction, log, progress, slabBytes: config.slabSizeMb * 2 ** 20 };

@@ -12,6 +12,7 @@
  * TEMPLATE_RANGE_MARGIN of its span on each side (or packing.autoBufferFactor if larger). Values
  * that later fall outside are handled by packing.rangeExceededAction and reported.
  */
+import { isNumeric } from "../backend/dtype.js";
 import { loadBackend } from "../backend/index.js";
 import type { DType } from "../backend/types.js";
 import { decodeValue, formatDate, inferFreq, parseDate, parseFreq, TimeError, timeAxis, type Freq } from "../cf/time.js";
@@ -64,7 +65,7 @@ function ownPacking(source: Source, config: ZarrConverterConfig, log: Logger): M
   for (const { v } of selectVars(walkVars(source.root), config, source.file)) {
     if (!v.dims.includes(config.time.dim) || (v.name === config.time.dim && v.dims.length === 1)) continue;
     const enc = cfEncoding(v);
-    if (enc.dtype === "str" || (enc.scale === undefined && enc.offset === undefined)) continue;
+    if (!isNumeric(enc.dtype) || (enc.scale === undefined && enc.offset === undefined)) continue;
     const m: MixedEncoding = { path: v.path.replace(/^\/+/, ""), dtype: decodedDtype(enc), files: [enc] };
     mixed.set(v.path, m);
     log.info(

@@ -15,6 +15,7 @@
  * The report lists problems (which make the CLI exit with ValidationError) and facts (value
  * ranges, chunk counts) for the record.
  */
+import { isNumeric, isRecord, itemSize } from "../backend/dtype.js";
 import { existsSync } from "node:fs";
 
 import { loadBackend, type Backend } from "../backend/index.js";
@@ -23,7 +24,7 @@ import { decodeValue, describeSeconds, formatDate, inferFreq, parseFreq, reencod
 import type { ZarrConverterConfig } from "../config/model.js";
 import { StoreError, ZarrioError } from "../errors.js";
 import { silentLogger } from "../log.js";
-import { chunkCount, itemSizeOf } from "../plan/chunking.js";
+import { chunkCount } from "../plan/chunking.js";
 import { walkVars } from "../plan/layout.js";
 import { cfEncoding, decodedDtype, decodingOf, sameEncoding, storedEncoding } from "../plan/encoding.js";
 import { unpackedRange } from "../plan/packing.js";
@@ -307,7 +308,7 @@ async function scanArray(backend: Backend, ex: ExistingArchive, path: string, mo
   const grid = model.shape.map((s, i) => Math.ceil(s / model.chunks[i]!));
   const total = chunkCount(model.shape, model.chunks);
   const written = t >= 0 ? new Uint8Array(model.shape[t]!) : undefined;
-  const fill = model.dtype === "str" ? undefined : Number(storageFill(model));
+  const fill = !isNumeric(model.dtype) ? undefined : Number(storageFill(model));
   const isFloat = model.dtype.startsWith("float");
   // An integer array without a CF fill cannot tell a written 0 from an unwritten one: a stored
   // chunk counts as written throughout.
@@ -332,7 +333,7 @@ async function scanArray(backend: Backend, ex: ExistingArchive, path: string, mo
       if (written) markAll(written, origin[t]!, box[t]!);
       return;
     }
-    if (model.dtype === "str") {
+    if (!isNumeric(model.dtype)) {
       if (written) markAll(written, origin[t]!, box[t]!);
       return;
     }
@@ -354,7 +355,7 @@ async function scanArray(backend: Backend, ex: ExistingArchive, path: string, mo
       chunksStored: stored,
       min: decoded[0],
       max: decoded[1],
-      missingFraction: model.dtype === "str" || !count ? 0 : 1 - valid / count,
+      missingFraction: !isNumeric(model.dtype) || !count ? 0 : 1 - valid / count,
     },
     written,
   };
@@ -486,7 +487,7 @@ interface Comparison {
 function comparisonOf(v: VarMeta, model: ArrayModel): Comparison {
   const here = cfEncoding(v);
   const there = storedEncoding(model);
-  if (v.dtype === "str" || model.dtype === "str" || sameEncoding(here, there)) return { tolerance: 0, relative: 0 };
+  if (!isNumeric(v.dtype) || !isNumeric(model.dtype) || sameEncoding(here, there)) return { tolerance: 0, relative: 0 };
   const packed = there.scale !== undefined && /^u?int/.test(model.dtype);
   const scale = Math.abs(there.scale ?? 1);
   // The file decodes as xarray reads it; a packed archive holds it within half a step (plus room for
@@ -605,7 +606,7 @@ async function placeFile(source: Source, axis: Axis, steps: number): Promise<num
     return regionFromTimes(values, coord.values, coord.units, source.file, dim)[0];
   }
   const v = findVar(source, dim);
-  const own = v && v.dims.length === 1 && v.dims[0] === dim && v.dtype !== "str" ? v : undefined;
+  const own = v && v.dims.length === 1 && v.dims[0] === dim && isNumeric(v.dtype) ? v : undefined;
   if (!coord || !own) {
     if (steps === axis.length) return 0;
     throw new Error(`cannot find its ${steps} '${dim}' steps among the archive's ${axis.length}: no '${dim}' coordinate to match them by`);
@@ -630,7 +631,7 @@ async function compareVariable(
   config: ZarrConverterConfig,
 ): Promise<{ count: number; compared: number; first?: NonNullable<SourceCheck["mismatches"][number]["first"]>; bound?: number }> {
   const origin = v.shape.map((_, i) => (i === t ? timeStart : 0));
-  const boxes = planSlabs(v.shape, model.chunks, origin, itemSizeOf(v.dtype), config.slabSizeMb * 2 ** 20);
+  const boxes = planSlabs(v.shape, model.chunks, origin, itemSize(v.dtype), config.slabSizeMb * 2 ** 20);
   const cmp = comparisonOf(v, model);
   const bound = boundOf(cmp);
   let count = 0;
@@ -642,6 +643,13 @@ async function compareVariable(
     const src = await ds.read(v.path, box.start, box.count);
     const stored = await readStored(backend, ex, path, model, at, box.count);
     compared += box.count.reduce((a, b) => a * b, 1);
+    if (isRecord(v.dtype) || isRecord(model.dtype)) {
+      // Records compare byte for byte (fields in the stored order, little-endian).
+      const diff = compareRecords(src.toBytes()!, stored.toBytes()!, itemSize(v.dtype));
+      count += diff.count;
+      if (diff.first && !first) first = { index: unravel(diff.first.at, box.count).map((c, d) => c + at[d]!), file: diff.first.file, archive: diff.first.archive };
+      return;
+    }
     if (v.dtype === "str" || model.dtype === "str") {
       const [a, b] = [src.toStrings() ?? [], stored.toStrings() ?? []];
       const i = a.findIndex((s, k) => s !== b[k]);
@@ -657,6 +665,24 @@ async function compareVariable(
     if (diff.first && !first) first = { index: unravel(diff.first.at, box.count).map((c, d) => c + at[d]!), file: diff.first.file, archive: diff.first.archive };
   });
   return { count, compared, first, bound };
+}
+
+/** Records that differ in any byte; the first shown as hex. */
+function compareRecords(a: Uint8Array, b: Uint8Array, size: number): { count: number; first?: { at: number; file: string; archive: string } } {
+  const hex = (x: Uint8Array, i: number) => Array.from(x.subarray(i * size, (i + 1) * size), (c) => c.toString(16).padStart(2, "0")).join("");
+  let count = 0;
+  let first: { at: number; file: string; archive: string } | undefined;
+  const n = Math.max(a.length, b.length) / size;
+  for (let i = 0; i < n; i++) {
+    for (let k = i * size; k < (i + 1) * size; k++) {
+      if (a[k] !== b[k]) {
+        count++;
+        first ??= { at: i, file: hex(a, i), archive: hex(b, i) };
+        break;
+      }
+    }
+  }
+  return { count, first };
 }
 
 /** One line per finding, for the CLI and logs. */

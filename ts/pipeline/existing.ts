@@ -9,6 +9,7 @@
  * Every check here runs before anything is written: a file that does not fit is refused with a
  * typed error naming the file and the variable.
  */
+import { isNumeric } from "../backend/dtype.js";
 import { existsSync } from "node:fs";
 
 import type { Backend, PackParams, Slab, VarMeta } from "../backend/types.js";
@@ -97,7 +98,7 @@ export async function readAxis(backend: Backend, ex: ExistingArchive, dim: strin
   const length = [...lengths][0]!;
   if (!found) return { dim, length };
   const [path, model] = found;
-  if (model.dtype === "str") return { dim, length };
+  if (!isNumeric(model.dtype)) return { dim, length };
   const values = numbersFrom(model.dtype, (await readStored(backend, ex, path, model)).toBytes()!);
   const unitsAttr = model.attributes.units;
   let units: TimeUnits | undefined;
@@ -158,7 +159,7 @@ function writeEncoding(model: ArrayModel, v: VarMeta, file: string, path: string
   // Copied as stored: the file's missing markers still say which values are missing (the
   // missing-data check counts with them).
   const copied = { decode: null, pack: null, missing: missingValues(v) };
-  if (v.dtype === "str" || model.dtype === "str") return copied;
+  if (!isNumeric(v.dtype) || !isNumeric(model.dtype)) return copied;
   const pack = storedPacking(model, file, path);
   if (pack) {
     if (sameEncoding(here, there)) return copied;
@@ -263,7 +264,7 @@ export async function checkCoordinates(
   for (const [path, model] of ex.arrays) {
     const name = baseName(path);
     const v = inFile.get(path);
-    if (name === dim || !isCoordinate(path, model) || !v || v.dims.length !== 1 || model.dtype === "str" || v.dtype === "str") continue;
+    if (name === dim || !isCoordinate(path, model) || !v || v.dims.length !== 1 || !isNumeric(model.dtype) || !isNumeric(v.dtype)) continue;
     const len = v.shape[0]!;
     const at = offsets[name] ?? 0;
     if (at + len > model.shape[0]!) continue; // shape problems are reported by planWrites / the region check

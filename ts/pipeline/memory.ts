@@ -17,6 +17,7 @@ export function memoryVariable(backend: Backend, name: string, dtype: DType, dim
     char_dim: null,
     attrs: [],
     encoding: { chunks: null, filters: [] },
+    fields: [],
   };
   const ds: Dataset = {
     meta: { format: "memory", reader: "memory", root: { name: "", path: "/", dims: [], vars: [v], unsupported: [], attrs: [], groups: [] } },

@@ -1,7 +1,7 @@
 /** A read-only pass over a variable: value statistics for packing ranges and `analyze`. */
 import type { Stats, VarMeta } from "../backend/types.js";
 import { fromCore } from "../errors.js";
-import { itemSizeOf } from "../plan/chunking.js";
+import { itemSize } from "../backend/dtype.js";
 import { mapLimit } from "./pool.js";
 import { planSlabs } from "./slabs.js";
 import type { Source } from "./source.js";
@@ -33,9 +33,9 @@ const PIECE_BYTES = 4 << 20;
  * decompressed once. They are small, so twice `concurrency` of them are in flight.
  */
 export async function scanStats(source: Source, v: VarMeta, missing: number[], slabBytes: number, concurrency = 2): Promise<Stats> {
-  const itemSize = itemSizeOf(v.dtype);
+  const itemBytes = itemSize(v.dtype);
   const grid = v.encoding.chunks?.length === v.shape.length ? v.encoding.chunks : v.shape.map(() => 1);
-  const pieces = planSlabs(v.shape, grid, v.shape.map(() => 0), itemSize, Math.min(slabBytes, PIECE_BYTES));
+  const pieces = planSlabs(v.shape, grid, v.shape.map(() => 0), itemBytes, Math.min(slabBytes, PIECE_BYTES));
   let total: Stats | undefined;
   await mapLimit(pieces, concurrency * 2, async (box) => {
     const stats = await source.ds.stats(v.path, box.start, box.count, missing).catch((e) => {

@@ -2,7 +2,8 @@
  * Source files: opening them (with errors that name the file), reading their time axis, and
  * checking that a file fits an archive's plan before anything is written.
  */
-import type { Backend, Dataset, GroupMeta, ReaderKind, VarMeta } from "../backend/types.js";
+import { isRecord } from "../backend/dtype.js";
+import type { Backend, Dataset, GroupMeta, ReaderKind, RecordField, VarMeta } from "../backend/types.js";
 import { numericAttr, textAttr } from "../cf/attrs.js";
 import { decodeValue, formatDate, isTimeUnits, parseUnits, TimeError, type TimeUnits } from "../cf/time.js";
 import { fromCore, IncompatibleSourceError, SourceReadError, type ErrorContext, type ZarrioError } from "../errors.js";
@@ -229,6 +230,8 @@ export function checkCompatible(source: Source, plans: VarPlan[], timeDim: strin
     // Values decoded (plan/encoding.ts) or packed become the archive's type; others must have it.
     const converts = p.decode !== null || (p.pack !== null && (v.dtype === "float32" || v.dtype === "float64"));
     if (!p.isTimeCoord && v.dtype !== p.model.dtype && !converts) fail(`is ${v.dtype}, the archive stores ${p.model.dtype}`);
+    const fields = (f: RecordField[] | undefined) => (f ?? []).map((x) => `${x.name}: ${x.dtype}`).join(", ");
+    if (isRecord(v.dtype) && fields(v.fields) !== fields(p.model.fields)) fail(`has fields {${fields(v.fields)}}, the archive has {${fields(p.model.fields)}}`);
     const unitsHere = textAttr(v.attrs, "units");
     const unitsThere = typeof p.model.attributes.units === "string" ? p.model.attributes.units : undefined;
     if (!p.isTimeCoord && unitsHere !== unitsThere) fail(`has units '${unitsHere ?? "(none)"}', the archive has '${unitsThere ?? "(none)"}'`);

@@ -5,6 +5,7 @@
  * shows up as one fewer valid value than the source — packed with the same parameters and policy
  * first, so values the `fill` policy stores as missing are expected missing.
  */
+import { isNumeric } from "../backend/dtype.js";
 import type { Backend, Stats } from "../backend/types.js";
 import { fromCore } from "../errors.js";
 import { mapLimit } from "./pool.js";
@@ -31,7 +32,7 @@ export async function findMissing(
   const totals = new Map<string, MissingReport>();
   const parts = jobs.flatMap((j) => j.parts.map((p) => ({ ...p, origin: j.origin.map((o, d) => o + p.at[d]!) })));
   await mapLimit(parts, concurrency, async ({ ds, file, v, box, origin }) => {
-    if (v.model.dtype === "str") return;
+    if (!isNumeric(v.model.dtype)) return;
     let slab = await ds.read(v.source.path, box.start, box.count).catch((e) => {
       throw fromCore(e, { file, variable: v.source.path });
     });

@@ -11,7 +11,7 @@ import type { Logger, Progress } from "../log.js";
 import type { Archive } from "../zarr/archive.js";
 import { arraySpec } from "../zarr/metadata.js";
 import type { VarPlan } from "../plan/layout.js";
-import { itemSizeOf } from "../plan/chunking.js";
+import { itemSize } from "../backend/dtype.js";
 import { Budget, mapLimit } from "./pool.js";
 import { chunksTouched, planSlabs, type SlabBox } from "./slabs.js";
 
@@ -143,8 +143,8 @@ function planRun(segments: Segment[], opts: PlacementOptions): WriteJob[] {
     shape[t] = segments.reduce((n, s) => n + s.count, 0);
     origin[t] = opts.timeOffset;
   }
-  const itemSize = Math.max(...segments.map((s) => itemSizeOf(s.v.source.dtype)));
-  return planSlabs(shape, v.model.chunks, origin, itemSize, opts.slabBytes).map((box) => {
+  const itemBytes = Math.max(...segments.map((s) => itemSize(s.v.source.dtype)));
+  return planSlabs(shape, v.model.chunks, origin, itemBytes, opts.slabBytes).map((box) => {
     const parts: WritePart[] = [];
     if (t < 0) {
       const s = segments[0]!;
@@ -223,7 +223,7 @@ export async function runWrites(archive: Archive, jobs: WriteJob[], opts: RunOpt
 
 /** Uncompressed bytes a job reads. */
 function jobBytes(job: WriteJob): number {
-  return job.parts.reduce((n, p) => n + p.box.count.reduce((a, b) => a * b, 1) * itemSizeOf(p.v.source.dtype), 0);
+  return job.parts.reduce((n, p) => n + p.box.count.reduce((a, b) => a * b, 1) * itemSize(p.v.source.dtype), 0);
 }
 
 /** Files read at once into one gathered slab (each file's chunks are inflated on a core thread). */

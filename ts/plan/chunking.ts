@@ -16,6 +16,7 @@
  * handed back greedily in the pattern's order, so chunks land as close under the target as the
  * shape allows. Any dimension names work; only `timeDim` is special.
  */
+import { itemSize } from "../backend/dtype.js";
 import type { AccessPattern } from "../config/model.js";
 import { formatBytes, type Logger } from "../log.js";
 import type { VarPlan } from "./layout.js";
@@ -167,11 +168,6 @@ function fixedProduct(chunks: number[], free: number[]): number {
   return chunks.reduce((a, c, i) => (free.includes(i) ? a : a * c), 1);
 }
 
-export function itemSizeOf(dtype: string): number {
-  const m = /(\d+)$/.exec(dtype);
-  return m ? Number(m[1]) / 8 : 16;
-}
-
 /** Number of chunks an array is split into. */
 export function chunkCount(shape: number[], chunks: number[]): number {
   return shape.reduce((a, len, i) => a * Math.ceil(len / chunks[i]!), 1);
@@ -197,7 +193,7 @@ export function logChunking(log: Logger, vars: VarPlan[], pattern: AccessPattern
   for (const group of groups.values()) {
     const { model, chunkReasons } = group[0]!;
     log.info(`chunks ${model.dimensionNames.join("×")} = ${model.chunks.join("×")} for ${group.map((g) => g.arrayPath).join(", ")}`, {
-      chunk: formatBytes(model.chunks.reduce((x, y) => x * y, 1) * itemSizeOf(model.dtype)),
+      chunk: formatBytes(model.chunks.reduce((x, y) => x * y, 1) * itemSize(model.dtype)),
       chunks: chunkCount(model.shape, model.chunks),
       pattern,
       why: chunkReasons.join("; "),

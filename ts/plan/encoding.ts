@@ -17,6 +17,7 @@
  * Writing into an existing archive (write-region, append) follows the same rule against the
  * archive's encoding: see pipeline/existing.ts.
  */
+import { isNumeric } from "../backend/dtype.js";
 import type { Attr, Decoding, DType, VarMeta } from "../backend/types.js";
 import { findAttr, numericAttr } from "../cf/attrs.js";
 import type { ArrayModel } from "../zarr/metadata.js";
@@ -142,7 +143,7 @@ export interface MixedEncoding {
 export function mixedEncoding(path: string, vars: VarMeta[]): MixedEncoding | undefined {
   const encs = vars.map(cfEncoding);
   if (encs.every((e) => sameEncoding(e, encs[0]!))) return undefined;
-  if (encs.some((e) => e.dtype === "str")) return undefined;
+  if (encs.some((e) => !isNumeric(e.dtype))) return undefined;
   const dtype: FloatType = encs.some((e) => decodedDtype(e) === "float64") ? "float64" : "float32";
   return { path, dtype, files: encs };
 }

@@ -8,7 +8,8 @@ import type { ZarrConverterConfig } from "../config/model.js";
 import { attrsToJson, numericAttr } from "../cf/attrs.js";
 import { ConfigError, UnsupportedTypeError } from "../errors.js";
 import { cfFillFor, type ArrayModel, type Attributes } from "../zarr/metadata.js";
-import { chooseChunks, itemSizeOf } from "./chunking.js";
+import { chooseChunks } from "./chunking.js";
+import { itemSize } from "../backend/dtype.js";
 import { cfEncoding, decodingOf, type MixedEncoding } from "./encoding.js";
 import { missingValues, packable, type PackRange } from "./packing.js";
 
@@ -84,7 +85,7 @@ function walkGroups(root: GroupMeta): GroupMeta[] {
 }
 
 /**
- * Variables of types zarrio does not store (NetCDF-4 compound, enum, opaque, vlen) are never left
+ * Variables of types zarrio does not store (NetCDF-4 vlen, compounds of anything but numbers) are never left
  * out in silence: one the selection takes in stops the run, naming file, group, variable and type,
  * unless the user drops it (`variables.exclude`) or names others only (`variables.include`).
  */
@@ -171,7 +172,7 @@ export function buildPlan(input: PlanInput): ArchivePlan {
     const choice = chooseChunks({
       dims: v.dims,
       shape,
-      itemSize: itemSizeOf(dtype),
+      itemSize: itemSize(dtype),
       fixed: config.chunking,
       timeDim,
       pattern: config.accessPattern,
@@ -186,6 +187,7 @@ export function buildPlan(input: PlanInput): ArchivePlan {
       compressor: config.compression,
       dimensionNames: v.dims,
       attributes,
+      ...(v.fields.length ? { fields: v.fields } : {}),
     };
     return {
       name: v.name,

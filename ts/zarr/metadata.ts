@@ -6,8 +6,14 @@
  * variable without `_FillValue` gets `null` (floats get NaN, which masks nothing that isn't
  * already missing); in v3 the mask is the `_FillValue` attribute (floats as base64 of a
  * little-endian float64) and the array's `fill_value` only says what unwritten chunks hold.
+ *
+ * Records (NetCDF-4 compound and opaque values) are spelled as zarr-python spells numpy's
+ * structured and void types: a compound as a list of fields (v2) or the `structured` type (v3),
+ * an opaque value as `|V<n>` (v2) or `raw_bytes` (v3); zero bytes fill them, and they have no CF
+ * fill value.
  */
-import type { ArraySpec, Compressor, DType, JsonFloat } from "../backend/types.js";
+import { isFloat, isNumeric, isRecord, itemSize } from "../backend/dtype.js";
+import type { ArraySpec, Compressor, DType, JsonFloat, NumericType, RecordField } from "../backend/types.js";
 
 export type ZarrFormat = 2 | 3;
 export type Attributes = Record<string, unknown>;
@@ -22,16 +28,34 @@ export interface ArrayModel {
   dimensionNames: string[];
   /** CF and user attributes, without `_FillValue` (that is `cfFill`). */
   attributes: Attributes;
+  /** A compound record's fields, in the stored order (records only; none for opaque ones). */
+  fields?: RecordField[];
 }
 
 export type Document = Record<string, unknown>;
 
-const V2_DTYPE: Record<DType, string> = {
+const V2_DTYPE: Record<NumericType | "str", string> = {
   int8: "|i1", uint8: "|u1", int16: "<i2", uint16: "<u2", int32: "<i4", uint32: "<u4",
   int64: "<i8", uint64: "<u8", float32: "<f4", float64: "<f8", str: "|O",
 };
 
-const isFloat = (d: DType) => d === "float32" || d === "float64";
+function dtypeV2(a: ArrayModel): unknown {
+  if (!isRecord(a.dtype)) return V2_DTYPE[a.dtype as NumericType | "str"];
+  return a.fields?.length ? a.fields.map((f) => [f.name, V2_DTYPE[f.dtype]]) : `|V${itemSize(a.dtype)}`;
+}
+
+function dtypeV3(a: ArrayModel): unknown {
+  if (a.dtype === "str") return "string";
+  if (!isRecord(a.dtype)) return a.dtype;
+  return a.fields?.length
+    ? { name: "structured", configuration: { fields: a.fields.map((f) => [f.name, f.dtype]) } }
+    : { name: "raw_bytes", configuration: { length_bytes: itemSize(a.dtype) } };
+}
+
+/** Zero bytes of a record, as zarr-python spells a structured or raw fill value in v3. */
+function zeroRecordBase64(size: number): string {
+  return btoa(String.fromCharCode(...new Uint8Array(size)));
+}
 
 /**
  * A source `_FillValue` as the array's CF fill, or null when it cannot mean anything for the
@@ -39,7 +63,7 @@ const isFloat = (d: DType) => d === "float32" || d === "float64";
  * xarray and is not a valid integer fill.
  */
 export function cfFillFor(dtype: DType, value: number | undefined): JsonFloat | null {
-  if (value === undefined || dtype === "str") return null;
+  if (value === undefined || !isNumeric(dtype)) return null;
   if (isFloat(dtype)) return Number.isFinite(value) ? value : (String(value) as JsonFloat);
   return Number.isInteger(value) ? value : null;
 }
@@ -62,8 +86,9 @@ function shuffleV3(s: "none" | "byte" | "bit"): string {
   return { none: "noshuffle", byte: "shuffle", bit: "bitshuffle" }[s];
 }
 
-function itemSize(d: DType): number {
-  return { int8: 1, uint8: 1, int16: 2, uint16: 2, int32: 4, uint32: 4, int64: 8, uint64: 8, float32: 4, float64: 8, str: 1 }[d];
+/** Blosc's typesize: the element's bytes (1 for text, whose chunks are a byte stream). */
+function typesize(d: DType): number {
+  return d === "str" ? 1 : itemSize(d);
 }
 
 function compressorV2(c: Compressor | null): Document | null {
@@ -79,12 +104,13 @@ function compressorV2(c: Compressor | null): Document | null {
 }
 
 function codecsV3(a: ArrayModel): Document[] {
-  const first: Document = a.dtype === "str" ? { name: "vlen-utf8" } : { name: "bytes", configuration: { endian: "little" } };
+  const first: Document =
+    a.dtype === "str" ? { name: "vlen-utf8" } : isRecord(a.dtype) ? { name: "bytes" } : { name: "bytes", configuration: { endian: "little" } };
   const c = a.compressor;
   if (!c) return [first];
   switch (c.id) {
     case "blosc":
-      return [first, { name: "blosc", configuration: { cname: c.cname, clevel: c.clevel, shuffle: shuffleV3(c.shuffle), typesize: itemSize(a.dtype), blocksize: c.blocksize ?? 0 } }];
+      return [first, { name: "blosc", configuration: { cname: c.cname, clevel: c.clevel, shuffle: shuffleV3(c.shuffle), typesize: typesize(a.dtype), blocksize: c.blocksize ?? 0 } }];
     case "zstd":
       return [first, { name: "zstd", configuration: { level: c.level, checksum: false } }];
     case "gzip":
@@ -113,9 +139,9 @@ export function arrayDocuments(a: ArrayModel, format: ZarrFormat): Record<string
       zarr_format: 2,
       shape: a.shape,
       chunks: a.chunks,
-      dtype: V2_DTYPE[a.dtype],
+      dtype: dtypeV2(a),
       compressor: compressorV2(a.compressor),
-      fill_value: a.dtype === "str" ? null : a.cfFill !== null ? a.cfFill : isFloat(a.dtype) ? "NaN" : null,
+      fill_value: !isNumeric(a.dtype) ? null : a.cfFill !== null ? a.cfFill : isFloat(a.dtype) ? "NaN" : null,
       order: "C",
       filters: a.dtype === "str" ? [{ id: "vlen-utf8" }] : null,
       dimension_separator: ".",
@@ -129,10 +155,10 @@ export function arrayDocuments(a: ArrayModel, format: ZarrFormat): Record<string
       zarr_format: 3,
       node_type: "array",
       shape: a.shape,
-      data_type: a.dtype === "str" ? "string" : a.dtype,
+      data_type: dtypeV3(a),
       chunk_grid: { name: "regular", configuration: { chunk_shape: a.chunks } },
       chunk_key_encoding: { name: "default", configuration: { separator: "/" } },
-      fill_value: a.dtype === "str" ? "" : storageFill(a),
+      fill_value: a.dtype === "str" ? "" : isRecord(a.dtype) ? zeroRecordBase64(itemSize(a.dtype)) : storageFill(a),
       codecs: codecsV3(a),
       attributes,
       dimension_names: a.dimensionNames,
@@ -153,7 +179,46 @@ export function chunkKey(coords: number[], format: ZarrFormat): string {
 
 // ---- reading back ----------------------------------------------------------------------------
 
-const FROM_V2: Record<string, DType> = Object.fromEntries(Object.entries(V2_DTYPE).map(([k, v]) => [v, k as DType]));
+const FROM_V2: Record<string, NumericType | "str"> = Object.fromEntries(Object.entries(V2_DTYPE).map(([k, v]) => [v, k as NumericType]));
+
+function recordOf(size: number, fields?: RecordField[]): { dtype: DType; fields?: RecordField[] } {
+  return fields ? { dtype: `record${size}`, fields } : { dtype: `record${size}` };
+}
+
+/** A v2 dtype back to the model: a number, text, a compound (list of fields) or `|V<n>`. */
+function parseDtypeV2(d: unknown): { dtype: DType; fields?: RecordField[] } | undefined {
+  if (typeof d === "string") {
+    const v = /^\|V(\d+)$/.exec(d);
+    if (v) return recordOf(Number(v[1]));
+    return FROM_V2[d] ? { dtype: FROM_V2[d]! } : undefined;
+  }
+  if (!Array.isArray(d)) return undefined;
+  const fields: RecordField[] = [];
+  for (const f of d) {
+    const dtype = Array.isArray(f) && f.length === 2 && typeof f[0] === "string" ? FROM_V2[f[1] as string] : undefined;
+    if (!dtype || !isNumeric(dtype)) return undefined;
+    fields.push({ name: f[0] as string, dtype });
+  }
+  return recordOf(fields.reduce((n, f) => n + itemSize(f.dtype), 0), fields);
+}
+
+/** A v3 data type back to the model. */
+function parseDtypeV3(d: unknown): { dtype: DType; fields?: RecordField[] } | undefined {
+  if (d === "string") return { dtype: "str" };
+  if (typeof d === "string") return isNumeric(d as DType) && d in FROM_NAME ? { dtype: d as DType } : undefined;
+  const doc = d as Document | null;
+  const cfg = (doc?.configuration ?? {}) as Document;
+  if (doc?.name === "raw_bytes" && typeof cfg.length_bytes === "number") return recordOf(cfg.length_bytes);
+  if (doc?.name !== "structured" || !Array.isArray(cfg.fields)) return undefined;
+  const fields: RecordField[] = [];
+  for (const f of cfg.fields as unknown[]) {
+    if (!Array.isArray(f) || typeof f[0] !== "string" || !(f[1] in FROM_NAME)) return undefined;
+    fields.push({ name: f[0], dtype: f[1] as NumericType });
+  }
+  return recordOf(fields.reduce((n, f) => n + itemSize(f.dtype), 0), fields);
+}
+
+const FROM_NAME: Record<string, true> = Object.fromEntries(Object.keys(V2_DTYPE).filter((k) => k !== "str").map((k) => [k, true]));
 
 function parseCompressorV2(doc: Document | null): Compressor | null {
   if (!doc) return null;
@@ -199,14 +264,15 @@ export function parseArray(docs: Record<string, Document | undefined>, format: Z
     const attrs = { ...(docs[".zattrs"] ?? {}) };
     const dims = (attrs._ARRAY_DIMENSIONS as string[] | undefined) ?? [];
     delete attrs._ARRAY_DIMENSIONS;
-    const dtype = FROM_V2[z.dtype as string];
-    if (!dtype) throw new Error(`dtype ${String(z.dtype)} is not one zarrio writes`);
+    const parsed = parseDtypeV2(z.dtype);
+    if (!parsed) throw new Error(`dtype ${JSON.stringify(z.dtype)} is not one zarrio writes`);
+    const { dtype } = parsed;
     const fill = z.fill_value as JsonFloat | null;
     return {
+      ...parsed,
       shape: z.shape as number[],
       chunks: z.chunks as number[],
-      dtype,
-      cfFill: dtype === "str" || (fill === "NaN" && isFloat(dtype)) ? null : fill,
+      cfFill: !isNumeric(dtype) || (fill === "NaN" && isFloat(dtype)) ? null : fill,
       compressor: parseCompressorV2(z.compressor as Document | null),
       dimensionNames: dims,
       attributes: attrs,
@@ -217,12 +283,14 @@ export function parseArray(docs: Record<string, Document | undefined>, format: Z
   const attrs = { ...((z.attributes as Attributes) ?? {}) };
   const rawFill = attrs._FillValue;
   delete attrs._FillValue;
-  const dtype = (z.data_type === "string" ? "str" : z.data_type) as DType;
-  const cfFill = rawFill === undefined ? null : typeof rawFill === "string" && isFloat(dtype) ? fromBase64Float64(rawFill) : (rawFill as JsonFloat);
+  const parsed = parseDtypeV3(z.data_type);
+  if (!parsed) throw new Error(`data type ${JSON.stringify(z.data_type)} is not one zarrio writes`);
+  const { dtype } = parsed;
+  const cfFill = rawFill === undefined || !isNumeric(dtype) ? null : typeof rawFill === "string" && isFloat(dtype) ? fromBase64Float64(rawFill) : (rawFill as JsonFloat);
   return {
+    ...parsed,
     shape: z.shape as number[],
     chunks: ((z.chunk_grid as Document).configuration as Document).chunk_shape as number[],
-    dtype,
     cfFill,
     compressor: parseCodecsV3(z.codecs as Document[]),
     dimensionNames: (z.dimension_names as string[]) ?? [],

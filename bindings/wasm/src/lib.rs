@@ -117,7 +117,12 @@ impl SlabGather {
     }
 
     pub fn finish(&mut self) -> Result<Slab, JsError> {
-        let inner = self.inner.take().ok_or_else(finished)?.finish().map_err(err)?;
+        let inner = self
+            .inner
+            .take()
+            .ok_or_else(finished)?
+            .finish()
+            .map_err(err)?;
         Ok(Slab { inner })
     }
 }

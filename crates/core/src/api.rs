@@ -124,7 +124,7 @@ impl Slab {
         Ok(Slab::new(data, shape))
     }
 
-    pub fn dtype(&self) -> &'static str {
+    pub fn dtype(&self) -> String {
         self.data.dtype().name()
     }
 

@@ -16,13 +16,18 @@ pub enum ArrayData {
     Float32(Vec<f32>),
     Float64(Vec<f64>),
     Str(Vec<String>),
+    /// Records of `size` bytes each, back to back (see [`DType::Record`]).
+    Record {
+        size: u32,
+        bytes: Vec<u8>,
+    },
 }
 
 /// Apply `$body` to the typed vector inside an [`ArrayData`] of a numeric type, binding it to
-/// `$v`; text goes to `$text`.
+/// `$v`; anything else (text, records) goes to `$other`, with the data bound to `$o`.
 #[macro_export]
 macro_rules! with_numeric {
-    ($data:expr, $v:ident => $body:expr, $s:ident => $text:expr) => {
+    ($data:expr, $v:ident => $body:expr, $o:ident => $other:expr) => {
         match $data {
             $crate::ArrayData::Int8($v) => $body,
             $crate::ArrayData::Uint8($v) => $body,
@@ -34,7 +39,7 @@ macro_rules! with_numeric {
             $crate::ArrayData::Uint64($v) => $body,
             $crate::ArrayData::Float32($v) => $body,
             $crate::ArrayData::Float64($v) => $body,
-            $crate::ArrayData::Str($s) => $text,
+            $o @ ($crate::ArrayData::Str(_) | $crate::ArrayData::Record { .. }) => $other,
         }
     };
 }
@@ -53,24 +58,33 @@ impl ArrayData {
             ArrayData::Float32(_) => DType::Float32,
             ArrayData::Float64(_) => DType::Float64,
             ArrayData::Str(_) => DType::Str,
+            ArrayData::Record { size, .. } => DType::Record(*size),
         }
     }
 
     pub fn len(&self) -> usize {
-        with_numeric!(self, v => v.len(), s => s.len())
+        with_numeric!(self, v => v.len(), o => match o {
+            ArrayData::Str(s) => s.len(),
+            ArrayData::Record { size, bytes } => bytes.len() / *size as usize,
+            _ => unreachable!(),
+        })
     }
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
-    /// The elements as little-endian bytes (all supported targets are little-endian).
-    /// `None` for text, which has no fixed-size layout.
+    /// The elements as little-endian bytes (all supported targets are little-endian), records
+    /// as they are. `None` for text, which has no fixed-size layout.
     pub fn as_bytes(&self) -> Option<&[u8]> {
-        with_numeric!(self, v => Some(bytemuck::cast_slice(v.as_slice())), _s => None)
+        with_numeric!(self, v => Some(bytemuck::cast_slice(v.as_slice())), o => match o {
+            ArrayData::Record { bytes, .. } => Some(bytes.as_slice()),
+            _ => None,
+        })
     }
 
-    /// A buffer of `len` elements of `dtype`, each set to `fill` (converted with `as`).
+    /// A buffer of `len` elements of `dtype`, each set to `fill` (converted with `as`); records
+    /// are all zero bytes (their fill value in Zarr).
     pub fn filled(dtype: DType, len: usize, fill: f64) -> ArrayData {
         match dtype {
             DType::Int8 => ArrayData::Int8(vec![fill as i8; len]),
@@ -84,6 +98,10 @@ impl ArrayData {
             DType::Float32 => ArrayData::Float32(vec![fill as f32; len]),
             DType::Float64 => ArrayData::Float64(vec![fill; len]),
             DType::Str => ArrayData::Str(vec![String::new(); len]),
+            DType::Record(size) => ArrayData::Record {
+                size,
+                bytes: vec![0; len * size as usize],
+            },
         }
     }
 
@@ -91,7 +109,7 @@ impl ArrayData {
     pub fn from_le_bytes(dtype: DType, bytes: &[u8]) -> crate::Result<ArrayData> {
         fn cast<T: bytemuck::Pod>(bytes: &[u8]) -> crate::Result<Vec<T>> {
             let size = std::mem::size_of::<T>();
-            if bytes.len() % size != 0 {
+            if !bytes.len().is_multiple_of(size) {
                 return Err(crate::CoreError::Invalid(format!(
                     "{} bytes is not a whole number of {}-byte elements",
                     bytes.len(),
@@ -111,6 +129,18 @@ impl ArrayData {
             DType::Uint64 => ArrayData::Uint64(cast(bytes)?),
             DType::Float32 => ArrayData::Float32(cast(bytes)?),
             DType::Float64 => ArrayData::Float64(cast(bytes)?),
+            DType::Record(size) => {
+                if !bytes.len().is_multiple_of(size as usize) {
+                    return Err(crate::CoreError::Invalid(format!(
+                        "{} bytes is not a whole number of {size}-byte records",
+                        bytes.len()
+                    )));
+                }
+                ArrayData::Record {
+                    size,
+                    bytes: bytes.to_vec(),
+                }
+            }
             DType::Str => {
                 return Err(crate::CoreError::Invalid(
                     "text has no fixed-size byte layout".into(),

@@ -1,10 +1,14 @@
-//! Element types: the one list of numeric types zarrio moves, with their Zarr spellings.
+//! Element types: the one list of types zarrio moves, with their names.
 
 use serde::{Deserialize, Serialize};
 
-/// A numeric element type. Text (NetCDF char arrays and strings) is [`DType::Str`].
+/// An element type: a number, text (NetCDF char arrays and strings, [`DType::Str`]) or a
+/// fixed-size record of bytes (NetCDF-4 compound and opaque types, [`DType::Record`]).
+///
+/// Names: the lowercase numeric names ("float32", "int16", ...), "str", and "record<N>" for a
+/// record of N bytes ("record16").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(into = "String", try_from = "String")]
 pub enum DType {
     Int8,
     Uint8,
@@ -19,7 +23,23 @@ pub enum DType {
     /// Variable-length UTF-8 text (NetCDF `string`, and `char` arrays collapsed along their
     /// last dimension).
     Str,
+    /// A record of this many bytes, stored as they are: the fields of a compound packed in
+    /// order, little-endian ([`crate::record`]), or an opaque value's bytes.
+    Record(u32),
 }
+
+const NUMERIC: [(DType, &str); 10] = [
+    (DType::Int8, "int8"),
+    (DType::Uint8, "uint8"),
+    (DType::Int16, "int16"),
+    (DType::Uint16, "uint16"),
+    (DType::Int32, "int32"),
+    (DType::Uint32, "uint32"),
+    (DType::Int64, "int64"),
+    (DType::Uint64, "uint64"),
+    (DType::Float32, "float32"),
+    (DType::Float64, "float64"),
+];
 
 impl DType {
     /// Bytes per element; 0 for variable-length text.
@@ -30,6 +50,7 @@ impl DType {
             DType::Int32 | DType::Uint32 | DType::Float32 => 4,
             DType::Int64 | DType::Uint64 | DType::Float64 => 8,
             DType::Str => 0,
+            DType::Record(n) => n as usize,
         }
     }
 
@@ -38,27 +59,71 @@ impl DType {
     }
 
     pub fn is_integer(self) -> bool {
-        !self.is_float() && self != DType::Str
+        !self.is_float() && self.is_numeric()
     }
 
-    /// Parse the lowercase names used in JSON specs ("float32", "int16", ...).
+    /// A number: not text, not a record.
+    pub fn is_numeric(self) -> bool {
+        !matches!(self, DType::Str | DType::Record(_))
+    }
+
+    /// Parse a name ("float32", "int16", "str", "record16").
     pub fn parse(name: &str) -> Option<DType> {
-        serde_json::from_value(serde_json::Value::String(name.to_string())).ok()
+        if name == "str" {
+            return Some(DType::Str);
+        }
+        if let Some(n) = name.strip_prefix("record") {
+            return n.parse().ok().filter(|&n| n > 0).map(DType::Record);
+        }
+        NUMERIC.iter().find(|(_, n)| *n == name).map(|(d, _)| *d)
     }
 
-    pub fn name(self) -> &'static str {
+    pub fn name(self) -> String {
         match self {
-            DType::Int8 => "int8",
-            DType::Uint8 => "uint8",
-            DType::Int16 => "int16",
-            DType::Uint16 => "uint16",
-            DType::Int32 => "int32",
-            DType::Uint32 => "uint32",
-            DType::Int64 => "int64",
-            DType::Uint64 => "uint64",
-            DType::Float32 => "float32",
-            DType::Float64 => "float64",
-            DType::Str => "str",
+            DType::Str => "str".into(),
+            DType::Record(n) => format!("record{n}"),
+            numeric => NUMERIC
+                .iter()
+                .find(|(d, _)| *d == numeric)
+                .map(|(_, n)| (*n).to_string())
+                .expect("every numeric type is listed"),
         }
+    }
+}
+
+impl From<DType> for String {
+    fn from(d: DType) -> String {
+        d.name()
+    }
+}
+
+impl TryFrom<String> for DType {
+    type Error = String;
+    fn try_from(s: String) -> std::result::Result<DType, String> {
+        DType::parse(&s).ok_or_else(|| format!("unknown element type '{s}'"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        for d in NUMERIC
+            .iter()
+            .map(|(d, _)| *d)
+            .chain([DType::Str, DType::Record(16)])
+        {
+            assert_eq!(DType::parse(&d.name()), Some(d));
+            let json = serde_json::to_string(&d).unwrap();
+            assert_eq!(serde_json::from_str::<DType>(&json).unwrap(), d);
+        }
+        assert_eq!(
+            serde_json::to_string(&DType::Record(12)).unwrap(),
+            "\"record12\""
+        );
+        assert_eq!(DType::parse("record0"), None);
+        assert_eq!(DType::parse("float16"), None);
     }
 }

@@ -12,7 +12,9 @@ use std::cell::Cell;
 use serde::{Deserialize, Serialize};
 
 use crate::codec::Pipeline;
-use crate::grid::{copy_block, fill_outside, is_contiguous, offset_in, Block, ChunkGrid};
+use crate::grid::{
+    copy_block, copy_data, fill_outside, is_contiguous, offset_in, Block, ChunkGrid,
+};
 use crate::netcdf::JsonFloat;
 use crate::{ArrayData, CoreError, DType, Result};
 
@@ -89,15 +91,7 @@ fn assemble(
     let Some(part) = region.intersect(&inside) else {
         return Ok(chunk);
     };
-    macro_rules! copy_same {
-        ($($v:ident),*) => {
-            match (data, &mut chunk) {
-                $((ArrayData::$v(s), ArrayData::$v(d)) => copy_block(s, region, d, &chunk_box, &part),)*
-                _ => unreachable!("check_data verified the type"),
-            }
-        };
-    }
-    copy_same!(Int8, Uint8, Int16, Uint16, Int32, Uint32, Int64, Uint64, Float32, Float64, Str);
+    copy_data(data, region, &mut chunk, &chunk_box, &part)?;
     Ok(chunk)
 }
 
@@ -162,6 +156,13 @@ fn lay_out_full_chunk(
                     fill_outside(dst, &chunk_box.shape, &inside.shape, fill as $t);
                     copy_block(src, region, dst, chunk_box, inside);
                 })*
+                ArrayData::Record { size, bytes: src } => {
+                    // Records are bytes along one more axis; edge padding is zero bytes.
+                    let size = u64::from(*size);
+                    let (chunk_box, inside) = (chunk_box.with_record(size), inside.with_record(size));
+                    fill_outside(buf, &chunk_box.shape, &inside.shape, 0u8);
+                    copy_block(src, &region.with_record(size), buf, &chunk_box, &inside);
+                }
                 ArrayData::Str(_) => unreachable!("text has no byte layout"),
             }
         };
@@ -234,15 +235,7 @@ pub fn read_region(
         let part = region
             .intersect(&grid.chunk_block_in_array(&r.coords))
             .expect("touches");
-        macro_rules! copy_same {
-            ($($v:ident),*) => {
-                match (&chunk, &mut out) {
-                    $((ArrayData::$v(s), ArrayData::$v(d)) => copy_block(s, &chunk_box, d, region, &part),)*
-                    _ => unreachable!("decoded as the array's type"),
-                }
-            };
-        }
-        copy_same!(Int8, Uint8, Int16, Uint16, Int32, Uint32, Int64, Uint64, Float32, Float64, Str);
+        copy_data(&chunk, &chunk_box, &mut out, region, &part)?;
     }
     Ok(out)
 }

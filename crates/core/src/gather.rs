@@ -5,7 +5,7 @@
 //! slab is handed out only once every element has been placed, so a planning mistake is an
 //! error, never a chunk with uninitialised values.
 
-use crate::grid::{copy_block, Block};
+use crate::grid::{copy_data, Block};
 use crate::{ArrayData, CoreError, DType, Result};
 
 pub struct Gather {
@@ -52,15 +52,7 @@ impl Gather {
             origin: origin.to_vec(),
             shape: part_shape.to_vec(),
         };
-        macro_rules! put_same {
-            ($($v:ident),*) => {
-                match (part, &mut self.data) {
-                    $((ArrayData::$v(s), ArrayData::$v(d)) => copy_block(s, &block, d, &whole, &block),)*
-                    _ => unreachable!("types checked above"),
-                }
-            };
-        }
-        put_same!(Int8, Uint8, Int16, Uint16, Int32, Uint32, Int64, Uint64, Float32, Float64, Str);
+        copy_data(part, &block, &mut self.data, &whole, &block)?;
         self.placed += block.len();
         Ok(())
     }

@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{CoreError, Result};
+use crate::{ArrayData, CoreError, Result};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChunkGrid {
@@ -53,6 +53,14 @@ impl Block {
             shape.push(hi - lo);
         }
         Some(Block { origin, shape })
+    }
+
+    /// The same box over the bytes of records of `size` bytes: one more, innermost axis.
+    pub fn with_record(&self, size: u64) -> Block {
+        let mut b = self.clone();
+        b.origin.push(0);
+        b.shape.push(size);
+        b
     }
 }
 
@@ -229,6 +237,39 @@ pub fn copy_block<T: Clone>(
             idx[d] = 0;
         }
     }
+}
+
+/// [`copy_block`] between two buffers of the same element type, whatever it is. Records copy
+/// as bytes, each record one row along an extra innermost axis of its size.
+pub fn copy_data(
+    src: &ArrayData,
+    src_box: &Block,
+    dst: &mut ArrayData,
+    dst_box: &Block,
+    block: &Block,
+) -> Result<()> {
+    macro_rules! same {
+        ($($v:ident),*) => {
+            match (src, dst) {
+                $((ArrayData::$v(s), ArrayData::$v(d)) => copy_block(s, src_box, d, dst_box, block),)*
+                (ArrayData::Record { size, bytes: s }, ArrayData::Record { size: to, bytes: d })
+                    if size == to =>
+                {
+                    let size = u64::from(*size);
+                    copy_block(s, &src_box.with_record(size), d, &dst_box.with_record(size), &block.with_record(size))
+                }
+                (s, d) => {
+                    return Err(CoreError::Invalid(format!(
+                        "cannot copy {} into {}",
+                        s.dtype().name(),
+                        d.dtype().name()
+                    )))
+                }
+            }
+        };
+    }
+    same!(Int8, Uint8, Int16, Uint16, Int32, Uint32, Int64, Uint64, Float32, Float64, Str);
+    Ok(())
 }
 
 /// Set every element of a C-ordered buffer of shape `shape` that lies outside the box of shape

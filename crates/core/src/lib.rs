@@ -16,6 +16,7 @@ pub mod gather;
 pub mod grid;
 pub mod netcdf;
 pub mod pack;
+pub mod record;
 pub mod stats;
 
 pub use data::ArrayData;

@@ -305,11 +305,11 @@ pub fn decode(data: &ArrayData, d: &Decoding) -> Result<ArrayData> {
     match d.dtype {
         DType::Float32 => {
             with_numeric!(data, v => Ok(ArrayData::Float32(decode_into(v, d, |x: f64| x as f32))),
-            _s => Err(CoreError::Invalid("text has no CF decoding".into())))
+            o => Err(CoreError::Invalid(format!("{} has no CF decoding", o.dtype().name()))))
         }
         DType::Float64 => {
             with_numeric!(data, v => Ok(ArrayData::Float64(decode_into(v, d, |x: f64| x))),
-            _s => Err(CoreError::Invalid("text has no CF decoding".into())))
+            o => Err(CoreError::Invalid(format!("{} has no CF decoding", o.dtype().name()))))
         }
         other => Err(CoreError::Invalid(format!(
             "values decode to float32 or float64, not {}",

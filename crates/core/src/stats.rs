@@ -46,7 +46,8 @@ impl Stats {
     }
 }
 
-/// Statistics of `data`, NaN and `missing` values excluded from the range. Text has none.
+/// Statistics of `data`, NaN and `missing` values excluded from the range. Text and records
+/// have none.
 pub fn stats(data: &ArrayData, missing: &[f64]) -> Stats {
     const PART: usize = 1 << 20;
     with_numeric!(data, v => {
@@ -60,7 +61,7 @@ pub fn stats(data: &ArrayData, missing: &[f64]) -> Stats {
         })
         .iter()
         .fold(Stats::empty(), |acc, s| acc.merge(s))
-    }, s => Stats { count: s.len() as u64, ..Stats::empty() })
+    }, o => Stats { count: o.len() as u64, ..Stats::empty() })
 }
 
 /// The statistics of one part. The loop keeps `LANES` independent minima, maxima and counts and

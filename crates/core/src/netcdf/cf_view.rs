@@ -22,6 +22,7 @@ use super::{
     Attr, AttrValue, DimMeta, FileMeta, GroupMeta, JsonFloat, SourceEncoding, UnsupportedVar,
     VarMeta,
 };
+use crate::record::RecordField;
 use crate::{ArrayData, CoreError, DType, Result};
 
 /// A NetCDF atomic type as stored in the file.
@@ -39,6 +40,9 @@ pub enum NcType {
     Float,
     Double,
     String,
+    /// A NetCDF-4 compound of numbers or an opaque type, read as stored records of this many
+    /// bytes ([`crate::record`]); [`RawVar::record`] says which.
+    Record(u32),
 }
 
 impl NcType {
@@ -57,6 +61,7 @@ impl NcType {
             NcType::Float => "float",
             NcType::Double => "double",
             NcType::String => "string",
+            NcType::Record(_) => "record",
         }
     }
 
@@ -74,6 +79,7 @@ impl NcType {
             NcType::Float => DType::Float32,
             NcType::Double => DType::Float64,
             NcType::Char | NcType::String => DType::Str,
+            NcType::Record(size) => DType::Record(size),
         }
     }
 }
@@ -90,6 +96,17 @@ pub struct RawVar {
     /// For a NetCDF-4 enum variable (`nc_type` is then its base integer type): its members,
     /// name and value, in the type's order.
     pub enum_members: Option<Vec<(String, i128)>>,
+    /// For a record variable (`nc_type` is [`NcType::Record`]): what it is.
+    pub record: Option<RawRecord>,
+}
+
+/// A compound or opaque type as the model shows it.
+#[derive(Debug, Clone)]
+pub struct RawRecord {
+    /// "compound {bin_num, nobs}", "opaque (16 bytes)".
+    pub kind: String,
+    /// The compound's fields in the stored order; empty for an opaque type.
+    pub fields: Vec<RecordField>,
 }
 
 /// A variable of a user-defined type as stored: named in errors, never read.
@@ -160,10 +177,11 @@ macro_rules! numeric_by_type {
                 type $t = f64;
                 ArrayData::Float64($read)
             }
-            NcType::Char | NcType::String => {
+            NcType::Char | NcType::String | NcType::Record(_) => {
                 return Err(CoreError::Invalid(format!(
-                    "{}: text is not numeric",
-                    $path
+                    "{}: {} is not numeric",
+                    $path,
+                    $nc_type.name()
                 )))
             }
         }
@@ -186,6 +204,8 @@ pub trait RawSource {
     fn read_chars(&self, path: &str, start: &[u64], count: &[u64]) -> Result<Vec<u8>>;
     /// The elements of a NetCDF-4 `string` variable.
     fn read_strings(&self, path: &str, start: &[u64], count: &[u64]) -> Result<Vec<String>>;
+    /// The elements of a record variable, as stored records ([`crate::record`]).
+    fn read_records(&self, path: &str, start: &[u64], count: &[u64]) -> Result<Vec<u8>>;
 }
 
 /// The character set of a `char` variable, from its `_Encoding` attribute.
@@ -296,6 +316,10 @@ impl CfFile {
                 ArrayData::Str(split_text(&bytes, len, plan.text))
             }
             NcType::String => ArrayData::Str(source.read_strings(path, start, count)?),
+            NcType::Record(size) => ArrayData::Record {
+                size,
+                bytes: source.read_records(path, start, count)?,
+            },
             stored => reinterpret(source.read_numeric(path, stored, start, count)?, plan.dtype),
         };
         if data.len() != len {
@@ -455,6 +479,7 @@ fn view_var(raw: RawVar, path: String) -> (VarMeta, VarPlan) {
         mut attrs,
         encoding,
         enum_members,
+        record,
     } = raw;
     let mut dtype = nc_type.dtype();
     // An enum is stored as its base integer, as xarray reads it; the name of each value goes
@@ -533,11 +558,12 @@ fn view_var(raw: RawVar, path: String) -> (VarMeta, VarPlan) {
         name,
         path,
         dtype,
-        nc_type: if enum_members.is_some() {
-            format!("enum of {}", nc_type.name())
-        } else {
-            nc_type.name().to_string()
+        nc_type: match (&enum_members, &record) {
+            (Some(_), _) => format!("enum of {}", nc_type.name()),
+            (None, Some(r)) => r.kind.clone(),
+            (None, None) => nc_type.name().to_string(),
         },
+        fields: record.map(|r| r.fields).unwrap_or_default(),
         dims,
         shape,
         char_dim,
@@ -642,8 +668,40 @@ pub fn attr_from_pure(value: &netcdf_reader::NcAttrValue) -> Option<AttrValue> {
         V::Doubles(v) => AttrValue::Float64(floats(v)),
         V::Chars(s) => AttrValue::Text(attr_text(s)),
         V::Strings(v) => strings(v.clone()),
-        V::UserDefined { .. } => return None,
+        V::UserDefined { values, .. } => {
+            AttrValue::Records(values.iter().map(record_attr).collect::<Option<_>>()?)
+        }
     })
+}
+
+/// One value of a compound attribute as an object of its fields; `None` unless every field is a
+/// number (the compounds whose variables zarrio stores).
+fn record_attr(
+    value: &netcdf_reader::NcValue,
+) -> Option<serde_json::Map<String, serde_json::Value>> {
+    use netcdf_reader::NcValue as V;
+    let netcdf_reader::NcValue::Compound(fields) = value else {
+        return None;
+    };
+    fields
+        .iter()
+        .map(|f| {
+            let v = match &f.value {
+                V::Byte(x) => serde_json::json!(x),
+                V::UByte(x) => serde_json::json!(x),
+                V::Short(x) => serde_json::json!(x),
+                V::UShort(x) => serde_json::json!(x),
+                V::Int(x) => serde_json::json!(x),
+                V::UInt(x) => serde_json::json!(x),
+                V::Int64(x) => serde_json::json!(x),
+                V::UInt64(x) => serde_json::json!(x),
+                V::Float(x) => serde_json::to_value(JsonFloat(f64::from(*x))).ok()?,
+                V::Double(x) => serde_json::to_value(JsonFloat(*x)).ok()?,
+                _ => return None,
+            };
+            Some((f.name.clone(), v))
+        })
+        .collect()
 }
 
 /// An attribute from libnetcdf.
@@ -772,6 +830,7 @@ mod tests {
             attrs,
             encoding: SourceEncoding::default(),
             enum_members: None,
+            record: None,
         }
     }
 

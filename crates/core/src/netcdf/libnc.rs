@@ -19,9 +19,12 @@ use std::sync::{Arc, Condvar, LazyLock, Mutex, MutexGuard, Weak};
 use netcdf::types::{FloatType, IntType, NcVariableType};
 use netcdf::{Extents, NcTypeDescriptor};
 
-use super::cf_view::{self, CfFile, NcType, RawGroup, RawSource, RawUnsupported, RawVar};
+use super::cf_view::{
+    self, CfFile, NcType, RawGroup, RawRecord, RawSource, RawUnsupported, RawVar,
+};
 use super::{Attr, DimMeta, FileMeta, NcReader, SourceEncoding};
-use crate::{ArrayData, CoreError, Result};
+use crate::record::{self, FieldAt, RecordField, Repack};
+use crate::{ArrayData, CoreError, DType, Result};
 
 pub struct LibReader {
     cf: CfFile,
@@ -176,6 +179,18 @@ impl RawSource for LibReader {
             .map_err(|e| read_error(path, e))
     }
 
+    fn read_records(&self, path: &str, start: &[u64], count: &[u64]) -> Result<Vec<u8>> {
+        let var = self.variable(path)?;
+        let (_, repack) = record_type(&var.vartype())
+            .ok_or_else(|| CoreError::Read(format!("{path}: not a record variable")))?;
+        let bytes = var
+            .get_raw_values(extents(start, count))
+            .map_err(|e| read_error(path, e))?;
+        repack
+            .apply(&bytes)
+            .map_err(|e| CoreError::Read(format!("{path}: {e}")))
+    }
+
     fn read_strings(&self, path: &str, start: &[u64], count: &[u64]) -> Result<Vec<String>> {
         let var = self.variable(path)?;
         let len = count.iter().product::<u64>() as usize;
@@ -318,13 +333,14 @@ fn attrs<'a>(list: impl Iterator<Item = netcdf::Attribute<'a>>) -> Vec<Attr> {
 /// pure reader uses, so both readers describe a file alike).
 fn unsupported(var: &netcdf::Variable) -> Option<RawUnsupported> {
     let kind = var.vartype();
-    if !matches!(
+    let user_defined = matches!(
         kind,
         NcVariableType::Compound(_)
             | NcVariableType::Opaque(_)
             | NcVariableType::Enum(_)
             | NcVariableType::Vlen(_)
-    ) {
+    );
+    if !user_defined || record_type(&kind).is_some() {
         return None;
     }
     let dims = var.dimensions();
@@ -342,7 +358,14 @@ fn describe_type(t: &NcVariableType) -> String {
             "compound {{{}}}",
             c.fields
                 .iter()
-                .map(|f| f.name.as_str())
+                .map(|f| match &f.arraydims {
+                    Some(dims) => format!(
+                        "{}: array {dims:?} of {}",
+                        f.name,
+                        describe_type(&f.basetype)
+                    ),
+                    None => format!("{}: {}", f.name, describe_type(&f.basetype)),
+                })
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
@@ -397,9 +420,92 @@ fn raw_var(var: &netcdf::Variable) -> Option<RawVar> {
         NcVariableType::Float(FloatType::F64) => NcType::Double,
         NcVariableType::Char => NcType::Char,
         NcVariableType::String => NcType::String,
-        // Enum, compound, opaque, vlen: no Zarr equivalent, not offered.
-        _ => return None,
+        other => match record_type(&other) {
+            Some((record, repack)) => {
+                let size = if record.fields.is_empty() {
+                    repack.size
+                } else {
+                    record::packed_size(&record.fields)
+                };
+                let size = u32::try_from(size).ok()?;
+                return raw_var_of(var, NcType::Record(size), Some(record));
+            }
+            // Enum, vlen, compounds of anything but numbers: refused by name.
+            None => return None,
+        },
     };
+    raw_var_of(var, nc_type, None)
+}
+
+/// A compound of numbers or an opaque type: how the pure reader describes it, and where
+/// netcdf-c's in-memory layout puts each field (native byte order, its own offsets).
+fn record_type(t: &NcVariableType) -> Option<(RawRecord, Repack)> {
+    match t {
+        NcVariableType::Compound(c) => {
+            let mut fields = Vec::new();
+            let mut at = Vec::new();
+            for f in &c.fields {
+                let dtype = match (&f.basetype, &f.arraydims) {
+                    (NcVariableType::Int(i), None) => int_dtype(*i),
+                    (NcVariableType::Float(FloatType::F32), None) => DType::Float32,
+                    (NcVariableType::Float(FloatType::F64), None) => DType::Float64,
+                    _ => return None,
+                };
+                fields.push(RecordField {
+                    name: f.name.clone(),
+                    dtype,
+                });
+                at.push(FieldAt {
+                    offset: f.offset,
+                    size: dtype.size(),
+                    big_endian: cfg!(target_endian = "big"),
+                });
+            }
+            (!fields.is_empty()).then(|| {
+                (
+                    RawRecord {
+                        kind: describe_type(t),
+                        fields,
+                    },
+                    Repack {
+                        size: c.size,
+                        fields: at,
+                    },
+                )
+            })
+        }
+        NcVariableType::Opaque(o) if o.size > 0 => Some((
+            RawRecord {
+                kind: describe_type(t),
+                fields: vec![],
+            },
+            Repack {
+                size: o.size,
+                fields: vec![],
+            },
+        )),
+        _ => None,
+    }
+}
+
+fn int_dtype(i: IntType) -> DType {
+    match i {
+        IntType::I8 => DType::Int8,
+        IntType::U8 => DType::Uint8,
+        IntType::I16 => DType::Int16,
+        IntType::U16 => DType::Uint16,
+        IntType::I32 => DType::Int32,
+        IntType::U32 => DType::Uint32,
+        IntType::I64 => DType::Int64,
+        IntType::U64 => DType::Uint64,
+    }
+}
+
+fn raw_var_of(
+    var: &netcdf::Variable,
+    nc_type: NcType,
+    record: Option<RawRecord>,
+) -> Option<RawVar> {
     let dims = var.dimensions();
     Some(RawVar {
         name: var.name(),
@@ -418,5 +524,6 @@ fn raw_var(var: &netcdf::Variable) -> Option<RawVar> {
         },
         // Enums are read by the pure-Rust reader; here they stay refused by name.
         enum_members: None,
+        record,
     })
 }

@@ -46,6 +46,9 @@ pub enum AttrValue {
     Uint64(Vec<u64>),
     Float32(Vec<JsonFloat>),
     Float64(Vec<JsonFloat>),
+    /// Values of a compound type of numbers, each as an object of its fields in order
+    /// (non-finite floats as "NaN", "Infinity", "-Infinity").
+    Records(Vec<serde_json::Map<String, serde_json::Value>>),
 }
 
 /// A float that survives JSON: finite values as numbers, others as strings.
@@ -125,10 +128,14 @@ pub struct VarMeta {
     pub char_dim: Option<String>,
     pub attrs: Vec<Attr>,
     pub encoding: SourceEncoding,
+    /// For a compound record ([`DType::Record`]): its fields in the stored order. Empty for
+    /// every other type, opaque records included.
+    #[serde(default)]
+    pub fields: Vec<crate::record::RecordField>,
 }
 
-/// A variable of a type zarrio does not store (a NetCDF-4 user-defined type: compound, enum,
-/// opaque, vlen). It stays in the model so that no caller can leave it out without saying so:
+/// A variable of a type zarrio does not store (a NetCDF-4 vlen, a compound with text, array or
+/// nested fields, a `char` array read character by character). It stays in the model so that no caller can leave it out without saying so:
 /// converting a file that holds one is refused unless the user drops it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UnsupportedVar {

@@ -13,9 +13,12 @@ use netcdf_reader::{
     NcReadable, NcSliceInfo, NcSliceInfoElem, NcVariable,
 };
 
-use super::cf_view::{self, CfFile, NcType, RawGroup, RawSource, RawUnsupported, RawVar};
+use super::cf_view::{
+    self, CfFile, NcType, RawGroup, RawRecord, RawSource, RawUnsupported, RawVar,
+};
 use super::{Attr, DimMeta, FileMeta, NcReader, Purpose, SourceEncoding};
 use crate::codec::shuffle;
+use crate::record::{self, RecordField};
 use crate::{ArrayData, CoreError, Result};
 
 /// netcdf-c stores a variable that shares its name with a dimension, without being that
@@ -224,6 +227,12 @@ impl PureReader {
             .slice::<T>(file, path, start, count)?))
     }
 
+    /// Stored records of a compound or opaque variable through `file`.
+    fn records(&self, file: &NcFile, path: &str, start: &[u64], count: &[u64]) -> Result<Vec<u8>> {
+        let records = self.slice::<StoredRecord>(file, path, start, count)?;
+        Ok(records.into_iter().flat_map(|r| r.0).collect())
+    }
+
     fn slice<T: NcReadable>(
         &self,
         file: &NcFile,
@@ -340,6 +349,10 @@ impl RawSource for PureReader {
             .map_err(|e| read_error(path, e))?;
         Ok(cf_view::hyperslab(&all, &var.shape(), start, count))
     }
+
+    fn read_records(&self, path: &str, start: &[u64], count: &[u64]) -> Result<Vec<u8>> {
+        self.records(&self.file, path, start, count)
+    }
 }
 
 /// The paths of the enum variables of a group tree.
@@ -403,6 +416,79 @@ impl<T: hdf5_reader::H5Type + Copy> hdf5_reader::H5Type for EnumValue<T> {
     }
 }
 
+/// One element of a compound or opaque dataset, as a stored record ([`crate::record`]): the
+/// compound's numeric fields little-endian in order, without the file's padding; an opaque
+/// value's bytes as they are.
+#[derive(Clone, Default)]
+struct StoredRecord(Vec<u8>);
+
+impl hdf5_reader::H5Type for StoredRecord {
+    fn hdf5_type() -> hdf5_reader::Datatype {
+        hdf5_reader::Datatype::Opaque {
+            size: 0,
+            tag: String::new(),
+        }
+    }
+    fn from_bytes(bytes: &[u8], dtype: &hdf5_reader::Datatype) -> hdf5_reader::error::Result<Self> {
+        use hdf5_reader::Datatype as D;
+        let invalid = |what: String| hdf5_reader::error::Error::InvalidData(what);
+        let size = Self::element_size(dtype);
+        if bytes.len() < size {
+            return Err(invalid(format!(
+                "a record of {size} bytes, got {}",
+                bytes.len()
+            )));
+        }
+        match dtype {
+            D::Opaque { .. } => Ok(StoredRecord(bytes[..size].to_vec())),
+            D::Compound { fields, .. } => {
+                let mut out = Vec::with_capacity(size);
+                for f in fields {
+                    let (len, order) = match &f.datatype {
+                        D::FixedPoint {
+                            size, byte_order, ..
+                        }
+                        | D::FloatingPoint { size, byte_order } => (*size as usize, *byte_order),
+                        other => return Err(invalid(format!("field {} is {other:?}", f.name))),
+                    };
+                    let at = f.byte_offset as usize;
+                    let field = bytes
+                        .get(at..at + len)
+                        .ok_or_else(|| invalid(format!("field {} overruns the record", f.name)))?;
+                    record::put_field(&mut out, field, order == hdf5_reader::ByteOrder::BigEndian);
+                }
+                Ok(StoredRecord(out))
+            }
+            other => Err(invalid(format!("{other:?} is not a record type"))),
+        }
+    }
+    fn element_size(dtype: &hdf5_reader::Datatype) -> usize {
+        match dtype {
+            hdf5_reader::Datatype::Compound { size, .. }
+            | hdf5_reader::Datatype::Opaque { size, .. } => *size as usize,
+            _ => 0,
+        }
+    }
+}
+
+/// Classic files have no user-defined types: never called.
+impl netcdf_reader::classic::data::NcReadType for StoredRecord {
+    fn nc_type() -> netcdf_reader::NcType {
+        netcdf_reader::NcType::Opaque {
+            size: 0,
+            tag: String::new(),
+        }
+    }
+    fn from_be_bytes(_bytes: &[u8]) -> netcdf_reader::error::Result<Self> {
+        Err(netcdf_reader::Error::InvalidData(
+            "classic files have no records".into(),
+        ))
+    }
+    fn element_size() -> usize {
+        0
+    }
+}
+
 /// The reader's view for [`NcReader::read_once`]: numbers come through the handle without a
 /// chunk cache; text (small, read whole) as usual.
 struct ReadOnce<'a>(&'a PureReader);
@@ -425,6 +511,10 @@ impl RawSource for ReadOnce<'_> {
 
     fn read_strings(&self, path: &str, start: &[u64], count: &[u64]) -> Result<Vec<String>> {
         self.0.read_strings(path, start, count)
+    }
+
+    fn read_records(&self, path: &str, start: &[u64], count: &[u64]) -> Result<Vec<u8>> {
+        self.0.records(self.0.uncached(), path, start, count)
     }
 }
 
@@ -458,9 +548,42 @@ fn nc_type(dtype: &netcdf_reader::NcType) -> Option<NcType> {
         T::Float => NcType::Float,
         T::Double => NcType::Double,
         T::String => NcType::String,
-        // Enum, compound, opaque, vlen: no Zarr equivalent, not offered.
+        // User-defined types: enums, records (record_type) and the rest are handled apart.
         _ => return None,
     })
+}
+
+/// A compound of numbers or an opaque type, which the reader reads as stored records
+/// ([`crate::record`]).
+fn record_type(dtype: &netcdf_reader::NcType) -> Option<(u32, RawRecord)> {
+    use netcdf_reader::NcType as T;
+    match dtype {
+        T::Compound { fields, .. } => {
+            let fields = fields
+                .iter()
+                .map(|f| {
+                    let dtype = nc_type(&f.dtype)?.dtype();
+                    dtype.is_numeric().then(|| RecordField {
+                        name: f.name.clone(),
+                        dtype,
+                    })
+                })
+                .collect::<Option<Vec<_>>>()?;
+            let size = u32::try_from(record::packed_size(&fields)).ok()?;
+            (size > 0).then(|| {
+                let kind = describe_type(dtype);
+                (size, RawRecord { kind, fields })
+            })
+        }
+        T::Opaque { size, .. } if *size > 0 => Some((
+            *size,
+            RawRecord {
+                kind: describe_type(dtype),
+                fields: vec![],
+            },
+        )),
+        _ => None,
+    }
 }
 
 /// An enum of integers, which the reader stores as its base integers.
@@ -479,7 +602,7 @@ fn describe_type(dtype: &netcdf_reader::NcType) -> String {
             "compound {{{}}}",
             fields
                 .iter()
-                .map(|f| f.name.as_str())
+                .map(|f| format!("{}: {}", f.name, describe_type(&f.dtype)))
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
@@ -514,7 +637,7 @@ fn raw_group(
         .variables
         .iter()
         .filter_map(|var| {
-            let (nc_type, enum_members) = match &var.dtype {
+            let (nc_type, enum_members, record) = match &var.dtype {
                 netcdf_reader::NcType::Enum { base, members } => (
                     nc_type(base).filter(|t| t.dtype().is_integer())?,
                     Some(
@@ -523,8 +646,13 @@ fn raw_group(
                             .map(|m| Some((m.name.clone(), m.value.as_i128()?)))
                             .collect::<Option<Vec<_>>>()?,
                     ),
+                    None,
                 ),
-                other => (nc_type(other)?, None),
+                other => match (nc_type(other), record_type(other)) {
+                    (Some(t), _) => (t, None, None),
+                    (None, Some((size, record))) => (NcType::Record(size), None, Some(record)),
+                    (None, None) => return None,
+                },
             };
             let name = var
                 .name
@@ -548,6 +676,7 @@ fn raw_group(
                 attrs,
                 encoding: dataset.map(|(h, d)| encoding(h, &d)).unwrap_or_default(),
                 enum_members,
+                record,
             })
         })
         .collect();
@@ -566,7 +695,11 @@ fn raw_group(
     let unsupported = group
         .variables
         .iter()
-        .filter(|var| nc_type(&var.dtype).is_none() && !readable_enum(&var.dtype))
+        .filter(|var| {
+            nc_type(&var.dtype).is_none()
+                && !readable_enum(&var.dtype)
+                && record_type(&var.dtype).is_none()
+        })
         .map(|var| RawUnsupported {
             name: var.name.clone(),
             nc_type: describe_type(&var.dtype),
