@@ -8,7 +8,11 @@ import type { Backend, BuildInfo, Dataset, DType, PackParams, Slab, ArraySpec, S
 
 /** The shape of wasm-bindgen's generated module (bindings/wasm/src/lib.rs). */
 export interface WasmModule {
-  NcDataset: { fromBytes(bytes: Uint8Array): WasmDataset; fromFileBytes(bytes: WasmFileBytes): WasmDataset };
+  NcDataset: {
+    fromBytes(bytes: Uint8Array): WasmDataset;
+    fromFileBytes(bytes: WasmFileBytes): WasmDataset;
+    fromHost(what: string, file: HostFile, reopen: boolean): WasmDataset;
+  };
   FileBytes: new (capacity: number) => WasmFileBytes;
   Slab: {
     fromBytes(dtype: string, shape: Float64Array | number[], bytes: Uint8Array): WasmSlab;
@@ -19,6 +23,16 @@ export interface WasmModule {
   chunksInRegion(spec: string, origin: number[], shape: number[]): string;
   readRegion(spec: string, origin: number[], shape: number[], coords: number[], lengths: number[], data: Uint8Array): WasmSlab;
   buildInfo(): string;
+}
+
+/**
+ * A file the module reads by range through its host (`HostFile` in bindings/wasm): `read` must
+ * return exactly `length` bytes from `offset`, synchronously (a file descriptor in Node,
+ * `FileReaderSync` over a `Blob` in a browser worker).
+ */
+export interface HostFile {
+  readonly size: number;
+  read(offset: number, length: number): Uint8Array;
 }
 
 interface WasmFileBytes {
@@ -122,6 +136,43 @@ class WasmSlabAdapter implements Slab {
 }
 
 /**
+ * Files opened by path up to this size (`ZARRIO_WASM_READ_WHOLE_MB`, default 16 MiB) are read
+ * whole into module memory: one read, then every access is a copy. Larger ones are read by range
+ * through a file descriptor, so memory is bounded by the slab being read, not by the file: module
+ * memory never shrinks and stops at 4 GiB, so a file held whole would cap the file size.
+ */
+function readWholeUpTo(): number {
+  const mb = Number(globalThis.process?.env.ZARRIO_WASM_READ_WHOLE_MB ?? 16);
+  return (Number.isFinite(mb) && mb >= 0 ? mb : 16) * 2 ** 20;
+}
+
+/**
+ * A Node file descriptor as a HostFile. Reads land in one scratch buffer the module copies out at
+ * once (wasm-bindgen copies a returned Uint8Array), so no JS buffer per read waits for V8's
+ * collector.
+ */
+async function nodeHostFile(path: string): Promise<HostFile & { close(): void }> {
+  const fs = await import("node:fs");
+  const fd = fs.openSync(path, "r");
+  const size = fs.fstatSync(fd).size;
+  let scratch = new Uint8Array(1 << 20);
+  return {
+    size,
+    read(offset, length) {
+      if (length > scratch.length) scratch = new Uint8Array(Math.max(length, scratch.length * 2));
+      const out = scratch.subarray(0, length);
+      for (let done = 0; done < length; ) {
+        const n = fs.readSync(fd, out, done, length - done, offset + done);
+        if (n === 0) throw new Error(`${path}: the file ended at ${offset + done} bytes (was ${size} when opened)`);
+        done += n;
+      }
+      return out;
+    },
+    close: () => fs.closeSync(fd),
+  };
+}
+
+/**
  * How many files opened by path keep their bytes in WebAssembly memory at once
  * (`ZARRIO_WASM_OPEN_FILES`, default 2). The pure reader parses a file from bytes held in the
  * module's memory, which never shrinks: with every input of a 64-file convert resident, peak
@@ -144,7 +195,10 @@ export function wasmBackend(mod: WasmModule): Backend {
     loading: Promise<WasmDataset> | undefined;
     busy = 0;
     closed = false;
-    constructor(readonly path: string) {}
+    /** Closes the file descriptor of a file read by range. */
+    private closeHost: (() => void) | undefined;
+    /** `described`: the caller holds the file's description (a reopen reads values only). */
+    constructor(readonly path: string, private described = false) {}
     async use<T>(work: (raw: WasmDataset) => T): Promise<T> {
       if (this.closed) throw new Error("ZARRIO_INVALID: the dataset is closed");
       this.busy++;
@@ -158,9 +212,23 @@ export function wasmBackend(mod: WasmModule): Backend {
     }
     private async load(): Promise<WasmDataset> {
       try {
-        const raw = await readIntoModule(this.path);
+        const { stat } = await import("node:fs/promises");
+        let raw: WasmDataset;
+        if ((await stat(this.path)).size <= readWholeUpTo()) {
+          raw = await readIntoModule(this.path);
+        } else {
+          const host = await nodeHostFile(this.path);
+          try {
+            raw = mod.NcDataset.fromHost(this.path, host, this.described);
+          } catch (e) {
+            host.close();
+            throw e;
+          }
+          this.closeHost = host.close;
+        }
+        this.described = true;
         if (this.closed) {
-          raw.free();
+          this.release(raw);
           throw new Error("ZARRIO_INVALID: the dataset is closed");
         }
         this.raw = raw;
@@ -169,11 +237,13 @@ export function wasmBackend(mod: WasmModule): Backend {
         this.loading = undefined;
       }
     }
-    release(): void {
+    release(raw = this.raw): void {
       const i = resident.indexOf(this);
       if (i >= 0) resident.splice(i, 1);
-      this.raw?.free();
+      raw?.free();
       this.raw = undefined;
+      this.closeHost?.();
+      this.closeHost = undefined;
     }
   }
   /**
@@ -235,7 +305,7 @@ export function wasmBackend(mod: WasmModule): Backend {
   };
   /** A file by path: its bytes come and go (PathHandle). */
   const pathDataset = async (path: string, known?: FileMeta): Promise<Dataset> => {
-    const handle = new PathHandle(path);
+    const handle = new PathHandle(path, known !== undefined);
     // A file described before is loaded on its first read.
     const meta = known ?? (await handle.use((raw) => fileMeta(raw.meta())));
     return over(meta, (work) => handle.use(work), () => {

@@ -6,7 +6,7 @@ import { isRecord } from "../backend/dtype.js";
 import type { Backend, Dataset, GroupMeta, ReaderKind, RecordField, VarMeta } from "../backend/types.js";
 import { numericAttr, textAttr } from "../cf/attrs.js";
 import { decodeValue, formatDate, isTimeUnits, parseUnits, TimeError, type TimeUnits } from "../cf/time.js";
-import { fromCore, IncompatibleSourceError, SourceReadError, type ErrorContext, type ZarrioError } from "../errors.js";
+import { ConversionError, fromCore, IncompatibleSourceError, SourceReadError, ZarrioError, type ErrorContext } from "../errors.js";
 import type { Logger } from "../log.js";
 import { sourceRoot, walkVars, type VarPlan } from "../plan/layout.js";
 import type { S3Settings } from "../s3/session.js";
@@ -119,8 +119,16 @@ export function openSourceBytes(backend: Backend, name: string, bytes: Uint8Arra
   return { file: name, size: bytes.length, ds, root: sourceRoot(ds.meta, group, name) };
 }
 
-function unreadable(file: string, e: unknown): SourceReadError {
-  return new SourceReadError(`not a readable NetCDF file (${fromCore(e).message.replace(/^cannot read NetCDF: /, "")})`, { file, cause: e });
+/**
+ * An open that failed, told apart by cause: the reader's verdict on the file, the file system's
+ * refusal, or a failure inside zarrio (a backend's internal error is never a verdict on the file).
+ */
+function unreadable(file: string, e: unknown): ZarrioError {
+  const err = fromCore(e, { file });
+  if (err instanceof SourceReadError) return new SourceReadError(`not a readable NetCDF file (${err.message.replace(/^cannot read NetCDF: /, "")})`, { file, cause: e });
+  if (typeof (e as NodeJS.ErrnoException)?.code === "string") return new SourceReadError(`cannot open the file (${(e as Error).message})`, { file, cause: e });
+  if (!(err instanceof ConversionError)) return err;
+  return new ConversionError(`zarrio failed while opening it (an error inside zarrio, not in the file): ${err.message}`, { file, cause: e });
 }
 
 /** A variable by name: in the converted group first, then anywhere below it. */

@@ -1,6 +1,6 @@
 //! wasm-bindgen binding of zarrio-core: the same surface as the Node-API addon, synchronous
-//! (the TypeScript backend wraps results in promises). Files arrive as bytes: WebAssembly has no
-//! file system. Glue only.
+//! (the TypeScript backend wraps results in promises). WebAssembly has no file system: files
+//! arrive as bytes, or the host reads them by range ([`HostFile`]). Glue only.
 
 use wasm_bindgen::prelude::*;
 use zarrio_core::api;
@@ -54,7 +54,47 @@ impl FileBytes {
 }
 
 #[wasm_bindgen]
+extern "C" {
+    /// A file the host reads by range: `{ size: number, read(offset, len): Uint8Array }`.
+    pub type HostFile;
+    #[wasm_bindgen(method, getter)]
+    fn size(this: &HostFile) -> f64;
+    #[wasm_bindgen(method, catch)]
+    fn read(this: &HostFile, offset: f64, len: usize) -> Result<Vec<u8>, JsValue>;
+}
+
+/// [`HostFile`] as the core's byte source.
+struct HostSource(HostFile);
+
+// SAFETY: this module is built for wasm32-unknown-unknown without threads: the JS object is only
+// ever touched from the one thread there is.
+unsafe impl Send for HostSource {}
+unsafe impl Sync for HostSource {}
+
+impl zarrio_core::netcdf::ByteSource for HostSource {
+    fn size(&self) -> u64 {
+        self.0.size() as u64
+    }
+    fn read_at(&self, offset: u64, len: usize) -> zarrio_core::Result<Vec<u8>> {
+        self.0.read(offset as f64, len).map_err(|e| {
+            zarrio_core::CoreError::Read(format!(
+                "reading {len} bytes at {offset}: {}",
+                e.as_string().unwrap_or_else(|| format!("{e:?}"))
+            ))
+        })
+    }
+}
+
+#[wasm_bindgen]
 impl NcDataset {
+    /// Open a file the host reads by range; `reopen` when its description is known already.
+    #[wasm_bindgen(js_name = fromHost)]
+    pub fn from_host(what: &str, file: HostFile, reopen: bool) -> Result<NcDataset, JsError> {
+        api::Dataset::open_source(what, Box::new(HostSource(file)), reopen)
+            .map(|inner| NcDataset { inner })
+            .map_err(err)
+    }
+
     #[wasm_bindgen(js_name = fromBytes)]
     pub fn from_bytes(bytes: Vec<u8>) -> Result<NcDataset, JsError> {
         api::Dataset::open_bytes(bytes)

@@ -51,6 +51,23 @@ impl Dataset {
         })
     }
 
+    /// Open a file the host reads by range (see [`netcdf::ByteSource`]); `what` names it in
+    /// errors, `reopen` says the caller holds its description already ([`Dataset::reopen_path`]).
+    pub fn open_source(
+        what: &str,
+        source: Box<dyn netcdf::ByteSource>,
+        reopen: bool,
+    ) -> Result<Dataset> {
+        let purpose = if reopen {
+            netcdf::Purpose::Read
+        } else {
+            netcdf::Purpose::Describe
+        };
+        Ok(Dataset {
+            reader: netcdf::open_source(what, source, purpose)?.into(),
+        })
+    }
+
     /// The file's [`netcdf::FileMeta`] as JSON.
     pub fn meta_json(&self) -> String {
         to_json(self.reader.meta())

@@ -12,6 +12,9 @@ pub mod cf_view;
 #[cfg(feature = "libnetcdf")]
 pub mod libnc;
 pub mod pure;
+pub mod range;
+
+pub use range::ByteSource;
 
 use serde::{Deserialize, Serialize};
 
@@ -242,4 +245,15 @@ pub fn open_path_for(path: &str, kind: ReaderKind, purpose: Purpose) -> Result<B
 /// Open a file from bytes (always the pure-Rust reader).
 pub fn open_bytes(bytes: Vec<u8>) -> Result<Box<dyn NcReader>> {
     Ok(Box::new(pure::PureReader::open_bytes(bytes)?))
+}
+
+/// Open a file the host reads by range (always the pure-Rust reader); `what` names it in errors.
+pub fn open_source(
+    what: &str,
+    source: Box<dyn ByteSource>,
+    purpose: Purpose,
+) -> Result<Box<dyn NcReader>> {
+    Ok(Box::new(pure::PureReader::open_source(
+        what, source, purpose,
+    )?))
 }

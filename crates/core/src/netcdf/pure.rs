@@ -49,6 +49,8 @@ struct SharedBytes(Arc<Vec<u8>>);
 enum Origin {
     Path(String),
     Bytes(Arc<Vec<u8>>),
+    /// Read by range from the host ([`super::range`]).
+    Host(DynStorage),
 }
 
 impl AsRef<[u8]> for SharedBytes {
@@ -129,6 +131,21 @@ impl PureReader {
         })
     }
 
+    /// Open a file the host reads by range (WebAssembly: a file descriptor or a `Blob` on the
+    /// JavaScript side); `what` names it in errors.
+    pub fn open_source(
+        what: &str,
+        source: Box<dyn super::range::ByteSource>,
+        purpose: Purpose,
+    ) -> Result<PureReader> {
+        cf_view::guard(what, || {
+            let storage: DynStorage = Arc::new(super::range::RangeStorage::new(source));
+            let file = NcFile::from_storage_with_options(storage.clone(), open_options())
+                .map_err(|e| read_error(what, e))?;
+            PureReader::new(what, file, storage.clone(), Origin::Host(storage), purpose)
+        })
+    }
+
     /// A file's bytes in memory; `what` names it in errors.
     fn from_vec(what: &str, bytes: Vec<u8>, purpose: Purpose) -> Result<PureReader> {
         let shared = Arc::new(bytes);
@@ -201,6 +218,9 @@ impl PureReader {
                 Origin::Path(path) => NcFile::open_with_options(path, uncached_options()).ok(),
                 Origin::Bytes(shared) => {
                     NcFile::from_owner(SharedBytes(shared.clone()), uncached_options()).ok()
+                }
+                Origin::Host(storage) => {
+                    NcFile::from_storage_with_options(storage.clone(), uncached_options()).ok()
                 }
             }
         });
