@@ -36,6 +36,17 @@ pub fn decompress(input: &[u8]) -> Result<Vec<u8>> {
     Ok(out)
 }
 
+/// A zlib stream (HDF5's deflate filter), decoded into a buffer that grows with what it holds.
+/// The output size is not known here: reserving for the worst case (1032:1) asks WebAssembly for
+/// gigabytes per megabyte of input, which it cannot give and never gives back.
+pub fn inflate_zlib(input: &[u8]) -> Result<Vec<u8>> {
+    let mut out = Vec::with_capacity(input.len().saturating_mul(4).max(4096));
+    flate2::bufread::ZlibDecoder::new(input)
+        .read_to_end(&mut out)
+        .map_err(|e| CoreError::Codec(format!("corrupt deflate data: {e}")))?;
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
-use hdf5_reader::filters::FILTER_SHUFFLE;
+use hdf5_reader::filters::{FILTER_DEFLATE, FILTER_SHUFFLE};
 use hdf5_reader::messages::HdfMessage;
 use hdf5_reader::FilterRegistry;
 use netcdf_reader::{
@@ -17,7 +17,7 @@ use super::cf_view::{
     self, CfFile, NcType, RawGroup, RawRecord, RawSource, RawUnsupported, RawVar,
 };
 use super::{Attr, DimMeta, FileMeta, NcReader, Purpose, SourceEncoding};
-use crate::codec::shuffle;
+use crate::codec::{gzip, shuffle};
 use crate::record::{self, RecordField};
 use crate::{ArrayData, CoreError, Result};
 
@@ -75,9 +75,18 @@ fn open_options() -> NcOpenOptions {
 }
 
 /// The HDF5 filters, with our byte unshuffle (vectorised: the crate's own goes byte by byte,
-/// about a tenth of the time of reading a shuffled, deflated variable).
+/// about a tenth of the time of reading a shuffled, deflated variable) and our inflate: the
+/// crate's sizes its output for the worst case when the next filter is not one of its own
+/// (gigabytes for a chunk of a few megabytes, which WebAssembly cannot give).
 fn filters() -> FilterRegistry {
     let mut registry = FilterRegistry::new();
+    registry.register(
+        FILTER_DEFLATE,
+        Box::new(|_, data, _| {
+            gzip::inflate_zlib(data)
+                .map_err(|e| hdf5_reader::error::Error::DecompressionError(e.to_string()))
+        }),
+    );
     registry.register(
         FILTER_SHUFFLE,
         Box::new(|_, data, element_size| {
