@@ -143,7 +143,8 @@ class WasmSlabAdapter implements Slab {
  */
 function readWholeUpTo(): number {
   const mb = Number(globalThis.process?.env.ZARRIO_WASM_READ_WHOLE_MB ?? 16);
-  return (Number.isFinite(mb) && mb >= 0 ? mb : 16) * 2 ** 20;
+  // Never more than 1 GiB: module memory stops at 4 GiB and holds the slabs too.
+  return Math.min(Number.isFinite(mb) && mb >= 0 ? mb : 16, 1024) * 2 ** 20;
 }
 
 /**
