@@ -164,6 +164,10 @@ fn values_json(data: &ArrayData) -> Vec<Value> {
         ArrayData::Float32(v) => v.iter().map(|&x| float(x.into())).collect(),
         ArrayData::Float64(v) => v.iter().map(|&x| float(x)).collect(),
         ArrayData::Str(v) => v.iter().map(|s| json!(s)).collect(),
+        // The fixtures hold no compound or opaque variables (tests/realdata covers them).
+        ArrayData::Record { size, bytes } => {
+            bytes.chunks(*size as usize).map(|r| json!(r)).collect()
+        }
     }
 }
 
