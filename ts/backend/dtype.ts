@@ -16,6 +16,9 @@ const NUMERIC_BYTES: Record<NumericType, number> = {
   int8: 1, uint8: 1, int16: 2, uint16: 2, int32: 4, uint32: 4, int64: 8, uint64: 8, float32: 4, float64: 8,
 };
 
+/** A name of a numeric type ("float32", "uint8", ...), as the core and Zarr v3 spell them. */
+export const isNumericName = (s: unknown): s is NumericType => typeof s === "string" && Object.hasOwn(NUMERIC_BYTES, s);
+
 /** Bytes per element: a record its size; text an estimate (16) for planning chunks and slabs. */
 export function itemSize(d: DType): number {
   if (d === "str") return 16;

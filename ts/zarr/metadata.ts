@@ -12,7 +12,7 @@
  * an opaque value as `|V<n>` (v2) or `raw_bytes` (v3); zero bytes fill them, and they have no CF
  * fill value.
  */
-import { isFloat, isNumeric, isRecord, itemSize } from "../backend/dtype.js";
+import { isFloat, isNumeric, isNumericName, isRecord, itemSize } from "../backend/dtype.js";
 import type { ArraySpec, Compressor, DType, JsonFloat, NumericType, RecordField } from "../backend/types.js";
 
 export type ZarrFormat = 2 | 3;
@@ -205,20 +205,19 @@ function parseDtypeV2(d: unknown): { dtype: DType; fields?: RecordField[] } | un
 /** A v3 data type back to the model. */
 function parseDtypeV3(d: unknown): { dtype: DType; fields?: RecordField[] } | undefined {
   if (d === "string") return { dtype: "str" };
-  if (typeof d === "string") return isNumeric(d as DType) && d in FROM_NAME ? { dtype: d as DType } : undefined;
+  if (isNumericName(d)) return { dtype: d };
+  if (typeof d === "string") return undefined;
   const doc = d as Document | null;
   const cfg = (doc?.configuration ?? {}) as Document;
   if (doc?.name === "raw_bytes" && typeof cfg.length_bytes === "number") return recordOf(cfg.length_bytes);
   if (doc?.name !== "structured" || !Array.isArray(cfg.fields)) return undefined;
   const fields: RecordField[] = [];
   for (const f of cfg.fields as unknown[]) {
-    if (!Array.isArray(f) || typeof f[0] !== "string" || !(f[1] in FROM_NAME)) return undefined;
-    fields.push({ name: f[0], dtype: f[1] as NumericType });
+    if (!Array.isArray(f) || typeof f[0] !== "string" || !isNumericName(f[1])) return undefined;
+    fields.push({ name: f[0], dtype: f[1] });
   }
   return recordOf(fields.reduce((n, f) => n + itemSize(f.dtype), 0), fields);
 }
-
-const FROM_NAME: Record<string, true> = Object.fromEntries(Object.keys(V2_DTYPE).filter((k) => k !== "str").map((k) => [k, true]));
 
 function parseCompressorV2(doc: Document | null): Compressor | null {
   if (!doc) return null;
