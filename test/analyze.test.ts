@@ -37,7 +37,7 @@ describe(`analyze [${BACKEND}]`, () => {
     const wind = r.variables.find((v) => v.path === "/wind_speed")!;
     const w = values("nc4_zlib.nc", "/wind_speed");
     assert.equal(wind.fillFraction, w.filter((x) => x === -1).length / w.length);
-    assert.ok(wind.fillFraction > 0);
+    assert.ok(wind.fillFraction! > 0);
     assert.ok(r.variables.find((v) => v.path === "/lat")!.coordinate);
   });
 

@@ -141,7 +141,7 @@ function num(x: number | null): string {
   return Math.abs(x) >= 1e5 || Math.abs(x) < 1e-3 ? x.toExponential(3) : x.toPrecision(5);
 }
 
-const pct = (x: number) => (x ? `${(x * 100).toFixed(x < 0.001 ? 3 : 1)}%` : "0%");
+const pct = (x: number | null) => (x === null ? "" : x ? `${(x * 100).toFixed(x < 0.001 ? 3 : 1)}%` : "0%");
 
 function formatReport(r: AnalysisReport): string {
   const out: string[] = [];

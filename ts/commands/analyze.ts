@@ -45,9 +45,10 @@ export interface VariableReport {
   /** Smallest and largest valid value (scale_factor/add_offset applied). */
   min: number | null;
   max: number | null;
-  /** Fractions of elements equal to _FillValue/missing_value, and NaN. */
-  fillFraction: number;
-  nanFraction: number;
+  /** Fractions of elements equal to _FillValue/missing_value, and NaN; null where there are no
+   * numbers to count (text, records). */
+  fillFraction: number | null;
+  nanFraction: number | null;
   units?: string;
   /** How the file stores it. */
   encoding: { ncType: string; chunks: number[] | null; filters: string[]; scaleFactor?: number; addOffset?: number; fillValue?: number };
@@ -216,8 +217,8 @@ function describeVariable(v: VarMeta, s: Stats | undefined, coordinate: boolean)
     coordinate,
     min: range[0],
     max: range[1],
-    fillFraction: count ? s!.missing / count : 0,
-    nanFraction: count ? s!.nan / count : 0,
+    fillFraction: !s ? null : count ? s.missing / count : 0,
+    nanFraction: !s ? null : count ? s.nan / count : 0,
     encoding: { ncType: v.nc_type, chunks: v.encoding.chunks, filters: v.encoding.filters },
   };
   const units = textAttr(v.attrs, "units");
