@@ -23,7 +23,7 @@ for part in "${parts[@]}"; do
       step "native addon (napi-rs, release)"
       s=$SECONDS
       npx --no-install napi build --cwd bindings/napi --platform --release --no-js \
-        --dts "$CARGO_TARGET_DIR/napi-index.d.ts" --output-dir . >&2
+        --dts addon.d.ts --output-dir . >&2
       step "native addon built in $((SECONDS - s))s: $(ls bindings/napi/*.node)"
       ;;
     wasm)
@@ -32,7 +32,7 @@ for part in "${parts[@]}"; do
       cargo build -p zarrio-wasm --release --target wasm32-unknown-unknown >&2
       out=bindings/wasm/pkg
       mkdir -p "$out"
-      "${ZARRIO_WASM_BINDGEN:-wasm-bindgen}" --target web --out-dir "$out" --out-name zarrio_wasm \
+      "${ZARRIO_WASM_BINDGEN:-wasm-bindgen}" --target web --weak-refs --out-dir "$out" --out-name zarrio_wasm \
         "$CARGO_TARGET_DIR/wasm32-unknown-unknown/release/zarrio_wasm.wasm"
       if [[ -x node_modules/.bin/wasm-opt ]]; then
         node_modules/.bin/wasm-opt -O3 --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite (README's test command runs it after setup and build):
 #   1. Rust: cargo test of the core (codecs, packing, grid, encode, both NetCDF readers).
+#   1b. Boundary: napi's generated declarations (bindings/napi/addon.d.ts) are the ones committed.
 #   2. Fixtures: test/fixtures/make_fixtures.py writes the NetCDF test files.
 #   3. Python: self-tests of the reference comparison (test/python).
 #   4. TypeScript: node's test runner over test/*.test.ts, once per backend (native, then wasm).
@@ -21,6 +22,11 @@ step() { printf '\n[test] == %s\n' "$*"; }
 
 step "rust: cargo test (zarrio-core, with the libnetcdf reader)"
 cargo test --release -p zarrio-core --features libnetcdf || failed+=("cargo test")
+
+step "boundary: the checked-in declarations are what the build generated (napi's addon.d.ts; core-types.ts by cargo test)"
+if git rev-parse --git-dir >/dev/null 2>&1; then
+  git diff --exit-code -- bindings/napi/addon.d.ts || failed+=("addon.d.ts stale: commit what scripts/build.sh native generated")
+fi
 
 step "fixtures → $ZARRIO_FIXTURES"
 mkdir -p "$ZARRIO_FIXTURES"

@@ -2,6 +2,7 @@
  * Typed errors: one class per failure kind, each carrying what a user needs to fix the problem
  * (the file, the variable, the key path) and a distinct CLI exit code (documented in README).
  */
+import { CORE_ERROR_PREFIX, type CoreErrorKind } from "./backend/core-types.js";
 
 export interface ErrorContext {
   /** The NetCDF file or archive the problem is in. */
@@ -91,28 +92,32 @@ export class UnsupportedTypeError extends ZarrioError {
   override readonly exitCode = 11;
 }
 
+/** The error class each kind of core error becomes (the core's `ErrorKind`; complete by type). */
+const CORE_ERRORS: Record<CoreErrorKind, new (message: string, context: ErrorContext) => ZarrioError> = {
+  read: SourceReadError,
+  not_found: SourceReadError,
+  range_exceeded: PackingRangeError,
+  invalid: IncompatibleSourceError,
+  codec: ConversionError,
+  unsupported: ConversionError,
+};
+
 /**
- * Turn an error thrown by the Rust core (messages start with `ZARRIO_<KIND>:`) into the
- * matching class, adding the file and variable the caller knows.
+ * Turn an error thrown by the Rust core (its text `[zarrio:<kind>] message`, see the core's
+ * `api::error_text`) into the class for its kind, adding the file and variable the caller knows.
+ * Anything else thrown while calling the core becomes a ConversionError.
  */
 export function fromCore(error: unknown, context: ErrorContext = {}): ZarrioError {
   if (error instanceof ZarrioError) return error;
   const text = error instanceof Error ? error.message : String(error);
-  const match = /^ZARRIO_([A-Z_]+): (.*)$/s.exec(text);
-  const kind = match?.[1];
-  const message = match?.[2] ?? text;
   const ctx = { ...context, cause: error };
-  switch (kind) {
-    case "READ":
-    case "NOT_FOUND":
-      return new SourceReadError(message, ctx);
-    case "RANGE_EXCEEDED":
-      return new PackingRangeError(message, ctx);
-    case "INVALID":
-      return new IncompatibleSourceError(message, ctx);
-    default:
-      return new ConversionError(message, ctx);
+  if (text.startsWith(CORE_ERROR_PREFIX)) {
+    const end = text.indexOf("] ", CORE_ERROR_PREFIX.length);
+    const kind = text.slice(CORE_ERROR_PREFIX.length, end) as CoreErrorKind;
+    const Class = end > 0 ? CORE_ERRORS[kind] : undefined;
+    if (Class) return new Class(text.slice(end + 2), ctx);
   }
+  return new ConversionError(text, ctx);
 }
 
 /** A CF time problem found in a source file, as an IncompatibleSourceError naming the file. */

@@ -13,17 +13,18 @@
 import initGlue, * as glue from "../bindings/wasm/pkg/zarrio_wasm.js";
 
 import type { Backend } from "./backend/types.js";
-import { wasmBackend, type WasmModule } from "./backend/wasm.js";
+import { wasmBackend } from "./backend/wasm.js";
 import { convertSources, type ConvertSummary } from "./commands/convert-core.js";
 import { resolveConfig, type Layer } from "./config/resolve.js";
 import { ConfigError } from "./errors.js";
 import type { Logger } from "./log.js";
 import { openSourceBytes } from "./pipeline/source.js";
-import type { Store } from "./zarr/memory-store.js";
+import type { Store } from "./zarr/contract.js";
 
 export * from "./errors.js";
 export { Logger } from "./log.js";
-export { MemoryStore, lockedUpdate, type Store } from "./zarr/memory-store.js";
+export { lockedUpdate, type LockingStore, type ReadableStore, type Store, type WritableStore } from "./zarr/contract.js";
+export { MemoryStore } from "./zarr/memory-store.js";
 export type { Backend, ConvertSummary };
 
 /** Where the WebAssembly module comes from: a URL to fetch, a fetch Response, or its bytes. */
@@ -47,7 +48,7 @@ let ready: Promise<Backend> | undefined;
  */
 export function init(wasm?: WasmSource): Promise<Backend> {
   ready ??= initGlue(wasm === undefined ? undefined : { module_or_path: wasm })
-    .then(() => wasmBackend(glue as unknown as WasmModule))
+    .then(() => wasmBackend(glue))
     .catch((e: unknown) => {
       ready = undefined; // a failed fetch may be retried
       throw e;

@@ -1,28 +1,21 @@
 /**
- * The WebAssembly build behind the Backend interface. The module is wasm-bindgen's `web` target,
- * so the same files load in Node (bytes read from disk here) and in browsers (`initWasmBackend`
- * with fetched bytes). Adapter only.
+ * The WebAssembly build as a Backend. The module is wasm-bindgen's `web` target, so the same files
+ * load in Node (bytes read from disk here) and in browsers (`init` in web.ts with fetched bytes).
+ * WebAssembly has no filesystem: this module decides how a file reaches the core (whole, or by
+ * range through a file descriptor) and how many stay resident. Everything else is the shared
+ * adapter (core.ts).
  */
+import { coreBackend, coreDataset, type CoreDataset, type CoreModule } from "./core.js";
 import { fileMeta } from "./meta.js";
-import type { Backend, BuildInfo, Dataset, DType, PackParams, Slab, ArraySpec, Stats, PackReport, OutOfRangePolicy, RegionEncoding, FileMeta, Decoding } from "./types.js";
+import type { Backend, Dataset, FileMeta } from "./types.js";
 
-/** The shape of wasm-bindgen's generated module (bindings/wasm/src/lib.rs). */
-export interface WasmModule {
-  NcDataset: {
-    fromBytes(bytes: Uint8Array): WasmDataset;
-    fromFileBytes(bytes: WasmFileBytes): WasmDataset;
-    fromHost(what: string, file: HostFile, reopen: boolean): WasmDataset;
+/** What the module (bindings/wasm/src/lib.rs) has beyond the shared surface. */
+export interface WasmModule extends CoreModule {
+  NcDataset: CoreModule["NcDataset"] & {
+    fromFileBytes(bytes: WasmFileBytes): CoreDataset;
+    fromHost(what: string, file: HostFile, reopen: boolean): CoreDataset;
   };
   FileBytes: new (capacity: number) => WasmFileBytes;
-  Slab: {
-    fromBytes(dtype: string, shape: Float64Array | number[], bytes: Uint8Array): WasmSlab;
-    fromStrings(shape: Float64Array | number[], strings: string[]): WasmSlab;
-  };
-  SlabGather: new (dtype: string, shape: number[]) => { put(part: WasmSlab, origin: number[]): void; finish(): WasmSlab; free(): void };
-  packParams(min: number, max: number, bits: number, source: string): string;
-  chunksInRegion(spec: string, origin: number[], shape: number[]): string;
-  readRegion(spec: string, origin: number[], shape: number[], coords: number[], lengths: number[], data: Uint8Array): WasmSlab;
-  buildInfo(): string;
 }
 
 /**
@@ -38,101 +31,6 @@ export interface HostFile {
 interface WasmFileBytes {
   push(piece: Uint8Array): void;
   free(): void;
-}
-
-interface WasmDataset {
-  meta(): string;
-  free(): void;
-  read(path: string, start: number[], count: number[]): WasmSlab;
-  stats(path: string, start: number[], count: number[], missing: number[]): string;
-}
-
-interface WasmEncoding {
-  ndim(): number;
-  coords(): Float64Array;
-  count(): number;
-  take(i: number): Uint8Array;
-  partial(): Float64Array;
-  rawBytes(): number;
-  free(): void;
-}
-
-interface WasmSlab {
-  readonly dtype: string;
-  readonly shape: Float64Array;
-  toBytes(): Uint8Array | undefined;
-  toStrings(): string[] | undefined;
-  stats(missing: number[]): string;
-  pack(params: string, missing: number[], policy: string): { slab(): WasmSlab; report(): string; free(): void };
-  decode(decoding: string): WasmSlab;
-  encode(spec: string, origin: number[]): WasmEncoding;
-  merge(spec: string, origin: number[], coords: number[], existing: Uint8Array | undefined): Uint8Array;
-  free(): void;
-}
-
-/** `count` coordinate tuples of `ndim` numbers each, from one flat array (ndim may be 0). */
-function split(flat: Float64Array, ndim: number, count: number): number[][] {
-  return Array.from({ length: count }, (_, i) => Array.from(flat.subarray(i * ndim, (i + 1) * ndim)));
-}
-
-/** Slabs live in wasm memory; FinalizationRegistry frees them when JS drops the adapter. */
-const registry = new FinalizationRegistry<{ free(): void }>((raw) => raw.free());
-
-class WasmSlabAdapter implements Slab {
-  private released = false;
-  constructor(readonly raw: WasmSlab) {
-    registry.register(this, raw, this);
-  }
-  release(): void {
-    if (this.released) return;
-    this.released = true;
-    registry.unregister(this);
-    this.raw.free();
-  }
-  get dtype(): DType {
-    return this.raw.dtype as DType;
-  }
-  get shape(): number[] {
-    return Array.from(this.raw.shape);
-  }
-  toBytes(): Uint8Array | null {
-    return this.raw.toBytes() ?? null;
-  }
-  toStrings(): string[] | null {
-    return this.raw.toStrings() ?? null;
-  }
-  stats(missing: number[]): Stats {
-    return JSON.parse(this.raw.stats(missing)) as Stats;
-  }
-  pack(params: PackParams, missing: number[], policy: OutOfRangePolicy): { slab: Slab; report: PackReport } {
-    const out = this.raw.pack(JSON.stringify(params), missing, policy);
-    try {
-      return { slab: new WasmSlabAdapter(out.slab()), report: JSON.parse(out.report()) as PackReport };
-    } finally {
-      out.free();
-    }
-  }
-  decode(decoding: Decoding): Slab {
-    return new WasmSlabAdapter(this.raw.decode(JSON.stringify(decoding)));
-  }
-  async encode(spec: ArraySpec, origin: number[]): Promise<RegionEncoding> {
-    const enc = this.raw.encode(JSON.stringify(spec), origin);
-    try {
-      const ndim = enc.ndim();
-      const coords = split(enc.coords(), ndim, enc.count());
-      const partial = enc.partial();
-      return {
-        chunks: coords.map((c, i) => ({ coords: c, bytes: enc.take(i) })),
-        partial: ndim ? split(partial, ndim, partial.length / ndim) : [],
-        rawBytes: enc.rawBytes(),
-      };
-    } finally {
-      enc.free();
-    }
-  }
-  merge(spec: ArraySpec, origin: number[], coords: number[], existing: Uint8Array | null): Uint8Array {
-    return this.raw.merge(JSON.stringify(spec), origin, coords, existing ?? undefined);
-  }
 }
 
 /**
@@ -186,35 +84,34 @@ function residentFiles(): number {
 }
 
 export function wasmBackend(mod: WasmModule): Backend {
-  const info = JSON.parse(mod.buildInfo()) as BuildInfo;
   /** Path datasets holding bytes, least recently read first. */
   const resident: PathHandle[] = [];
 
   /** A file opened by path: its bytes are loaded on demand and may be given back between reads. */
   class PathHandle {
-    raw: WasmDataset | undefined;
-    loading: Promise<WasmDataset> | undefined;
+    raw: CoreDataset | undefined;
+    loading: Promise<CoreDataset> | undefined;
     busy = 0;
     closed = false;
     /** Closes the file descriptor of a file read by range. */
     private closeHost: (() => void) | undefined;
     /** `described`: the caller holds the file's description (a reopen reads values only). */
     constructor(readonly path: string, private described = false) {}
-    async use<T>(work: (raw: WasmDataset) => T): Promise<T> {
-      if (this.closed) throw new Error("ZARRIO_INVALID: the dataset is closed");
+    async use<T>(work: (raw: CoreDataset) => T): Promise<Awaited<T>> {
+      if (this.closed) throw new Error("the dataset was closed");
       this.busy++;
       try {
         const raw = this.raw ?? (await (this.loading ??= this.load()));
         touch(this);
-        return work(raw);
+        return await work(raw);
       } finally {
         this.busy--;
       }
     }
-    private async load(): Promise<WasmDataset> {
+    private async load(): Promise<CoreDataset> {
       try {
         const { stat } = await import("node:fs/promises");
-        let raw: WasmDataset;
+        let raw: CoreDataset;
         if ((await stat(this.path)).size <= readWholeUpTo()) {
           raw = await readIntoModule(this.path);
         } else {
@@ -230,7 +127,7 @@ export function wasmBackend(mod: WasmModule): Backend {
         this.described = true;
         if (this.closed) {
           this.release(raw);
-          throw new Error("ZARRIO_INVALID: the dataset is closed");
+          throw new Error("the dataset was closed");
         }
         this.raw = raw;
         return raw;
@@ -241,7 +138,7 @@ export function wasmBackend(mod: WasmModule): Backend {
     release(raw = this.raw): void {
       const i = resident.indexOf(this);
       if (i >= 0) resident.splice(i, 1);
-      raw?.free();
+      raw?.close();
       this.raw = undefined;
       this.closeHost?.();
       this.closeHost = undefined;
@@ -252,7 +149,7 @@ export function wasmBackend(mod: WasmModule): Backend {
    * soon as it is copied, but freed only at V8's next collection) made peak memory grow with the
    * number of files read.
    */
-  const readIntoModule = async (path: string): Promise<WasmDataset> => {
+  const readIntoModule = async (path: string): Promise<CoreDataset> => {
     const { open } = await import("node:fs/promises");
     const fh = await open(path, "r");
     const bytes = new mod.FileBytes((await fh.stat()).size);
@@ -285,72 +182,19 @@ export function wasmBackend(mod: WasmModule): Backend {
     }
   };
 
-  /** A Dataset over whatever gives access to an open WasmDataset (`use`). */
-  const over = (meta: FileMeta, use: <T>(work: (raw: WasmDataset) => T) => Promise<T>, close: () => void): Dataset => ({
-    meta,
-    read: (path, start, count) => use((raw) => new WasmSlabAdapter(raw.read(path, start, count))),
-    stats: (path, start, count, missing) => use((raw) => JSON.parse(raw.stats(path, start, count, missing)) as Stats),
-    close,
-  });
-  /** Bytes already in module memory: open until closed. */
-  const dataset = (raw: WasmDataset): Dataset => {
-    let open = true;
-    const use = async <T>(work: (raw: WasmDataset) => T): Promise<T> => {
-      if (!open) throw new Error("ZARRIO_INVALID: the dataset is closed");
-      return work(raw);
-    };
-    return over(fileMeta(raw.meta()), use, () => {
-      if (open) raw.free();
-      open = false;
-    });
-  };
   /** A file by path: its bytes come and go (PathHandle). */
   const pathDataset = async (path: string, known?: FileMeta): Promise<Dataset> => {
     const handle = new PathHandle(path, known !== undefined);
     // A file described before is loaded on its first read.
     const meta = known ?? (await handle.use((raw) => fileMeta(raw.meta())));
-    return over(meta, (work) => handle.use(work), () => {
+    return coreDataset(meta, (work) => handle.use(work), () => {
       handle.closed = true;
       handle.release();
     });
   };
-  return {
-    name: "wasm",
-    info,
+  return coreBackend(mod, {
     openDataset: (path) => pathDataset(path),
     reopenDataset: (path, _reader, meta) => pathDataset(path, meta),
-    openDatasetBytes: (bytes) => dataset(mod.NcDataset.fromBytes(bytes)),
-    slabFromBytes: (dtype, shape, bytes) => new WasmSlabAdapter(mod.Slab.fromBytes(dtype, shape, bytes)),
-    slabFromStrings: (shape, strings) => new WasmSlabAdapter(mod.Slab.fromStrings(shape, strings)),
-    gather: (dtype, shape) => {
-      const g = new mod.SlabGather(dtype, shape);
-      const done = <T>(f: () => T): T => {
-        try {
-          return f();
-        } finally {
-          g.free();
-        }
-      };
-      return {
-        put: (part, origin) => g.put((part as WasmSlabAdapter).raw, origin),
-        finish: () => done(() => new WasmSlabAdapter(g.finish())),
-        abandon: () => done(() => undefined),
-      };
-    },
-    packParams: (min, max, bits, source) => JSON.parse(mod.packParams(min, max, bits, source)) as PackParams,
-    chunksInRegion: (spec, origin, shape) => JSON.parse(mod.chunksInRegion(JSON.stringify(spec), origin, shape)),
-    readRegion: (spec, origin, shape, coords, chunks) => {
-      const lengths = chunks.map((c) => (c ? c.length : -1));
-      const total = chunks.reduce((n, c) => n + (c ? c.length : 0), 0);
-      const data = new Uint8Array(total);
-      let at = 0;
-      for (const c of chunks) {
-        if (c) {
-          data.set(c, at);
-          at += c.length;
-        }
-      }
-      return new WasmSlabAdapter(mod.readRegion(JSON.stringify(spec), origin, shape, coords.flat(), lengths, data));
-    },
-  };
+  });
 }
+

@@ -15,7 +15,7 @@ import { loadBackend, type Backend } from "../backend/index.js";
 import type { Compressor, DType, Slab, Stats, VarMeta } from "../backend/types.js";
 import { numericAttr, textAttr } from "../cf/attrs.js";
 import { decodeValue, formatDate, inferFreq } from "../cf/time.js";
-import type { AccessPattern, ZarrConverterConfig } from "../config/model.js";
+import { type AccessPattern, type ZarrConverterConfig, slabBytes } from "../config/model.js";
 import { formatCompression, parseCompression } from "../config/parse.js";
 import { fromCore } from "../errors.js";
 import { silentLogger } from "../log.js";
@@ -148,7 +148,7 @@ export async function analyze(file: string, config: ZarrConverterConfig, options
     const stats = new Map<string, Stats>();
     for (const { v } of all) {
       if (!isNumeric(v.dtype)) continue;
-      stats.set(v.path, await scanStats(source, v, missingValues(v), config.slabSizeMb * 2 ** 20, config.concurrency));
+      stats.set(v.path, await scanStats(source, v, missingValues(v), slabBytes(config), config.concurrency));
     }
     log.info(`scanned ${stats.size} variables of ${file}`);
     const variables = all.map(({ v }) => describeVariable(v, stats.get(v.path), coordNames.has(v.name)));

@@ -20,7 +20,7 @@ import { isNumeric } from "../backend/dtype.js";
 import { loadBackend } from "../backend/index.js";
 import type { DType } from "../backend/types.js";
 import { decodeValue, formatDate, reencode, type TimeUnits } from "../cf/time.js";
-import type { ZarrConverterConfig } from "../config/model.js";
+import { slabBytes, type ZarrConverterConfig } from "../config/model.js";
 import { IncompatibleSourceError, RegionError, timeProblem } from "../errors.js";
 import { silentLogger, type Logger } from "../log.js";
 import type { VarPlan } from "../plan/layout.js";
@@ -28,7 +28,7 @@ import { SAME_INSTANT_SECONDS } from "../plan/region.js";
 import { checkCoordinates, checkPackingRanges, CoordinateCache, openArchive, planWrites, readAxis, type Axis, type ExistingArchive } from "../pipeline/existing.js";
 import { memoryVariable } from "../pipeline/memory.js";
 import { checkIncreasing, findVar, openSource, park, readTimeAxis, timeLength, type Source } from "../pipeline/source.js";
-import { emptyStats, numbersFrom, planRunWrites, planVariableWrites, runWrites, type Segment, type WriteStats } from "../pipeline/writer.js";
+import { emptyStats, numbersFrom, planRunWrites, planVariableWrites, runOptions, runWrites, type Segment, type WriteStats } from "../pipeline/writer.js";
 import type { ArrayModel } from "../zarr/metadata.js";
 import type { Store } from "../zarr/store.js";
 import { logSummary, type RunOptions } from "./convert.js";
@@ -177,7 +177,6 @@ export async function appendFiles(files: string[], target: string | Store, confi
 
       // Each array's steps, file after file, as runs of consecutive files (a file without the
       // array ends a run: those steps read as missing).
-      const slabBytes = config.slabSizeMb * 2 ** 20;
       const runs = new Map<string, { offset: number; segments: Segment[] }[]>();
       let offset = axis.length;
       for (const p of planned) {
@@ -193,7 +192,7 @@ export async function appendFiles(files: string[], target: string | Store, confi
         }
         offset += p.appended;
       }
-      const jobs = [...runs.values()].flat().flatMap((r) => planRunWrites(r.segments, { timeOffset: r.offset, slabBytes }));
+      const jobs = [...runs.values()].flat().flatMap((r) => planRunWrites(r.segments, { timeOffset: r.offset, slabBytes: slabBytes(config) }));
       const coordValues = planned.flatMap((p) => p.coordValues ?? []);
       if (axis.coord && coordValues.length) {
         const { path, model } = axis.coord;
@@ -212,9 +211,9 @@ export async function appendFiles(files: string[], target: string | Store, confi
           missing: [],
           chunkReasons: ["the archive's chunks"],
         };
-        jobs.push(...planVariableWrites(mem.ds, `the new ${dim} values`, coordPlan, { timeOffset: axis.length, slabBytes }));
+        jobs.push(...planVariableWrites(mem.ds, `the new ${dim} values`, coordPlan, { timeOffset: axis.length, slabBytes: slabBytes(config) }));
       }
-      const stats = await runWrites(archive, jobs, { backend, concurrency: config.concurrency, policy: config.packing.rangeExceededAction, log, slabBytes, closeWhenDone: true });
+      const stats = await runWrites(archive, jobs, runOptions(config, backend, log, { closeWhenDone: true }));
 
       // Metadata: every array along dim grows (those not written read as missing there), the
       // coordinate last, then the consolidated metadata that commits it all.

@@ -8,7 +8,7 @@
 import type { Backend, DType, Stats, VarMeta } from "../backend/types.js";
 import { textAttr } from "../cf/attrs.js";
 import { reencode } from "../cf/time.js";
-import type { ZarrConverterConfig } from "../config/model.js";
+import { type ZarrConverterConfig, slabBytes } from "../config/model.js";
 import { ConfigError, IncompatibleSourceError, timeProblem } from "../errors.js";
 import { formatBytes, Logger, Progress, silentLogger } from "../log.js";
 import { logChunking } from "../plan/chunking.js";
@@ -19,9 +19,9 @@ import { dataRange, declaredRange, missingValues, packable, type PackRange } fro
 import { writeHierarchy } from "../pipeline/hierarchy.js";
 import { mergeStats, scanStats } from "../pipeline/scan.js";
 import { checkCompatible, checkIncreasing, readTimeAxis, storedTimeDtype, timeLength, type Source, type TimeAxis } from "../pipeline/source.js";
-import { addStats, emptyStats, planRunWrites, planVariableWrites, runWrites, writeWholeArray, type WriteJob, type WriteStats } from "../pipeline/writer.js";
+import { addStats, emptyStats, planRunWrites, planVariableWrites, runOptions, runWrites, writeWholeArray, type WriteJob, type WriteStats } from "../pipeline/writer.js";
 import { Archive } from "../zarr/archive.js";
-import type { Store } from "../zarr/memory-store.js";
+import type { Store } from "../zarr/contract.js";
 
 export interface RunOptions {
   log?: Logger;
@@ -117,7 +117,7 @@ export async function packingRanges(
     for (const [path, range] of declared) {
       if (range) continue;
       const sv = varAt(s, path) ?? all.find((x) => x.path === path)!;
-      let stats = await scanStats(s, sv, missingValues(sv), config.slabSizeMb * 2 ** 20, config.concurrency);
+      let stats = await scanStats(s, sv, missingValues(sv), slabBytes(config), config.concurrency);
       if (mixed.has(path) && stats.min !== null && stats.max !== null) {
         // Stored units → the values they stand for, with this file's own scale and offset.
         const [min, max] = decodeRange(cfEncoding(sv), stats.min, stats.max);
@@ -253,8 +253,8 @@ export async function convertSources(sources: Source[], config: ZarrConverterCon
     const totalBytes = plan.vars.reduce((a, v) => a + v.model.shape.reduce((x, y) => x * y, 1) * itemSize(v.source.dtype), 0);
     // Only built when asked for: Progress draws on process.stderr, which browsers lack.
     const progress = options.progress ? new Progress("converting", totalBytes) : undefined;
-    const run = { backend, concurrency: config.concurrency, policy: config.packing.rangeExceededAction, log, progress, slabBytes: config.slabSizeMb * 2 ** 20 };
-    const place = (timeOffset: number) => ({ timeOffset, slabBytes: config.slabSizeMb * 2 ** 20 });
+    const run = runOptions(config, backend, log, { progress });
+    const place = (timeOffset: number) => ({ timeOffset, slabBytes: slabBytes(config) });
     const jobs: WriteJob[] = [];
     for (const v of plan.vars) {
       if (v.isTimeCoord && times) stats.bytesStored += await writeWholeArray(backend, archive, v, times.values);

@@ -16,7 +16,7 @@ import { isNumeric } from "../backend/dtype.js";
 import { loadBackend } from "../backend/index.js";
 import type { DType } from "../backend/types.js";
 import { decodeValue, formatDate, inferFreq, parseDate, parseFreq, TimeError, timeAxis, type Freq } from "../cf/time.js";
-import type { ZarrConverterConfig } from "../config/model.js";
+import { type ZarrConverterConfig, slabBytes } from "../config/model.js";
 import { ConfigError, IncompatibleSourceError } from "../errors.js";
 import { silentLogger, type Logger } from "../log.js";
 import { logChunking } from "../plan/chunking.js";
@@ -25,7 +25,7 @@ import { buildPlan, selectVars, walkVars } from "../plan/layout.js";
 import { regionFromTimes } from "../plan/region.js";
 import { writeHierarchy } from "../pipeline/hierarchy.js";
 import { openSource, readTimeAxis, storedTimeDtype, type Source } from "../pipeline/source.js";
-import { planVariableWrites, runWrites, writeWholeArray, type WriteJob, type WriteStats } from "../pipeline/writer.js";
+import { planVariableWrites, runOptions, runWrites, writeWholeArray, type WriteJob, type WriteStats } from "../pipeline/writer.js";
 import { Archive } from "../zarr/archive.js";
 import { logSummary, packingRanges, type RunOptions } from "./convert.js";
 import { prepareOutput } from "./output.js";
@@ -139,9 +139,9 @@ export async function createTemplate(template: string, output: string, config: Z
       let timeBytes = 0;
       for (const v of plan.vars) {
         if (v.isTimeCoord) timeBytes = await writeWholeArray(backend, archive, v, values);
-        else if (v.timeAxis < 0) jobs.push(...planVariableWrites(source.ds, template, v, { timeOffset: 0, slabBytes: config.slabSizeMb * 2 ** 20 }));
+        else if (v.timeAxis < 0) jobs.push(...planVariableWrites(source.ds, template, v, { timeOffset: 0, slabBytes: slabBytes(config) }));
       }
-      stats = await runWrites(archive, jobs, { backend, concurrency: config.concurrency, policy: config.packing.rangeExceededAction, log });
+      stats = await runWrites(archive, jobs, runOptions(config, backend, log));
       stats.bytesStored += timeBytes;
       await archive.consolidate();
       await out.commit();

@@ -13,7 +13,8 @@ import { existsSync, promises as fs } from "node:fs";
 import path from "node:path";
 
 import { ConfigError, StoreError } from "../errors.js";
-import type { Store } from "../zarr/memory-store.js";
+import type { Store } from "../zarr/contract.js";
+import { HeldRootStore, ROOT_DOCS } from "../zarr/held-root-store.js";
 import { openStore, type StoreOptions } from "../zarr/open.js";
 import { isS3Url } from "../s3/url.js";
 import { FsStore, LOCKS, TEMP } from "../zarr/store.js";
@@ -60,8 +61,6 @@ async function prepareFolderOutput(output: string, overwrite: boolean): Promise<
   };
 }
 
-/** The root documents readers open first; `.zgroup`/`zarr.json` go very last. */
-const ROOT_DOCS = [".zattrs", ".zmetadata", ".zgroup", "zarr.json"];
 
 async function prepareObjectOutput(output: string, overwrite: boolean, options: StoreOptions): Promise<PendingOutput> {
   const target = openStore(output, options);
@@ -81,49 +80,4 @@ async function prepareObjectOutput(output: string, overwrite: boolean, options: 
       await Promise.all([...store.written].map((k) => target.delete(k).catch(() => {})));
     },
   };
-}
-
-/** A store that keeps the root group's documents in memory until `flush`, and records every key written. */
-class HeldRootStore implements Store {
-  readonly location: string;
-  readonly written = new Set<string>();
-  private readonly held = new Map<string, Uint8Array>();
-
-  constructor(private readonly inner: Store) {
-    this.location = inner.location;
-  }
-  async get(key: string) {
-    return this.held.get(key) ?? this.inner.get(key);
-  }
-  async set(key: string, value: Uint8Array) {
-    this.written.add(key);
-    if (ROOT_DOCS.includes(key)) this.held.set(key, value);
-    else await this.inner.set(key, value);
-  }
-  async delete(key: string) {
-    this.held.delete(key);
-    await this.inner.delete(key);
-  }
-  async has(key: string) {
-    return this.held.has(key) || this.inner.has(key);
-  }
-  async list(prefix?: string) {
-    const mine = prefix ? [] : [...this.held.keys()];
-    return [...new Set([...(await this.inner.list(prefix)), ...mine])].sort();
-  }
-  withLock<T>(key: string, fn: () => Promise<T>) {
-    return this.inner.withLock(key, fn);
-  }
-  update(key: string, fn: (current: Uint8Array | undefined) => Uint8Array | Promise<Uint8Array>) {
-    this.written.add(key);
-    return this.inner.update(key, fn);
-  }
-  /** Write the held documents, the group document last. */
-  async flush(): Promise<void> {
-    for (const key of ROOT_DOCS) {
-      const value = this.held.get(key);
-      if (value) await this.inner.set(key, value);
-    }
-    this.held.clear();
-  }
 }

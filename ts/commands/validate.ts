@@ -21,7 +21,7 @@ import { existsSync } from "node:fs";
 import { loadBackend, type Backend } from "../backend/index.js";
 import type { Dataset, Decoding, Slab, Stats, VarMeta } from "../backend/types.js";
 import { decodeValue, describeSeconds, formatDate, inferFreq, parseFreq, reencode, timeAxis, type Freq, type TimeUnits } from "../cf/time.js";
-import type { ZarrConverterConfig } from "../config/model.js";
+import { type ZarrConverterConfig, slabBytes } from "../config/model.js";
 import { StoreError, ZarrioError } from "../errors.js";
 import { silentLogger } from "../log.js";
 import { chunkCount } from "../plan/chunking.js";
@@ -631,7 +631,7 @@ async function compareVariable(
   config: ZarrConverterConfig,
 ): Promise<{ count: number; compared: number; first?: NonNullable<SourceCheck["mismatches"][number]["first"]>; bound?: number }> {
   const origin = v.shape.map((_, i) => (i === t ? timeStart : 0));
-  const boxes = planSlabs(v.shape, model.chunks, origin, itemSize(v.dtype), config.slabSizeMb * 2 ** 20);
+  const boxes = planSlabs(v.shape, model.chunks, origin, itemSize(v.dtype), slabBytes(config));
   const cmp = comparisonOf(v, model);
   const bound = boundOf(cmp);
   let count = 0;

@@ -25,7 +25,7 @@ import path from "node:path";
 
 import { loadBackend, type Backend } from "../backend/index.js";
 import { decodeValue, formatDate, reencode } from "../cf/time.js";
-import type { ZarrConverterConfig } from "../config/model.js";
+import { type ZarrConverterConfig, slabBytes } from "../config/model.js";
 import { parseRegion } from "../config/parse.js";
 import { toFileForm } from "../config/resolve.js";
 import { ConfigError, RegionError, RetryLimitExceededError, timeProblem, ZarrioError } from "../errors.js";
@@ -36,7 +36,7 @@ import { runWorkers, takeGroups, type Shard } from "../pipeline/batch.js";
 import { checkCoordinates, checkPackingRanges, CoordinateCache, openArchive, planWrites, readAxis, type Axis, type ExistingArchive } from "../pipeline/existing.js";
 import { openSource, readTimeAxis, timeLength, type Source } from "../pipeline/source.js";
 import { findMissing } from "../pipeline/verify.js";
-import { addStats, emptyStats, planRunWrites, runWrites, type WriteJob, type WriteStats } from "../pipeline/writer.js";
+import { addStats, emptyStats, planRunWrites, runOptions, runWrites, type WriteJob, type WriteStats } from "../pipeline/writer.js";
 import { isS3Url } from "../s3/url.js";
 import { arraySpec } from "../zarr/metadata.js";
 import type { Store } from "../zarr/store.js";
@@ -216,7 +216,7 @@ async function writeRun(ctx: BatchContext, run: Placed[]): Promise<{ stats: Writ
   const dim = config.time.dim;
   const files = run.map((p) => p.source.file);
   const first = run[0]!;
-  const place = { timeOffset: first.region[dim]![0], offsets: first.offsets, slabBytes: config.slabSizeMb * 2 ** 20 };
+  const place = { timeOffset: first.region[dim]![0], offsets: first.offsets, slabBytes: slabBytes(config) };
   const planFor = (arrayPath: string) =>
     planRunWrites(
       run.map((p) => {
@@ -225,7 +225,7 @@ async function writeRun(ctx: BatchContext, run: Placed[]): Promise<{ stats: Writ
       }),
       place,
     );
-  const run1 = { backend, concurrency: config.concurrency, policy: config.packing.rangeExceededAction, log, slabBytes: config.slabSizeMb * 2 ** 20 };
+  const run1 = runOptions(config, backend, log);
   const checkVars = config.missingData.checkVars;
   const checked = (p: VarPlan) => checkVars === "all" || checkVars.includes(p.name) || checkVars.includes(p.arrayPath);
   let stats = emptyStats();

@@ -76,6 +76,11 @@ export interface ZarrConverterConfig {
   logging: LoggingConfig;
 }
 
+/** The slab budget in bytes (`slabSizeMb`). */
+export function slabBytes(config: ZarrConverterConfig): number {
+  return config.slabSizeMb * 2 ** 20;
+}
+
 // ---- the spec -----------------------------------------------------------------------------------
 
 export interface Leaf<T> extends Rule<T> {

@@ -15,7 +15,7 @@ import { existsSync } from "node:fs";
 import type { Backend, PackParams, Slab, VarMeta } from "../backend/types.js";
 import { textAttr } from "../cf/attrs.js";
 import { isTimeUnits, parseUnits, TimeError, type TimeUnits } from "../cf/time.js";
-import type { ZarrConverterConfig } from "../config/model.js";
+import { type ZarrConverterConfig, slabBytes } from "../config/model.js";
 import { ConfigError, IncompatibleSourceError, PackingRangeError, StoreError } from "../errors.js";
 import type { Logger } from "../log.js";
 import { cfEncoding, decodeRange, decodedDtype, decodingOf, describeEncoding, sameEncoding, storedEncoding } from "../plan/encoding.js";
@@ -317,7 +317,7 @@ export async function checkPackingRanges(plans: VarPlan[], source: Source, confi
   if (config.packing.rangeExceededAction !== "error") return;
   for (const p of plans) {
     if (!p.pack) continue;
-    let stats = await scanStats(source, p.source, p.decode ? p.decode.missing : p.missing, config.slabSizeMb * 2 ** 20, config.concurrency);
+    let stats = await scanStats(source, p.source, p.decode ? p.decode.missing : p.missing, slabBytes(config), config.concurrency);
     if (p.decode && stats.min !== null && stats.max !== null) {
       // Stored units → the values they stand for, with the file's own scale and offset.
       const [min, max] = decodeRange(cfEncoding(p.source), stats.min, stats.max);

@@ -5,7 +5,8 @@
  * share, are merged with what is stored while holding that chunk's lock. Reading and encoding
  * the next slab overlap storing the previous one (`concurrency` slabs in flight).
  */
-import type { Backend, Dataset, PackReport, Slab } from "../backend/types.js";
+import type { Backend, Dataset, OutOfRangePolicy, PackReport, Slab } from "../backend/types.js";
+import { slabBytes, type ZarrConverterConfig } from "../config/model.js";
 import { fromCore, PackingRangeError } from "../errors.js";
 import type { Logger, Progress } from "../log.js";
 import type { Archive } from "../zarr/archive.js";
@@ -176,13 +177,18 @@ export interface RunOptions {
   backend: Backend;
   /** Slabs in flight at once: storing one overlaps reading and encoding the next (see runWrites). */
   concurrency: number;
-  policy: "error" | "clip" | "fill";
+  policy: OutOfRangePolicy;
   log: Logger;
   progress?: Progress;
   /** The slab budget: slabs smaller than it are computed side by side within it. */
   slabBytes?: number;
   /** Close each dataset as soon as its last job is done (bounds memory over many files). */
   closeWhenDone?: boolean;
+}
+
+/** The run options a configuration gives (the slab budget, slabs in flight, the out-of-range policy). */
+export function runOptions(config: ZarrConverterConfig, backend: Backend, log: Logger, more: Partial<RunOptions> = {}): RunOptions {
+  return { backend, concurrency: config.concurrency, policy: config.packing.rangeExceededAction, log, slabBytes: slabBytes(config), ...more };
 }
 
 /** Run write jobs in one pool; returns the figures. */

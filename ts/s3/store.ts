@@ -15,7 +15,8 @@ import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
 
 import { StoreError } from "../errors.js";
-import { KeyedMutex, type Store } from "../zarr/memory-store.js";
+import type { Store } from "../zarr/contract.js";
+import { KeyedMutex } from "../zarr/memory-store.js";
 import { LOCKS } from "../zarr/store.js";
 import { backoffMs, sleep, statusOf } from "./retry.js";
 import { listKeys, NOT_HANDLED, type S3Session } from "./session.js";

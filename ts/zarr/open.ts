@@ -4,7 +4,7 @@
  */
 import { DEFAULT_CONFIG } from "../config/model.js";
 import type { Logger } from "../log.js";
-import type { Store } from "./memory-store.js";
+import type { Store } from "./contract.js";
 import { S3Store } from "../s3/store.js";
 import { s3Session, type S3Settings } from "../s3/session.js";
 import { isS3Url } from "../s3/url.js";

@@ -13,10 +13,11 @@ import { randomBytes } from "node:crypto";
 
 import { StoreError } from "../errors.js";
 import { withFileLock } from "./lock.js";
-import { lockedUpdate, type Store } from "./memory-store.js";
+import { lockedUpdate, type Store } from "./contract.js";
 
 // Store and MemoryStore live in a module without Node built-ins (zarrio/web uses them in browsers).
-export { MemoryStore, type Store } from "./memory-store.js";
+export { MemoryStore } from "./memory-store.js";
+export type { Store } from "./contract.js";
 
 /** The folders of an archive that hold its locks and temporary files (never part of the Zarr hierarchy). */
 export const LOCKS = ".zarrio-locks";

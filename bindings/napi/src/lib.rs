@@ -7,26 +7,11 @@ use napi_derive::napi;
 use zarrio_core::api;
 
 fn err(e: zarrio_core::CoreError) -> Error {
-    Error::from_reason(api::error_message(&e))
+    Error::from_reason(api::error_text(&e))
 }
 
-/// JS numbers → u64 indices (they arrive as f64).
 fn idx(v: &[f64]) -> Result<Vec<u64>> {
-    v.iter()
-        .map(|&x| {
-            if x >= 0.0 && x.fract() == 0.0 && x <= 9_007_199_254_740_991.0 {
-                Ok(x as u64)
-            } else {
-                Err(Error::from_reason(format!(
-                    "ZARRIO_INVALID: {x} is not an index"
-                )))
-            }
-        })
-        .collect()
-}
-
-fn nums(v: &[u64]) -> Vec<f64> {
-    v.iter().map(|&x| x as f64).collect()
+    api::indices(v).map_err(err)
 }
 
 #[napi]
@@ -40,7 +25,7 @@ impl NcDataset {
     fn open_inner(&self) -> Result<&api::Dataset> {
         self.inner
             .as_ref()
-            .ok_or_else(|| Error::from_reason("ZARRIO_INVALID: the dataset is closed"))
+            .ok_or_else(|| err(api::released("dataset")))
     }
 }
 
@@ -220,7 +205,7 @@ impl Slab {
     fn slab(&self) -> Result<&api::Slab> {
         self.inner
             .as_ref()
-            .ok_or_else(|| Error::from_reason("ZARRIO_INVALID: the slab was released"))
+            .ok_or_else(|| err(api::released("slab")))
     }
 }
 
@@ -247,7 +232,7 @@ impl Slab {
 
     #[napi(getter)]
     pub fn shape(&self) -> Result<Vec<f64>> {
-        Ok(nums(self.slab()?.shape()))
+        Ok(api::numbers(self.slab()?.shape()))
     }
 
     /// Free the values now.
@@ -340,7 +325,7 @@ impl SlabGather {
         let part = part.slab()?;
         self.inner
             .as_mut()
-            .ok_or_else(|| Error::from_reason("ZARRIO_INVALID: the gather was finished"))?
+            .ok_or_else(|| err(api::released("gather")))?
             .put(part, &idx(&origin)?)
             .map_err(err)
     }
@@ -350,7 +335,7 @@ impl SlabGather {
         let inner = self
             .inner
             .take()
-            .ok_or_else(|| Error::from_reason("ZARRIO_INVALID: the gather was finished"))?;
+            .ok_or_else(|| err(api::released("gather")))?;
         inner.finish().map(Slab::wrap).map_err(err)
     }
 
@@ -383,13 +368,13 @@ impl Task for EncodeTask {
             .chunks
             .into_iter()
             .map(|c| EncodedChunk {
-                coords: nums(&c.coords),
+                coords: api::numbers(&c.coords),
                 bytes: c.bytes.into(),
             })
             .collect();
         Ok(RegionEncoding {
             raw_bytes: out.raw_bytes as f64,
-            partial: out.partial.iter().map(|c| nums(c)).collect(),
+            partial: out.partial.iter().map(|c| api::numbers(c)).collect(),
             chunks,
         })
     }
@@ -412,7 +397,7 @@ pub fn read_region(
     origin: Vec<f64>,
     shape: Vec<f64>,
     coords: Vec<Vec<f64>>,
-    chunks: Vec<Option<Buffer>>,
+    chunks: Vec<Option<Uint8Array>>,
 ) -> Result<Slab> {
     let coords = coords.iter().map(|c| idx(c)).collect::<Result<Vec<_>>>()?;
     let views: Vec<Option<&[u8]>> = chunks.iter().map(|c| c.as_deref()).collect();
@@ -421,12 +406,8 @@ pub fn read_region(
         .map_err(err)
 }
 
-/// Which build this is, for `zarrio --version`.
+/// Which build this is, for `zarrio --version` (JSON of the core's `BuildInfo`).
 #[napi]
 pub fn build_info() -> String {
-    format!(
-        "{{\"backend\":\"native\",\"core\":\"{}\",\"libnetcdf\":{}}}",
-        env!("CARGO_PKG_VERSION"),
-        cfg!(feature = "libnetcdf")
-    )
+    api::build_info_json()
 }

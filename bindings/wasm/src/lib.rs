@@ -2,34 +2,44 @@
 //! (the TypeScript backend wraps results in promises). WebAssembly has no file system: files
 //! arrive as bytes, or the host reads them by range ([`HostFile`]). Glue only.
 
+use js_sys::{Array, Object, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use zarrio_core::api;
 
 fn err(e: zarrio_core::CoreError) -> JsError {
-    JsError::new(&api::error_message(&e))
+    JsError::new(&api::error_text(&e))
 }
 
 fn idx(v: &[f64]) -> Result<Vec<u64>, JsError> {
-    v.iter()
-        .map(|&x| {
-            if x >= 0.0 && x.fract() == 0.0 && x <= 9_007_199_254_740_991.0 {
-                Ok(x as u64)
-            } else {
-                Err(JsError::new(&format!(
-                    "ZARRIO_INVALID: {x} is not an index"
-                )))
-            }
-        })
-        .collect()
+    api::indices(v).map_err(err)
 }
 
-fn nums(v: &[u64]) -> Vec<f64> {
-    v.iter().map(|&x| x as f64).collect()
+/// Numbers as a JS array (as napi hands out `Vec<f64>`), not a Float64Array.
+fn js_numbers(v: &[u64]) -> Array {
+    v.iter().map(|&x| JsValue::from(x as f64)).collect()
+}
+
+fn set(obj: &Object, key: &str, value: impl Into<JsValue>) {
+    Reflect::set(obj, &JsValue::from_str(key), &value.into())
+        .expect("setting a plain object's key");
 }
 
 #[wasm_bindgen]
 pub struct NcDataset {
-    inner: api::Dataset,
+    /// `None` once closed.
+    inner: Option<api::Dataset>,
+}
+
+impl NcDataset {
+    fn wrap(inner: api::Dataset) -> NcDataset {
+        NcDataset { inner: Some(inner) }
+    }
+
+    fn open_inner(&self) -> Result<&api::Dataset, JsError> {
+        self.inner
+            .as_ref()
+            .ok_or_else(|| err(api::released("dataset")))
+    }
 }
 
 /// A file's bytes filled piece by piece from JS straight into module memory, so a file is not
@@ -91,14 +101,14 @@ impl NcDataset {
     #[wasm_bindgen(js_name = fromHost)]
     pub fn from_host(what: &str, file: HostFile, reopen: bool) -> Result<NcDataset, JsError> {
         api::Dataset::open_source(what, Box::new(HostSource(file)), reopen)
-            .map(|inner| NcDataset { inner })
+            .map(NcDataset::wrap)
             .map_err(err)
     }
 
     #[wasm_bindgen(js_name = fromBytes)]
     pub fn from_bytes(bytes: Vec<u8>) -> Result<NcDataset, JsError> {
         api::Dataset::open_bytes(bytes)
-            .map(|inner| NcDataset { inner })
+            .map(NcDataset::wrap)
             .map_err(err)
     }
 
@@ -107,14 +117,19 @@ impl NcDataset {
         Self::from_bytes(bytes.bytes)
     }
 
-    pub fn meta(&self) -> String {
-        self.inner.meta_json()
+    pub fn meta(&self) -> Result<String, JsError> {
+        Ok(self.open_inner()?.meta_json())
+    }
+
+    /// Release the file.
+    pub fn close(&mut self) {
+        self.inner = None;
     }
 
     pub fn read(&self, path: &str, start: &[f64], count: &[f64]) -> Result<Slab, JsError> {
-        self.inner
+        self.open_inner()?
             .read(path, &idx(start)?, &idx(count)?)
-            .map(|inner| Slab { inner })
+            .map(Slab::wrap)
             .map_err(err)
     }
 
@@ -126,7 +141,7 @@ impl NcDataset {
         count: &[f64],
         missing: &[f64],
     ) -> Result<String, JsError> {
-        self.inner
+        self.open_inner()?
             .stats_json(path, &idx(start)?, &idx(count)?, missing)
             .map_err(err)
     }
@@ -134,7 +149,20 @@ impl NcDataset {
 
 #[wasm_bindgen]
 pub struct Slab {
-    inner: api::Slab,
+    /// `None` once released.
+    inner: Option<api::Slab>,
+}
+
+impl Slab {
+    fn wrap(inner: api::Slab) -> Slab {
+        Slab { inner: Some(inner) }
+    }
+
+    fn slab(&self) -> Result<&api::Slab, JsError> {
+        self.inner
+            .as_ref()
+            .ok_or_else(|| err(api::released("slab")))
+    }
 }
 
 /// A slab assembled from parts (consecutive files' steps of one variable).
@@ -152,57 +180,25 @@ impl SlabGather {
     }
 
     pub fn put(&mut self, part: &Slab, origin: &[f64]) -> Result<(), JsError> {
-        let gather = self.inner.as_mut().ok_or_else(finished)?;
-        gather.put(&part.inner, &idx(origin)?).map_err(err)
+        let part = part.slab()?;
+        let gather = self
+            .inner
+            .as_mut()
+            .ok_or_else(|| err(api::released("gather")))?;
+        gather.put(part, &idx(origin)?).map_err(err)
     }
 
     pub fn finish(&mut self) -> Result<Slab, JsError> {
-        let inner = self
+        let gather = self
             .inner
             .take()
-            .ok_or_else(finished)?
-            .finish()
-            .map_err(err)?;
-        Ok(Slab { inner })
+            .ok_or_else(|| err(api::released("gather")))?;
+        gather.finish().map(Slab::wrap).map_err(err)
     }
-}
 
-fn finished() -> JsError {
-    JsError::new("ZARRIO_INVALID: the gather was finished")
-}
-
-/// One encoded region: chunk coordinates flattened (`ndim` numbers per chunk), chunk bytes in
-/// the same order.
-#[wasm_bindgen]
-pub struct RegionEncoding {
-    ndim: usize,
-    coords: Vec<f64>,
-    chunks: Vec<Vec<u8>>,
-    partial: Vec<f64>,
-    raw_bytes: f64,
-}
-
-#[wasm_bindgen]
-impl RegionEncoding {
-    pub fn ndim(&self) -> usize {
-        self.ndim
-    }
-    pub fn coords(&self) -> Vec<f64> {
-        self.coords.clone()
-    }
-    pub fn count(&self) -> usize {
-        self.chunks.len()
-    }
-    /// Chunk `i`'s bytes (moved out: each chunk can be taken once).
-    pub fn take(&mut self, i: usize) -> Vec<u8> {
-        std::mem::take(&mut self.chunks[i])
-    }
-    pub fn partial(&self) -> Vec<f64> {
-        self.partial.clone()
-    }
-    #[wasm_bindgen(js_name = rawBytes)]
-    pub fn raw_bytes(&self) -> f64 {
-        self.raw_bytes
+    /// Free what was gathered now.
+    pub fn abandon(&mut self) {
+        self.inner = None;
     }
 }
 
@@ -211,69 +207,94 @@ impl Slab {
     #[wasm_bindgen(js_name = fromBytes)]
     pub fn from_bytes(dtype: &str, shape: &[f64], bytes: &[u8]) -> Result<Slab, JsError> {
         api::Slab::from_bytes(dtype, idx(shape)?, bytes)
-            .map(|inner| Slab { inner })
+            .map(Slab::wrap)
             .map_err(err)
     }
 
     #[wasm_bindgen(js_name = fromStrings)]
     pub fn from_strings(shape: &[f64], strings: Vec<String>) -> Result<Slab, JsError> {
         api::Slab::from_strings(idx(shape)?, strings)
-            .map(|inner| Slab { inner })
+            .map(Slab::wrap)
             .map_err(err)
     }
 
     #[wasm_bindgen(getter)]
-    pub fn dtype(&self) -> String {
-        self.inner.dtype().to_string()
+    pub fn dtype(&self) -> Result<String, JsError> {
+        Ok(self.slab()?.dtype())
     }
 
-    #[wasm_bindgen(getter)]
-    pub fn shape(&self) -> Vec<f64> {
-        nums(self.inner.shape())
+    #[wasm_bindgen(getter, unchecked_return_type = "number[]")]
+    pub fn shape(&self) -> Result<Array, JsError> {
+        Ok(js_numbers(self.slab()?.shape()))
     }
 
+    /// Free the values now.
+    pub fn release(&mut self) {
+        self.inner = None;
+    }
+
+    /// Little-endian bytes of the values (undefined for text).
     #[wasm_bindgen(js_name = toBytes)]
-    pub fn to_bytes(&self) -> Option<Vec<u8>> {
-        self.inner.to_bytes()
+    pub fn to_bytes(&self) -> Result<Option<Vec<u8>>, JsError> {
+        Ok(self.slab()?.to_bytes())
     }
 
     #[wasm_bindgen(js_name = toStrings)]
-    pub fn to_strings(&self) -> Option<Vec<String>> {
-        self.inner.to_strings()
+    pub fn to_strings(&self) -> Result<Option<Vec<String>>, JsError> {
+        Ok(self.slab()?.to_strings())
     }
 
-    pub fn stats(&self, missing: &[f64]) -> String {
-        self.inner.stats_json(missing)
+    pub fn stats(&self, missing: &[f64]) -> Result<String, JsError> {
+        Ok(self.slab()?.stats_json(missing))
     }
 
-    /// Pack to integers: the packed slab and the report JSON.
-    pub fn pack(&self, params: &str, missing: &[f64], policy: &str) -> Result<PackResult, JsError> {
-        let (slab, report) = self.inner.pack(params, missing, policy).map_err(err)?;
-        Ok(PackResult {
-            slab: Some(Slab { inner: slab }),
-            report,
-        })
+    /// Pack to integers: `{ slab, report }` (the packed slab and the report JSON).
+    #[wasm_bindgen(unchecked_return_type = "{ slab: Slab; report: string }")]
+    pub fn pack(&self, params: &str, missing: &[f64], policy: &str) -> Result<Object, JsError> {
+        let (slab, report) = self.slab()?.pack(params, missing, policy).map_err(err)?;
+        let out = Object::new();
+        set(&out, "slab", Slab::wrap(slab));
+        set(&out, "report", report);
+        Ok(out)
     }
 
     /// Decode the file's own CF encoding into floats (`decoding`: JSON of the core's `Decoding`).
     pub fn decode(&self, decoding: &str) -> Result<Slab, JsError> {
-        Ok(Slab {
-            inner: self.inner.decode(decoding).map_err(err)?,
-        })
+        self.slab()?.decode(decoding).map(Slab::wrap).map_err(err)
     }
 
-    pub fn encode(&self, spec: &str, origin: &[f64]) -> Result<RegionEncoding, JsError> {
-        let out = self.inner.encode(spec, &idx(origin)?).map_err(err)?;
-        let ndim = self.inner.shape().len();
-        Ok(RegionEncoding {
-            ndim,
-            coords: out.chunks.iter().flat_map(|c| nums(&c.coords)).collect(),
-            chunks: out.chunks.into_iter().map(|c| c.bytes).collect(),
-            partial: out.partial.iter().flat_map(|c| nums(c)).collect(),
-            raw_bytes: out.raw_bytes as f64,
-        })
+    /// Encode as the box at `origin` of the array `spec`:
+    /// `{ chunks: [{ coords, bytes }], partial, rawBytes }`, as the Node-API addon returns it.
+    #[wasm_bindgen(
+        unchecked_return_type = "{ chunks: { coords: number[]; bytes: Uint8Array }[]; partial: number[][]; rawBytes: number }"
+    )]
+    pub fn encode(&self, spec: &str, origin: &[f64]) -> Result<Object, JsError> {
+        let out = self.slab()?.encode(spec, &idx(origin)?).map_err(err)?;
+        let chunks: Array = out
+            .chunks
+            .into_iter()
+            .map(|c| {
+                let chunk = Object::new();
+                set(&chunk, "coords", js_numbers(&c.coords));
+                set(&chunk, "bytes", Uint8Array::from(&c.bytes[..]));
+                JsValue::from(chunk)
+            })
+            .collect();
+        let result = Object::new();
+        set(&result, "chunks", chunks);
+        set(
+            &result,
+            "partial",
+            out.partial
+                .iter()
+                .map(|c| JsValue::from(js_numbers(c)))
+                .collect::<Array>(),
+        );
+        set(&result, "rawBytes", out.raw_bytes as f64);
+        Ok(result)
     }
 
+    /// Merge this slab's part of chunk `coords` into the stored bytes (or fill) and re-encode.
     pub fn merge(
         &self,
         spec: &str,
@@ -281,26 +302,9 @@ impl Slab {
         coords: &[f64],
         existing: Option<Vec<u8>>,
     ) -> Result<Vec<u8>, JsError> {
-        self.inner
+        self.slab()?
             .merge(spec, &idx(origin)?, &idx(coords)?, existing.as_deref())
             .map_err(err)
-    }
-}
-
-#[wasm_bindgen]
-pub struct PackResult {
-    slab: Option<Slab>,
-    report: String,
-}
-
-#[wasm_bindgen]
-impl PackResult {
-    /// The packed slab (taken once).
-    pub fn slab(&mut self) -> Option<Slab> {
-        self.slab.take()
-    }
-    pub fn report(&self) -> String {
-        self.report.clone()
     }
 }
 
@@ -314,50 +318,36 @@ pub fn chunks_in_region(spec: &str, origin: &[f64], shape: &[f64]) -> Result<Str
     api::chunks_in_region_json(spec, &idx(origin)?, &idx(shape)?).map_err(err)
 }
 
-/// Assemble a box from stored chunks: `coords` flattened (`origin.length` numbers per chunk);
-/// the chunks' bytes concatenated in `data`, `lengths[i]` bytes each, -1 where nothing is stored.
+/// Assemble a box of an array from stored chunks (`chunks[i]` for `coords[i]`, null = fill).
 #[wasm_bindgen(js_name = readRegion)]
 pub fn read_region(
     spec: &str,
     origin: &[f64],
     shape: &[f64],
-    coords: &[f64],
-    lengths: &[f64],
-    data: &[u8],
+    #[wasm_bindgen(unchecked_param_type = "number[][]")] coords: Vec<Array>,
+    #[wasm_bindgen(unchecked_param_type = "(Uint8Array | null)[]")] chunks: Vec<JsValue>,
 ) -> Result<Slab, JsError> {
-    let coords: Vec<Vec<u64>> = if origin.is_empty() {
-        // A scalar array has one chunk, at no coordinates.
-        vec![Vec::new(); lengths.len()]
-    } else {
-        coords
-            .chunks(origin.len())
-            .map(idx)
-            .collect::<Result<_, _>>()?
-    };
-    let mut views: Vec<Option<&[u8]>> = Vec::with_capacity(lengths.len());
-    let mut at = 0usize;
-    for &len in lengths {
-        if len < 0.0 {
-            views.push(None);
-        } else {
-            let end = at + len as usize;
-            let part = data
-                .get(at..end)
-                .ok_or_else(|| JsError::new("ZARRIO_INVALID: chunk lengths exceed the data"))?;
-            views.push(Some(part));
-            at = end;
-        }
-    }
+    let coords = coords
+        .iter()
+        .map(|c| {
+            idx(&c
+                .iter()
+                .map(|v| v.as_f64().unwrap_or(f64::NAN))
+                .collect::<Vec<_>>())
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let chunks: Vec<Option<Vec<u8>>> = chunks
+        .iter()
+        .map(|c| (!c.is_null() && !c.is_undefined()).then(|| Uint8Array::new(c).to_vec()))
+        .collect();
+    let views: Vec<Option<&[u8]>> = chunks.iter().map(|c| c.as_deref()).collect();
     api::read_region(spec, &idx(origin)?, &idx(shape)?, &coords, &views)
-        .map(|inner| Slab { inner })
+        .map(Slab::wrap)
         .map_err(err)
 }
 
-/// Which build this is, for `zarrio --version`.
+/// Which build this is, for `zarrio --version` (JSON of the core's `BuildInfo`).
 #[wasm_bindgen(js_name = buildInfo)]
 pub fn build_info() -> String {
-    format!(
-        "{{\"backend\":\"wasm\",\"core\":\"{}\",\"libnetcdf\":false}}",
-        env!("CARGO_PKG_VERSION")
-    )
+    api::build_info_json()
 }

@@ -4,7 +4,8 @@
 
 use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
+use serde::{de::DeserializeOwned, Deserialize, Serialize};
+use ts_rs::TS;
 
 use crate::encode::{self, ArraySpec, RegionEncoding};
 use crate::gather;
@@ -18,8 +19,39 @@ fn parse<T: for<'de> Deserialize<'de>>(what: &str, json: &str) -> Result<T> {
     serde_json::from_str(json).map_err(|e| CoreError::Invalid(format!("bad {what} JSON: {e}")))
 }
 
+/// A name of one of the core's enums (`"pure"`, `"clip"`), checked against the enum.
+fn parse_name<T: DeserializeOwned>(what: &str, name: &str) -> Result<T> {
+    serde_json::from_value(serde_json::Value::String(name.to_string()))
+        .map_err(|e| CoreError::Invalid(format!("bad {what}: {e}")))
+}
+
 fn to_json<T: Serialize>(value: &T) -> String {
     serde_json::to_string(value).expect("plain data serialises")
+}
+
+/// Indices as JavaScript holds them (numbers) → `u64`, refusing what is not a whole number in
+/// the range JavaScript represents exactly.
+pub fn indices(values: &[f64]) -> Result<Vec<u64>> {
+    values
+        .iter()
+        .map(|&x| {
+            if x >= 0.0 && x.fract() == 0.0 && x <= 9_007_199_254_740_991.0 {
+                Ok(x as u64)
+            } else {
+                Err(CoreError::Invalid(format!("{x} is not an index")))
+            }
+        })
+        .collect()
+}
+
+/// `u64` indices → JavaScript numbers (every index the core hands out is below 2^53).
+pub fn numbers(values: &[u64]) -> Vec<f64> {
+    values.iter().map(|&x| x as f64).collect()
+}
+
+/// A handle used after the caller gave it up (`what`: "dataset", "slab", "gather").
+pub fn released(what: &str) -> CoreError {
+    CoreError::Invalid(format!("the {what} was released"))
 }
 
 /// An open NetCDF file.
@@ -30,7 +62,7 @@ pub struct Dataset {
 impl Dataset {
     /// `kind`: "auto", "pure" or "libnetcdf".
     pub fn open_path(path: &str, kind: &str) -> Result<Dataset> {
-        let kind: ReaderKind = parse("reader kind", &format!("\"{kind}\""))?;
+        let kind: ReaderKind = parse_name("reader kind", kind)?;
         Ok(Dataset {
             reader: netcdf::open_path(path, kind)?.into(),
         })
@@ -39,7 +71,7 @@ impl Dataset {
     /// Open again, to read values, a file whose description the caller already holds (see
     /// [`netcdf::Purpose::Read`]): cheaper than [`Dataset::open_path`].
     pub fn reopen_path(path: &str, kind: &str) -> Result<Dataset> {
-        let kind: ReaderKind = parse("reader kind", &format!("\"{kind}\""))?;
+        let kind: ReaderKind = parse_name("reader kind", kind)?;
         Ok(Dataset {
             reader: netcdf::open_path_for(path, kind, netcdf::Purpose::Read)?.into(),
         })
@@ -178,7 +210,7 @@ impl Slab {
     /// Returns the packed slab and the [`PackReport`] as JSON.
     pub fn pack(&self, params_json: &str, missing: &[f64], policy: &str) -> Result<(Slab, String)> {
         let params: PackParams = parse("packing parameters", params_json)?;
-        let policy: OutOfRange = parse("out-of-range policy", &format!("\"{policy}\""))?;
+        let policy: OutOfRange = parse_name("out-of-range policy", policy)?;
         let (packed, report): (ArrayData, PackReport) =
             crate::on_workers(|| pack::pack(&self.data, &params, missing, policy))?;
         Ok((Slab::new(packed, self.shape.clone()), to_json(&report)))
@@ -252,20 +284,24 @@ pub fn pack_params_json(min: f64, max: f64, bits: u8, source: &str) -> Result<St
     Ok(to_json(&PackParams::for_range(min, max, bits, source)?))
 }
 
-/// The chunks (grid coordinates, flattened) a box of the array touches, with whether each is
-/// covered completely: `{"chunks":[[0,1],...],"full":[true,...]}`.
+/// The chunks a box of an array touches ([`chunks_in_region_json`]).
+#[derive(Debug, Serialize, TS)]
+pub struct ChunksInRegion {
+    /// Grid coordinates of each chunk.
+    pub chunks: Vec<Vec<u64>>,
+    /// Whether the box covers each chunk completely.
+    pub full: Vec<bool>,
+}
+
+/// The chunks a box of the array touches, with whether each is covered completely, as JSON
+/// ([`ChunksInRegion`]).
 pub fn chunks_in_region_json(spec_json: &str, origin: &[u64], shape: &[u64]) -> Result<String> {
     let spec: ArraySpec = parse("array spec", spec_json)?;
     let refs = spec.grid()?.chunks_in_region(&Block {
         origin: origin.to_vec(),
         shape: shape.to_vec(),
     })?;
-    #[derive(Serialize)]
-    struct Out {
-        chunks: Vec<Vec<u64>>,
-        full: Vec<bool>,
-    }
-    Ok(to_json(&Out {
+    Ok(to_json(&ChunksInRegion {
         full: refs.iter().map(|r| r.full).collect(),
         chunks: refs.into_iter().map(|r| r.coords).collect(),
     }))
@@ -294,7 +330,36 @@ pub fn read_region(
     Ok(Slab::new(data, shape.to_vec()))
 }
 
-/// A stable prefix for error messages, so JS can map each kind to its error class.
-pub fn error_message(e: &CoreError) -> String {
-    format!("ZARRIO_{}: {}", e.kind().to_uppercase(), e)
+/// The text of an error as it crosses to JavaScript: `[zarrio:<kind>] <message>`, the kind one
+/// of [`crate::error::ErrorKind`]'s names. `ts/errors.ts` (`fromCore`) reads the kind back and
+/// picks the error class from its table; the prefix never reaches a user.
+pub fn error_text(e: &CoreError) -> String {
+    format!("{}{}] {}", ERROR_PREFIX, e.kind().name(), e)
+}
+
+/// What starts the text of every error the core throws to JavaScript ([`error_text`]).
+pub const ERROR_PREFIX: &str = "[zarrio:";
+
+/// Which build this is, for `zarrio --version`.
+#[derive(Debug, Serialize, TS)]
+pub struct BuildInfo {
+    #[ts(type = "\"native\" | \"wasm\"")]
+    pub backend: &'static str,
+    /// The core's version.
+    pub core: &'static str,
+    /// Whether the libnetcdf reader is built in.
+    pub libnetcdf: bool,
+}
+
+/// [`BuildInfo`] of this build, as JSON.
+pub fn build_info_json() -> String {
+    to_json(&BuildInfo {
+        backend: if cfg!(target_arch = "wasm32") {
+            "wasm"
+        } else {
+            "native"
+        },
+        core: env!("CARGO_PKG_VERSION"),
+        libnetcdf: cfg!(feature = "libnetcdf"),
+    })
 }

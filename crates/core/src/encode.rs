@@ -10,6 +10,7 @@
 use std::cell::Cell;
 
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
 use crate::codec::Pipeline;
 use crate::grid::{
@@ -19,7 +20,7 @@ use crate::netcdf::JsonFloat;
 use crate::{ArrayData, CoreError, DType, Result};
 
 /// What the encoder needs to know about one Zarr array.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct ArraySpec {
     pub shape: Vec<u64>,
     pub chunks: Vec<u64>,

@@ -1,6 +1,8 @@
 //! The core's error type. Each variant says what failed; callers add the file and variable.
 
+use serde::{Deserialize, Serialize};
 use thiserror::Error;
+use ts_rs::TS;
 
 #[derive(Debug, Error)]
 pub enum CoreError {
@@ -24,18 +26,67 @@ pub enum CoreError {
     Unsupported(String),
 }
 
-impl CoreError {
-    /// A short stable name for the kind, used by the bindings to pick the JS error class.
-    pub fn kind(&self) -> &'static str {
+/// The kind of a [`CoreError`], as it crosses to JavaScript: the TypeScript layer maps each kind
+/// to its error class in one table (`ts/errors.ts`), which the compiler checks is complete.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(rename = "CoreErrorKind")]
+pub enum ErrorKind {
+    Read,
+    NotFound,
+    Invalid,
+    RangeExceeded,
+    Codec,
+    Unsupported,
+}
+
+impl ErrorKind {
+    /// The name JavaScript sees (`read`, `not_found`, ...).
+    pub fn name(self) -> &'static str {
         match self {
-            CoreError::Read(_) => "read",
-            CoreError::NotFound(_) => "not_found",
-            CoreError::Invalid(_) => "invalid",
-            CoreError::RangeExceeded(_) => "range_exceeded",
-            CoreError::Codec(_) => "codec",
-            CoreError::Unsupported(_) => "unsupported",
+            ErrorKind::Read => "read",
+            ErrorKind::NotFound => "not_found",
+            ErrorKind::Invalid => "invalid",
+            ErrorKind::RangeExceeded => "range_exceeded",
+            ErrorKind::Codec => "codec",
+            ErrorKind::Unsupported => "unsupported",
+        }
+    }
+}
+
+impl CoreError {
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            CoreError::Read(_) => ErrorKind::Read,
+            CoreError::NotFound(_) => ErrorKind::NotFound,
+            CoreError::Invalid(_) => ErrorKind::Invalid,
+            CoreError::RangeExceeded(_) => ErrorKind::RangeExceeded,
+            CoreError::Codec(_) => ErrorKind::Codec,
+            CoreError::Unsupported(_) => ErrorKind::Unsupported,
         }
     }
 }
 
 pub type Result<T> = std::result::Result<T, CoreError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kind_names_are_their_serde_names() {
+        for k in [
+            ErrorKind::Read,
+            ErrorKind::NotFound,
+            ErrorKind::Invalid,
+            ErrorKind::RangeExceeded,
+            ErrorKind::Codec,
+            ErrorKind::Unsupported,
+        ] {
+            assert_eq!(
+                serde_json::to_string(&k).unwrap(),
+                format!("\"{}\"", k.name())
+            );
+        }
+    }
+}

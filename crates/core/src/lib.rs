@@ -18,6 +18,7 @@ pub mod netcdf;
 pub mod pack;
 pub mod record;
 pub mod stats;
+pub mod ts_types;
 
 pub use data::ArrayData;
 pub use dtype::DType;

@@ -25,12 +25,13 @@
 use std::mem::MaybeUninit;
 
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
 use crate::data::AsF64;
 use crate::{with_numeric, ArrayData, CoreError, DType, Result};
 
 /// What to do with a value outside the packing range.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, TS)]
 #[serde(rename_all = "lowercase")]
 pub enum OutOfRange {
     /// Refuse the whole write ([`CoreError::RangeExceeded`]), naming the first such value.
@@ -43,7 +44,7 @@ pub enum OutOfRange {
 }
 
 /// Everything needed to pack and to describe the packing in CF attributes.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, TS)]
 pub struct PackParams {
     pub bits: u8,
     pub scale_factor: f64,
@@ -132,7 +133,7 @@ fn packed_bounds(bits: u8) -> (i64, i64) {
 }
 
 /// What happened while packing.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
 pub struct PackReport {
     /// Values stored as `_FillValue` because they were NaN or the source's missing values.
     pub missing: u64,
@@ -286,7 +287,7 @@ where
 /// `missing` (`_FillValue`, `missing_value`) are missing; the others stand for
 /// `stored * scale_factor + add_offset`, computed in `dtype` (float32 or float64) step by step
 /// as numpy does (each step rounded to `dtype`), so decoded values are bit for bit xarray's.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct Decoding {
     #[serde(default)]
     pub missing: Vec<f64>,

@@ -13,14 +13,16 @@
 //! refused by name like every other type zarrio cannot store.
 
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
 use crate::{CoreError, DType, Result};
 
 /// One field of a stored compound record.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct RecordField {
     pub name: String,
     /// A numeric type.
+    #[ts(type = "NumericType")]
     pub dtype: DType,
 }
 

@@ -1,11 +1,12 @@
 //! Value statistics of a buffer: the range packing needs and the figures `analyze` prints.
 
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
 use crate::data::AsF64;
 use crate::{with_numeric, ArrayData};
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct Stats {
     /// Elements looked at.
     pub count: u64,

@@ -16,11 +16,12 @@ pub mod vlen;
 pub mod zstd;
 
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
 use crate::{ArrayData, CoreError, DType, Result};
 
 /// Blosc's inner compressor.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "lowercase")]
 pub enum BloscCname {
     Blosclz,
@@ -31,7 +32,7 @@ pub enum BloscCname {
 }
 
 /// Blosc's pre-filter.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "lowercase")]
 pub enum Shuffle {
     #[serde(alias = "noshuffle")]
@@ -44,7 +45,7 @@ pub enum Shuffle {
 
 /// A bytes → bytes compressor, as JSON: `{"id":"blosc","cname":"zstd","clevel":3,"shuffle":"byte"}`,
 /// `{"id":"zstd","level":3}`, `{"id":"gzip","level":5}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(tag = "id", rename_all = "lowercase")]
 pub enum Compressor {
     Blosc {
@@ -88,7 +89,7 @@ impl Compressor {
 }
 
 /// The full chunk pipeline of one array.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default, TS)]
 pub struct Pipeline {
     #[serde(default)]
     pub compressor: Option<Compressor>,

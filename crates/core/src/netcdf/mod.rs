@@ -17,11 +17,12 @@ pub mod range;
 pub use range::ByteSource;
 
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
 use crate::{ArrayData, DType, Result};
 
 /// Which implementation to open a file with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "lowercase")]
 pub enum ReaderKind {
     /// The fastest correct reader for this build (see `open_path`).
@@ -33,7 +34,7 @@ pub enum ReaderKind {
 /// One attribute value. Serialised as `{"type":"text","value":"..."}` or
 /// `{"type":"float32","value":[1.5,"NaN"]}` (non-finite floats as the strings "NaN",
 /// "Infinity", "-Infinity", since JSON has no such numbers).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(tag = "type", content = "value", rename_all = "lowercase")]
 pub enum AttrValue {
     Text(String),
@@ -51,7 +52,10 @@ pub enum AttrValue {
     Float64(Vec<JsonFloat>),
     /// Values of a compound type of numbers, each as an object of its fields in order
     /// (non-finite floats as "NaN", "Infinity", "-Infinity").
-    Records(Vec<serde_json::Map<String, serde_json::Value>>),
+    Records(
+        #[ts(type = "Array<Record<string, number | JsonFloat>>")]
+        Vec<serde_json::Map<String, serde_json::Value>>,
+    ),
 }
 
 /// A float that survives JSON: finite values as numbers, others as strings.
@@ -93,13 +97,13 @@ impl<'de> Deserialize<'de> for JsonFloat {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct Attr {
     pub name: String,
     pub value: AttrValue,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct DimMeta {
     pub name: String,
     pub len: u64,
@@ -107,7 +111,7 @@ pub struct DimMeta {
 }
 
 /// How the source stores a variable (for `analyze`; never needed to read it).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default, TS)]
 pub struct SourceEncoding {
     /// HDF5 chunk shape, when chunked.
     pub chunks: Option<Vec<u64>>,
@@ -115,7 +119,7 @@ pub struct SourceEncoding {
     pub filters: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct VarMeta {
     pub name: String,
     /// Full path: `/name` at the root, `/group/sub/name` in groups.
@@ -140,7 +144,7 @@ pub struct VarMeta {
 /// A variable of a type zarrio does not store (a NetCDF-4 vlen, a compound with text, array or
 /// nested fields, a `char` array read character by character). It stays in the model so that no caller can leave it out without saying so:
 /// converting a file that holds one is refused unless the user drops it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct UnsupportedVar {
     pub name: String,
     pub path: String,
@@ -149,7 +153,7 @@ pub struct UnsupportedVar {
     pub dims: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct GroupMeta {
     pub name: String,
     /// `/` for the root, `/a/b` below it.
@@ -163,7 +167,7 @@ pub struct GroupMeta {
     pub groups: Vec<GroupMeta>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct FileMeta {
     /// `classic`, `64bit_offset`, `cdf5`, `netcdf4`, `netcdf4_classic`.
     pub format: String,

@@ -1,0 +1,56 @@
+/**
+ * The Store contract: what an archive is written to and read from. A filesystem folder
+ * (store.ts), an S3-compatible bucket (s3/store.ts), memory (memory-store.ts) or any object of
+ * the caller's with these methods (IndexedDB, an HTTP store) receives an archive. Free of Node
+ * built-ins, so `zarrio/web` uses it anywhere.
+ *
+ * Two parts: reading and writing keys (`ReadableStore`, `WritableStore`), and the capability
+ * that lets several writers share chunks safely (`LockingStore`: exclusive sections and atomic
+ * updates). Readers need only the first part.
+ */
+
+/** Keys to read. */
+export interface ReadableStore {
+  /** A human name for messages (a path or URL). */
+  readonly location: string;
+  get(key: string): Promise<Uint8Array | undefined>;
+  has(key: string): Promise<boolean>;
+  /** Every key under `prefix` (recursive). */
+  list(prefix?: string): Promise<string[]>;
+}
+
+/** Keys to read and write. */
+export interface WritableStore extends ReadableStore {
+  set(key: string, value: Uint8Array): Promise<void>;
+  /** Remove `key` and every key below it. */
+  delete(key: string): Promise<void>;
+}
+
+/** Writers sharing a store without losing each other's updates. */
+export interface LockingStore {
+  /** Run `fn` while holding the lock of `key` (exclusive across processes using the store). */
+  withLock<T>(key: string, fn: () => Promise<T>): Promise<T>;
+  /**
+   * Replace `key` with `fn(current)` so that no other writer's update in between is lost (the
+   * read-merge-write of a chunk that two files share). Returns what was written.
+   */
+  update(key: string, fn: (current: Uint8Array | undefined) => Uint8Array | Promise<Uint8Array>): Promise<Uint8Array>;
+  /**
+   * Whether `update` is safe between processes. A store that can't tell (an object store that
+   * ignores conditional writes) answers false, and writers refuse to share chunks through it.
+   * Absent means true.
+   */
+  safeUpdates?(): Promise<boolean>;
+}
+
+/** What zarrio writes archives to: keys to read and write, and safe shared updates. */
+export type Store = WritableStore & LockingStore;
+
+/** `update` for stores whose `withLock` excludes other writers: the whole read-merge-write under the key's lock. */
+export function lockedUpdate(store: Store, key: string, fn: (current: Uint8Array | undefined) => Uint8Array | Promise<Uint8Array>): Promise<Uint8Array> {
+  return store.withLock(key, async () => {
+    const next = await fn(await store.get(key));
+    await store.set(key, next);
+    return next;
+  });
+}

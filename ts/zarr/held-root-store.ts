@@ -1,0 +1,54 @@
+/**
+ * A store that holds back the root group's documents until `flush`, for archives written where
+ * nothing can be renamed (object stores): readers open the root documents first, so an archive
+ * looks complete only once they are written, last.
+ */
+import type { Store } from "./contract.js";
+
+/** The root documents readers open first; `.zgroup`/`zarr.json` go very last. */
+export const ROOT_DOCS = [".zattrs", ".zmetadata", ".zgroup", "zarr.json"];
+
+/** A store that keeps the root group's documents in memory until `flush`, and records every key written. */
+export class HeldRootStore implements Store {
+  readonly location: string;
+  readonly written = new Set<string>();
+  private readonly held = new Map<string, Uint8Array>();
+
+  constructor(private readonly inner: Store) {
+    this.location = inner.location;
+  }
+  async get(key: string) {
+    return this.held.get(key) ?? this.inner.get(key);
+  }
+  async set(key: string, value: Uint8Array) {
+    this.written.add(key);
+    if (ROOT_DOCS.includes(key)) this.held.set(key, value);
+    else await this.inner.set(key, value);
+  }
+  async delete(key: string) {
+    this.held.delete(key);
+    await this.inner.delete(key);
+  }
+  async has(key: string) {
+    return this.held.has(key) || this.inner.has(key);
+  }
+  async list(prefix?: string) {
+    const mine = prefix ? [] : [...this.held.keys()];
+    return [...new Set([...(await this.inner.list(prefix)), ...mine])].sort();
+  }
+  withLock<T>(key: string, fn: () => Promise<T>) {
+    return this.inner.withLock(key, fn);
+  }
+  update(key: string, fn: (current: Uint8Array | undefined) => Uint8Array | Promise<Uint8Array>) {
+    this.written.add(key);
+    return this.inner.update(key, fn);
+  }
+  /** Write the held documents, the group document last. */
+  async flush(): Promise<void> {
+    for (const key of ROOT_DOCS) {
+      const value = this.held.get(key);
+      if (value) await this.inner.set(key, value);
+    }
+    this.held.clear();
+  }
+}
