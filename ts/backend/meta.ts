@@ -4,7 +4,7 @@
  * to the description already parsed, so ten thousand such files share one instead of holding ten
  * thousand copies (and skip the parse). Descriptions are frozen, so sharing one is safe.
  */
-import { parseJsonExt } from "../zarr/json.js";
+import { parseJsonExt } from "../json.js";
 import type { FileMeta } from "./types.js";
 
 const KEEP = 4;

@@ -5,6 +5,7 @@
  * 360_day. Values are handled relative to their reference dates so float64 keeps
  * sub-millisecond precision over millennia.
  */
+import { IncompatibleSourceError, type ErrorContext, type ZarrioError } from "../errors.js";
 
 export type Calendar = "standard" | "proleptic_gregorian" | "julian" | "noleap" | "all_leap" | "360_day";
 
@@ -368,4 +369,25 @@ export function describeSeconds(s: number): string {
   if (s % 3600 === 0) return `${s / 3600}h`;
   if (s % 60 === 0) return `${s / 60}min`;
   return `${s}s`;
+}
+
+/**
+ * Refuse a time axis that does not strictly increase, naming the first offending time (as an
+ * IncompatibleSourceError, or the error class a caller names, e.g. RegionError for placement).
+ */
+export function checkIncreasing(
+  values: number[],
+  units: TimeUnits,
+  file: string,
+  what = "time",
+  Err: new (message: string, context: ErrorContext) => ZarrioError = IncompatibleSourceError,
+): void {
+  for (let i = 1; i < values.length; i++) {
+    if (!(values[i]! > values[i - 1]!)) {
+      throw new Err(
+        `${what} is not increasing at step ${i}: ${formatDate(decodeValue(values[i]!, units))} follows ${formatDate(decodeValue(values[i - 1]!, units))}`,
+        { file },
+      );
+    }
+  }
 }

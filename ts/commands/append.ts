@@ -19,7 +19,7 @@
 import { isNumeric } from "../backend/dtype.js";
 import { loadBackend } from "../backend/index.js";
 import type { DType } from "../backend/types.js";
-import { decodeValue, formatDate, reencode, type TimeUnits } from "../cf/time.js";
+import { checkIncreasing, decodeValue, formatDate, reencode, type TimeUnits } from "../cf/time.js";
 import { slabBytes, type ZarrConverterConfig } from "../config/model.js";
 import { IncompatibleSourceError, RegionError, timeProblem } from "../errors.js";
 import { silentLogger, type Logger } from "../log.js";
@@ -27,7 +27,7 @@ import type { VarPlan } from "../plan/layout.js";
 import { SAME_INSTANT_SECONDS } from "../plan/region.js";
 import { checkCoordinates, checkPackingRanges, CoordinateCache, openArchive, planWrites, readAxis, type Axis, type ExistingArchive } from "../pipeline/existing.js";
 import { memoryVariable } from "../pipeline/memory.js";
-import { checkIncreasing, findVar, openSource, park, readTimeAxis, timeLength, type Source } from "../pipeline/source.js";
+import { findVar, openSource, park, readTimeAxis, timeLength, type Source } from "../pipeline/source.js";
 import { emptyStats, numbersFrom, planRunWrites, planVariableWrites, runOptions, runWrites, type Segment, type WriteStats } from "../pipeline/writer.js";
 import type { ArrayModel } from "../zarr/metadata.js";
 import type { Store } from "../zarr/store.js";

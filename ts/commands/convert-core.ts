@@ -7,7 +7,7 @@
  */
 import type { Backend, DType, Stats, VarMeta } from "../backend/types.js";
 import { textAttr } from "../cf/attrs.js";
-import { reencode } from "../cf/time.js";
+import { checkIncreasing, reencode } from "../cf/time.js";
 import { type ZarrConverterConfig, slabBytes } from "../config/model.js";
 import { ConfigError, IncompatibleSourceError, timeProblem } from "../errors.js";
 import { formatBytes, Logger, Progress, silentLogger } from "../log.js";
@@ -18,7 +18,7 @@ import { bindSource, buildPlan, selectVars, walkVars } from "../plan/layout.js";
 import { dataRange, declaredRange, missingValues, packable, type PackRange } from "../plan/packing.js";
 import { writeHierarchy } from "../pipeline/hierarchy.js";
 import { mergeStats, scanStats } from "../pipeline/scan.js";
-import { checkCompatible, checkIncreasing, readTimeAxis, storedTimeDtype, timeLength, type Source, type TimeAxis } from "../pipeline/source.js";
+import { checkCompatible, readTimeAxis, storedTimeDtype, timeLength, type Source, type TimeAxis } from "../pipeline/source.js";
 import { addStats, emptyStats, planRunWrites, planVariableWrites, runOptions, runWrites, writeWholeArray, type WriteJob, type WriteStats } from "../pipeline/writer.js";
 import { Archive } from "../zarr/archive.js";
 import type { Store } from "../zarr/contract.js";

@@ -8,7 +8,7 @@ import path from "node:path";
 
 import { DEFAULT_CONFIG } from "../config/model.js";
 import { ConfigError } from "../errors.js";
-import { GLOB, segmentRegex } from "./glob.js";
+import { GLOB, segmentRegex } from "../glob.js";
 import { listInputs } from "../s3/input.js";
 import { absorbS3Counts, s3Session, type S3Counts } from "../s3/session.js";
 import { isS3Url } from "../s3/url.js";

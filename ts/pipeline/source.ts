@@ -5,8 +5,8 @@
 import { isRecord } from "../backend/dtype.js";
 import type { Backend, Dataset, GroupMeta, ReaderKind, RecordField, VarMeta } from "../backend/types.js";
 import { numericAttr, textAttr } from "../cf/attrs.js";
-import { decodeValue, formatDate, isTimeUnits, parseUnits, TimeError, type TimeUnits } from "../cf/time.js";
-import { ConversionError, fromCore, IncompatibleSourceError, SourceReadError, ZarrioError, type ErrorContext } from "../errors.js";
+import { isTimeUnits, parseUnits, TimeError, type TimeUnits } from "../cf/time.js";
+import { ConversionError, fromCore, IncompatibleSourceError, SourceReadError, ZarrioError } from "../errors.js";
 import type { Logger } from "../log.js";
 import { sourceRoot, walkVars, type VarPlan } from "../plan/layout.js";
 import type { S3Settings } from "../s3/session.js";
@@ -191,26 +191,6 @@ async function readTimeAxisOnce(source: Source, timeDim: string): Promise<TimeAx
   return { values, units: parsed, dtype: v.dtype };
 }
 
-/**
- * Refuse a time axis that does not strictly increase, naming the first offending time (as an
- * IncompatibleSourceError, or the error class a caller names, e.g. RegionError for placement).
- */
-export function checkIncreasing(
-  values: number[],
-  units: TimeUnits,
-  file: string,
-  what = "time",
-  Err: new (message: string, context: ErrorContext) => ZarrioError = IncompatibleSourceError,
-): void {
-  for (let i = 1; i < values.length; i++) {
-    if (!(values[i]! > values[i - 1]!)) {
-      throw new Err(
-        `${what} is not increasing at step ${i}: ${formatDate(decodeValue(values[i]!, units))} follows ${formatDate(decodeValue(values[i - 1]!, units))}`,
-        { file },
-      );
-    }
-  }
-}
 
 /**
  * Check that `source` can be written into planned arrays (planned from another file by convert,

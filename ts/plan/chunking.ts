@@ -17,9 +17,9 @@
  * shape allows. Any dimension names work; only `timeDim` is special.
  */
 import { itemSize } from "../backend/dtype.js";
+import type { DType } from "../backend/types.js";
 import type { AccessPattern } from "../config/model.js";
 import { formatBytes, type Logger } from "../log.js";
-import type { VarPlan } from "./layout.js";
 
 export interface ChunkRequest {
   dims: string[];
@@ -173,12 +173,20 @@ export function chunkCount(shape: number[], chunks: number[]): number {
   return shape.reduce((a, len, i) => a * Math.ceil(len / chunks[i]!), 1);
 }
 
+/** What logChunking reads of a planned array (plan/layout.ts VarPlan). */
+export interface ChunkedArray {
+  name: string;
+  arrayPath: string;
+  model: { shape: number[]; chunks: number[]; dimensionNames: string[]; dtype: DType };
+  chunkReasons: string[];
+}
+
 /**
  * Log the chunking chosen (info), one line per distinct choice, naming the arrays that share
  * it: what a user reads to see why an archive is chunked as it is.
  */
-export function logChunking(log: Logger, vars: VarPlan[], pattern: AccessPattern): void {
-  const groups = new Map<string, VarPlan[]>();
+export function logChunking(log: Logger, vars: ChunkedArray[], pattern: AccessPattern): void {
+  const groups = new Map<string, ChunkedArray[]>();
   const wholeCoords: string[] = [];
   for (const v of vars) {
     if (!v.model.shape.length) continue;

@@ -11,9 +11,8 @@
  * By hand (`--region time=a:b[,lat=c:d]`): each range must lie inside the archive and be exactly
  * as long as the file's dimension; other dimensions are written whole.
  */
-import { decodeValue, formatDate, type TimeUnits } from "../cf/time.js";
+import { checkIncreasing, decodeValue, formatDate, type TimeUnits } from "../cf/time.js";
 import { RegionError } from "../errors.js";
-import { checkIncreasing } from "../pipeline/source.js";
 
 /** Half-open ranges [start, stop) per dimension. */
 export type Region = Record<string, [number, number]>;

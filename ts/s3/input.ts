@@ -13,7 +13,7 @@ import { pipeline } from "node:stream/promises";
 import type { Readable } from "node:stream";
 
 import { SourceReadError } from "../errors.js";
-import { segmentRegex } from "../pipeline/glob.js";
+import { segmentRegex } from "../glob.js";
 import { listKeys, NOT_HANDLED, type S3Session } from "./session.js";
 import { parseS3Url } from "./url.js";
 

@@ -14,7 +14,7 @@ import {
   type Document,
   type ZarrFormat,
 } from "./metadata.js";
-import { parseJsonExt, stringifyJsonExt } from "./json.js";
+import { parseJsonExt, stringifyJsonExt } from "../json.js";
 import type { Store } from "./store.js";
 
 const join = (...parts: string[]) => parts.filter((p) => p !== "").join("/");
