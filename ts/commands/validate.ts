@@ -22,7 +22,7 @@ import { loadBackend, type Backend } from "../backend/index.js";
 import type { Dataset, Decoding, Slab, Stats, VarMeta } from "../backend/types.js";
 import { decodeValue, describeSeconds, formatDate, inferFreq, parseFreq, reencode, timeAxis, type Freq, type TimeUnits } from "../cf/time.js";
 import { type ZarrConverterConfig, slabBytes } from "../config/model.js";
-import { StoreError, ZarrioError } from "../errors.js";
+import { fromCore, StoreError, ZarrioError } from "../errors.js";
 import { silentLogger } from "../log.js";
 import { chunkCount } from "../plan/chunking.js";
 import { walkVars } from "../plan/layout.js";
@@ -361,9 +361,9 @@ async function scanArray(backend: Backend, ex: ExistingArchive, path: string, mo
   };
 }
 
-/** An error's message without the core's `ZARRIO_<KIND>:` prefix. */
+/** An error's message as a user reads it (a core error's without its kind prefix). */
 function errorText(e: unknown): string {
-  return ((e as Error)?.message ?? String(e)).replace(/^ZARRIO_[A-Z_]+: /, "");
+  return fromCore(e).message;
 }
 
 function unravel(index: number, grid: number[]): number[] {

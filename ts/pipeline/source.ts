@@ -124,10 +124,15 @@ export function openSourceBytes(backend: Backend, name: string, bytes: Uint8Arra
  * refusal, or a failure inside zarrio (a backend's internal error is never a verdict on the file).
  */
 function unreadable(file: string, e: unknown): ZarrioError {
-  const err = fromCore(e, { file });
-  if (err instanceof SourceReadError) return new SourceReadError(`not a readable NetCDF file (${err.message.replace(/^cannot read NetCDF: /, "")})`, { file, cause: e });
-  if (typeof (e as NodeJS.ErrnoException)?.code === "string") return new SourceReadError(`cannot open the file (${(e as Error).message})`, { file, cause: e });
-  if (!(err instanceof ConversionError)) return err;
+  // The core's verdict, told without the file's name (the error names it once, in front).
+  const err = fromCore(e);
+  if (err instanceof SourceReadError) {
+    const why = err.message.replace(/^cannot read NetCDF: /, "").replace(`${file}: `, "");
+    return new SourceReadError(`not a readable NetCDF file (${why})`, { file, cause: e });
+  }
+  // The file system's refusal (Node's errors carry the errno; the core's never do).
+  if (typeof (e as NodeJS.ErrnoException)?.errno === "number") return new SourceReadError(`cannot open the file (${(e as Error).message})`, { file, cause: e });
+  if (!(err instanceof ConversionError)) return fromCore(e, { file });
   return new ConversionError(`zarrio failed while opening it (an error inside zarrio, not in the file): ${err.message}`, { file, cause: e });
 }
 

@@ -264,7 +264,7 @@ async function readPart(part: WritePart, opts: RunOptions, stats: WriteStats): P
       const err = fromCore(e, { file, variable: src.path });
       throw err instanceof PackingRangeError
         ? new PackingRangeError(
-            `${err.message.replace(/^.*?: /, "")}; widen packing.manualRanges.${v.name}, or set packing.rangeExceededAction to clip or fill`,
+            `${fromCore(e).message}; widen packing.manualRanges.${v.name}, or set packing.rangeExceededAction to clip or fill`,
             { file, variable: src.path },
           )
         : err;
