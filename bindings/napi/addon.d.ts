@@ -65,6 +65,8 @@ export interface EncodedChunk {
 
 export declare function packParams(min: number, max: number, bits: number, source: string): string
 
+export declare function packParamsStored(stored: string, scale: number, offset: number, fill: number): string
+
 /** Assemble a box of an array from stored chunks (`chunks[i]` for `coords[i]`, null = fill). */
 export declare function readRegion(spec: string, origin: Array<number>, shape: Array<number>, coords: Array<Array<number>>, chunks: Array<Uint8Array | undefined | null>): Slab
 

@@ -51,6 +51,8 @@ export interface CoreModule {
   };
   /** JSON of `PackParams`. */
   packParams(min: number, max: number, bits: number, source: string): string;
+  /** JSON of `PackParams` of values already packed as `stored` integers. */
+  packParamsStored(stored: string, scale: number, offset: number, fill: number): string;
   /** JSON of `ChunksInRegion`. */
   chunksInRegion(spec: string, origin: number[], shape: number[]): string;
   readRegion(spec: string, origin: number[], shape: number[], coords: number[][], chunks: (Uint8Array | null)[]): CoreSlab;
@@ -155,6 +157,7 @@ export function coreBackend(mod: CoreModule, files: FileOpeners): Backend {
       };
     },
     packParams: (min, max, bits, source) => JSON.parse(mod.packParams(min, max, bits, source)) as PackParams,
+    storedPackParams: (stored, scale, offset, fill) => JSON.parse(mod.packParamsStored(stored, scale, offset, fill)) as PackParams,
     chunksInRegion: (spec, origin, shape) => JSON.parse(mod.chunksInRegion(JSON.stringify(spec), origin, shape)) as ChunksInRegion,
     readRegion: (spec, origin, shape, coords, chunks) => new CoreSlabAdapter(mod.readRegion(JSON.stringify(spec), origin, shape, coords, chunks)),
   };

@@ -90,6 +90,12 @@ export interface Backend {
    */
   gather(dtype: DType, shape: number[]): Gathering;
   packParams(min: number, max: number, bits: number, source: DType): PackParams;
+  /**
+   * The parameters of values already packed (an archive's `stored` integers with its
+   * `scale_factor`, `add_offset` and integer `_FillValue`): decoded data packs with them exactly
+   * as it was packed (the core's `PackParams::for_stored`).
+   */
+  storedPackParams(stored: DType, scale: number, offset: number, fill: number): PackParams;
   chunksInRegion(spec: ArraySpec, origin: number[], shape: number[]): ChunksInRegion;
   readRegion(spec: ArraySpec, origin: number[], shape: number[], coords: number[][], chunks: (Uint8Array | null)[]): Slab;
 }

@@ -16,7 +16,7 @@ import type { Backend, PackParams, Slab, VarMeta } from "../backend/types.js";
 import { textAttr } from "../cf/attrs.js";
 import { isTimeUnits, parseUnits, TimeError, type TimeUnits } from "../cf/time.js";
 import { type ZarrConverterConfig, slabBytes } from "../config/model.js";
-import { ConfigError, IncompatibleSourceError, PackingRangeError, StoreError } from "../errors.js";
+import { ConfigError, fromCore, IncompatibleSourceError, PackingRangeError, StoreError } from "../errors.js";
 import type { Logger } from "../log.js";
 import { cfEncoding, decodeRange, decodedDtype, decodingOf, describeEncoding, sameEncoding, storedEncoding } from "../plan/encoding.js";
 import { refuseUnsupported, walkVars, type VarPlan } from "../plan/layout.js";
@@ -114,32 +114,25 @@ export async function readAxis(backend: Backend, ex: ExistingArchive, dim: strin
 
 /**
  * The packing an archive array stores (integers with scale_factor, by zarrio or another tool),
- * as parameters that pack decoded data identically; null when the array is not packed.
+ * as parameters that pack decoded data identically (the core's rule); null when the array is
+ * not packed.
  */
-function storedPacking(model: ArrayModel, file: string, path: string): PackParams | null {
-  const bits = ({ int8: 8, int16: 16, int32: 32 } as Record<string, 8 | 16 | 32>)[model.dtype];
+function storedPacking(backend: Backend, model: ArrayModel, file: string, path: string): PackParams | null {
   const scale = model.attributes.scale_factor;
   const offset = model.attributes.add_offset ?? 0;
-  if (!bits || typeof scale !== "number" || typeof offset !== "number") return null;
+  if (!["int8", "int16", "int32"].includes(model.dtype) || typeof scale !== "number" || typeof offset !== "number") return null;
   const fill = model.cfFill === null ? null : Number(model.cfFill);
   if (fill === null || !Number.isInteger(fill)) {
     throw new IncompatibleSourceError(
-      `the archive packs it to int${bits} without an integer _FillValue, so missing values would have nowhere to go; zarrio cannot write re-packed data into this array`,
+      `the archive packs it to ${model.dtype} without an integer _FillValue, so missing values would have nowhere to go; zarrio cannot write re-packed data into this array`,
       { file, variable: path },
     );
   }
-  // zarrio packs onto [-half, half] and keeps the lowest integer for _FillValue (crates/core/src/pack.rs);
-  // an archive packed by another tool may keep its fill inside that range, which the packer skips.
-  const half = 2 ** (bits - 1) - 1;
-  return {
-    bits,
-    scale_factor: scale,
-    add_offset: offset,
-    fill,
-    attr_dtype: "float64",
-    min: offset - half * Math.abs(scale),
-    max: offset + half * Math.abs(scale),
-  };
+  try {
+    return backend.storedPackParams(model.dtype, scale, offset, fill);
+  } catch (e) {
+    throw fromCore(e, { file, variable: path });
+  }
 }
 
 /**
@@ -149,7 +142,7 @@ function storedPacking(model: ArrayModel, file: string, path: string): PackParam
  * half the archive's step of the file's), or stored as the archive's float type (exact; NaN or
  * the archive's fill for missing). What cannot be stored without changing values is refused.
  */
-function writeEncoding(model: ArrayModel, v: VarMeta, file: string, path: string): Pick<VarPlan, "decode" | "pack" | "missing"> & { note?: string } {
+function writeEncoding(backend: Backend, model: ArrayModel, v: VarMeta, file: string, path: string): Pick<VarPlan, "decode" | "pack" | "missing"> & { note?: string } {
   const fail = (msg: string): never => {
     throw new IncompatibleSourceError(msg, { file, variable: path });
   };
@@ -160,7 +153,7 @@ function writeEncoding(model: ArrayModel, v: VarMeta, file: string, path: string
   // missing-data check counts with them).
   const copied = { decode: null, pack: null, missing: missingValues(v) };
   if (!isNumeric(v.dtype) || !isNumeric(model.dtype)) return copied;
-  const pack = storedPacking(model, file, path);
+  const pack = storedPacking(backend, model, file, path);
   if (pack) {
     if (sameEncoding(here, there)) return copied;
     const plain = float(v.dtype) && here.scale === undefined && here.offset === undefined;
@@ -190,10 +183,10 @@ function writeEncoding(model: ArrayModel, v: VarMeta, file: string, path: string
   return copied;
 }
 
-function planFor(path: string, model: ArrayModel, v: VarMeta, dim: string, file: string, log?: Logger): VarPlan {
+function planFor(backend: Backend, path: string, model: ArrayModel, v: VarMeta, dim: string, file: string, log?: Logger): VarPlan {
   const name = baseName(path);
   const isTimeCoord = name === dim && isCoordinate(path, model);
-  const { decode, pack, missing, note } = isTimeCoord ? { decode: null, pack: null, missing: missingValues(v) } : writeEncoding(model, v, file, path);
+  const { decode, pack, missing, note } = isTimeCoord ? { decode: null, pack: null, missing: missingValues(v) } : writeEncoding(backend, model, v, file, path);
   if (note) log?.info(`${file}: ${path}: ${note}`);
   return {
     name,
@@ -217,7 +210,7 @@ function planFor(path: string, model: ArrayModel, v: VarMeta, dim: string, file:
  * hold each of them, compatibly, and nothing along `dim` the archive lacks. `partialDims` are
  * dimensions a hand-given region places the file within.
  */
-export function planWrites(ex: ExistingArchive, source: Source, config: ZarrConverterConfig, dim: string, partialDims: string[] = [], log?: Logger): VarPlan[] {
+export function planWrites(backend: Backend, ex: ExistingArchive, source: Source, config: ZarrConverterConfig, dim: string, partialDims: string[] = [], log?: Logger): VarPlan[] {
   const named = (path: string, list: string[]) => list.some((n) => n === path || n === baseName(path) || n === `/${path}`);
   const along = [...ex.arrays].filter(([p, m]) => m.dimensionNames.includes(dim) && !(baseName(p) === dim && isCoordinate(p, m)));
   const { include, exclude } = config.variables;
@@ -241,7 +234,7 @@ export function planWrites(ex: ExistingArchive, source: Source, config: ZarrConv
     if (!v) {
       throw new IncompatibleSourceError(`is in the archive but not in this file (write a subset with --variables)`, { file: source.file, variable: path });
     }
-    return planFor(path, model, v, dim, source.file, log);
+    return planFor(backend, path, model, v, dim, source.file, log);
   });
   checkCompatible(source, plans, dim, partialDims);
   return plans;

@@ -386,6 +386,11 @@ pub fn pack_params(min: f64, max: f64, bits: u8, source: String) -> Result<Strin
 }
 
 #[napi]
+pub fn pack_params_stored(stored: String, scale: f64, offset: f64, fill: f64) -> Result<String> {
+    api::pack_params_stored_json(&stored, scale, offset, fill).map_err(err)
+}
+
+#[napi]
 pub fn chunks_in_region(spec: String, origin: Vec<f64>, shape: Vec<f64>) -> Result<String> {
     api::chunks_in_region_json(&spec, &idx(&origin)?, &idx(&shape)?).map_err(err)
 }

@@ -313,6 +313,11 @@ pub fn pack_params(min: f64, max: f64, bits: u8, source: &str) -> Result<String,
     api::pack_params_json(min, max, bits, source).map_err(err)
 }
 
+#[wasm_bindgen(js_name = packParamsStored)]
+pub fn pack_params_stored(stored: &str, scale: f64, offset: f64, fill: f64) -> Result<String, JsError> {
+    api::pack_params_stored_json(stored, scale, offset, fill).map_err(err)
+}
+
 #[wasm_bindgen(js_name = chunksInRegion)]
 pub fn chunks_in_region(spec: &str, origin: &[f64], shape: &[f64]) -> Result<String, JsError> {
     api::chunks_in_region_json(spec, &idx(origin)?, &idx(shape)?).map_err(err)

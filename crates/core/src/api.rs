@@ -284,6 +284,14 @@ pub fn pack_params_json(min: f64, max: f64, bits: u8, source: &str) -> Result<St
     Ok(to_json(&PackParams::for_range(min, max, bits, source)?))
 }
 
+/// [`PackParams`] of values already packed as `stored` integers ([`PackParams::for_stored`]), as
+/// JSON.
+pub fn pack_params_stored_json(stored: &str, scale: f64, offset: f64, fill: f64) -> Result<String> {
+    let stored = DType::parse(stored)
+        .ok_or_else(|| CoreError::Invalid(format!("unknown dtype {stored}")))?;
+    Ok(to_json(&PackParams::for_stored(stored, scale, offset, fill)?))
+}
+
 /// The chunks a box of an array touches ([`chunks_in_region_json`]).
 #[derive(Debug, Serialize, TS)]
 pub struct ChunksInRegion {

@@ -107,6 +107,46 @@ impl PackParams {
         })
     }
 
+    /// The parameters of values already packed (an archive's integers with `scale_factor`,
+    /// `add_offset` and an integer `_FillValue`, written by zarrio or another tool), so that
+    /// decoded data packs exactly as they were packed. Its range is what the integers can
+    /// address, [-2^(n-1) + 1, 2^(n-1) - 1] steps about the offset; a fill inside that range (as
+    /// other tools may keep it) is skipped by [`pack`] like any other value equal to `fill`.
+    pub fn for_stored(stored: DType, scale: f64, offset: f64, fill: f64) -> Result<PackParams> {
+        let bits = match stored {
+            DType::Int8 => 8,
+            DType::Int16 => 16,
+            DType::Int32 => 32,
+            other => {
+                return Err(CoreError::Invalid(format!(
+                    "packed values are int8, int16 or int32, not {}",
+                    other.name()
+                )))
+            }
+        };
+        if !scale.is_finite() || scale == 0.0 || !offset.is_finite() {
+            return Err(CoreError::Invalid(format!(
+                "scale_factor {scale} and add_offset {offset} do not describe a packing"
+            )));
+        }
+        if fill.fract() != 0.0 || !fill.is_finite() {
+            return Err(CoreError::Invalid(format!(
+                "packed to int{bits} with _FillValue {fill}, which is not an integer"
+            )));
+        }
+        let (_, hi) = packed_bounds(bits);
+        let reach = hi as f64 * scale.abs();
+        Ok(PackParams {
+            bits,
+            scale_factor: scale,
+            add_offset: offset,
+            fill: fill as i64,
+            attr_dtype: DType::Float64,
+            min: offset - reach,
+            max: offset + reach,
+        })
+    }
+
     /// The integer type the packed values are stored as.
     pub fn packed_dtype(&self) -> DType {
         match self.bits {
@@ -383,6 +423,32 @@ mod tests {
             let tol = p.scale_factor / 2.0 + x.abs() * f32::EPSILON as f64 * 2.0;
             assert!((back - x).abs() <= tol, "{x} -> {q} -> {back} (tol {tol})");
         }
+    }
+
+    #[test]
+    fn stored_packing_packs_as_it_was_packed() {
+        // Parameters made for a range, read back from what an archive stores, pack alike.
+        let made = PackParams::for_range(-5.0, 40.0, 16, DType::Float64).unwrap();
+        let stored = PackParams::for_stored(
+            DType::Int16,
+            made.scale_factor,
+            made.add_offset,
+            made.fill as f64,
+        )
+        .unwrap();
+        assert_eq!(stored.fill, made.fill);
+        assert!((stored.min - made.min).abs() < made.scale_factor);
+        assert!((stored.max - made.max).abs() < made.scale_factor);
+        let data = ArrayData::Float64(vec![-5.0, 0.0, 12.345, 40.0, f64::NAN]);
+        let (a, _) = pack(&data, &made, &[], OutOfRange::Error).unwrap();
+        let (b, _) = pack(&data, &stored, &[], OutOfRange::Error).unwrap();
+        assert_eq!(a, b);
+        // A negative scale (another tool's) still reaches both ways.
+        let neg = PackParams::for_stored(DType::Int8, -0.5, 10.0, -128.0).unwrap();
+        assert_eq!((neg.min, neg.max), (10.0 - 63.5, 10.0 + 63.5));
+        assert!(PackParams::for_stored(DType::Float32, 1.0, 0.0, 0.0).is_err());
+        assert!(PackParams::for_stored(DType::Int16, 1.0, 0.0, 0.5).is_err());
+        assert!(PackParams::for_stored(DType::Int16, 0.0, 0.0, -32768.0).is_err());
     }
 
     #[test]
