@@ -6,7 +6,7 @@ import test, { describe } from "node:test";
 import assert from "node:assert/strict";
 import path from "node:path";
 
-import { chooseChunks, convertToZarr, Logger, type ChunkRequest } from "../dist/index.js";
+import { chooseChunks, chooseShards, convertToZarr, Logger, type ChunkRequest } from "../dist/index.js";
 import { BACKEND, fixture, outDir, zarrInfo } from "./helpers.js";
 
 const MiB = 2 ** 20;
@@ -46,6 +46,28 @@ describe(`chunking [${BACKEND}]`, () => {
       }
     });
   }
+
+  describe("shards", () => {
+    // Ten years hourly at 0.25°, chunks of one map (4 MiB float32): 87,600 objects per variable.
+    const era5 = { dims: ["time", "lat", "lon"], shape: [87600, 721, 1440], chunks: [1, 721, 1440], itemSize: 4, timeDim: "time", targetBytes: 512 * 2 ** 20 };
+    test("given lengths are whole chunks (rounded, clamped); dimensions not named hold one chunk", () => {
+      const c = chooseShards({ ...era5, chunks: [24, 181, 360], asked: { time: 720, lat: 400 }, pattern: "balanced" });
+      assert.deepEqual(c.shards, [720, 362, 360]);
+      assert.match(c.reasons[1]!, /asked 400: 2 whole chunks of 181/);
+      assert.match(c.reasons[2]!, /one chunk: not named/);
+      const clamped = chooseShards({ ...era5, chunks: [24, 181, 360], asked: { time: 10, lat: 5000 }, pattern: "balanced" });
+      assert.deepEqual(clamped.shards, [24, 724, 360], "at least one chunk, at most the chunks the dimension has");
+    });
+    test("auto: shards of about the target, grown in the access pattern's order", () => {
+      const temporal = chooseShards({ ...era5, chunks: [24, 181, 360], asked: "auto", pattern: "temporal" });
+      assert.deepEqual(temporal.shards, [2040, 181, 360], "time first");
+      const spatial = chooseShards({ ...era5, chunks: [24, 181, 360], asked: "auto", pattern: "spatial" });
+      assert.deepEqual(spatial.shards, [120, 724, 1440], "the whole map, then time");
+      const maps = chooseShards({ ...era5, asked: "auto", pattern: "balanced" });
+      assert.deepEqual(maps.shards, [129, 721, 1440], "129 maps of 3.96 MiB: 680 objects instead of 87,600");
+      for (const c of [temporal, spatial, maps]) assert.ok(c.bytes <= era5.targetBytes && c.bytes > 0.9 * era5.targetBytes, `${c.bytes}`);
+    });
+  });
 
   test("temporal: long time chunks, small tiles (a point's 10-year series in at most 6 chunks)", () => {
     const { chunks, reasons } = choose([87600, 721, 1440], "temporal");

@@ -148,6 +148,29 @@ describe(`S3 object store [${BACKEND}]`, () => {
     }
   });
 
+  test("sharded (chunks of 12, shards of 36 over 24-step files): six writers through the fault proxy share shards by conditional writes, nothing lost", async () => {
+    const proxy = await startFaultProxy(moto.endpoint, { slowDown: 0.15, cut: 0.05, seed: 11 });
+    try {
+      const via = ["--s3-endpoint", proxy.endpoint, "--s3-max-attempts", "12", "-v"];
+      const archive = url("sharded-regions.zarr");
+      template(archive, 12, ["--shards", "time:36"]);
+      // Files dealt round-robin: neighbours (which share a shard) go to different writers.
+      const runs = await Promise.all(Array.from({ length: 6 }, (_, i) => startCli(["write-region", ...days.filter((_, k) => k % 6 === i), archive, ...via]).done));
+      let merged = 0;
+      for (const r of runs) {
+        assert.equal(r.status, 0, r.stderr);
+        merged += r.stderr.match(/merged=(\d+)/g)?.map((m) => Number(m.slice(7))).reduce((a, b) => a + b, 0) ?? 0;
+      }
+      assert.ok(merged > 0, "shared shards were merged");
+      assertMatchesSources(archive, days);
+      const v = cli(["validate", archive, "--json"]);
+      assert.equal(v.status, 0, v.stdout + v.stderr);
+      assert.equal(JSON.parse(v.stdout).arrays.find((a: { path: string }) => a.path === "temperature").shards.stored, 8);
+    } finally {
+      await proxy.stop();
+    }
+  });
+
   test("a key that never succeeds: StoreError (exit 8) naming it; a new archive leaves nothing behind, an existing one keeps what it had", async () => {
     const proxy = await startFaultProxy(moto.endpoint, { alwaysFail: /^PUT .*\/temperature\/c\/1\/0\/0(\?|$)/ });
     try {

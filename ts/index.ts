@@ -43,6 +43,7 @@ export type { ValidationReport, Problem, ProblemKind, SourceCheck, ArrayFacts, T
 export { configSchema, configKeys } from "./config/schema.js";
 export { toFileForm } from "./config/resolve.js";
 export { chooseChunks, type ChunkRequest, type ChunkChoice } from "./plan/chunking.js";
+export { chooseShards, type ShardRequest, type ShardChoice } from "./plan/sharding.js";
 
 /** createTemplate's arguments (the Python tool's, in camelCase). */
 export interface CreateTemplateOptions {

@@ -75,3 +75,9 @@ export interface RegionEncoding {
   partial: Array<Array<number>>
   rawBytes: number
 }
+
+/**
+ * The inner chunks of a stored shard never written (JSON `number[][]`); throws on a damaged
+ * shard index.
+ */
+export declare function shardGaps(spec: string, coords: Array<number>, bytes: Uint8Array): string

@@ -165,7 +165,12 @@ dtype: DType,
 /**
  * Fill value for elements no data covers (NaN for floats). Ignored for text ("").
  */
-fill: JsonFloat, pipeline: Pipeline, };
+fill: JsonFloat, pipeline: Pipeline, 
+/**
+ * The shard shape when the array is sharded (a multiple of `chunks`): each stored object
+ * then holds one shard's inner chunks of shape `chunks` and an index.
+ */
+shards?: Array<number>, };
 
 /**
  * Everything needed to pack and to describe the packing in CF attributes.
@@ -225,7 +230,8 @@ out_of_range: number,
 first_out_of_range: number | null, };
 
 /**
- * The chunks a box of an array touches ([`chunks_in_region_json`]).
+ * The stored objects (chunks, or shards when sharded) a box of an array touches
+ * ([`chunks_in_region_json`]).
  */
 export type ChunksInRegion = { 
 /**

@@ -56,6 +56,8 @@ export interface CoreModule {
   /** JSON of `ChunksInRegion`. */
   chunksInRegion(spec: string, origin: number[], shape: number[]): string;
   readRegion(spec: string, origin: number[], shape: number[], coords: number[][], chunks: (Uint8Array | null)[]): CoreSlab;
+  /** JSON of the inner chunks a stored shard lacks (`number[][]`). */
+  shardGaps(spec: string, coords: number[], bytes: Uint8Array): string;
   /** JSON of `BuildInfo`. */
   buildInfo(): string;
 }
@@ -160,5 +162,6 @@ export function coreBackend(mod: CoreModule, files: FileOpeners): Backend {
     storedPackParams: (stored, scale, offset, fill) => JSON.parse(mod.packParamsStored(stored, scale, offset, fill)) as PackParams,
     chunksInRegion: (spec, origin, shape) => JSON.parse(mod.chunksInRegion(JSON.stringify(spec), origin, shape)) as ChunksInRegion,
     readRegion: (spec, origin, shape, coords, chunks) => new CoreSlabAdapter(mod.readRegion(JSON.stringify(spec), origin, shape, coords, chunks)),
+    shardGaps: (spec, coords, bytes) => JSON.parse(mod.shardGaps(JSON.stringify(spec), coords, bytes)) as number[][],
   };
 }

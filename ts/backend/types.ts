@@ -98,4 +98,9 @@ export interface Backend {
   storedPackParams(stored: DType, scale: number, offset: number, fill: number): PackParams;
   chunksInRegion(spec: ArraySpec, origin: number[], shape: number[]): ChunksInRegion;
   readRegion(spec: ArraySpec, origin: number[], shape: number[], coords: number[][], chunks: (Uint8Array | null)[]): Slab;
+  /**
+   * The inner chunks (grid coordinates) of the stored shard `coords` that were never written;
+   * throws a CodecError when the shard's index is damaged. Empty for an unsharded array.
+   */
+  shardGaps(spec: ArraySpec, coords: number[], bytes: Uint8Array): number[][];
 }

@@ -179,10 +179,10 @@ function formatReport(r: AnalysisReport): string {
     ),
   );
   out.push("");
-  out.push(`recommended chunking (target ${r.targetChunkSizeMb} MiB per chunk, uncompressed)`);
+  out.push(`recommended chunking (target ${r.targetChunkSizeMb} MiB per chunk, uncompressed), and shards of about ${r.targetShardSizeMb} MiB for a long archive (one object per shard instead of per chunk)`);
   out.push(
     formatTable(
-      ["pattern", "arrays", "chunks", "chunk size", "chunks per array", "chunks in all"],
+      ["pattern", "arrays", "chunks", "chunk size", "chunks per array", "chunks in all", "shards (v3)", "shard size"],
       r.chunking.flatMap((c) =>
         c.groups.map((g, i) => [
           i === 0 ? c.pattern : "",
@@ -191,6 +191,8 @@ function formatReport(r: AnalysisReport): string {
           formatBytes(g.chunkBytes),
           String(g.chunksPerArray),
           i === 0 ? String(c.totalChunks) : "",
+          `--shards ${g.dims.map((d, k) => `${d}:${g.shards[k]}`).join(",")}`,
+          formatBytes(g.shardBytes),
         ]),
       ),
     ),

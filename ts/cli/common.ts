@@ -141,6 +141,8 @@ export function encodingFlags(c: {
   intelligentChunking?: boolean;
   accessPattern?: string;
   targetChunkSizeMb?: string;
+  shards?: string;
+  targetShardSizeMb?: string;
 }): Layer {
   const l: Layer = {};
   put(l, "compression", c.compression);
@@ -153,5 +155,7 @@ export function encodingFlags(c: {
   put(l, "intelligentChunking", c.intelligentChunking);
   put(l, "accessPattern", c.accessPattern);
   put(l, "targetChunkSizeMb", c.targetChunkSizeMb);
+  put(l, "sharding", c.shards);
+  put(l, "targetShardSizeMb", c.targetShardSizeMb);
   return l;
 }

@@ -35,6 +35,8 @@ export abstract class EncodingCommand extends DataCommand {
   accessPattern = Option.String("--access-pattern", { description: "temporal, spatial or balanced (default)" });
   targetChunkSizeMb = Option.String("--target-chunk-size-mb", { description: "Target uncompressed chunk size in MiB (default 8)" });
   zarrFormat = Option.String("--zarr-format", { description: "3 (default) or 2" });
+  shards = Option.String("--shards", { description: "Zarr v3 shard lengths per dimension, e.g. time:720 (many chunks per stored object), or auto" });
+  targetShardSizeMb = Option.String("--target-shard-size-mb", { description: "Target uncompressed shard size in MiB for --shards auto (default 256)" });
 
   protected override flags(): Layer {
     return { ...dataFlags(this), ...encodingFlags(this) };

@@ -59,13 +59,14 @@ function formatReport(r: ValidationReport): string {
     lines.push("");
     lines.push(
       formatTable(
-        ["array", "dtype", "shape", "chunks", "stored", "min", "max", "missing"],
+        ["array", "dtype", "shape", "chunks", "stored", "shards", "min", "max", "missing"],
         r.arrays.map((a) => [
           a.path,
           a.dtype,
           a.shape.join("×"),
           a.chunks.join("×"),
           `${a.chunksStored}/${a.chunksTotal}`,
+          a.shards ? `${a.shards.shape.join("×")}: ${a.shards.stored}/${a.shards.total}${a.shards.incomplete.length ? `, ${a.shards.incomplete.length} incomplete` : ""}` : "",
           a.min === null ? "" : fmt(a.min),
           a.max === null ? "" : fmt(a.max),
           `${(a.missingFraction * 100).toFixed(1)}%`,

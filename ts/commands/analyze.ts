@@ -21,6 +21,7 @@ import { fromCore } from "../errors.js";
 import { silentLogger } from "../log.js";
 import { chunkCount } from "../plan/chunking.js";
 import { buildPlan, walkVars, type VarPlan } from "../plan/layout.js";
+import { chooseShards } from "../plan/sharding.js";
 import { dataRange, declaredRange, missingValues, packable, unpackedRange, type PackRange } from "../plan/packing.js";
 import { scanStats } from "../pipeline/scan.js";
 import { openSource, readTimeAxis, timeLength, type Source } from "../pipeline/source.js";
@@ -57,7 +58,21 @@ export interface VariableReport {
 export interface ChunkingRecommendation {
   pattern: AccessPattern;
   /** Arrays sharing one chunk shape. */
-  groups: { arrays: string[]; dims: string[]; chunks: number[]; chunkBytes: number; chunksPerArray: number; why: string[] }[];
+  groups: {
+    arrays: string[];
+    dims: string[];
+    chunks: number[];
+    chunkBytes: number;
+    chunksPerArray: number;
+    why: string[];
+    /**
+     * Recommended Zarr v3 shards for these chunks (`--shards`, as `sharding: auto` chooses them
+     * for an archive long along time: the file's own length does not cap them).
+     */
+    shards: number[];
+    shardBytes: number;
+    shardWhy: string[];
+  }[];
   totalChunks: number;
 }
 
@@ -98,6 +113,7 @@ export interface AnalysisReport {
   time?: { dim: string; length: number; start: string; end: string; step?: string; units: string; calendar: string };
   variables: VariableReport[];
   targetChunkSizeMb: number;
+  targetShardSizeMb: number;
   chunking: ChunkingRecommendation[];
   packing: PackingAdvice[];
   /** `--test-performance`. */
@@ -167,7 +183,7 @@ export async function analyze(file: string, config: ZarrConverterConfig, options
         backend,
       }),
     }));
-    const chunking = plans.map(({ pattern, plan }) => recommendChunking(pattern, plan.vars));
+    const chunking = plans.map(({ pattern, plan }) => recommendChunking(pattern, plan.vars, config));
 
     const report: AnalysisReport = {
       file,
@@ -180,6 +196,7 @@ export async function analyze(file: string, config: ZarrConverterConfig, options
       time,
       variables,
       targetChunkSizeMb: config.targetChunkSizeMb,
+      targetShardSizeMb: config.targetShardSizeMb,
       chunking,
       packing,
       notes,
@@ -289,7 +306,7 @@ function packingAdvice(
   return out;
 }
 
-function recommendChunking(pattern: AccessPattern, vars: VarPlan[]): ChunkingRecommendation {
+function recommendChunking(pattern: AccessPattern, vars: VarPlan[], config: ZarrConverterConfig): ChunkingRecommendation {
   const groups = new Map<string, ChunkingRecommendation["groups"][number]>();
   let totalChunks = 0;
   for (const v of vars) {
@@ -302,7 +319,21 @@ function recommendChunking(pattern: AccessPattern, vars: VarPlan[]): ChunkingRec
     const g = groups.get(key);
     if (g) g.arrays.push(v.arrayPath);
     else {
+      const shard = chooseShards({
+        dims: m.dimensionNames,
+        // An archive of many files: time as long as the shard target allows.
+        shape: m.shape.map((len, i) => (m.dimensionNames[i] === config.time.dim ? Number.MAX_SAFE_INTEGER : len)),
+        chunks: m.chunks,
+        itemSize: itemSize(m.dtype),
+        asked: config.sharding ?? "auto",
+        timeDim: config.time.dim,
+        pattern,
+        targetBytes: config.targetShardSizeMb * 2 ** 20,
+      });
       groups.set(key, {
+        shards: shard.shards,
+        shardBytes: shard.bytes,
+        shardWhy: shard.reasons,
         arrays: [v.arrayPath],
         dims: m.dimensionNames,
         chunks: m.chunks,

@@ -36,7 +36,7 @@ import { isS3Url } from "../s3/url.js";
 import { planSlabs } from "../pipeline/slabs.js";
 import { findVar, openSource, readTimeAxis, timeLength, type Source } from "../pipeline/source.js";
 import { numbersFrom, numericView } from "../pipeline/writer.js";
-import { arraySpec, storageFill, type ArrayModel } from "../zarr/metadata.js";
+import { arraySpec, storageFill, storedShape, type ArrayModel } from "../zarr/metadata.js";
 import type { RunOptions } from "./convert.js";
 
 export type ProblemKind = "metadata" | "time" | "chunk" | "unwritten" | "source";
@@ -63,12 +63,23 @@ export interface ArrayFacts {
   shape: number[];
   chunks: number[];
   chunksTotal: number;
+  /** Chunks stored (inner chunks, when sharded: from each shard's index). */
   chunksStored: number;
+  /** A sharded array's shards: their shape, how many are stored, and those lacking inner chunks. */
+  shards?: { shape: number[]; total: number; stored: number; incomplete: IncompleteShard[] };
   /** Smallest and largest valid value, decoded (scale_factor/add_offset applied). */
   min: number | null;
   max: number | null;
   /** Fraction of elements that are missing (fill or NaN, unwritten included). */
   missingFraction: number;
+}
+
+/** A stored shard some of whose inner chunks (inside the array) were never written. */
+export interface IncompleteShard {
+  key: string;
+  /** Inner chunks missing, out of `chunks` the shard holds inside the array. */
+  missing: number;
+  chunks: number;
 }
 
 export interface SourceCheck {
@@ -305,8 +316,10 @@ interface ArrayScan {
  */
 async function scanArray(backend: Backend, ex: ExistingArchive, path: string, model: ArrayModel, t: number, concurrency: number, problem: Report): Promise<ArrayScan> {
   const spec = arraySpec(model);
-  const grid = model.shape.map((s, i) => Math.ceil(s / model.chunks[i]!));
-  const total = chunkCount(model.shape, model.chunks);
+  // What is stored under one key: a chunk, or a shard of many chunks.
+  const unit = storedShape(model);
+  const grid = model.shape.map((s, i) => Math.ceil(s / unit[i]!));
+  const total = chunkCount(model.shape, unit);
   const written = t >= 0 ? new Uint8Array(model.shape[t]!) : undefined;
   const fill = !isNumeric(model.dtype) ? undefined : Number(storageFill(model));
   const isFloat = model.dtype.startsWith("float");
@@ -315,6 +328,8 @@ async function scanArray(backend: Backend, ex: ExistingArchive, path: string, mo
   const maskable = isFloat || model.cfFill !== null;
   const missing = model.cfFill === null ? [] : [Number(model.cfFill)];
   let stored = 0;
+  let innerStored = 0;
+  const incomplete: IncompleteShard[] = [];
   let stats: Stats | undefined;
   await mapLimit(Array.from({ length: total }, (_, i) => i), concurrency, async (index) => {
     const coords = unravel(index, grid);
@@ -322,26 +337,54 @@ async function scanArray(backend: Backend, ex: ExistingArchive, path: string, mo
     const bytes = await ex.archive.store.get(key);
     if (!bytes) return;
     stored++;
-    const origin = coords.map((c, i) => c * model.chunks[i]!);
-    const box = origin.map((o, i) => Math.min(model.chunks[i]!, model.shape[i]! - o));
+    const origin = coords.map((c, i) => c * unit[i]!);
+    const box = origin.map((o, i) => Math.min(unit[i]!, model.shape[i]! - o));
+    // A shard's inner chunks, and which of them its index says were never written.
+    let inner = [{ origin, box }];
+    if (model.shards) {
+      let gaps: number[][];
+      try {
+        gaps = backend.shardGaps(spec, coords, bytes);
+      } catch (e) {
+        problem("chunk", `shard ${key} has a damaged index (${errorText(e)})`, path);
+        if (written) markAll(written, origin[t]!, box[t]!);
+        return;
+      }
+      const absent = new Set(gaps.map((g) => g.join(",")));
+      const all = innerChunks(origin, box, model.chunks, model.shape);
+      inner = all.filter((c) => !absent.has(c.coords.join(",")));
+      innerStored += inner.length;
+      if (gaps.length) incomplete.push({ key, missing: gaps.length, chunks: all.length });
+    } else {
+      innerStored++;
+    }
     let slab: Slab;
     try {
       slab = backend.readRegion(spec, origin, box, [coords], [bytes]);
     } catch (e) {
-      problem("chunk", `chunk ${key} does not decode (${errorText(e)})`, path);
+      problem("chunk", `${model.shards ? "shard" : "chunk"} ${key} does not decode (${errorText(e)})`, path);
       // Its steps were written, if badly: reported as corrupt, not again as never written.
       if (written) markAll(written, origin[t]!, box[t]!);
       return;
     }
     if (!isNumeric(model.dtype)) {
-      if (written) markAll(written, origin[t]!, box[t]!);
+      if (written) for (const c of inner) markAll(written, c.origin[t]!, c.box[t]!);
       return;
     }
     stats = mergeStats(stats, slab.stats(missing));
     if (!written) return;
-    if (!maskable) return markAll(written, origin[t]!, box[t]!);
+    if (!maskable) {
+      for (const c of inner) markAll(written, c.origin[t]!, c.box[t]!);
+      return;
+    }
     markWritten(numericView(model.dtype, slab.toBytes()!), box, t, origin[t]!, written, fill!);
   });
+  if (incomplete.length) {
+    incomplete.sort((a, b) => (a.key < b.key ? -1 : 1));
+    const shown = incomplete.slice(0, EXAMPLES).map((s) => `${s.key} (${s.missing} of ${s.chunks} missing)`).join(", ");
+    const more = incomplete.length > EXAMPLES ? ` and ${incomplete.length - EXAMPLES} more` : "";
+    problem("unwritten", `${incomplete.length} shard(s) lack inner chunks that were never written: ${shown}${more}`, path);
+  }
   const decoded = decodeRange(stats, model);
   const count = model.shape.reduce((a, b) => a * b, 1);
   const valid = stats ? stats.count - stats.nan - stats.missing : 0;
@@ -351,8 +394,9 @@ async function scanArray(backend: Backend, ex: ExistingArchive, path: string, mo
       dtype: model.dtype,
       shape: model.shape,
       chunks: model.chunks,
-      chunksTotal: total,
-      chunksStored: stored,
+      chunksTotal: chunkCount(model.shape, model.chunks),
+      chunksStored: innerStored,
+      ...(model.shards ? { shards: { shape: model.shards, total, stored, incomplete } } : {}),
       min: decoded[0],
       max: decoded[1],
       missingFraction: !isNumeric(model.dtype) || !count ? 0 : 1 - valid / count,
@@ -373,6 +417,18 @@ function unravel(index: number, grid: number[]): number[] {
     index = Math.floor(index / grid[d]!);
   }
   return coords;
+}
+
+/** The inner chunks of the shard at `origin` (its part `box` inside the array), with their boxes. */
+function innerChunks(origin: number[], box: number[], chunks: number[], shape: number[]): { coords: number[]; origin: number[]; box: number[] }[] {
+  const per = box.map((b, i) => Math.ceil(b / chunks[i]!));
+  const out = [];
+  for (let k = 0; k < per.reduce((a, b) => a * b, 1); k++) {
+    const local = unravel(k, per);
+    const o = local.map((l, i) => origin[i]! + l * chunks[i]!);
+    out.push({ coords: o.map((x, i) => x / chunks[i]!), origin: o, box: o.map((x, i) => Math.min(chunks[i]!, shape[i]! - x)) });
+  }
+  return out;
 }
 
 function markAll(written: Uint8Array, start: number, count: number): void {
@@ -631,7 +687,7 @@ async function compareVariable(
   config: ZarrConverterConfig,
 ): Promise<{ count: number; compared: number; first?: NonNullable<SourceCheck["mismatches"][number]["first"]>; bound?: number }> {
   const origin = v.shape.map((_, i) => (i === t ? timeStart : 0));
-  const boxes = planSlabs(v.shape, model.chunks, origin, itemSize(v.dtype), slabBytes(config));
+  const boxes = planSlabs(v.shape, storedShape(model), origin, itemSize(v.dtype), slabBytes(config));
   const cmp = comparisonOf(v, model);
   const bound = boundOf(cmp);
   let count = 0;

@@ -38,7 +38,7 @@ import { openSource, readTimeAxis, timeLength, type Source } from "../pipeline/s
 import { findMissing } from "../pipeline/verify.js";
 import { addStats, emptyStats, planRunWrites, runOptions, runWrites, type WriteJob, type WriteStats } from "../pipeline/writer.js";
 import { isS3Url } from "../s3/url.js";
-import { arraySpec } from "../zarr/metadata.js";
+import { arraySpec, storedShape } from "../zarr/metadata.js";
 import type { Store } from "../zarr/store.js";
 import { logSummary, type RunOptions } from "./convert.js";
 
@@ -120,9 +120,9 @@ async function checkSharedChunks(backend: Backend, store: Store, jobs: WriteJob[
   if (!shared || (await store.safeUpdates())) return;
   const p = shared.v;
   throw new RegionError(
-    `its region of '${p.arrayPath}' (from ${shared.origin.join(",")}, shape ${shared.count.join("×")}) shares chunks (${p.model.chunks.join("×")}) with other files, ` +
+    `its region of '${p.arrayPath}' (from ${shared.origin.join(",")}, shape ${shared.count.join("×")}) shares ${p.model.shards ? "shards" : "chunks"} (${storedShape(p.model).join("×")}) with other files, ` +
       `and ${store.location} does not honour conditional writes (If-Match / If-None-Match), so two writers could lose each other's data there; ` +
-      `give the archive chunks that each file fills exactly, or use a store that supports conditional writes`,
+      `give the archive ${p.model.shards ? "shards" : "chunks"} that each file fills exactly, or use a store that supports conditional writes`,
     { file: files.length === 1 ? files[0] : `${files[0]} … ${files[files.length - 1]} (${files.length} files written together)` },
   );
 }
@@ -390,8 +390,8 @@ async function groupFiles(ctx: BatchContext, sorted: string[]): Promise<string[]
       placed?.source.ds.close();
     }
     const [a, b] = placed.region[dim]!;
-    // The longest time chunk of the arrays written: groups never split one.
-    const chunk = Math.max(...placed.plans.map((p) => (p.timeAxis >= 0 ? p.model.chunks[p.timeAxis]! : 1)));
+    // The longest time chunk (shard, when sharded) of the arrays written: groups never split one.
+    const chunk = Math.max(...placed.plans.map((p) => (p.timeAxis >= 0 ? storedShape(p.model)[p.timeAxis]! : 1)));
     return filesByChunk(sorted.length, a - i * (b - a), b - a, chunk).map((g) => g.map((k) => sorted[k]!));
   }
   return filesByChunk(sorted.length, 0, 1, 1).map((g) => g.map((k) => sorted[k]!));

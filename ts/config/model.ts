@@ -15,7 +15,7 @@ import { parseDate, parseFreq, TimeError } from "../cf/time.js";
 import { ConfigError } from "../errors.js";
 import type { LogFormat, LogLevel } from "../log.js";
 import type { S3Settings } from "../s3/session.js";
-import { chunkingRule, compressionRule, formatCompression, manualRangesRule } from "./parse.js";
+import { chunkingRule, compressionRule, formatCompression, manualRangesRule, shardingRule } from "./parse.js";
 import { bool, choice, mapping, names, number, optional, refine, text, type Rule } from "./rules.js";
 
 export type AccessPattern = "temporal" | "spatial" | "balanced";
@@ -58,6 +58,9 @@ export interface LoggingConfig {
 /** The resolved configuration; see `CONFIG_SPEC` (or `zarrio config --schema`) for each field. */
 export interface ZarrConverterConfig {
   chunking: Record<string, number>;
+  /** Shard lengths by dimension name, or "auto"; absent: not sharded. */
+  sharding?: Record<string, number> | "auto";
+  targetShardSizeMb: number;
   compression: Compressor | null;
   packing: PackingConfig;
   time: TimeConfig;
@@ -251,6 +254,18 @@ export const CONFIG_SPEC: Section<ZarrConverterConfig> = {
       number(0.001, 4096),
       { flag: "--target-chunk-size-mb" },
     ),
+    sharding: leaf(
+      "Zarr v3 sharding: shard length per dimension name, e.g. {time: 720} (dimensions not named hold one chunk; lengths are rounded to whole chunks and clamped to the dimension), or auto (shards of about targetShardSizeMb for accessPattern). Each shard is one stored object holding many chunks and an index. Data variables only; dimension coordinates stay one chunk.",
+      undefined,
+      optional(shardingRule),
+      { flag: "--shards time:720,lat:721" },
+    ),
+    targetShardSizeMb: leaf(
+      "Target uncompressed shard size in MiB for sharding: auto (a writer holds about one shard's values at a time).",
+      256,
+      number(1, 65536),
+      { flag: "--target-shard-size-mb" },
+    ),
     intelligentChunking: leaf(
       "Accepted for compatibility with the Python tool: zarrio always chooses the chunk lengths chunking does not fix, for accessPattern.",
       false,
@@ -303,6 +318,12 @@ export const CONFIG_SPEC: Section<ZarrConverterConfig> = {
         format: leaf("text, or json (one object per line, for log collectors).", "text" as LogFormat, choice(["text", "json"] as const), { flag: "--log-format" }),
       },
     },
+  },
+  finish(c) {
+    if (c.sharding !== undefined && c.zarrFormat === 2) {
+      throw new ConfigError("sharding needs Zarr v3 (zarrFormat 3, the default): Zarr v2 has no shards", "sharding");
+    }
+    return c;
   },
 };
 

@@ -29,7 +29,7 @@ export function parseChunking(spec: unknown, key = "chunking"): Record<string, n
   const out: Record<string, number> = {};
   for (const [dim, raw] of entries) {
     const n = typeof raw === "number" ? raw : typeof raw === "string" && raw.trim() !== "" ? Number(raw) : NaN;
-    if (!Number.isInteger(n) || n < 1) throw new ConfigError(`chunk length must be a whole number >= 1, not ${JSON.stringify(raw)}`, `${key}.${dim}`);
+    if (!Number.isInteger(n) || n < 1) throw new ConfigError(`${key === "sharding" ? "shard" : "chunk"} length must be a whole number >= 1, not ${JSON.stringify(raw)}`, `${key}.${dim}`);
     out[dim] = n;
   }
   return out;
@@ -199,6 +199,12 @@ export const chunkingRule: Rule<Record<string, number>> = {
     ],
   },
   parse: (value, key) => parseChunking(value, key),
+};
+
+/** Shard lengths per dimension (as chunking), or `auto`: zarrio chooses them. */
+export const shardingRule: Rule<Record<string, number> | "auto"> = {
+  schema: { oneOf: [{ const: "auto" }, ...(chunkingRule.schema.oneOf as object[])] },
+  parse: (value, key) => (value === "auto" ? "auto" : parseChunking(value, key)),
 };
 
 export const compressionRule: Rule<Compressor | null> = {

@@ -10,7 +10,7 @@ import { slabBytes, type ZarrConverterConfig } from "../config/model.js";
 import { fromCore, PackingRangeError } from "../errors.js";
 import type { Logger, Progress } from "../log.js";
 import type { Archive } from "../zarr/archive.js";
-import { arraySpec } from "../zarr/metadata.js";
+import { arraySpec, storedShape } from "../zarr/metadata.js";
 import type { VarPlan } from "../plan/layout.js";
 import { itemSize } from "../backend/dtype.js";
 import { Budget, mapLimit } from "./pool.js";
@@ -115,7 +115,7 @@ export function planRunWrites(segments: Segment[], opts: PlacementOptions): Writ
   // apart (no copy of their values into a joint slab), as separate runs.
   const t0 = segments[0]!.v.timeAxis;
   if (t0 >= 0 && segments.length > 1) {
-    const chunk = segments[0]!.v.model.chunks[t0]!;
+    const chunk = storedShape(segments[0]!.v.model)[t0]!;
     const runs: Segment[][] = [[]];
     let at = opts.timeOffset;
     for (const s of segments) {
@@ -145,7 +145,9 @@ function planRun(segments: Segment[], opts: PlacementOptions): WriteJob[] {
     origin[t] = opts.timeOffset;
   }
   const itemBytes = Math.max(...segments.map((s) => itemSize(s.v.source.dtype)));
-  return planSlabs(shape, v.model.chunks, origin, itemBytes, opts.slabBytes).map((box) => {
+  // Slabs are cut at the stored objects' edges (shards when sharded), so a shard that one run
+  // covers is encoded and written once, whatever the slab budget.
+  return planSlabs(shape, storedShape(v.model), origin, itemBytes, opts.slabBytes).map((box) => {
     const parts: WritePart[] = [];
     if (t < 0) {
       const s = segments[0]!;

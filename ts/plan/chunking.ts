@@ -177,8 +177,9 @@ export function chunkCount(shape: number[], chunks: number[]): number {
 export interface ChunkedArray {
   name: string;
   arrayPath: string;
-  model: { shape: number[]; chunks: number[]; dimensionNames: string[]; dtype: DType };
+  model: { shape: number[]; chunks: number[]; shards?: number[]; dimensionNames: string[]; dtype: DType };
   chunkReasons: string[];
+  shardReasons?: string[];
 }
 
 /**
@@ -194,7 +195,7 @@ export function logChunking(log: Logger, vars: ChunkedArray[], pattern: AccessPa
       wholeCoords.push(v.arrayPath);
       continue;
     }
-    const key = `${v.model.dimensionNames.join("×")}=${v.model.chunks.join("×")}/${v.model.dtype}`;
+    const key = `${v.model.dimensionNames.join("×")}=${v.model.chunks.join("×")}/${v.model.shards?.join("×")}/${v.model.dtype}`;
     groups.set(key, [...(groups.get(key) ?? []), v]);
   }
   if (wholeCoords.length) log.info(`dimension coordinates stored whole (one chunk each): ${wholeCoords.join(", ")}`);
@@ -206,5 +207,14 @@ export function logChunking(log: Logger, vars: ChunkedArray[], pattern: AccessPa
       pattern,
       why: chunkReasons.join("; "),
     });
+    const { shards } = model;
+    if (shards) {
+      log.info(`shards ${model.dimensionNames.join("×")} = ${shards.join("×")} for ${group.map((g) => g.arrayPath).join(", ")}`, {
+        shard: formatBytes(shards.reduce((x, y) => x * y, 1) * itemSize(model.dtype)),
+        chunksPerShard: chunkCount(shards, model.chunks),
+        objects: chunkCount(model.shape, shards),
+        why: group[0]!.shardReasons?.join("; ") ?? "",
+      });
+    }
   }
 }

@@ -9,6 +9,7 @@ import { attrsToJson, numericAttr } from "../cf/attrs.js";
 import { ConfigError, UnsupportedTypeError } from "../errors.js";
 import { cfFillFor, type ArrayModel, type Attributes } from "../zarr/metadata.js";
 import { chooseChunks } from "./chunking.js";
+import { chooseShards } from "./sharding.js";
 import { itemSize } from "../backend/dtype.js";
 import { cfEncoding, decodingOf, type MixedEncoding } from "./encoding.js";
 import { missingValues, packable, type PackRange } from "./packing.js";
@@ -35,6 +36,8 @@ export interface VarPlan {
   /** Source values that mean missing (packed to the fill value). */
   missing: number[];
   chunkReasons: string[];
+  /** Why each shard length was chosen (sharded arrays only). */
+  shardReasons?: string[];
 }
 
 export interface GroupPlan {
@@ -179,6 +182,20 @@ export function buildPlan(input: PlanInput): ArchivePlan {
       targetBytes: config.targetChunkSizeMb * 2 ** 20,
       coordinate: v.dims.length === 1 && v.dims[0] === v.name,
     });
+    // Data variables are sharded; dimension coordinates stay one chunk (readers load them whole).
+    const shard =
+      config.sharding !== undefined && v.dims.length > 0 && !(v.dims.length === 1 && v.dims[0] === v.name)
+        ? chooseShards({
+            dims: v.dims,
+            shape,
+            chunks: choice.chunks,
+            itemSize: itemSize(dtype),
+            asked: config.sharding,
+            timeDim,
+            pattern: config.accessPattern,
+            targetBytes: config.targetShardSizeMb * 2 ** 20,
+          })
+        : undefined;
     const model: ArrayModel = {
       shape,
       chunks: choice.chunks,
@@ -188,6 +205,7 @@ export function buildPlan(input: PlanInput): ArchivePlan {
       dimensionNames: v.dims,
       attributes,
       ...(v.fields.length ? { fields: v.fields } : {}),
+      ...(shard ? { shards: shard.shards } : {}),
     };
     return {
       name: v.name,
@@ -202,6 +220,7 @@ export function buildPlan(input: PlanInput): ArchivePlan {
       packRange: range,
       missing: mixed ? [] : missingValues(v),
       chunkReasons: choice.reasons,
+      ...(shard ? { shardReasons: shard.reasons } : {}),
     };
   });
 

@@ -11,6 +11,10 @@
  * structured and void types: a compound as a list of fields (v2) or the `structured` type (v3),
  * an opaque value as `|V<n>` (v2) or `raw_bytes` (v3); zero bytes fill them, and they have no CF
  * fill value.
+ *
+ * A sharded array (v3 only) is spelled as zarr-python writes it: the chunk grid is the shard
+ * shape, and one `sharding_indexed` codec holds the inner chunk shape and the chunk codecs, with
+ * the index (`bytes` + `crc32c`) at the end of each shard.
  */
 import { isFloat, isNumeric, isNumericName, isRecord, itemSize } from "../backend/dtype.js";
 import type { ArraySpec, Compressor, DType, JsonFloat, NumericType, RecordField } from "../backend/types.js";
@@ -30,6 +34,13 @@ export interface ArrayModel {
   attributes: Attributes;
   /** A compound record's fields, in the stored order (records only; none for opaque ones). */
   fields?: RecordField[];
+  /** The shard shape (a multiple of `chunks`) when the array is sharded; Zarr v3 only. */
+  shards?: number[];
+}
+
+/** The shape of what is stored under one key: a shard when sharded, else a chunk. */
+export function storedShape(a: Pick<ArrayModel, "chunks" | "shards">): number[] {
+  return a.shards ?? a.chunks;
 }
 
 export type Document = Record<string, unknown>;
@@ -76,7 +87,8 @@ export function storageFill(a: Pick<ArrayModel, "dtype" | "cfFill">): JsonFloat 
 
 /** The encoder's view of an array. */
 export function arraySpec(a: ArrayModel): ArraySpec {
-  return { shape: a.shape, chunks: a.chunks, dtype: a.dtype, fill: storageFill(a), pipeline: { compressor: a.compressor } };
+  const spec: ArraySpec = { shape: a.shape, chunks: a.chunks, dtype: a.dtype, fill: storageFill(a), pipeline: { compressor: a.compressor } };
+  return a.shards ? { ...spec, shards: a.shards } : spec;
 }
 
 function shuffleV2(s: "none" | "byte" | "bit"): number {
@@ -132,9 +144,13 @@ function fromBase64Float64(s: string): JsonFloat {
   return Number.isFinite(v) ? v : (String(v) as JsonFloat);
 }
 
+/** The index codecs of a shard, as zarr-python writes them by default. */
+const SHARD_INDEX_CODECS: Document[] = [{ name: "bytes", configuration: { endian: "little" } }, { name: "crc32c" }];
+
 /** The documents (key suffix → JSON) that describe an array. */
 export function arrayDocuments(a: ArrayModel, format: ZarrFormat): Record<string, Document> {
   if (format === 2) {
+    if (a.shards) throw new Error("sharding needs Zarr v3");
     const zarray: Document = {
       zarr_format: 2,
       shape: a.shape,
@@ -156,10 +172,12 @@ export function arrayDocuments(a: ArrayModel, format: ZarrFormat): Record<string
       node_type: "array",
       shape: a.shape,
       data_type: dtypeV3(a),
-      chunk_grid: { name: "regular", configuration: { chunk_shape: a.chunks } },
+      chunk_grid: { name: "regular", configuration: { chunk_shape: storedShape(a) } },
       chunk_key_encoding: { name: "default", configuration: { separator: "/" } },
       fill_value: a.dtype === "str" ? "" : isRecord(a.dtype) ? zeroRecordBase64(itemSize(a.dtype)) : storageFill(a),
-      codecs: codecsV3(a),
+      codecs: a.shards
+        ? [{ name: "sharding_indexed", configuration: { chunk_shape: a.chunks, codecs: codecsV3(a), index_codecs: SHARD_INDEX_CODECS, index_location: "end" } }]
+        : codecsV3(a),
       attributes,
       dimension_names: a.dimensionNames,
     },
@@ -285,13 +303,26 @@ export function parseArray(docs: Record<string, Document | undefined>, format: Z
   const parsed = parseDtypeV3(z.data_type);
   if (!parsed) throw new Error(`data type ${JSON.stringify(z.data_type)} is not one zarrio writes`);
   const { dtype } = parsed;
+  const gridShape = ((z.chunk_grid as Document).configuration as Document).chunk_shape as number[];
+  let codecs = z.codecs as Document[];
+  let sharding: { chunks: number[]; shards?: number[] } = { chunks: gridShape };
+  const sharded = codecs.length === 1 && codecs[0]!.name === "sharding_indexed" ? ((codecs[0]!.configuration ?? {}) as Document) : undefined;
+  if (sharded) {
+    const index = (sharded.index_codecs ?? []) as Document[];
+    const endian = ((index[0]?.configuration ?? {}) as Document).endian ?? "little";
+    if ((sharded.index_location ?? "end") !== "end" || index.map((c) => c.name).join("+") !== "bytes+crc32c" || endian !== "little") {
+      throw new Error(`sharding with index ${JSON.stringify(sharded.index_codecs)} at the ${String(sharded.index_location)} is not what zarrio writes (bytes + crc32c at the end)`);
+    }
+    codecs = sharded.codecs as Document[];
+    sharding = { chunks: sharded.chunk_shape as number[], shards: gridShape };
+  }
   const cfFill = rawFill === undefined || !isNumeric(dtype) ? null : typeof rawFill === "string" && isFloat(dtype) ? fromBase64Float64(rawFill) : (rawFill as JsonFloat);
   return {
     ...parsed,
     shape: z.shape as number[],
-    chunks: ((z.chunk_grid as Document).configuration as Document).chunk_shape as number[],
+    ...sharding,
     cfFill,
-    compressor: parseCodecsV3(z.codecs as Document[]),
+    compressor: parseCodecsV3(codecs),
     dimensionNames: (z.dimension_names as string[]) ?? [],
     attributes: attrs,
   };

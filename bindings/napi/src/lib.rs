@@ -411,6 +411,13 @@ pub fn read_region(
         .map_err(err)
 }
 
+/// The inner chunks of a stored shard never written (JSON `number[][]`); throws on a damaged
+/// shard index.
+#[napi]
+pub fn shard_gaps(spec: String, coords: Vec<f64>, bytes: Uint8Array) -> Result<String> {
+    api::shard_gaps_json(&spec, &idx(&coords)?, &bytes).map_err(err)
+}
+
 /// Which build this is, for `zarrio --version` (JSON of the core's `BuildInfo`).
 #[napi]
 pub fn build_info() -> String {

@@ -314,7 +314,12 @@ pub fn pack_params(min: f64, max: f64, bits: u8, source: &str) -> Result<String,
 }
 
 #[wasm_bindgen(js_name = packParamsStored)]
-pub fn pack_params_stored(stored: &str, scale: f64, offset: f64, fill: f64) -> Result<String, JsError> {
+pub fn pack_params_stored(
+    stored: &str,
+    scale: f64,
+    offset: f64,
+    fill: f64,
+) -> Result<String, JsError> {
     api::pack_params_stored_json(stored, scale, offset, fill).map_err(err)
 }
 
@@ -349,6 +354,13 @@ pub fn read_region(
     api::read_region(spec, &idx(origin)?, &idx(shape)?, &coords, &views)
         .map(Slab::wrap)
         .map_err(err)
+}
+
+/// The inner chunks of a stored shard never written (JSON `number[][]`); throws on a damaged
+/// shard index.
+#[wasm_bindgen(js_name = shardGaps)]
+pub fn shard_gaps(spec: &str, coords: &[f64], bytes: &[u8]) -> Result<String, JsError> {
+    api::shard_gaps_json(spec, &idx(coords)?, bytes).map_err(err)
 }
 
 /// Which build this is, for `zarrio --version` (JSON of the core's `BuildInfo`).

@@ -239,7 +239,9 @@ impl Slab {
         existing: Option<&[u8]>,
     ) -> Result<Vec<u8>> {
         let spec: ArraySpec = parse("array spec", spec_json)?;
-        encode::merge_chunk(&spec, &self.block(origin), &self.data, coords, existing)
+        crate::on_workers(|| {
+            encode::merge_chunk(&spec, &self.block(origin), &self.data, coords, existing)
+        })
     }
 
     fn block(&self, origin: &[u64]) -> Block {
@@ -289,10 +291,13 @@ pub fn pack_params_json(min: f64, max: f64, bits: u8, source: &str) -> Result<St
 pub fn pack_params_stored_json(stored: &str, scale: f64, offset: f64, fill: f64) -> Result<String> {
     let stored = DType::parse(stored)
         .ok_or_else(|| CoreError::Invalid(format!("unknown dtype {stored}")))?;
-    Ok(to_json(&PackParams::for_stored(stored, scale, offset, fill)?))
+    Ok(to_json(&PackParams::for_stored(
+        stored, scale, offset, fill,
+    )?))
 }
 
-/// The chunks a box of an array touches ([`chunks_in_region_json`]).
+/// The stored objects (chunks, or shards when sharded) a box of an array touches
+/// ([`chunks_in_region_json`]).
 #[derive(Debug, Serialize, TS)]
 pub struct ChunksInRegion {
     /// Grid coordinates of each chunk.
@@ -301,11 +306,11 @@ pub struct ChunksInRegion {
     pub full: Vec<bool>,
 }
 
-/// The chunks a box of the array touches, with whether each is covered completely, as JSON
+/// The stored objects a box of the array touches, with whether each is covered completely, as JSON
 /// ([`ChunksInRegion`]).
 pub fn chunks_in_region_json(spec_json: &str, origin: &[u64], shape: &[u64]) -> Result<String> {
     let spec: ArraySpec = parse("array spec", spec_json)?;
-    let refs = spec.grid()?.chunks_in_region(&Block {
+    let refs = spec.store_grid()?.chunks_in_region(&Block {
         origin: origin.to_vec(),
         shape: shape.to_vec(),
     })?;
@@ -336,6 +341,17 @@ pub fn read_region(
             .and_then(|i| chunks[i].map(<[u8]>::to_vec)))
     })?;
     Ok(Slab::new(data, shape.to_vec()))
+}
+
+/// The inner chunks of stored shard `coords` that were never written (grid coordinates of the
+/// inner chunks, inside the array); an error when the shard's index is damaged. Empty for an
+/// unsharded array.
+/// As JSON (`number[][]`).
+pub fn shard_gaps_json(spec_json: &str, coords: &[u64], bytes: &[u8]) -> Result<String> {
+    let spec: ArraySpec = parse("array spec", spec_json)?;
+    Ok(to_json(&encode::unwritten_inner_chunks(
+        &spec, coords, bytes,
+    )?))
 }
 
 /// The text of an error as it crosses to JavaScript: `[zarrio:<kind>] <message>`, the kind one

@@ -6,12 +6,18 @@
 //! region covers only partly cannot be written without what is already stored: it is returned as
 //! *partial*, and the caller, holding that chunk's lock, passes the stored bytes to
 //! [`merge_chunk`].
+//!
+//! A sharded array stores shards instead of chunks (see [`crate::codec::sharding`]): what is
+//! written, returned as partial and merged is then a shard, while the encoding work is still per
+//! inner chunk: the inner chunks of every shard a region covers are encoded in parallel, and a
+//! merge re-encodes only the inner chunks the region touches, keeping the others' stored bytes.
 
 use std::cell::Cell;
 
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
+use crate::codec::sharding::{self, ShardGrid};
 use crate::codec::Pipeline;
 use crate::grid::{
     copy_block, copy_data, fill_outside, is_contiguous, offset_in, Block, ChunkGrid,
@@ -30,11 +36,34 @@ pub struct ArraySpec {
     pub fill: JsonFloat,
     #[serde(default)]
     pub pipeline: Pipeline,
+    /// The shard shape when the array is sharded (a multiple of `chunks`): each stored object
+    /// then holds one shard's inner chunks of shape `chunks` and an index.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub shards: Option<Vec<u64>>,
 }
 
 impl ArraySpec {
+    /// The grid of (inner) chunks: the unit of encoding.
     pub fn grid(&self) -> Result<ChunkGrid> {
         ChunkGrid::new(self.shape.clone(), self.chunks.clone())
+    }
+
+    /// Both grids of a sharded array; `None` when it is not sharded.
+    pub fn shard_grid(&self) -> Result<Option<ShardGrid>> {
+        self.shards
+            .as_ref()
+            .map(|s| ShardGrid::new(&self.shape, s, &self.chunks))
+            .transpose()
+    }
+
+    /// The grid of stored objects: shards when sharded, chunks otherwise. Keys, locks and
+    /// "full or partial" are about this grid.
+    pub fn store_grid(&self) -> Result<ChunkGrid> {
+        Ok(match self.shard_grid()? {
+            Some(g) => g.shards,
+            None => self.grid()?,
+        })
     }
 }
 
@@ -96,45 +125,90 @@ fn assemble(
     Ok(chunk)
 }
 
-/// Encode every chunk `region` covers completely; list the ones it covers partly.
+/// Encode every stored object (chunk, or shard when sharded) `region` covers completely; list
+/// the ones it covers partly.
 pub fn encode_region(spec: &ArraySpec, region: &Block, data: &ArrayData) -> Result<RegionEncoding> {
     check_data(spec, region, data)?;
     let grid = spec.grid()?;
-    let refs = grid.chunks_in_region(region)?;
+    let size = spec.dtype.size().max(1);
+    let Some(shards) = spec.shard_grid()? else {
+        let refs = grid.chunks_in_region(region)?;
+        let (full, partial): (Vec<_>, Vec<_>) = refs.into_iter().partition(|r| r.full);
+        let encoded = crate::par_map(&full, |r| -> Result<EncodedChunk> {
+            Ok(EncodedChunk {
+                coords: r.coords.clone(),
+                bytes: encode_full(spec, &grid, &r.coords, region, data)?,
+            })
+        });
+        let chunks = encoded.into_iter().collect::<Result<Vec<_>>>()?;
+        let raw_bytes = (chunks.len() * grid.chunk_len() * size) as u64;
+        return Ok(RegionEncoding {
+            chunks,
+            partial: partial.into_iter().map(|r| r.coords).collect(),
+            raw_bytes,
+        });
+    };
+    let refs = shards.shards.chunks_in_region(region)?;
     let (full, partial): (Vec<_>, Vec<_>) = refs.into_iter().partition(|r| r.full);
-    let size = spec.dtype.size();
-    let encoded = crate::par_map(&full, |r| -> Result<EncodedChunk> {
-        let chunk_box = grid.chunk_block(&r.coords);
-        let inside = grid.chunk_block_in_array(&r.coords);
-        let bytes = match data.as_bytes() {
-            // An interior chunk that is one contiguous run of the region's buffer is compressed
-            // straight from it.
-            Some(raw) if inside == chunk_box && is_contiguous(region, &chunk_box) => {
-                let start = offset_in(region, &chunk_box) * size;
-                spec.pipeline
-                    .encode_bytes(&raw[start..start + grid.chunk_len() * size], size)?
-            }
-            // Other numeric chunks are laid out in this thread's scratch buffer first.
-            Some(_) => with_scratch(grid.chunk_len() * size, |buf| {
-                lay_out_full_chunk(spec, &chunk_box, &inside, region, data, buf);
-                spec.pipeline.encode_bytes(buf, size)
-            })?,
-            None => spec
-                .pipeline
-                .encode(&assemble(spec, &grid, &r.coords, region, data, None)?)?,
-        };
-        Ok(EncodedChunk {
+    // The inner chunks of every shard covered completely, encoded on all cores at once (a slab
+    // is often a single shard).
+    let layouts: Vec<Vec<Option<Vec<u64>>>> = full
+        .iter()
+        .map(|r| shards.inner_chunks(&r.coords))
+        .collect();
+    let work: Vec<&Vec<u64>> = layouts.iter().flatten().flatten().collect();
+    let mut encoded =
+        crate::par_map(&work, |c| encode_full(spec, &grid, c, region, data)).into_iter();
+    let mut chunks = Vec::with_capacity(full.len());
+    for (r, layout) in full.iter().zip(&layouts) {
+        let inner = layout
+            .iter()
+            .map(|c| {
+                c.as_ref()
+                    .map(|_| encoded.next().expect("one per inner chunk"))
+                    .transpose()
+            })
+            .collect::<Result<Vec<_>>>()?;
+        chunks.push(EncodedChunk {
             coords: r.coords.clone(),
-            bytes,
-        })
-    });
-    let chunks = encoded.into_iter().collect::<Result<Vec<_>>>()?;
-    let raw_bytes = (chunks.len() * grid.chunk_len() * size.max(1)) as u64;
+            bytes: sharding::build(&inner),
+        });
+    }
     Ok(RegionEncoding {
         chunks,
         partial: partial.into_iter().map(|r| r.coords).collect(),
-        raw_bytes,
+        raw_bytes: (work.len() * grid.chunk_len() * size) as u64,
     })
+}
+
+/// Encode chunk `coords`, which `region` covers completely.
+fn encode_full(
+    spec: &ArraySpec,
+    grid: &ChunkGrid,
+    coords: &[u64],
+    region: &Block,
+    data: &ArrayData,
+) -> Result<Vec<u8>> {
+    let size = spec.dtype.size();
+    let chunk_box = grid.chunk_block(coords);
+    let inside = grid.chunk_block_in_array(coords);
+    match data.as_bytes() {
+        // An interior chunk that is one contiguous run of the region's buffer is compressed
+        // straight from it.
+        Some(raw) if inside == chunk_box && is_contiguous(region, &chunk_box) => {
+            let start = offset_in(region, &chunk_box) * size;
+            spec.pipeline
+                .encode_bytes(&raw[start..start + grid.chunk_len() * size], size)
+        }
+        // Other numeric chunks are laid out in this thread's scratch buffer first.
+        Some(_) => with_scratch(grid.chunk_len() * size, |buf| {
+            lay_out_full_chunk(spec, &chunk_box, &inside, region, data, buf);
+            spec.pipeline.encode_bytes(buf, size)
+        }),
+        None => spec
+            .pipeline
+            .encode(&assemble(spec, grid, coords, region, data, None)?),
+    }
 }
 
 /// Write a chunk the region covers completely (`inside`: its part within the array) into `buf`,
@@ -194,8 +268,9 @@ fn with_scratch<R>(len: usize, f: impl FnOnce(&mut [u8]) -> R) -> R {
     out
 }
 
-/// Merge the region's part of chunk `coords` into the stored chunk (`existing`, or fill when
-/// nothing is stored yet) and encode the result.
+/// Merge the region's part of stored object `coords` (a chunk, or a shard when sharded) into
+/// what is stored (`existing`, or nothing yet) and encode the result. In a shard, only the inner
+/// chunks the region touches are decoded and encoded again; the others keep their bytes.
 pub fn merge_chunk(
     spec: &ArraySpec,
     region: &Block,
@@ -205,11 +280,48 @@ pub fn merge_chunk(
 ) -> Result<Vec<u8>> {
     check_data(spec, region, data)?;
     let grid = spec.grid()?;
+    let Some(shards) = spec.shard_grid()? else {
+        return merge_inner(spec, &grid, region, data, coords, existing);
+    };
+    let layout = shards.inner_chunks(coords);
+    let stored = match existing {
+        Some(bytes) => sharding::parse(bytes, layout.len())?,
+        None => vec![None; layout.len()],
+    };
+    let slots: Vec<(Option<&Vec<u64>>, Option<&[u8]>)> =
+        layout.iter().map(Option::as_ref).zip(stored).collect();
+    let inner = crate::par_map(
+        &slots,
+        |&(c, old)| -> Result<Option<std::borrow::Cow<[u8]>>> {
+            let Some(c) = c else { return Ok(None) };
+            let inside = grid.chunk_block_in_array(c);
+            Ok(match region.intersect(&inside) {
+                None => old.map(std::borrow::Cow::Borrowed),
+                Some(part) if part == inside => {
+                    Some(encode_full(spec, &grid, c, region, data)?.into())
+                }
+                Some(_) => Some(merge_inner(spec, &grid, region, data, c, old)?.into()),
+            })
+        },
+    );
+    let inner = inner.into_iter().collect::<Result<Vec<_>>>()?;
+    Ok(sharding::build(&inner))
+}
+
+/// Merge the region's part of chunk `coords` into its stored bytes and encode it.
+fn merge_inner(
+    spec: &ArraySpec,
+    grid: &ChunkGrid,
+    region: &Block,
+    data: &ArrayData,
+    coords: &[u64],
+    existing: Option<&[u8]>,
+) -> Result<Vec<u8>> {
     let base = existing
         .map(|bytes| spec.pipeline.decode(bytes, spec.dtype, grid.chunk_len()))
         .transpose()?;
     spec.pipeline
-        .encode(&assemble(spec, &grid, coords, region, data, base)?)
+        .encode(&assemble(spec, grid, coords, region, data, base)?)
 }
 
 /// Decode a stored chunk to its elements (full chunk shape).
@@ -218,8 +330,9 @@ pub fn decode_chunk(spec: &ArraySpec, bytes: &[u8]) -> Result<ArrayData> {
         .decode(bytes, spec.dtype, spec.grid()?.chunk_len())
 }
 
-/// Read the box `region` of the array from its chunks: `fetch(coords)` returns the stored bytes
-/// of a chunk, or `None` when it was never written (fill). The inverse of [`encode_region`].
+/// Read the box `region` of the array from what is stored: `fetch(coords)` returns the bytes of
+/// a stored object (a chunk, or a shard when sharded), or `None` when it was never written
+/// (fill). The inverse of [`encode_region`].
 pub fn read_region(
     spec: &ArraySpec,
     region: &Block,
@@ -227,18 +340,58 @@ pub fn read_region(
 ) -> Result<ArrayData> {
     let grid = spec.grid()?;
     let mut out = ArrayData::filled(spec.dtype, region.len() as usize, spec.fill.0);
-    for r in grid.chunks_in_region(region)? {
+    let copy_in = |coords: &[u64], bytes: &[u8], out: &mut ArrayData| -> Result<()> {
+        let chunk = decode_chunk(spec, bytes)?;
+        let chunk_box = grid.chunk_block(coords);
+        let part = region
+            .intersect(&grid.chunk_block_in_array(coords))
+            .expect("touches");
+        copy_data(&chunk, &chunk_box, out, region, &part)
+    };
+    let Some(shards) = spec.shard_grid()? else {
+        for r in grid.chunks_in_region(region)? {
+            if let Some(bytes) = fetch(&r.coords)? {
+                copy_in(&r.coords, &bytes, &mut out)?;
+            }
+        }
+        return Ok(out);
+    };
+    for r in shards.shards.chunks_in_region(region)? {
         let Some(bytes) = fetch(&r.coords)? else {
             continue;
         };
-        let chunk = decode_chunk(spec, &bytes)?;
-        let chunk_box = grid.chunk_block(&r.coords);
-        let part = region
-            .intersect(&grid.chunk_block_in_array(&r.coords))
-            .expect("touches");
-        copy_data(&chunk, &chunk_box, &mut out, region, &part)?;
+        let layout = shards.inner_chunks(&r.coords);
+        for (c, stored) in layout.iter().zip(sharding::parse(&bytes, layout.len())?) {
+            if let (Some(c), Some(stored)) = (c, stored) {
+                if region.intersect(&grid.chunk_block_in_array(c)).is_some() {
+                    copy_in(c, stored, &mut out)?;
+                }
+            }
+        }
     }
     Ok(out)
+}
+
+/// The inner chunks of a stored shard that hold nothing (never written), as grid coordinates of
+/// the inner chunks; an error when the shard's index is damaged. Nothing for an unsharded array.
+pub fn unwritten_inner_chunks(
+    spec: &ArraySpec,
+    coords: &[u64],
+    bytes: &[u8],
+) -> Result<Vec<Vec<u64>>> {
+    let Some(shards) = spec.shard_grid()? else {
+        return Ok(Vec::new());
+    };
+    let layout = shards.inner_chunks(coords);
+    let stored = sharding::parse(bytes, layout.len())?;
+    Ok(layout
+        .into_iter()
+        .zip(stored)
+        .filter_map(|(c, s)| match (c, s) {
+            (Some(c), None) => Some(c),
+            _ => None,
+        })
+        .collect())
 }
 
 #[cfg(test)]
@@ -253,6 +406,7 @@ mod tests {
             dtype: DType::Float32,
             fill: JsonFloat(f64::NAN),
             pipeline: Pipeline { compressor },
+            shards: None,
         }
     }
 
@@ -388,6 +542,7 @@ mod tests {
             pipeline: Pipeline {
                 compressor: Some(Compressor::Gzip { level: 5 }),
             },
+            shards: None,
         };
         let data = ArrayData::Str(vec!["Brest".into(), "Île d'Yeu".into(), "".into()]);
         let region = blk(&[0], &[3]);
@@ -401,6 +556,99 @@ mod tests {
             read_region(&s, &region, |c| Ok(stored.get(c).cloned())).unwrap(),
             data
         );
+    }
+
+    fn sharded(shape: &[u64], shards: &[u64], chunks: &[u64]) -> ArraySpec {
+        ArraySpec {
+            shards: Some(shards.to_vec()),
+            ..spec(shape, chunks, Some(Compressor::Zstd { level: 1 }))
+        }
+    }
+
+    /// A whole sharded array: one object per shard, edge shards with their padding chunks left
+    /// out, read back element for element.
+    #[test]
+    fn sharded_roundtrip_with_edge_shards() {
+        let s = sharded(&[10, 7], &[4, 4], &[2, 2]);
+        let region = blk(&[0, 0], &[10, 7]);
+        let data = ramp(70);
+        let enc = encode_region(&s, &region, &data).unwrap();
+        assert!(enc.partial.is_empty());
+        assert_eq!(enc.chunks.len(), 3 * 2);
+        // 5 x 4 inner chunks hold data; padding chunks of the edge shards are not encoded.
+        assert_eq!(enc.raw_bytes, 20 * 4 * 4);
+        let stored: std::collections::HashMap<_, _> = enc
+            .chunks
+            .into_iter()
+            .map(|c| (c.coords, c.bytes))
+            .collect();
+        let edge = sharding::parse(&stored[&vec![2, 1]], 4).unwrap();
+        assert!(edge[0].is_some() && edge[1].is_some() && edge[2].is_none() && edge[3].is_none());
+        assert!(unwritten_inner_chunks(&s, &[2, 1], &stored[&vec![2, 1]])
+            .unwrap()
+            .is_empty());
+        let back = read_region(&s, &region, |c| Ok(stored.get(c).cloned())).unwrap();
+        assert_eq!(back, data);
+        let part = read_region(&s, &blk(&[3, 2], &[6, 4]), |c| Ok(stored.get(c).cloned())).unwrap();
+        let ArrayData::Float32(v) = part else {
+            panic!()
+        };
+        assert_eq!(v[0], 23.0);
+        assert_eq!(v[23], (8 * 7 + 5) as f32);
+    }
+
+    /// Three writers share shards along rows, misaligned to both chunks and shards, in any
+    /// order: each merges its rows into the stored shard, and nothing is lost. Inner chunks no
+    /// writer touched stay out of the shard until one does.
+    #[test]
+    fn shared_shards_merge_without_loss() {
+        let s = sharded(&[11, 6], &[8, 6], &[2, 3]);
+        let all = ramp(66);
+        let ArrayData::Float32(v) = &all else {
+            unreachable!()
+        };
+        let rows = [(0u64, 3u64), (3, 6), (9, 2)];
+        for order in [[0, 1, 2], [2, 1, 0], [1, 2, 0]] {
+            let mut store: std::collections::HashMap<Vec<u64>, Vec<u8>> = Default::default();
+            for (n, &w) in order.iter().enumerate() {
+                let (r0, nr) = rows[w];
+                let region = blk(&[r0, 0], &[nr, 6]);
+                let data =
+                    ArrayData::Float32(v[(r0 * 6) as usize..((r0 + nr) * 6) as usize].to_vec());
+                let enc = encode_region(&s, &region, &data).unwrap();
+                for c in enc.chunks {
+                    store.insert(c.coords, c.bytes);
+                }
+                for coords in enc.partial {
+                    let merged = merge_chunk(
+                        &s,
+                        &region,
+                        &data,
+                        &coords,
+                        store.get(&coords).map(|v| v.as_slice()),
+                    )
+                    .unwrap();
+                    store.insert(coords, merged);
+                }
+                if n == 0 && w == 0 {
+                    // Rows 0-2 touch inner chunk rows 0-1 of shard 0; rows 2-3 stay unwritten.
+                    let missing = unwritten_inner_chunks(&s, &[0, 0], &store[&vec![0, 0]]).unwrap();
+                    assert_eq!(
+                        missing,
+                        vec![vec![2, 0], vec![2, 1], vec![3, 0], vec![3, 1]]
+                    );
+                }
+            }
+            let back =
+                read_region(&s, &blk(&[0, 0], &[11, 6]), |c| Ok(store.get(c).cloned())).unwrap();
+            assert_eq!(back, all, "order {order:?}");
+        }
+    }
+
+    #[test]
+    fn refuses_shards_that_do_not_hold_whole_chunks() {
+        let s = sharded(&[10], &[5], &[2]);
+        assert!(encode_region(&s, &blk(&[0], &[10]), &ramp(10)).is_err());
     }
 
     #[test]

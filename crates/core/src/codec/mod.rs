@@ -5,12 +5,14 @@
 //! 2. bytes → bytes: an optional [`Compressor`] (blosc, zstd, gzip).
 //!
 //! [`shuffle`] is the byte and bit shuffle both blosc and HDF5's shuffle filter use.
+//! [`sharding`] puts many encoded chunks in one stored object, with an index (Zarr v3).
 //!
 //! The Zarr metadata spelling of each codec lives in the TypeScript `ts/zarr/` layer; this module
 //! only knows the byte formats.
 
 pub mod blosc;
 pub mod gzip;
+pub mod sharding;
 pub mod shuffle;
 pub mod vlen;
 pub mod zstd;
