@@ -61,6 +61,12 @@ describe(`sharding [${BACKEND}]`, () => {
     const t = report.arrays.find((a: { path: string }) => a.path === "temperature");
     assert.deepEqual(t.shards, { shape: [48, 20, 15], total: 10, stored: 10, incomplete: [] });
     assert.equal(t.chunksStored, 80);
+
+    // Files (24 steps) that do not end on chunk edges (36): shards gathered from the files' values.
+    const odd = path.join(dir, "odd.zarr");
+    assert.equal(cli(["convert", ...files, odd, "--chunking", "time:36", "--shards", "time:72"]).status, 0);
+    assertMatchesSources(odd, files);
+    assert.equal(filesUnder(path.join(odd, "temperature"), /^c\//).length, 4);
   });
 
   test("--shards auto sizes shards for the access pattern; Zarr v2 refuses sharding (ConfigError)", () => {

@@ -56,6 +56,9 @@ export declare class SlabGather {
 /** Which build this is, for `zarrio --version` (JSON of the core's `BuildInfo`). */
 export declare function buildInfo(): string
 
+/** Shard `coords` from inner chunks encoded apart (`innerCoords[i]` → `inner[i]`). */
+export declare function buildShard(spec: string, coords: Array<number>, innerCoords: Array<Array<number>>, inner: Array<Uint8Array>): Buffer
+
 export declare function chunksInRegion(spec: string, origin: Array<number>, shape: Array<number>): string
 
 export interface EncodedChunk {

@@ -56,6 +56,7 @@ export interface CoreModule {
   /** JSON of `ChunksInRegion`. */
   chunksInRegion(spec: string, origin: number[], shape: number[]): string;
   readRegion(spec: string, origin: number[], shape: number[], coords: number[][], chunks: (Uint8Array | null)[]): CoreSlab;
+  buildShard(spec: string, coords: number[], innerCoords: number[][], inner: Uint8Array[]): Uint8Array;
   /** JSON of the inner chunks a stored shard lacks (`number[][]`). */
   shardGaps(spec: string, coords: number[], bytes: Uint8Array): string;
   /** JSON of `BuildInfo`. */
@@ -162,6 +163,7 @@ export function coreBackend(mod: CoreModule, files: FileOpeners): Backend {
     storedPackParams: (stored, scale, offset, fill) => JSON.parse(mod.packParamsStored(stored, scale, offset, fill)) as PackParams,
     chunksInRegion: (spec, origin, shape) => JSON.parse(mod.chunksInRegion(JSON.stringify(spec), origin, shape)) as ChunksInRegion,
     readRegion: (spec, origin, shape, coords, chunks) => new CoreSlabAdapter(mod.readRegion(JSON.stringify(spec), origin, shape, coords, chunks)),
+    buildShard: (spec, coords, innerCoords, inner) => mod.buildShard(JSON.stringify(spec), coords, innerCoords, inner),
     shardGaps: (spec, coords, bytes) => JSON.parse(mod.shardGaps(JSON.stringify(spec), coords, bytes)) as number[][],
   };
 }

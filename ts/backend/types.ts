@@ -99,6 +99,11 @@ export interface Backend {
   chunksInRegion(spec: ArraySpec, origin: number[], shape: number[]): ChunksInRegion;
   readRegion(spec: ArraySpec, origin: number[], shape: number[], coords: number[][], chunks: (Uint8Array | null)[]): Slab;
   /**
+   * The stored bytes of shard `coords` from inner chunks encoded apart (`inner[i]` at inner chunk
+   * `innerCoords[i]`); chunks not given are left out of the shard.
+   */
+  buildShard(spec: ArraySpec, coords: number[], innerCoords: number[][], inner: Uint8Array[]): Uint8Array;
+  /**
    * The inner chunks (grid coordinates) of the stored shard `coords` that were never written;
    * throws a CodecError when the shard's index is damaged. Empty for an unsharded array.
    */

@@ -290,6 +290,7 @@ async function writeSlab(
   const store = archive.store;
   const spec = arraySpec(v.model);
   const raw = jobBytes(job);
+  if (shardsByPart(job, opts.backend)) return writeShardsByPart(archive, job, opts, stats, compute, partRead);
   const { slab, enc } = await compute.run(chunksTouched(job.origin, job.count, job.v.model.chunks) > 1 ? compute.capacity : raw, async () => {
     let slab: Slab;
     if (parts.length === 1) {
@@ -342,6 +343,68 @@ async function writeSlab(
     stats.chunksWritten++;
   }
   slab.release();
+  stats.bytesRead += raw;
+  opts.progress?.advance(raw);
+}
+
+/**
+ * Whether a slab gathered from several files fills whole shards, each file's part whole chunks:
+ * its shards are then built from each part's chunks, encoded as the part is read, with no copy of
+ * the files' values into one slab and one part's values held at a time instead of a shard's.
+ */
+function shardsByPart(job: WriteJob, backend: Backend): boolean {
+  const { v, parts } = job;
+  const t = v.timeAxis;
+  if (!v.model.shards || parts.length < 2 || t < 0) return false;
+  const [chunk, len] = [v.model.chunks[t]!, v.model.shape[t]!];
+  const onEdge = (x: number) => x % chunk === 0 || x === len;
+  const aligned = parts.every((p) => onEdge(job.origin[t]! + p.at[t]!) && onEdge(job.origin[t]! + p.at[t]! + p.box.count[t]!));
+  return aligned && backend.chunksInRegion(arraySpec(v.model), job.origin, job.count).full.every(Boolean);
+}
+
+/** Write a slab of whole shards from its parts' chunks (see shardsByPart). */
+async function writeShardsByPart(
+  archive: Archive,
+  job: WriteJob,
+  opts: RunOptions,
+  stats: WriteStats,
+  compute: Budget,
+  partRead: (p: WritePart) => void,
+): Promise<void> {
+  const { v, origin, parts } = job;
+  const spec = arraySpec(v.model);
+  const chunkSpec = arraySpec({ ...v.model, shards: undefined });
+  const shards = storedShape(v.model);
+  const byShard = new Map<string, { coords: number[]; bytes: Uint8Array }[]>();
+  // Two parts at once: one read while the other is encoded (each encode uses every core).
+  await compute.run(compute.capacity, () =>
+    mapLimit(parts, 2, async (p) => {
+      const slab = await readPart(p, opts, stats);
+      partRead(p);
+      let enc;
+      try {
+        enc = await slab.encode(chunkSpec, origin.map((o, d) => o + p.at[d]!));
+      } catch (e) {
+        throw fromCore(e, { file: p.file, variable: v.source.path });
+      } finally {
+        slab.release();
+      }
+      if (enc.partial.length) throw new Error(`${p.file}: its part of '${v.arrayPath}' does not cover whole chunks`);
+      for (const c of enc.chunks) {
+        const key = c.coords.map((x, d) => Math.floor((x * v.model.chunks[d]!) / shards[d]!)).join(",");
+        byShard.set(key, [...(byShard.get(key) ?? []), c]);
+      }
+    }),
+  );
+  const { chunks } = opts.backend.chunksInRegion(spec, origin, job.count);
+  await mapLimit(chunks, 8, async (coords) => {
+    const inner = byShard.get(coords.join(",")) ?? [];
+    const bytes = opts.backend.buildShard(spec, coords, inner.map((c) => c.coords), inner.map((c) => c.bytes));
+    await archive.store.set(archive.chunkKey(v.arrayPath, coords), bytes);
+    stats.bytesStored += bytes.length;
+  });
+  stats.chunksWritten += chunks.length;
+  const raw = jobBytes(job);
   stats.bytesRead += raw;
   opts.progress?.advance(raw);
 }

@@ -418,6 +418,24 @@ pub fn shard_gaps(spec: String, coords: Vec<f64>, bytes: Uint8Array) -> Result<S
     api::shard_gaps_json(&spec, &idx(&coords)?, &bytes).map_err(err)
 }
 
+/// Shard `coords` from inner chunks encoded apart (`innerCoords[i]` → `inner[i]`).
+#[napi]
+pub fn build_shard(
+    spec: String,
+    coords: Vec<f64>,
+    inner_coords: Vec<Vec<f64>>,
+    inner: Vec<Uint8Array>,
+) -> Result<Buffer> {
+    let inner_coords = inner_coords
+        .iter()
+        .map(|c| idx(c))
+        .collect::<Result<Vec<_>>>()?;
+    let views: Vec<&[u8]> = inner.iter().map(|c| &c[..]).collect();
+    api::build_shard(&spec, &idx(&coords)?, &inner_coords, &views)
+        .map(Buffer::from)
+        .map_err(err)
+}
+
 /// Which build this is, for `zarrio --version` (JSON of the core's `BuildInfo`).
 #[napi]
 pub fn build_info() -> String {

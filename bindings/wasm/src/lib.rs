@@ -363,6 +363,30 @@ pub fn shard_gaps(spec: &str, coords: &[f64], bytes: &[u8]) -> Result<String, Js
     api::shard_gaps_json(spec, &idx(coords)?, bytes).map_err(err)
 }
 
+/// Shard `coords` from inner chunks encoded apart (`innerCoords[i]` → `inner[i]`).
+#[wasm_bindgen(js_name = buildShard)]
+pub fn build_shard(
+    spec: &str,
+    coords: &[f64],
+    #[wasm_bindgen(js_name = innerCoords, unchecked_param_type = "number[][]")] inner_coords: Vec<
+        Array,
+    >,
+    #[wasm_bindgen(unchecked_param_type = "Uint8Array[]")] inner: Vec<JsValue>,
+) -> Result<Vec<u8>, JsError> {
+    let inner_coords = inner_coords
+        .iter()
+        .map(|c| {
+            idx(&c
+                .iter()
+                .map(|v| v.as_f64().unwrap_or(f64::NAN))
+                .collect::<Vec<_>>())
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let inner: Vec<Vec<u8>> = inner.iter().map(|c| Uint8Array::new(c).to_vec()).collect();
+    let views: Vec<&[u8]> = inner.iter().map(Vec::as_slice).collect();
+    api::build_shard(spec, &idx(coords)?, &inner_coords, &views).map_err(err)
+}
+
 /// Which build this is, for `zarrio --version` (JSON of the core's `BuildInfo`).
 #[wasm_bindgen(js_name = buildInfo)]
 pub fn build_info() -> String {

@@ -354,6 +354,30 @@ pub fn shard_gaps_json(spec_json: &str, coords: &[u64], bytes: &[u8]) -> Result<
     )?))
 }
 
+/// Shard `coords` from inner chunks encoded apart (`inner_coords[i]`, `inner[i]`), see
+/// [`encode::assemble_shard`].
+pub fn build_shard(
+    spec_json: &str,
+    coords: &[u64],
+    inner_coords: &[Vec<u64>],
+    inner: &[&[u8]],
+) -> Result<Vec<u8>> {
+    let spec: ArraySpec = parse("array spec", spec_json)?;
+    if inner_coords.len() != inner.len() {
+        return Err(CoreError::Invalid(format!(
+            "{} chunk coordinates for {} chunks",
+            inner_coords.len(),
+            inner.len()
+        )));
+    }
+    let pairs: Vec<(Vec<u64>, &[u8])> = inner_coords
+        .iter()
+        .cloned()
+        .zip(inner.iter().copied())
+        .collect();
+    encode::assemble_shard(&spec, coords, &pairs)
+}
+
 /// The text of an error as it crosses to JavaScript: `[zarrio:<kind>] <message>`, the kind one
 /// of [`crate::error::ErrorKind`]'s names. `ts/errors.ts` (`fromCore`) reads the kind back and
 /// picks the error class from its table; the prefix never reaches a user.

@@ -268,6 +268,28 @@ fn with_scratch<R>(len: usize, f: impl FnOnce(&mut [u8]) -> R) -> R {
     out
 }
 
+/// Shard `coords` from inner chunks encoded apart (for example one source file's steps each,
+/// encoded as they were read, so a shard spanning many files never holds all their values at
+/// once): `inner` pairs inner chunk coordinates with their encoded bytes; chunks not given are
+/// left out of the shard.
+pub fn assemble_shard(
+    spec: &ArraySpec,
+    coords: &[u64],
+    inner: &[(Vec<u64>, &[u8])],
+) -> Result<Vec<u8>> {
+    let shards = spec
+        .shard_grid()?
+        .ok_or_else(|| CoreError::Invalid("the array is not sharded".into()))?;
+    let mut slots: Vec<Option<&[u8]>> = vec![None; shards.per_shard()];
+    for (c, bytes) in inner {
+        let i = shards.local_index(coords, c).ok_or_else(|| {
+            CoreError::Invalid(format!("chunk {c:?} is not inside shard {coords:?}"))
+        })?;
+        slots[i] = Some(bytes);
+    }
+    Ok(sharding::build(&slots))
+}
+
 /// Merge the region's part of stored object `coords` (a chunk, or a shard when sharded) into
 /// what is stored (`existing`, or nothing yet) and encode the result. In a shard, only the inner
 /// chunks the region touches are decoded and encoded again; the others keep their bytes.
@@ -643,6 +665,38 @@ mod tests {
                 read_region(&s, &blk(&[0, 0], &[11, 6]), |c| Ok(store.get(c).cloned())).unwrap();
             assert_eq!(back, all, "order {order:?}");
         }
+    }
+
+    /// A shard assembled from inner chunks encoded apart (two parts along rows) is the shard
+    /// encoding the whole region gives.
+    #[test]
+    fn shard_from_parts_equals_shard_from_the_whole() {
+        let s = sharded(&[8, 6], &[8, 6], &[2, 3]);
+        let inner = ArraySpec {
+            shards: None,
+            ..s.clone()
+        };
+        let all = ramp(48);
+        let ArrayData::Float32(v) = &all else {
+            unreachable!()
+        };
+        let mut parts = Vec::new();
+        for (r0, nr) in [(0u64, 4u64), (4, 4)] {
+            let data = ArrayData::Float32(v[(r0 * 6) as usize..((r0 + nr) * 6) as usize].to_vec());
+            parts.extend(
+                encode_region(&inner, &blk(&[r0, 0], &[nr, 6]), &data)
+                    .unwrap()
+                    .chunks,
+            );
+        }
+        let given: Vec<(Vec<u64>, &[u8])> = parts
+            .iter()
+            .map(|c| (c.coords.clone(), c.bytes.as_slice()))
+            .collect();
+        let shard = assemble_shard(&s, &[0, 0], &given).unwrap();
+        let whole = encode_region(&s, &blk(&[0, 0], &[8, 6]), &all).unwrap();
+        assert_eq!(shard, whole.chunks[0].bytes);
+        assert!(assemble_shard(&s, &[1, 0], &given).is_err());
     }
 
     #[test]

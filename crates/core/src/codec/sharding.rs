@@ -175,6 +175,24 @@ impl ShardGrid {
         out
     }
 
+    /// Where inner chunk `inner` sits in shard `shard`'s index; `None` when it is not in that
+    /// shard or lies past the array.
+    pub fn local_index(&self, shard: &[u64], inner: &[u64]) -> Option<usize> {
+        let grid = self.inner.grid_shape();
+        if inner.len() != shard.len() || inner.iter().zip(&grid).any(|(c, g)| c >= g) {
+            return None;
+        }
+        let mut index = 0usize;
+        for d in 0..inner.len() {
+            let first = shard[d] * self.per_shard[d];
+            if inner[d] < first || inner[d] >= first + self.per_shard[d] {
+                return None;
+            }
+            index = index * self.per_shard[d] as usize + (inner[d] - first) as usize;
+        }
+        Some(index)
+    }
+
     /// The part of shard `shard` inside the array.
     pub fn shard_in_array(&self, shard: &[u64]) -> Block {
         self.shards.chunk_block_in_array(shard)
@@ -244,6 +262,13 @@ mod tests {
         assert_eq!(g.per_shard(), 4);
         let inner = g.inner_chunks(&[2, 1]);
         assert_eq!(inner, vec![Some(vec![4, 2]), Some(vec![4, 3]), None, None]);
+        assert_eq!(g.local_index(&[2, 1], &[4, 3]), Some(1));
+        assert_eq!(g.local_index(&[2, 1], &[5, 3]), None, "past the array");
+        assert_eq!(g.local_index(&[1, 1], &[4, 3]), None, "another shard");
+        let inner = g.inner_chunks(&[1, 0]);
+        for (i, c) in inner.iter().enumerate() {
+            assert_eq!(g.local_index(&[1, 0], c.as_ref().unwrap()), Some(i));
+        }
         assert!(ShardGrid::new(&[10], &[5], &[2]).is_err());
     }
 }
