@@ -11,6 +11,8 @@ import path from "node:path";
 import * as zarr from "zarrita";
 import FileSystemStore from "@zarrita/storage/fs";
 
+import { FsStore, MemoryStore, setPieces } from "../ts/index.js";
+import { HeldRootStore } from "../ts/zarr/held-root-store.js";
 import { assertMatchesSources, BACKEND, cli, outDir } from "./helpers.js";
 import { filesUnder, makeSeries, shuffle, sleep, startCli } from "./series.js";
 
@@ -181,5 +183,19 @@ describe(`sharding [${BACKEND}]`, () => {
     const bad = cli(["validate", archive]);
     assert.notEqual(bad.status, 0);
     assert.match(bad.stdout, /temperature: shard temperature\/c\/1\/0\/0 has a damaged index \(.*checksum mismatch/);
+  });
+
+  test("a shard stored from its pieces (inner chunks, then the index) is the pieces joined, in every store", async () => {
+    // 2,000 pieces: more than one writev takes (IOV_MAX is 1,024), with empty ones between.
+    const pieces = Array.from({ length: 2000 }, (_, i) => new Uint8Array(i % 7 === 0 ? 0 : 1 + (i % 300)).fill(i % 251));
+    const joined = Buffer.concat(pieces);
+    const fsStore = new FsStore(outDir("shard-pieces"));
+    const memory = new MemoryStore();
+    for (const store of [fsStore, memory, new HeldRootStore(fsStore), new HeldRootStore(memory)]) {
+      await setPieces(store, "a/c/0/0/0", pieces);
+      assert.deepEqual(Buffer.from((await store.get("a/c/0/0/0"))!), joined, store.constructor.name);
+      await setPieces(store, "a/c/0/0/1", [new Uint8Array(0)]);
+      assert.equal((await store.get("a/c/0/0/1"))!.length, 0);
+    }
   });
 });

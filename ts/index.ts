@@ -28,7 +28,7 @@ export type { Backend, BackendChoice };
 export { Logger } from "./log.js";
 export type { ConvertSummary };
 export { FsStore, MemoryStore, type Store } from "./zarr/store.js";
-export { lockedUpdate, type LockingStore, type ReadableStore, type WritableStore } from "./zarr/contract.js";
+export { lockedUpdate, setPieces, type LockingStore, type ReadableStore, type WritableStore } from "./zarr/contract.js";
 export { openStore, type StoreOptions } from "./zarr/open.js";
 export { S3Store } from "./s3/store.js";
 export type { S3Settings } from "./s3/session.js";

@@ -56,9 +56,6 @@ export declare class SlabGather {
 /** Which build this is, for `zarrio --version` (JSON of the core's `BuildInfo`). */
 export declare function buildInfo(): string
 
-/** Shard `coords` from inner chunks encoded apart (`innerCoords[i]` → `inner[i]`). */
-export declare function buildShard(spec: string, coords: Array<number>, innerCoords: Array<Array<number>>, inner: Array<Uint8Array>): Buffer
-
 export declare function chunksInRegion(spec: string, origin: Array<number>, shape: Array<number>): string
 
 export interface EncodedChunk {
@@ -84,3 +81,15 @@ export interface RegionEncoding {
  * shard index.
  */
 export declare function shardGaps(spec: string, coords: Array<number>, bytes: Uint8Array): string
+
+/**
+ * How to store shard `coords` from inner chunks encoded apart (`innerCoords[i]`, of
+ * `sizes[i]` bytes).
+ */
+export declare function shardPieces(spec: string, coords: Array<number>, innerCoords: Array<Array<number>>, sizes: Array<number>): ShardPieces
+
+/** A shard stored as pieces: the inner chunks given, in `order`, then `index`. */
+export interface ShardPieces {
+  order: Array<number>
+  index: Buffer
+}

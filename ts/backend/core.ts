@@ -8,7 +8,7 @@
  */
 import { fileMeta } from "./meta.js";
 import type { ArraySpec, BuildInfo, ChunksInRegion, Decoding, FileMeta, PackParams, PackReport, Stats } from "./core-types.js";
-import type { Backend, Dataset, DType, OutOfRangePolicy, RegionEncoding, Slab } from "./types.js";
+import type { Backend, Dataset, DType, OutOfRangePolicy, RegionEncoding, ShardPieces, Slab } from "./types.js";
 
 /** A slab held by the core (`Slab` in both bindings). */
 export interface CoreSlab {
@@ -56,7 +56,7 @@ export interface CoreModule {
   /** JSON of `ChunksInRegion`. */
   chunksInRegion(spec: string, origin: number[], shape: number[]): string;
   readRegion(spec: string, origin: number[], shape: number[], coords: number[][], chunks: (Uint8Array | null)[]): CoreSlab;
-  buildShard(spec: string, coords: number[], innerCoords: number[][], inner: Uint8Array[]): Uint8Array;
+  shardPieces(spec: string, coords: number[], innerCoords: number[][], sizes: number[]): ShardPieces;
   /** JSON of the inner chunks a stored shard lacks (`number[][]`). */
   shardGaps(spec: string, coords: number[], bytes: Uint8Array): string;
   /** JSON of `BuildInfo`. */
@@ -163,7 +163,7 @@ export function coreBackend(mod: CoreModule, files: FileOpeners): Backend {
     storedPackParams: (stored, scale, offset, fill) => JSON.parse(mod.packParamsStored(stored, scale, offset, fill)) as PackParams,
     chunksInRegion: (spec, origin, shape) => JSON.parse(mod.chunksInRegion(JSON.stringify(spec), origin, shape)) as ChunksInRegion,
     readRegion: (spec, origin, shape, coords, chunks) => new CoreSlabAdapter(mod.readRegion(JSON.stringify(spec), origin, shape, coords, chunks)),
-    buildShard: (spec, coords, innerCoords, inner) => mod.buildShard(JSON.stringify(spec), coords, innerCoords, inner),
+    shardPieces: (spec, coords, innerCoords, sizes) => mod.shardPieces(JSON.stringify(spec), coords, innerCoords, sizes),
     shardGaps: (spec, coords, bytes) => JSON.parse(mod.shardGaps(JSON.stringify(spec), coords, bytes)) as number[][],
   };
 }

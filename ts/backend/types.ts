@@ -28,6 +28,15 @@ export interface EncodedChunk {
   bytes: Uint8Array;
 }
 
+/**
+ * A shard stored as pieces: the inner chunks given, in `order` (positions in the list given),
+ * back to back, then `index`. Joined, they are the shard's bytes (see `storeInPieces`).
+ */
+export interface ShardPieces {
+  order: number[];
+  index: Uint8Array;
+}
+
 export interface RegionEncoding {
   chunks: EncodedChunk[];
   partial: number[][];
@@ -99,10 +108,10 @@ export interface Backend {
   chunksInRegion(spec: ArraySpec, origin: number[], shape: number[]): ChunksInRegion;
   readRegion(spec: ArraySpec, origin: number[], shape: number[], coords: number[][], chunks: (Uint8Array | null)[]): Slab;
   /**
-   * The stored bytes of shard `coords` from inner chunks encoded apart (`inner[i]` at inner chunk
-   * `innerCoords[i]`); chunks not given are left out of the shard.
+   * How to store shard `coords` from inner chunks encoded apart (the chunk at `innerCoords[i]`
+   * is `sizes[i]` bytes); chunks not given are left out of the shard.
    */
-  buildShard(spec: ArraySpec, coords: number[], innerCoords: number[][], inner: Uint8Array[]): Uint8Array;
+  shardPieces(spec: ArraySpec, coords: number[], innerCoords: number[][], sizes: number[]): ShardPieces;
   /**
    * The inner chunks (grid coordinates) of the stored shard `coords` that were never written;
    * throws a CodecError when the shard's index is damaged. Empty for an unsharded array.

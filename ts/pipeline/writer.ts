@@ -10,6 +10,7 @@ import { slabBytes, type ZarrConverterConfig } from "../config/model.js";
 import { fromCore, PackingRangeError } from "../errors.js";
 import type { Logger, Progress } from "../log.js";
 import type { Archive } from "../zarr/archive.js";
+import { setPieces } from "../zarr/contract.js";
 import { arraySpec, storedShape } from "../zarr/metadata.js";
 import type { VarPlan } from "../plan/layout.js";
 import { itemSize } from "../backend/dtype.js";
@@ -398,10 +399,12 @@ async function writeShardsByPart(
   );
   const { chunks } = opts.backend.chunksInRegion(spec, origin, job.count);
   await mapLimit(chunks, 8, async (coords) => {
+    // Stored as the inner chunks' own buffers and the index, never joined into one copy.
     const inner = byShard.get(coords.join(",")) ?? [];
-    const bytes = opts.backend.buildShard(spec, coords, inner.map((c) => c.coords), inner.map((c) => c.bytes));
-    await archive.store.set(archive.chunkKey(v.arrayPath, coords), bytes);
-    stats.bytesStored += bytes.length;
+    const { order, index } = opts.backend.shardPieces(spec, coords, inner.map((c) => c.coords), inner.map((c) => c.bytes.length));
+    const pieces = [...order.map((i) => inner[i]!.bytes), index];
+    await setPieces(archive.store, archive.chunkKey(v.arrayPath, coords), pieces);
+    stats.bytesStored += pieces.reduce((n, p) => n + p.length, 0);
   });
   stats.chunksWritten += chunks.length;
   const raw = jobBytes(job);

@@ -22,6 +22,12 @@ export interface ReadableStore {
 /** Keys to read and write. */
 export interface WritableStore extends ReadableStore {
   set(key: string, value: Uint8Array): Promise<void>;
+  /**
+   * `set` with the value given in pieces, to be stored joined (a shard of tens of MB is its
+   * inner chunks and its index): a store that can write them without first copying them into
+   * one buffer says so with this method. Optional; `setPieces` below joins them otherwise.
+   */
+  setPieces?(key: string, pieces: readonly Uint8Array[]): Promise<void>;
   /** Remove `key` and every key below it. */
   delete(key: string): Promise<void>;
 }
@@ -45,6 +51,23 @@ export interface LockingStore {
 
 /** What zarrio writes archives to: keys to read and write, and safe shared updates. */
 export type Store = WritableStore & LockingStore;
+
+/** Store `pieces`, joined, at `key`: with the store's own `setPieces` when it has one. */
+export function setPieces(store: WritableStore, key: string, pieces: readonly Uint8Array[]): Promise<void> {
+  return store.setPieces ? store.setPieces(key, pieces) : store.set(key, joinPieces(pieces));
+}
+
+/** `pieces` back to back in one buffer. */
+export function joinPieces(pieces: readonly Uint8Array[]): Uint8Array {
+  if (pieces.length === 1) return pieces[0]!;
+  const joined = new Uint8Array(pieces.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of pieces) {
+    joined.set(p, at);
+    at += p.length;
+  }
+  return joined;
+}
 
 /** `update` for stores whose `withLock` excludes other writers: the whole read-merge-write under the key's lock. */
 export function lockedUpdate(store: Store, key: string, fn: (current: Uint8Array | undefined) => Uint8Array | Promise<Uint8Array>): Promise<Uint8Array> {

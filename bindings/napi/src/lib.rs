@@ -418,22 +418,32 @@ pub fn shard_gaps(spec: String, coords: Vec<f64>, bytes: Uint8Array) -> Result<S
     api::shard_gaps_json(&spec, &idx(&coords)?, &bytes).map_err(err)
 }
 
-/// Shard `coords` from inner chunks encoded apart (`innerCoords[i]` → `inner[i]`).
+/// A shard stored as pieces: the inner chunks given, in `order`, then `index`.
+#[napi(object)]
+pub struct ShardPieces {
+    pub order: Vec<u32>,
+    pub index: Buffer,
+}
+
+/// How to store shard `coords` from inner chunks encoded apart (`innerCoords[i]`, of
+/// `sizes[i]` bytes).
 #[napi]
-pub fn build_shard(
+pub fn shard_pieces(
     spec: String,
     coords: Vec<f64>,
     inner_coords: Vec<Vec<f64>>,
-    inner: Vec<Uint8Array>,
-) -> Result<Buffer> {
+    sizes: Vec<f64>,
+) -> Result<ShardPieces> {
     let inner_coords = inner_coords
         .iter()
         .map(|c| idx(c))
         .collect::<Result<Vec<_>>>()?;
-    let views: Vec<&[u8]> = inner.iter().map(|c| &c[..]).collect();
-    api::build_shard(&spec, &idx(&coords)?, &inner_coords, &views)
-        .map(Buffer::from)
-        .map_err(err)
+    let sizes: Vec<usize> = idx(&sizes)?.into_iter().map(|n| n as usize).collect();
+    let pieces = api::shard_pieces(&spec, &idx(&coords)?, &inner_coords, &sizes).map_err(err)?;
+    Ok(ShardPieces {
+        order: pieces.order.into_iter().map(|i| i as u32).collect(),
+        index: pieces.index.into(),
+    })
 }
 
 /// Which build this is, for `zarrio --version` (JSON of the core's `BuildInfo`).

@@ -363,16 +363,17 @@ pub fn shard_gaps(spec: &str, coords: &[f64], bytes: &[u8]) -> Result<String, Js
     api::shard_gaps_json(spec, &idx(coords)?, bytes).map_err(err)
 }
 
-/// Shard `coords` from inner chunks encoded apart (`innerCoords[i]` → `inner[i]`).
-#[wasm_bindgen(js_name = buildShard)]
-pub fn build_shard(
+/// How to store shard `coords` from inner chunks encoded apart (`innerCoords[i]`, of
+/// `sizes[i]` bytes): `{ order, index }`, the chunks in `order`, then `index`.
+#[wasm_bindgen(js_name = shardPieces, unchecked_return_type = "{ order: number[]; index: Uint8Array }")]
+pub fn shard_pieces(
     spec: &str,
     coords: &[f64],
     #[wasm_bindgen(js_name = innerCoords, unchecked_param_type = "number[][]")] inner_coords: Vec<
         Array,
     >,
-    #[wasm_bindgen(unchecked_param_type = "Uint8Array[]")] inner: Vec<JsValue>,
-) -> Result<Vec<u8>, JsError> {
+    sizes: &[f64],
+) -> Result<Object, JsError> {
     let inner_coords = inner_coords
         .iter()
         .map(|c| {
@@ -382,9 +383,20 @@ pub fn build_shard(
                 .collect::<Vec<_>>())
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let inner: Vec<Vec<u8>> = inner.iter().map(|c| Uint8Array::new(c).to_vec()).collect();
-    let views: Vec<&[u8]> = inner.iter().map(Vec::as_slice).collect();
-    api::build_shard(spec, &idx(coords)?, &inner_coords, &views).map_err(err)
+    let sizes: Vec<usize> = idx(sizes)?.into_iter().map(|n| n as usize).collect();
+    let pieces = api::shard_pieces(spec, &idx(coords)?, &inner_coords, &sizes).map_err(err)?;
+    let result = Object::new();
+    set(
+        &result,
+        "order",
+        pieces
+            .order
+            .iter()
+            .map(|&i| JsValue::from(i as f64))
+            .collect::<Array>(),
+    );
+    set(&result, "index", Uint8Array::from(&pieces.index[..]));
+    Ok(result)
 }
 
 /// Which build this is, for `zarrio --version` (JSON of the core's `BuildInfo`).

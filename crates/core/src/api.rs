@@ -354,28 +354,28 @@ pub fn shard_gaps_json(spec_json: &str, coords: &[u64], bytes: &[u8]) -> Result<
     )?))
 }
 
-/// Shard `coords` from inner chunks encoded apart (`inner_coords[i]`, `inner[i]`), see
-/// [`encode::assemble_shard`].
-pub fn build_shard(
+/// How to store shard `coords` from inner chunks encoded apart (`inner_coords[i]`, of
+/// `sizes[i]` bytes), see [`encode::shard_pieces`].
+pub fn shard_pieces(
     spec_json: &str,
     coords: &[u64],
     inner_coords: &[Vec<u64>],
-    inner: &[&[u8]],
-) -> Result<Vec<u8>> {
+    sizes: &[usize],
+) -> Result<encode::ShardPieces> {
     let spec: ArraySpec = parse("array spec", spec_json)?;
-    if inner_coords.len() != inner.len() {
+    if inner_coords.len() != sizes.len() {
         return Err(CoreError::Invalid(format!(
-            "{} chunk coordinates for {} chunks",
+            "{} chunk coordinates for {} chunk sizes",
             inner_coords.len(),
-            inner.len()
+            sizes.len()
         )));
     }
-    let pairs: Vec<(Vec<u64>, &[u8])> = inner_coords
+    let pairs: Vec<(Vec<u64>, usize)> = inner_coords
         .iter()
         .cloned()
-        .zip(inner.iter().copied())
+        .zip(sizes.iter().copied())
         .collect();
-    encode::assemble_shard(&spec, coords, &pairs)
+    encode::shard_pieces(&spec, coords, &pairs)
 }
 
 /// The text of an error as it crosses to JavaScript: `[zarrio:<kind>] <message>`, the kind one

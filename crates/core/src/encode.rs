@@ -268,26 +268,45 @@ fn with_scratch<R>(len: usize, f: impl FnOnce(&mut [u8]) -> R) -> R {
     out
 }
 
-/// Shard `coords` from inner chunks encoded apart (for example one source file's steps each,
-/// encoded as they were read, so a shard spanning many files never holds all their values at
-/// once): `inner` pairs inner chunk coordinates with their encoded bytes; chunks not given are
-/// left out of the shard.
-pub fn assemble_shard(
+/// How to store shard `coords` from inner chunks encoded apart (for example one source file's
+/// steps each, encoded as they were read, so a shard spanning many files never holds all their
+/// values at once, nor is copied into one buffer): `inner` pairs inner chunk coordinates with
+/// their encoded sizes; chunks not given are left out of the shard.
+pub fn shard_pieces(
     spec: &ArraySpec,
     coords: &[u64],
-    inner: &[(Vec<u64>, &[u8])],
-) -> Result<Vec<u8>> {
+    inner: &[(Vec<u64>, usize)],
+) -> Result<ShardPieces> {
     let shards = spec
         .shard_grid()?
         .ok_or_else(|| CoreError::Invalid("the array is not sharded".into()))?;
-    let mut slots: Vec<Option<&[u8]>> = vec![None; shards.per_shard()];
-    for (c, bytes) in inner {
-        let i = shards.local_index(coords, c).ok_or_else(|| {
+    let mut given: Vec<Option<usize>> = vec![None; shards.per_shard()];
+    for (i, (c, _)) in inner.iter().enumerate() {
+        let slot = shards.local_index(coords, c).ok_or_else(|| {
             CoreError::Invalid(format!("chunk {c:?} is not inside shard {coords:?}"))
         })?;
-        slots[i] = Some(bytes);
+        if given[slot].replace(i).is_some() {
+            return Err(CoreError::Invalid(format!("chunk {c:?} is given twice")));
+        }
     }
-    Ok(sharding::build(&slots))
+    let sizes: Vec<Option<usize>> = given.iter().map(|g| g.map(|i| inner[i].1)).collect();
+    let layout = sharding::layout(&sizes);
+    Ok(ShardPieces {
+        order: layout
+            .order
+            .iter()
+            .map(|&slot| given[slot].unwrap())
+            .collect(),
+        index: layout.index,
+    })
+}
+
+/// A shard stored as pieces: the given inner chunks in `order` (positions in the list given to
+/// [`shard_pieces`]), back to back, then `index`. Joined, they are the shard's bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShardPieces {
+    pub order: Vec<usize>,
+    pub index: Vec<u8>,
 }
 
 /// Merge the region's part of stored object `coords` (a chunk, or a shard when sharded) into
@@ -667,10 +686,10 @@ mod tests {
         }
     }
 
-    /// A shard assembled from inner chunks encoded apart (two parts along rows) is the shard
-    /// encoding the whole region gives.
+    /// A shard stored as pieces of inner chunks encoded apart (two parts along rows) is, joined,
+    /// the shard encoding the whole region gives.
     #[test]
-    fn shard_from_parts_equals_shard_from_the_whole() {
+    fn shard_pieces_join_to_the_shard_of_the_whole() {
         let s = sharded(&[8, 6], &[8, 6], &[2, 3]);
         let inner = ArraySpec {
             shards: None,
@@ -689,14 +708,24 @@ mod tests {
                     .chunks,
             );
         }
-        let given: Vec<(Vec<u64>, &[u8])> = parts
+        // Given in reverse: the pieces still come out in the shard's C order.
+        parts.reverse();
+        let given: Vec<(Vec<u64>, usize)> = parts
             .iter()
-            .map(|c| (c.coords.clone(), c.bytes.as_slice()))
+            .map(|c| (c.coords.clone(), c.bytes.len()))
             .collect();
-        let shard = assemble_shard(&s, &[0, 0], &given).unwrap();
+        let pieces = shard_pieces(&s, &[0, 0], &given).unwrap();
+        let mut shard: Vec<u8> = pieces
+            .order
+            .iter()
+            .flat_map(|&i| parts[i].bytes.iter().copied())
+            .collect();
+        shard.extend_from_slice(&pieces.index);
         let whole = encode_region(&s, &blk(&[0, 0], &[8, 6]), &all).unwrap();
         assert_eq!(shard, whole.chunks[0].bytes);
-        assert!(assemble_shard(&s, &[1, 0], &given).is_err());
+        assert!(shard_pieces(&s, &[1, 0], &given).is_err());
+        let twice = [given[0].clone(), given[0].clone()];
+        assert!(shard_pieces(&s, &[0, 0], &twice).is_err());
     }
 
     #[test]

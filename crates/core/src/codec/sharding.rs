@@ -46,17 +46,29 @@ pub fn crc32c(bytes: &[u8]) -> u32 {
     })
 }
 
-/// One shard's bytes from its inner chunks (`None`: not written), in the shard's C order.
-pub fn build<B: AsRef<[u8]>>(inner: &[Option<B>]) -> Vec<u8> {
-    let data: usize = inner.iter().flatten().map(|b| b.as_ref().len()).sum();
-    let mut out = Vec::with_capacity(data + index_len(inner.len()));
-    let mut index = Vec::with_capacity(index_len(inner.len()));
-    for chunk in inner {
-        let (offset, len) = match chunk {
-            Some(b) => {
-                let at = out.len() as u64;
-                out.extend_from_slice(b.as_ref());
-                (at, b.as_ref().len() as u64)
+/// How a shard is stored: which inner chunks, in which order, then the index.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Layout {
+    /// The slots (positions in the shard's C order) of the inner chunks written, in the order
+    /// their bytes are stored, back to back from offset 0.
+    pub order: Vec<usize>,
+    /// The index that follows them: the shard's last bytes.
+    pub index: Vec<u8>,
+}
+
+/// The layout of a shard whose inner chunks have these encoded sizes (`None`: not written), in
+/// the shard's C order. Inner chunks are stored in that order.
+pub fn layout(sizes: &[Option<usize>]) -> Layout {
+    let mut order = Vec::new();
+    let mut index = Vec::with_capacity(index_len(sizes.len()));
+    let mut at = 0u64;
+    for (slot, size) in sizes.iter().enumerate() {
+        let (offset, len) = match size {
+            Some(n) => {
+                order.push(slot);
+                let entry = (at, *n as u64);
+                at += *n as u64;
+                entry
             }
             None => (EMPTY, EMPTY),
         };
@@ -64,8 +76,23 @@ pub fn build<B: AsRef<[u8]>>(inner: &[Option<B>]) -> Vec<u8> {
         index.extend_from_slice(&len.to_le_bytes());
     }
     let sum = crc32c(&index);
+    index.extend_from_slice(&sum.to_le_bytes());
+    Layout { order, index }
+}
+
+/// One shard's bytes from its inner chunks (`None`: not written), in the shard's C order.
+pub fn build<B: AsRef<[u8]>>(inner: &[Option<B>]) -> Vec<u8> {
+    let sizes: Vec<Option<usize>> = inner
+        .iter()
+        .map(|c| c.as_ref().map(|b| b.as_ref().len()))
+        .collect();
+    let Layout { order, index } = layout(&sizes);
+    let data: usize = sizes.iter().flatten().sum();
+    let mut out = Vec::with_capacity(data + index.len());
+    for slot in order {
+        out.extend_from_slice(inner[slot].as_ref().map_or(&[][..], |b| b.as_ref()));
+    }
     out.extend_from_slice(&index);
-    out.extend_from_slice(&sum.to_le_bytes());
     out
 }
 
