@@ -19,6 +19,19 @@ fn js_numbers(v: &[u64]) -> Array {
     v.iter().map(|&x| JsValue::from(x as f64)).collect()
 }
 
+/// Grid coordinates given as JS arrays of numbers.
+fn grid_coords(coords: &[Array]) -> Result<Vec<Vec<u64>>, JsError> {
+    coords
+        .iter()
+        .map(|c| {
+            idx(&c
+                .iter()
+                .map(|v| v.as_f64().unwrap_or(f64::NAN))
+                .collect::<Vec<_>>())
+        })
+        .collect()
+}
+
 fn set(obj: &Object, key: &str, value: impl Into<JsValue>) {
     Reflect::set(obj, &JsValue::from_str(key), &value.into())
         .expect("setting a plain object's key");
@@ -337,15 +350,7 @@ pub fn read_region(
     #[wasm_bindgen(unchecked_param_type = "number[][]")] coords: Vec<Array>,
     #[wasm_bindgen(unchecked_param_type = "(Uint8Array | null)[]")] chunks: Vec<JsValue>,
 ) -> Result<Slab, JsError> {
-    let coords = coords
-        .iter()
-        .map(|c| {
-            idx(&c
-                .iter()
-                .map(|v| v.as_f64().unwrap_or(f64::NAN))
-                .collect::<Vec<_>>())
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+    let coords = grid_coords(&coords)?;
     let chunks: Vec<Option<Vec<u8>>> = chunks
         .iter()
         .map(|c| (!c.is_null() && !c.is_undefined()).then(|| Uint8Array::new(c).to_vec()))
@@ -374,15 +379,7 @@ pub fn shard_pieces(
     >,
     sizes: &[f64],
 ) -> Result<Object, JsError> {
-    let inner_coords = inner_coords
-        .iter()
-        .map(|c| {
-            idx(&c
-                .iter()
-                .map(|v| v.as_f64().unwrap_or(f64::NAN))
-                .collect::<Vec<_>>())
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+    let inner_coords = grid_coords(&inner_coords)?;
     let sizes: Vec<usize> = idx(sizes)?.into_iter().map(|n| n as usize).collect();
     let pieces = api::shard_pieces(spec, &idx(coords)?, &inner_coords, &sizes).map_err(err)?;
     let result = Object::new();
