@@ -24,14 +24,13 @@ import { fileURLToPath } from "node:url";
 import path from "node:path";
 
 import { loadBackend, type Backend } from "../backend/index.js";
-import { decodeValue, formatDate, reencode } from "../cf/time.js";
 import { type ZarrConverterConfig, slabBytes } from "../config/model.js";
 import { parseRegion } from "../config/parse.js";
 import { toFileForm } from "../config/resolve.js";
-import { ConfigError, RegionError, RetryLimitExceededError, timeProblem, ZarrioError } from "../errors.js";
+import { ConfigError, RegionError, RetryLimitExceededError, ZarrioError } from "../errors.js";
 import { Progress, silentLogger, type Logger, type LogLevel } from "../log.js";
 import type { VarPlan } from "../plan/layout.js";
-import { checkManualRegion, describeRegion, filesByChunk, regionFromTimes, type Region } from "../plan/region.js";
+import { checkManualRegion, describeRegion, filesByChunk, placeByTimes, type Region } from "../plan/region.js";
 import { runWorkers, takeGroups, type Shard } from "../pipeline/batch.js";
 import { checkCoordinates, checkPackingRanges, CoordinateCache, openArchive, planWrites, readAxis, type Axis, type ExistingArchive } from "../pipeline/existing.js";
 import { openSource, readTimeAxis, timeLength, type Source } from "../pipeline/source.js";
@@ -81,16 +80,7 @@ async function placeFile(source: Source, plans: VarPlan[], axis: Axis, manual: R
   const own = await readTimeAxis(source, dim);
   let found: [number, number] | undefined;
   let dates: [string, string] | undefined;
-  if (own && units && axis.coord) {
-    let values: number[];
-    try {
-      values = reencode(own.values, own.units, units);
-    } catch (e) {
-      throw timeProblem(e, file);
-    }
-    found = regionFromTimes(values, axis.coord.values, units, file, dim);
-    dates = [formatDate(decodeValue(values[0]!, units)), formatDate(decodeValue(values[values.length - 1]!, units))];
-  }
+  if (own && units && axis.coord) ({ region: found, dates } = placeByTimes(own, { values: axis.coord.values, units }, file, dim));
   if (!manual) {
     if (!found) {
       const why = !own ? `has no CF time coordinate '${dim}'` : `sits in an archive without a CF time coordinate '${dim}'`;

@@ -11,8 +11,8 @@
  * By hand (`--region time=a:b[,lat=c:d]`): each range must lie inside the archive and be exactly
  * as long as the file's dimension; other dimensions are written whole.
  */
-import { checkIncreasing, decodeValue, formatDate, type TimeUnits } from "../cf/time.js";
-import { RegionError } from "../errors.js";
+import { checkIncreasing, decodeValue, formatDate, reencode, type TimeUnits } from "../cf/time.js";
+import { RegionError, timeProblem } from "../errors.js";
 
 /** Half-open ranges [start, stop) per dimension. */
 export type Region = Record<string, [number, number]>;
@@ -24,6 +24,41 @@ export function describeRegion(region: Region): string {
   return Object.entries(region)
     .map(([d, [a, b]]) => `${d}=${a}:${b}`)
     .join(",");
+}
+
+/**
+ * Where a file's CF times (`own`, in its own units) sit on the archive's time coordinate: they are
+ * re-encoded into the archive's units and placed by `regionFromTimes`. With the file's first and
+ * last dates, for messages.
+ */
+export function placeByTimes(
+  own: { values: ArrayLike<number>; units: TimeUnits },
+  archive: { values: number[]; units: TimeUnits },
+  file: string,
+  dim: string,
+): { region: [number, number]; dates: [string, string] } {
+  let values: number[];
+  try {
+    values = own.units.text === archive.units.text && own.units.calendar === archive.units.calendar ? Array.from(own.values) : reencode(own.values, own.units, archive.units);
+  } catch (e) {
+    throw timeProblem(e, file);
+  }
+  const region = regionFromTimes(values, archive.values, archive.units, file, dim);
+  const date = (v: number) => formatDate(decodeValue(v, archive.units));
+  return { region, dates: [date(values[0]!), date(values[values.length - 1]!)] };
+}
+
+/**
+ * Where a file's values of a coordinate that is not CF time (`own`) sit among the archive's: they
+ * must equal consecutive archive values. Returns the first slot.
+ */
+export function placeByValues(own: number[], archive: number[], file: string, dim: string): number {
+  const start = archive.indexOf(own[0]!);
+  if (start < 0 || own.some((x, i) => archive[start + i] !== x)) {
+    const shown = own.slice(0, 3).join(", ") + (own.length > 3 ? ", ..." : "");
+    throw new RegionError(`its '${dim}' values (${shown}) are not consecutive values of the archive's '${dim}'`, { file });
+  }
+  return start;
 }
 
 /**
