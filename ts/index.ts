@@ -30,6 +30,7 @@ export type { ConvertSummary };
 export { FsStore, MemoryStore, type Store } from "./zarr/store.js";
 export { lockedUpdate, setPieces, type LockingStore, type ReadableStore, type WritableStore } from "./zarr/contract.js";
 export { openStore, type StoreOptions } from "./zarr/open.js";
+export { zipParts, type ZipOptions } from "./zarr/zip.js";
 export { S3Store } from "./s3/store.js";
 export type { S3Settings } from "./s3/session.js";
 export type { AppendSummary, AppendFilesSummary, AppendedFile, OverlapPolicy, TemplateSummary, WriteRegionSummary, BatchSummary, Region, Shard };

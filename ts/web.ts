@@ -9,6 +9,7 @@
  *   await init();                       // fetches zarrio_wasm_bg.wasm from beside the package's JS
  *   const store = new MemoryStore();
  *   await convertToZarr({ name: "in.nc", bytes }, store, { compression: "zstd:3" });
+ *   const zip = new Blob(await zipParts(store), { type: "application/zip" });   // one .zarr.zip to save
  */
 import initGlue, * as glue from "../bindings/wasm/pkg/zarrio_wasm.js";
 
@@ -25,6 +26,7 @@ export * from "./errors.js";
 export { Logger } from "./log.js";
 export { lockedUpdate, type LockingStore, type ReadableStore, type Store, type WritableStore } from "./zarr/contract.js";
 export { MemoryStore } from "./zarr/memory-store.js";
+export { zipParts, type ZipOptions } from "./zarr/zip.js";
 export type { Backend, ConvertSummary };
 
 /** Where the WebAssembly module comes from: a URL to fetch, a fetch Response, or its bytes. */

@@ -233,8 +233,11 @@ def open_sources(paths: list[str], group: str, concat_dim: str, where: str,
 
 def open_zarr_group(store: str, group: str, report: Report, where: str) -> "xr.Dataset":
     """Open one group through consolidated metadata (what users do), and check that metadata is current."""
+    # A .zip is an archive in zarr-python's ZipStore layout (zarrio's zipParts).
+    where_ = zarr.storage.ZipStore(store, mode="r") if store.endswith(".zip") else store
+
     def opener(consolidated: bool):
-        return lambda dt: xr.open_zarr(store, group=xr_group(group), chunks=None, consolidated=consolidated,
+        return lambda dt: xr.open_zarr(where_, group=xr_group(group), chunks=None, consolidated=consolidated,
                                        decode_times=dt)
     ds = None
     try:
@@ -588,7 +591,7 @@ def run(opts: argparse.Namespace) -> Report:
     zroot_path = norm_path(opts.group)
 
     try:
-        zroot = zarr.open_group(opts.zarr, mode="r")
+        zroot = zarr.open_group(zarr.storage.ZipStore(opts.zarr, mode="r") if opts.zarr.endswith(".zip") else opts.zarr, mode="r")
     except Exception as err:
         report.problem("/", "open", f"cannot open {opts.zarr} as a Zarr group: {type(err).__name__}: {err}")
         return report
