@@ -1,9 +1,11 @@
 /**
  * One stress run: make the scenario's files, lay out the archive with create-template, start its
  * writer processes at once (`write-region` with each writer's files), SIGKILL the chosen ones,
- * run those again, try the bad file, then check: every writer that was not killed succeeded,
- * `validate` finds the archive complete, sound and equal to the files (zarrio's reader), xarray reads every value of every source
- * back from it (test/python/compare.py), and the refused bad file changed no byte.
+ * run those again, try the bad file (in a writer's list, or alone after them), then check: every
+ * writer not killed succeeded (the one given the bad file failed, naming it), `validate` with
+ * the sources finds the archive complete, sound and equal to them (zarrio's reader), xarray reads
+ * every value of every source back (test/python/compare.py), and a bad file tried alone changed
+ * no byte.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -118,28 +120,39 @@ export async function runScenario(s: Scenario, target: Target, py: PythonHelper,
       return out;
     }
 
+    // The bad file, when a writer gets it in its list.
+    const makeBad = async () => (await py.call<{ file: string }>({ op: "bad", kind: s.bad!.kind, like: files[s.bad!.like], out: path.join(dir, "bad", `bad_${s.bad!.kind}.nc`) })).file;
+    const badFile = s.bad?.writer !== undefined ? await makeBad() : undefined;
+    const listOf = (w: number) => {
+      const list = s.writers[w]!.map((f) => files[f]!);
+      if (badFile && s.bad!.writer === w) list.splice(s.bad!.at ?? 0, 0, badFile);
+      return list;
+    };
+    // A writer given the bad file writes its other files and exits non-zero, naming it.
+    const judge = (w: number, e: Exit, what: string) => {
+      const hasBad = badFile !== undefined && s.bad!.writer === w;
+      if (hasBad && e.status === 0) problems.push(`${what}: the ${s.bad!.kind} file in its list was accepted`);
+      else if (hasBad && !e.stderr.includes(path.basename(badFile!))) problems.push(`${what}: the refusal of the ${s.bad!.kind} file does not name it: ${tail(e.stderr)}`);
+      else if (!hasBad && e.status !== 0) problems.push(`${what} (${s.writers[w]!.length} file(s)) exited ${e.status ?? e.signal}: ${tail(e.stderr)}`);
+    };
+
     // All writers at once; the chosen ones killed at their moment.
-    const write = (w: number) => zarrio(["write-region", ...s.writers[w]!.map((f) => files[f]!), archive, "-q", ...target.args], target.env);
+    const write = (w: number) => zarrio(["write-region", ...listOf(w), archive, "-q", ...target.args], target.env);
     const running = s.writers.map((_, w) => write(w));
     const timers = s.kills.map((k) => setTimeout(() => running[k.writer]!.child.kill("SIGKILL"), k.afterMs));
     const exits = await Promise.all(running.map((r) => r.done));
     timers.forEach(clearTimeout);
     const again: number[] = [];
-    exits.forEach((e, w) => {
-      if (e.signal === "SIGKILL") again.push(w);
-      else if (e.status !== 0) problems.push(`writer ${w} (${s.writers[w]!.length} file(s)) exited ${e.status ?? e.signal}: ${tail(e.stderr)}`);
-    });
+    exits.forEach((e, w) => (e.signal === "SIGKILL" ? again.push(w) : judge(w, e, `writer ${w}`)));
     out.killed = again.length;
-    // The killed writers run again, at once, with the same files.
+    // The killed writers run again, at once, with the same lists.
     const reruns = await Promise.all(again.map((w) => write(w).done));
-    reruns.forEach((e, i) => {
-      if (e.status !== 0) problems.push(`writer ${again[i]} run again exited ${e.status ?? e.signal}: ${tail(e.stderr)}`);
-    });
+    reruns.forEach((e, i) => judge(again[i]!, e, `writer ${again[i]} run again`));
     if (problems.length) return out;
     await tamper?.(archive);
 
-    if (s.bad) {
-      const { file } = await py.call<{ file: string }>({ op: "bad", kind: s.bad.kind, like: files[s.bad.like], out: path.join(dir, "bad", `bad_${s.bad.kind}.nc`) });
+    if (s.bad && s.bad.writer === undefined) {
+      const file = await makeBad();
       const before = await digest(archive);
       const r = await zarrio(["write-region", file, archive, "-q", ...target.args], target.env).done;
       if (r.status === 0) problems.push(`the ${s.bad.kind} file was accepted`);

@@ -22,8 +22,12 @@ export interface Scenario {
   writers: number[][];
   /** Writers SIGKILLed `afterMs` after they start; each is then run again with the same files. */
   kills: { writer: number; afterMs: number }[];
-  /** A file the writers must refuse (cut inside its header, or on another grid), tried last. */
-  bad?: { kind: "truncated" | "grid"; like: number };
+  /**
+   * A file the writers must refuse (cut inside its header, or on another grid), made from file
+   * `like`: in writer `writer`'s list at position `at` (the writer writes its other files and
+   * fails naming it), or, without `writer`, tried alone after the others (no byte may change).
+   */
+  bad?: { kind: "truncated" | "grid"; like: number; writer?: number; at?: number };
   /** On S3: the share of requests the proxy answers 503 SlowDown, and the share it cuts mid-answer. */
   s3Faults?: { slowDown: number; cut: number };
 }
@@ -80,7 +84,14 @@ export function drawScenario(seed: number, s3 = false): Scenario {
           .slice(0, g.int(1, Math.ceil(n / 2)))
           .map((writer) => ({ writer, afterMs: g.int(100, 1500, 1.5) }))
       : [];
-  const bad = g.next() < 0.25 ? { kind: g.pick(["truncated", "grid"] as const), like: g.int(0, steps.length - 1) } : undefined;
+  let bad: Scenario["bad"];
+  if (g.next() < 0.25) {
+    bad = { kind: g.pick(["truncated", "grid"] as const), like: g.int(0, steps.length - 1) };
+    if (g.next() < 0.5) {
+      const writer = g.int(0, n - 1);
+      bad = { ...bad, writer, at: g.int(0, writers[writer]!.length) };
+    }
+  }
   const s3Faults = s3 ? { slowDown: Math.round(g.next() * 15) / 100, cut: Math.round(g.next() * 8) / 100 } : undefined;
   return { seed, format, vars, lat, lon, steps, chunks, shards, writers, kills, bad, s3Faults };
 }
@@ -107,7 +118,11 @@ export function shrinkCandidates(s: Scenario): Scenario[] {
     ] as const) {
       const writers = s.writers.map((fs) => fs.filter((f) => f >= lo && f < hi).map((f) => f - lo));
       const kept = writers.map((fs, w) => (fs.length ? w : -1)).filter((w) => w >= 0);
-      const bad = s.bad && s.bad.like >= lo && s.bad.like < hi ? { ...s.bad, like: s.bad.like - lo } : undefined;
+      let bad = s.bad && s.bad.like >= lo && s.bad.like < hi ? { ...s.bad, like: s.bad.like - lo } : undefined;
+      if (bad?.writer !== undefined) {
+        const w = kept.indexOf(bad.writer);
+        bad = w < 0 ? { kind: bad.kind, like: bad.like } : { ...bad, writer: w, at: Math.min(bad.at ?? 0, writers[bad.writer]!.length) };
+      }
       out.push({
         ...s,
         steps: s.steps.slice(lo, hi),
@@ -123,7 +138,8 @@ export function shrinkCandidates(s: Scenario): Scenario[] {
 function remapKills(s: Scenario, writers: number[][], to: (w: number) => number): Scenario {
   const kills = new Map<number, number>();
   for (const k of s.kills) kills.set(to(k.writer), Math.min(kills.get(to(k.writer)) ?? Infinity, k.afterMs));
-  return { ...s, writers, kills: [...kills].map(([writer, afterMs]) => ({ writer, afterMs })) };
+  const bad = s.bad?.writer === undefined ? s.bad : { ...s.bad, writer: to(s.bad.writer), at: Math.min(s.bad.at ?? 0, writers[to(s.bad.writer)]!.length) };
+  return { ...s, writers, kills: [...kills].map(([writer, afterMs]) => ({ writer, afterMs })), bad };
 }
 
 /** A line describing the scenario, for progress and results. */
@@ -139,7 +155,7 @@ export function describe(s: Scenario): string {
     s.shards ? `shards ${grid(s.shards)}` : "",
     `${s.writers.length} writer(s)`,
     s.kills.length ? `${s.kills.length} killed` : "",
-    s.bad ? `bad file (${s.bad.kind})` : "",
+    s.bad ? `bad file (${s.bad.kind}${s.bad.writer === undefined ? ", alone" : `, in writer ${s.bad.writer}'s list`})` : "",
     s.s3Faults ? `S3 faults 503 ${Math.round(s.s3Faults.slowDown * 100)}% cut ${Math.round(s.s3Faults.cut * 100)}%` : "",
   ]
     .filter(Boolean)
