@@ -9,6 +9,9 @@
 #   bash scripts/setup.sh --print-env       print the export lines only (eval "$(bash scripts/setup.sh --print-env)")
 #   bash scripts/setup.sh --skip npm,apt    skip steps (apt, rust, wasm-bindgen, venv, npm)
 #   bash scripts/setup.sh --only venv       run only these steps
+#   bash scripts/setup.sh --for demo        only what building the native addon needs (npm run demo):
+#                                           build-essential, pkg-config, Rust, CMake in the venv, npm packages;
+#                                           no wasm toolchain, no test tools (npm test installs those)
 #   bash scripts/setup.sh [opts] -- CMD ... after setup, run CMD with the build environment
 #   bash scripts/setup.sh --env-only -- CMD run CMD with the build environment, install nothing
 #
@@ -39,6 +42,7 @@ APT_PACKAGES=(clang-22 llvm-22 lld-22 pkg-config build-essential gdal-bin slurmc
 # ZARRIO_APT_EXTRA="a b": more Debian packages to ensure (handy to try a package before adding it here).
 read -r -a _extra <<<"${ZARRIO_APT_EXTRA:-}" && APT_PACKAGES+=("${_extra[@]}")
 ALL_STEPS="apt rust wasm-bindgen venv npm"
+PROFILE=all   # all | demo (--for demo)
 
 # ---------------------------------------------------------------- small helpers
 log() { printf '[setup] %s\n' "$*" >&2; }
@@ -63,6 +67,8 @@ while (($#)); do
     --skip=*) SKIP="${1#--skip=}" ;;
     --only) STEPS="${2:?--only needs a comma list}"; STEPS="${STEPS//,/ }"; shift ;;
     --only=*) STEPS="${1#--only=}"; STEPS="${STEPS//,/ }" ;;
+    --for) PROFILE="${2:?--for needs demo or all}"; shift ;;
+    --for=*) PROFILE="${1#--for=}" ;;
     -h|--help) sed -n '2,24p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     --) shift; CMD=("$@"); break ;;
     *) die "unknown argument '$1' (see --help)" ;;
@@ -75,6 +81,13 @@ done
 for s in $STEPS; do
   [[ " $ALL_STEPS " == *" $s "* ]] || die "unknown step '$s' in --only (steps: $ALL_STEPS)"
 done
+case "$PROFILE" in
+  all) ;;
+  # The demo builds the native addon and the TypeScript only: a C compiler, Rust, the newer CMake that
+  # HDF5 2.x needs (from PyPI, into the venv) and the npm packages.
+  demo) APT_PACKAGES=(pkg-config build-essential "${_extra[@]}"); [[ "$STEPS" == "$ALL_STEPS" ]] && STEPS="apt rust venv npm" ;;
+  *) die "unknown --for '$PROFILE' (demo or all)" ;;
+esac
 want() { [[ " $STEPS " == *" $1 "* && ",$SKIP," != *",$1,"* ]]; }
 
 MISSING=()   # filled in --check mode
@@ -185,6 +198,7 @@ step_apt() {
 step_rust() {
   local t0; t0=$(now_us)
   command -v cargo >/dev/null || die "cargo not found: install Rust with rustup (these machines ship it in ~/.cargo/bin)"
+  if [[ "$PROFILE" == demo ]]; then log "rust: $(cd "$REPO" && rustc --version) ($(elapsed "$t0"))"; return; fi
   if ! command -v rustup >/dev/null; then
     # Without rustup the wasm32 standard library has to be built from Debian's rust-web-src; that recipe is
     # long and changes which rustc/cargo the build must use, so it is not automated here.
@@ -243,8 +257,26 @@ venv_install() { # -> 0 if pip succeeded and everything imports
     && "$VENV/bin/cmake" --version >/dev/null 2>&1
 }
 
+# The demo profile's venv: only the pinned CMake of test/requirements.txt (the full setup adds the rest).
+step_venv_build() {
+  local t0; t0=$(now_us)
+  if [[ -x "$VENV/bin/cmake" ]] && "$VENV/bin/cmake" --version >/dev/null 2>&1; then
+    log "venv: CMake present ($("$VENV/bin/cmake" --version | head -1)) ($(elapsed "$t0"))"; return
+  fi
+  if [[ "$MODE" == check ]]; then missing "CMake in $VENV"; return; fi
+  local base_py="${ZARRIO_BASE_PYTHON:-python3}" pin
+  command -v "$base_py" >/dev/null || die "no '$base_py' to make the venv for CMake from (set ZARRIO_BASE_PYTHON)"
+  pin="$(grep -E '^cmake==' "$REQUIREMENTS")" || die "no cmake pin in $REQUIREMENTS"
+  [[ -x "$VENV/bin/python" ]] || venv_create "$base_py"
+  log "venv: installing $pin (HDF5 2.x needs CMake >= 3.26)"
+  "$VENV/bin/python" -m pip install --disable-pip-version-check --no-input -q "$pin" >>"$LOGS/venv.log" 2>&1 \
+    || { tail -30 "$LOGS/venv.log" >&2; die "pip install $pin failed (log $LOGS/venv.log)"; }
+  log "venv: $("$VENV/bin/cmake" --version | head -1) ($(elapsed "$t0"))"
+}
+
 step_venv() {
   local t0; t0=$(now_us)
+  if [[ "$PROFILE" == demo ]]; then step_venv_build; return; fi
   [[ -f "$REQUIREMENTS" ]] || die "missing $REQUIREMENTS"
   local base_py="${ZARRIO_BASE_PYTHON:-python3}"
   command -v "$base_py" >/dev/null || die "no '$base_py' to make the test venv from (set ZARRIO_BASE_PYTHON)"
