@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# npm run demo: install what building the native addon needs (not the test tools), build it and the
+# npm run demo: install what building needs (not the test tools), build the addon, the wasm module and the
 # TypeScript, convert the bundled sample, and show what came out and how to open it.
 set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$REPO"
 bash scripts/setup.sh --for demo
-bash scripts/build.sh native ts
+bash scripts/build.sh
 out=.demo/ocean_sample.zarr
 echo
 node dist/cli.js convert samples/ocean_sample.nc "$out" --chunking time:6,lat:45,lon:90 --compression blosc:zstd:3 --overwrite -v
@@ -27,5 +27,5 @@ Open it:
   Python      import xarray as xr; ds = xr.open_zarr("$out"); print(ds)
   JavaScript  import * as zarr from "zarrita"; import FileSystemStore from "@zarrita/storage/fs";
               const sst = await zarr.open(zarr.root(new FileSystemStore("$out")).resolve("sst"), { kind: "array" });
-Next: npm test (installs the test tools, builds the WebAssembly module too, runs the whole suite).
+Next: npm test (installs the test tools and runs the whole suite on both backends).
 EOF

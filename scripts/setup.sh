@@ -9,9 +9,9 @@
 #   bash scripts/setup.sh --print-env       print the export lines only (eval "$(bash scripts/setup.sh --print-env)")
 #   bash scripts/setup.sh --skip npm,apt    skip steps (apt, rust, wasm-bindgen, venv, npm)
 #   bash scripts/setup.sh --only venv       run only these steps
-#   bash scripts/setup.sh --for demo        only what building the native addon needs (npm run demo):
-#                                           build-essential, pkg-config, Rust, CMake in the venv, npm packages;
-#                                           no wasm toolchain, no test tools (npm test installs those)
+#   bash scripts/setup.sh --for demo        only what building needs (npm run demo): compilers, Rust with
+#                                           wasm32, wasm-bindgen, CMake in the venv, npm packages; none of
+#                                           the test tools (Slurm, GDAL, xarray, moto...: npm test adds them)
 #   bash scripts/setup.sh [opts] -- CMD ... after setup, run CMD with the build environment
 #   bash scripts/setup.sh --env-only -- CMD run CMD with the build environment, install nothing
 #
@@ -83,9 +83,9 @@ for s in $STEPS; do
 done
 case "$PROFILE" in
   all) ;;
-  # The demo builds the native addon and the TypeScript only: a C compiler, Rust, the newer CMake that
-  # HDF5 2.x needs (from PyPI, into the venv) and the npm packages.
-  demo) APT_PACKAGES=(pkg-config build-essential "${_extra[@]}"); [[ "$STEPS" == "$ALL_STEPS" ]] && STEPS="apt rust venv npm" ;;
+  # The demo builds what the package ships (addon, wasm module, TypeScript): the compilers, Rust with
+  # wasm32, wasm-bindgen, the newer CMake that HDF5 2.x needs (from PyPI, into the venv), npm packages.
+  demo) APT_PACKAGES=(clang-22 llvm-22 lld-22 pkg-config build-essential "${_extra[@]}") ;;
   *) die "unknown --for '$PROFILE' (demo or all)" ;;
 esac
 want() { [[ " $STEPS " == *" $1 "* && ",$SKIP," != *",$1,"* ]]; }
@@ -198,7 +198,6 @@ step_apt() {
 step_rust() {
   local t0; t0=$(now_us)
   command -v cargo >/dev/null || die "cargo not found: install Rust with rustup (these machines ship it in ~/.cargo/bin)"
-  if [[ "$PROFILE" == demo ]]; then log "rust: $(cd "$REPO" && rustc --version) ($(elapsed "$t0"))"; return; fi
   if ! command -v rustup >/dev/null; then
     # Without rustup the wasm32 standard library has to be built from Debian's rust-web-src; that recipe is
     # long and changes which rustc/cargo the build must use, so it is not automated here.
