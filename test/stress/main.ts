@@ -14,6 +14,7 @@
  * faults, variables, writers, files), and is saved in test/stress/cases/, which the test suite
  * replays. Results: test/results/<date>-stress-<store>.md (+ .json).
  */
+import { spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -98,6 +99,12 @@ async function main(): Promise<void> {
   process.exitCode = failed ? 1 : 0;
 }
 
+/** The commit the runs tested (with "+changes" when the tree differs from it). */
+function commit(): string {
+  const git = (args: string[]) => spawnSync("git", args, { cwd: ROOT, encoding: "utf8" }).stdout.trim();
+  return (git(["rev-parse", "--short", "HEAD"]) || "?") + (git(["status", "--porcelain", "--untracked-files=no"]) ? "+changes" : "");
+}
+
 function writeResults(store: string, started: Date, outcomes: { scenario: Scenario; outcome: Outcome }[]): void {
   const n = outcomes.length;
   const sum = (f: (x: { scenario: Scenario; outcome: Outcome }) => number) => outcomes.reduce((a, x) => a + f(x), 0);
@@ -108,7 +115,7 @@ function writeResults(store: string, started: Date, outcomes: { scenario: Scenar
     `# zarrio stress runs (${store}) — ${started.toISOString().slice(0, 16).replace("T", " ")} UTC`,
     "",
     `${n} runs, seeds ${outcomes[0]?.scenario.seed}–${outcomes[n - 1]?.scenario.seed} (\`npm run stress -- --store ${store} --runs ${n} --seed ${outcomes[0]?.scenario.seed}\`), ` +
-      `${os.cpus().length} cores, backend ${process.env.ZARRIO_BACKEND ?? "native"}, ${(sum((x) => x.outcome.seconds) / 60).toFixed(1)} min.`,
+      `${os.cpus().length} cores, backend ${process.env.ZARRIO_BACKEND ?? "native"}, commit ${commit()}, ${(sum((x) => x.outcome.seconds) / 60).toFixed(1)} min.`,
     "",
     "| | runs |",
     "|---|---|",
