@@ -393,7 +393,9 @@ async function writeShardsByPart(
       if (enc.partial.length) throw new Error(`${p.file}: its part of '${v.arrayPath}' does not cover whole chunks`);
       for (const c of enc.chunks) {
         const key = c.coords.map((x, d) => Math.floor((x * v.model.chunks[d]!) / shards[d]!)).join(",");
-        byShard.set(key, [...(byShard.get(key) ?? []), c]);
+        const inner = byShard.get(key);
+        if (inner) inner.push(c);
+        else byShard.set(key, [c]);
       }
     }),
   );
