@@ -3,7 +3,8 @@
 # statically), the WebAssembly module (wasm-bindgen `web` target, optimised with binaryen), and
 # the TypeScript. Incremental: cargo and tsc skip what is up to date.
 #
-#   bash scripts/build.sh            all three (ts: tsc, then the CLI bundled by scripts/bundle.mjs)
+#   bash scripts/build.sh            all three (ts: tsc, then the CLI and the browser page bundled by
+#                                    scripts/bundle.mjs)
 #   bash scripts/build.sh native     only the addon (also: wasm, ts)
 set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -43,6 +44,7 @@ for part in "${parts[@]}"; do
     ts)
       step "typescript"
       npx --no-install tsc -p tsconfig.json
+      npx --no-install tsc -p web/tsconfig.json   # the browser page (type-checked only; bundled below)
       node scripts/bundle.mjs
       chmod +x dist/cli.js
       ;;

@@ -25,3 +25,33 @@ await build({
   sourcemap: !args.includes("--no-sourcemap"),
   logLevel: "warning",
 });
+
+// The browser page (web/): the page and its conversion worker, each one ES module, beside the
+// WebAssembly module (found next to worker.js at run time), the HTML, the CSS and the sample.
+// `zarrio serve-web` serves this folder; any static host can.
+{
+  const { copyFileSync, mkdirSync } = await import("node:fs");
+  const page = `${outdir}/web-page`;
+  mkdirSync(page, { recursive: true });
+  await build({
+    entryPoints: { page: "web/page.ts", worker: "web/worker.ts" },
+    outdir: page,
+    bundle: true,
+    platform: "browser",
+    format: "esm",
+    target: "es2022",
+    // Reached only by code paths that run under Node (files by path, S3): never loaded in a browser.
+    external: ["node:*", "@aws-sdk/*", "yaml"],
+    sourcemap: !args.includes("--no-sourcemap"),
+    minify: true,
+    // Error classes keep their names: the page shows them (SourceReadError, ConfigError...).
+    keepNames: true,
+    logLevel: "warning",
+  });
+  for (const [from, to] of [
+    ["web/index.html", "index.html"],
+    ["web/style.css", "style.css"],
+    ["samples/ocean_sample.nc", "ocean_sample.nc"],
+    ["bindings/wasm/pkg/zarrio_wasm_bg.wasm", "zarrio_wasm_bg.wasm"],
+  ]) copyFileSync(from, `${page}/${to}`);
+}

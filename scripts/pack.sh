@@ -140,6 +140,8 @@ const must = [
   "package.json", "README.md",
   "dist/index.js", "dist/index.d.ts", "dist/index.cjs", "dist/index.d.cts", "dist/cli.js", "dist/write-region-worker.js", "dist/web.js", "dist/web.d.ts",
   "bindings/wasm/pkg/zarrio_wasm.js", "bindings/wasm/pkg/zarrio_wasm_bg.wasm",
+  // The browser page `zarrio serve-web` serves (and any static host can).
+  "dist/web-page/index.html", "dist/web-page/page.js", "dist/web-page/worker.js", "dist/web-page/zarrio_wasm_bg.wasm", "dist/web-page/style.css",
 ];
 for (const p of must) if (!paths.includes(p)) problems.push(`zarrio is missing ${p}`);
 // Sources, tests, maps, native builds and caches have no place in the main package.

@@ -38,7 +38,9 @@ DEFAULT_WASM_BINDGEN_VERSION="0.2.130"
 # slurmctld, slurmd, slurm-client and munge are for tests only: test/slurm.test.ts runs write-region as a
 # real Slurm job array on a one-node cluster; test/cluster/slurm.sh starts and stops its own daemons (own
 # munge key, config and ports), so none of the packages' system services is used.
-APT_PACKAGES=(clang-22 llvm-22 lld-22 pkg-config build-essential gdal-bin slurmctld slurmd slurm-client munge)
+# chromium is for tests only: test/browser drives the page in it headless, through playwright-core
+# (which never downloads a browser of its own).
+APT_PACKAGES=(clang-22 llvm-22 lld-22 pkg-config build-essential gdal-bin slurmctld slurmd slurm-client munge chromium)
 # ZARRIO_APT_EXTRA="a b": more Debian packages to ensure (handy to try a package before adding it here).
 read -r -a _extra <<<"${ZARRIO_APT_EXTRA:-}" && APT_PACKAGES+=("${_extra[@]}")
 ALL_STEPS="apt rust wasm-bindgen venv npm"

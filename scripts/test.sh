@@ -6,7 +6,8 @@
 #   3. Python: self-tests of the reference comparison (test/python).
 #   4. TypeScript: node's test runner over test/*.test.ts, once per backend (native, then wasm).
 #   5. Packages: test/package/*.test.ts packs the npm tarballs, installs them into empty directories
-#      and runs them (both backends), and runs the browser example without a filesystem.
+#      and runs them (both backends), and runs the serverless example without a filesystem.
+#   6. Browser: test/browser/*.test.ts drives the page (web/) in headless Chromium (Debian's chromium).
 # Every step runs even if an earlier one failed; the exit status is non-zero if any failed.
 set -uo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -44,8 +45,11 @@ done
 step "packages: pack.sh's tarballs installed and run (native, wasm, ESM, CommonJS, types); the browser example"
 node --import tsx --test --test-concurrency=1 test/package/*.test.ts || failed+=("node --test (packages)")
 
+step "browser: the page in headless Chromium (convert, quick-look, .zarr.zip checked with xarray)"
+node --import tsx --test --test-concurrency=1 test/browser/*.test.ts || failed+=("node --test (browser)")
+
 if ((${#failed[@]})); then
   printf '\n[test] FAILED: %s\n' "${failed[*]}"
   exit 1
 fi
-printf '\n[test] all steps passed (rust, python, typescript on: %s, packages)\n' "${backends[*]}"
+printf '\n[test] all steps passed (rust, python, typescript on: %s, packages, browser)\n' "${backends[*]}"

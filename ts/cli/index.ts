@@ -12,6 +12,7 @@ const COMMANDS: Record<string, () => Promise<CommandClass>> = {
   "create-template": async () => (await import("./create-template.js")).CreateTemplateCommand,
   "write-region": async () => (await import("./write-region.js")).WriteRegionCommand,
   append: async () => (await import("./append.js")).AppendCommand,
+  "serve-web": async () => (await import("./serve-web.js")).ServeWebCommand,
 };
 
 /** The command named `name`, or every command (for help, or a name that is not one). */

@@ -12,17 +12,17 @@
 
 import { isNumeric, itemSize } from "../backend/dtype.js";
 import { loadBackend, type Backend } from "../backend/index.js";
-import type { Compressor, DType, Slab, Stats, VarMeta } from "../backend/types.js";
+import type { Compressor, DType, Stats, VarMeta } from "../backend/types.js";
 import { numericAttr, textAttr } from "../cf/attrs.js";
 import { decodeValue, formatDate, inferFreq } from "../cf/time.js";
 import { type AccessPattern, type ZarrConverterConfig, slabBytes } from "../config/model.js";
 import { formatCompression, parseCompression } from "../config/parse.js";
-import { fromCore } from "../errors.js";
 import { silentLogger } from "../log.js";
 import { chunkCount } from "../plan/chunking.js";
 import { buildPlan, walkVars, type VarPlan } from "../plan/layout.js";
 import { chooseShards } from "../plan/sharding.js";
 import { dataRange, declaredRange, missingValues, packable, unpackedRange, type PackRange } from "../plan/packing.js";
+import { takeSamples } from "../pipeline/sample.js";
 import { scanStats } from "../pipeline/scan.js";
 import { openSource, readTimeAxis, timeLength, type Source } from "../pipeline/source.js";
 import { storageFill } from "../zarr/metadata.js";
@@ -137,8 +137,6 @@ export const PACKING_PRECISION = 1e-4;
 export const LINK_MBPS = 100;
 const QUICK_SAMPLE_BYTES = 2 * 2 ** 20;
 const FULL_SAMPLE_BYTES = 8 * 2 ** 20;
-/** Variables sampled for codec trials: the largest ones carry the archive's size. */
-const SAMPLED_VARIABLES = 4;
 /** Each timing repeats for this long (at least one pass) and keeps the fastest pass. */
 const MIN_TRIAL_MS = 50;
 
@@ -348,42 +346,6 @@ function recommendChunking(pattern: AccessPattern, vars: VarPlan[], config: Zarr
 
 // ---- codec trials -----------------------------------------------------------------------------
 
-interface Sample {
-  variable: string;
-  slab: Slab;
-  shape: number[];
-}
-
-/**
- * One planned chunk from the middle of each of the largest variables, shrunk from the outermost
- * dimension to fit its share of `budget`, and packed if the plan packs the variable.
- */
-async function takeSamples(source: Source, planned: VarPlan[], budget: number, policy: ZarrConverterConfig["packing"]["rangeExceededAction"]): Promise<Sample[]> {
-  const candidates = planned
-    .filter((v) => isNumeric(v.source.dtype) && v.model.shape.length > 0 && !(v.model.dimensionNames.length === 1 && v.model.dimensionNames[0] === v.name))
-    .sort((a, b) => b.source.shape.reduce((x, y) => x * y, 1) * itemSize(b.source.dtype) - a.source.shape.reduce((x, y) => x * y, 1) * itemSize(a.source.dtype))
-    .slice(0, SAMPLED_VARIABLES);
-  const share = budget / Math.max(1, candidates.length);
-  const out: Sample[] = [];
-  for (const v of candidates) {
-    const src = v.source;
-    const count = src.shape.map((len, i) => Math.min(len, v.model.chunks[i]!));
-    const item = itemSize(src.dtype);
-    for (let d = 0; d < count.length && count.reduce((a, b) => a * b, 1) * item > share; d++) {
-      const rest = count.reduce((a, b) => a * b, 1) / count[d]!;
-      count[d] = Math.max(1, Math.floor(share / item / rest));
-    }
-    if (count.some((c) => c === 0)) continue;
-    const start = src.shape.map((len, i) => Math.floor((len - count[i]!) / 2));
-    let slab = await source.ds.read(src.path, start, count).catch((e) => {
-      throw fromCore(e, { file: source.file, variable: src.path });
-    });
-    if (v.pack) slab = slab.pack(v.pack, v.missing, policy === "error" ? "clip" : policy).slab;
-    out.push({ variable: v.arrayPath, slab, shape: count });
-  }
-  return out;
-}
-
 async function trialCodecs(source: Source, planned: VarPlan[], codecs: string[], budget: number, backend: Backend, config: ZarrConverterConfig): Promise<CodecTrials> {
   const samples = await takeSamples(source, planned, budget, config.packing.rangeExceededAction);
   const sampleBytes = samples.reduce((a, s) => a + s.shape.reduce((x, y) => x * y, 1) * itemSize(s.slab.dtype as DType), 0);
@@ -400,7 +362,7 @@ async function trialCodecs(source: Source, planned: VarPlan[], codecs: string[],
  * until MIN_TRIAL_MS has passed and the fastest pass counts: other work on the machine only ever
  * slows a pass down. The round trip is checked byte for byte.
  */
-async function trialCodec(backend: Backend, samples: Sample[], compressor: Compressor, sampleBytes: number): Promise<CodecResult> {
+async function trialCodec(backend: Backend, samples: Awaited<ReturnType<typeof takeSamples>>, compressor: Compressor, sampleBytes: number): Promise<CodecResult> {
   const trials = samples.map((s) => {
     const dtype = s.slab.dtype;
     const spec = { shape: s.shape, chunks: s.shape, dtype, fill: storageFill({ dtype, cfFill: null }), pipeline: { compressor } };

@@ -14,7 +14,7 @@ import { formatBytes, Logger, Progress, silentLogger } from "../log.js";
 import { logChunking } from "../plan/chunking.js";
 import { itemSize } from "../backend/dtype.js";
 import { cfEncoding, decodeRange, describeMixed, mixedEncoding, type MixedEncoding } from "../plan/encoding.js";
-import { bindSource, buildPlan, selectVars, walkVars } from "../plan/layout.js";
+import { bindSource, buildPlan, selectVars, walkVars, type ArchivePlan, type VarPlan } from "../plan/layout.js";
 import { dataRange, declaredRange, missingValues, packable, type PackRange } from "../plan/packing.js";
 import { writeHierarchy } from "../pipeline/hierarchy.js";
 import { mergeStats, scanStats } from "../pipeline/scan.js";
@@ -60,6 +60,22 @@ export interface ConvertSourcesOptions {
   progress?: boolean;
   /** When the run began (performance.now()), if opening the sources is to be counted. */
   started?: number;
+  /** Told the bytes of source data converted so far and the total (browsers, callers with their own display). */
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** Progress handed to a callback instead of drawn on a terminal. */
+function reporter(total: number, report: (done: number, total: number) => void): Pick<Progress, "advance" | "finish"> {
+  let done = 0;
+  return {
+    advance(bytes: number) {
+      done += bytes;
+      report(Math.min(done, total), total);
+    },
+    finish() {
+      report(total, total);
+    },
+  };
 }
 
 /** A variable of a source by its path in the file (undefined when the file lacks it). */
@@ -210,14 +226,29 @@ export async function concatTimes(sources: Source[], timeDim: string): Promise<T
 }
 
 /** Convert opened sources (joined along time in the order given) into the store `options.target` gives. */
-export async function convertSources(sources: Source[], config: ZarrConverterConfig, options: ConvertSourcesOptions): Promise<ConvertSummary> {
-  const started = options.started ?? performance.now();
-  const { backend } = options;
-  const log = options.log ?? silentLogger;
+/** A conversion decided before anything is written: what `convertSources` runs, what a preview shows. */
+export interface ConvertPlan {
+  sources: Source[];
+  plan: ArchivePlan;
+  /** The joined CF time axis, when the files have one. */
+  times: TimeAxis | undefined;
+  /** Each file's length along time. */
+  lengths: number[];
+  /** The archive's length along time. */
+  total: number;
+  mixed: Map<string, MixedEncoding>;
+  /** Variables along time, filled file by file. */
+  dataVars: VarPlan[];
+}
+
+/**
+ * Everything decided before the first byte is written: times joined, encodings compared, packing
+ * ranges found, the archive laid out, every file checked against it. Throws what would stop the
+ * conversion, so a preview (`zarrio/web`'s `planArchive`) refuses exactly what convert refuses.
+ */
+export async function planConvert(sources: Source[], config: ZarrConverterConfig, backend: Backend, log: Logger = silentLogger): Promise<ConvertPlan> {
   if (!sources.length) throw new ConfigError("give at least one input file", "inputs");
   const first = sources[0]!;
-  log.info(`converting ${sources.length} file(s) with the ${backend.name} backend`, { reader: first.ds.meta.reader, format: first.ds.meta.format });
-
   const timeDim = config.time.dim;
   const lengths = sources.map((s) => timeLength(s, timeDim));
   if (sources.length > 1 && lengths.some((n) => n === 0)) {
@@ -244,6 +275,16 @@ export async function convertSources(sources: Source[], config: ZarrConverterCon
   const dataVars = plan.vars.filter((v) => v.timeAxis >= 0 && (!v.isTimeCoord || !times));
   for (const s of sources.slice(1)) checkCompatible(s, dataVars, timeDim);
   logChunking(log, plan.vars, config.accessPattern);
+  return { sources, plan, times, lengths, total, mixed, dataVars };
+}
+
+export async function convertSources(sources: Source[], config: ZarrConverterConfig, options: ConvertSourcesOptions): Promise<ConvertSummary> {
+  const started = options.started ?? performance.now();
+  const { backend } = options;
+  const log = options.log ?? silentLogger;
+  if (sources.length) log.info(`converting ${sources.length} file(s) with the ${backend.name} backend`, { reader: sources[0]!.ds.meta.reader, format: sources[0]!.ds.meta.format });
+  const { plan, times, lengths, total, mixed, dataVars } = await planConvert(sources, config, backend, log);
+  const first = sources[0]!;
 
   const out = await options.target();
   let stats = emptyStats();
@@ -252,7 +293,7 @@ export async function convertSources(sources: Source[], config: ZarrConverterCon
     await writeHierarchy(archive, plan);
     const totalBytes = plan.vars.reduce((a, v) => a + v.model.shape.reduce((x, y) => x * y, 1) * itemSize(v.source.dtype), 0);
     // Only built when asked for: Progress draws on process.stderr, which browsers lack.
-    const progress = options.progress ? new Progress("converting", totalBytes) : undefined;
+    const progress = options.onProgress ? reporter(totalBytes, options.onProgress) : options.progress ? new Progress("converting", totalBytes) : undefined;
     const run = runOptions(config, backend, log, { progress });
     const place = (timeOffset: number) => ({ timeOffset, slabBytes: slabBytes(config) });
     const jobs: WriteJob[] = [];

@@ -110,13 +110,21 @@ class ReopeningDataset implements Dataset {
 
 /** A NetCDF file held in memory; `name` stands for it in messages. */
 export function openSourceBytes(backend: Backend, name: string, bytes: Uint8Array, group?: string): Source {
+  return openSourceWith(name, bytes.length, () => backend.openDatasetBytes(bytes), group);
+}
+
+/**
+ * A NetCDF file the caller opens its own way (bytes in memory, a `Blob` read by range in a
+ * browser worker); `name` stands for it in messages, and a failed open is told apart by cause.
+ */
+export function openSourceWith(name: string, size: number, open: () => Dataset, group?: string): Source {
   let ds: Dataset;
   try {
-    ds = backend.openDatasetBytes(bytes);
+    ds = open();
   } catch (e) {
     throw unreadable(name, e);
   }
-  return { file: name, size: bytes.length, ds, root: sourceRoot(ds.meta, group, name) };
+  return { file: name, size, ds, root: sourceRoot(ds.meta, group, name) };
 }
 
 /**

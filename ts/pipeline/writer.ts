@@ -182,7 +182,7 @@ export interface RunOptions {
   concurrency: number;
   policy: OutOfRangePolicy;
   log: Logger;
-  progress?: Progress;
+  progress?: Pick<Progress, "advance">;
   /** The slab budget: slabs smaller than it are computed side by side within it. */
   slabBytes?: number;
   /** Close each dataset as soon as its last job is done (bounds memory over many files). */

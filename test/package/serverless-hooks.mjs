@@ -1,7 +1,7 @@
 /**
  * Module resolution as a browser does it, for code under `roots`: relative and URL imports, and
  * the import map's `zarrio/web`. A `node:` built-in or any other bare specifier fails to resolve,
- * as it would in a page. Registered by browser-run.mjs.
+ * as it would in a page. Registered by serverless-run.mjs.
  */
 let roots = [];
 

@@ -1,11 +1,11 @@
 /**
- * Runs examples/browser/convert.js the way a browser runs it, for browser.test.ts. Started with
+ * Runs examples/serverless/convert.js the way a browser runs it, for serverless.test.ts. Started with
  * Node's permission model and no --allow-fs-write, so the conversion cannot touch the filesystem;
- * the example's modules may import only what a page can (browser-hooks.mjs), and Node's own
+ * the example's modules may import only what a page can (serverless-hooks.mjs), and Node's own
  * globals are gone before they load. This runner plays the browser's part: it reads the NetCDF
  * file and the WebAssembly module (a page would fetch them) and prints the archive's keys as JSON.
  *
- *   node --experimental-permission --allow-fs-read=<repo> --allow-worker browser-run.mjs <file.nc> <module.wasm>
+ *   node --experimental-permission --allow-fs-read=<repo> --allow-worker serverless-run.mjs <file.nc> <module.wasm>
  *
  * (--allow-worker: module hooks run on a worker thread; the permission model still applies there.)
  */
@@ -17,7 +17,7 @@ import path from "node:path";
 
 const repo = new URL("../../", import.meta.url);
 const [ncPath, wasmPath] = process.argv.slice(2);
-register("./browser-hooks.mjs", import.meta.url, {
+register("./serverless-hooks.mjs", import.meta.url, {
   data: { roots: [new URL("examples/", repo).href, new URL("dist/", repo).href, new URL("bindings/", repo).href] },
 });
 
@@ -40,7 +40,7 @@ void [globalThis.fetch, globalThis.Response, globalThis.Request, globalThis.Head
 for (const name of ["process", "Buffer", "global", "setImmediate", "clearImmediate", "require"]) delete globalThis[name];
 const leftovers = ["process", "Buffer", "global", "setImmediate"].filter((n) => n in globalThis);
 
-const { convertInMemory } = await import(new URL("examples/browser/convert.js", repo).href);
+const { convertInMemory } = await import(new URL("examples/serverless/convert.js", repo).href);
 const { summary, store, arrays } = await convertInMemory(path.basename(ncPath), nc, { wasm });
 const keys = Object.fromEntries([...store.map].map(([k, v]) => [k, toBase64(v)]));
 stdout.write(JSON.stringify({ writable, leftovers, summary, arrays, keys }) + "\n");

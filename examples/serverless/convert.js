@@ -1,7 +1,6 @@
 /**
- * The conversion itself, free of the page so that it runs wherever a browser's JavaScript runs
- * (the page, a worker, or the test that proves it needs no filesystem): NetCDF bytes in memory →
- * Zarr in an in-memory store.
+ * A conversion with no filesystem, as a serverless function or a page's own code would run it
+ * (the test proves it needs none): NetCDF bytes in memory → Zarr in an in-memory store.
  */
 import { convertToZarr, init, MemoryStore } from "zarrio/web";
 

@@ -1,6 +1,6 @@
 /**
- * examples/browser converts an in-memory NetCDF file into an in-memory Zarr store with no
- * filesystem. browser-run.mjs runs the example's convert.js as a page would: under Node's
+ * examples/serverless converts an in-memory NetCDF file into an in-memory Zarr store with no
+ * filesystem. serverless-run.mjs runs the example's convert.js as a page would: under Node's
  * permission model with no write access anywhere, with `process`, `Buffer` and the other Node
  * globals removed, and with every import a page could not resolve (node: built-ins, bare package
  * names) refused. The keys it prints are written out here and checked with xarray.
@@ -16,14 +16,14 @@ import { assertMatchesSources, ROOT } from "../helpers.js";
 const SAMPLE = path.join(ROOT, "samples", "ocean_sample.nc");
 const WASM = path.join(ROOT, "bindings", "wasm", "pkg", "zarrio_wasm_bg.wasm");
 
-test("the browser example converts in memory with no filesystem, no Node globals and no Node imports", () => {
+test("the serverless example converts in memory with no filesystem, no Node globals and no Node imports", () => {
   const r = spawnSync(
     process.execPath,
     // Reads only inside the repository, writes nowhere. Module hooks need a worker thread.
-    ["--experimental-permission", `--allow-fs-read=${ROOT}`, "--allow-worker", path.join(ROOT, "test", "package", "browser-run.mjs"), SAMPLE, WASM],
+    ["--experimental-permission", `--allow-fs-read=${ROOT}`, "--allow-worker", path.join(ROOT, "test", "package", "serverless-run.mjs"), SAMPLE, WASM],
     { encoding: "utf8", maxBuffer: 64 << 20, env: { PATH: process.env.PATH ?? "" } },
   );
-  assert.equal(r.status, 0, `browser-run.mjs failed:\n${r.stderr}`);
+  assert.equal(r.status, 0, `serverless-run.mjs failed:\n${r.stderr}`);
   const res = JSON.parse(r.stdout) as {
     writable: boolean;
     leftovers: string[];
@@ -40,7 +40,7 @@ test("the browser example converts in memory with no filesystem, no Node globals
     ["lat[90]", "lon[180]", "salinity[24,90,180]", "sst[24,90,180]", "time[24]"],
   );
 
-  const zarr = path.join(ROOT, "test", ".out", "package", "browser", "ocean.zarr");
+  const zarr = path.join(ROOT, "test", ".out", "package", "serverless", "ocean.zarr");
   rmSync(zarr, { recursive: true, force: true });
   for (const [key, b64] of Object.entries(res.keys)) {
     const file = path.join(zarr, ...key.split("/"));
