@@ -28,7 +28,8 @@ scope.onmessage = async ({ data: req }) => {
       },
     });
     const entries = [...store.map.entries()];
-    post({ id: req.id, kind: "done", summary, entries }, entries.map(([, v]) => v.buffer));
+    // Each buffer handed over once (two keys could share one).
+    post({ id: req.id, kind: "done", summary, entries }, [...new Set(entries.map(([, v]) => v.buffer as ArrayBuffer))]);
   } catch (e) {
     post({ id: req.id, kind: "error", error: errorInfo(e) });
   }

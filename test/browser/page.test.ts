@@ -10,7 +10,7 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import http from "node:http";
-import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 
 import { chromium, type Browser, type Page } from "playwright-core";
@@ -165,9 +165,22 @@ describe("browser page [chromium]", () => {
     await page.close();
   });
 
-  test("a multi-group NetCDF-4 file converts with its groups and reads back identical", async () => {
+  test("a multi-group NetCDF-4 file dropped on the page converts with its groups and reads back identical", async () => {
     const src = fixture("groups.nc");
-    const page = await open([src]);
+    const page = await open([]);
+    // A real drop: a DataTransfer holding the file, dispatched on the drop zone.
+    const transfer = await page.evaluateHandle(
+      ({ name, b64 }) => {
+        const dt = new DataTransfer();
+        dt.items.add(new File([Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))], name));
+        return dt;
+      },
+      { name: "groups.nc", b64: readFileSync(src).toString("base64") },
+    );
+    await page.dispatchEvent("#drop", "dragover", { dataTransfer: transfer });
+    await page.dispatchEvent("#drop", "drop", { dataTransfer: transfer });
+    await page.waitForSelector("#file-list li");
+    assert.match((await page.locator("#file-list").textContent()) ?? "", /groups\.nc/);
     const summary = await planned(page);
     assert.match(summary, /1 file\(s\), \d+ arrays/);
     await convert(page);
