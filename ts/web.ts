@@ -35,6 +35,7 @@ import type { Store } from "./zarr/contract.js";
 export * from "./errors.js";
 export { Logger } from "./log.js";
 export { lockedUpdate, type LockingStore, type ReadableStore, type Store, type WritableStore } from "./zarr/contract.js";
+export { DirectoryStore, type DirectoryHandle } from "./zarr/directory-store.js";
 export { MemoryStore } from "./zarr/memory-store.js";
 export { zipParts, type ZipOptions } from "./zarr/zip.js";
 export type { Backend, ConvertSummary };

@@ -5,8 +5,9 @@
  */
 import type { ArchivePreview, ConvertSummary } from "../ts/web.js";
 import type { Options, Reply, Request } from "./protocol.js";
-import { draw, readSlice } from "./quicklook.js";
+import { draw, readSlice, type ReadKey } from "./quicklook.js";
 import { canPickFolder, download, saveToFolder, uploadObjects, uploadZip, zipBlob } from "./save.js";
+import { DirectoryStore, type DirectoryHandle } from "../ts/zarr/directory-store.js";
 
 const $ = <T extends HTMLElement = HTMLElement>(sel: string) => document.querySelector<T>(sel)!;
 
@@ -22,7 +23,10 @@ worker.onmessage = ({ data }: MessageEvent<Reply>) => {
 };
 worker.onerror = (e) => showError(`the conversion worker failed: ${e.message}`);
 
-function ask(req: Omit<Request, "id">, progress?: (done: number, total: number) => void): Promise<Reply> {
+/** A request before it is numbered (distributes over the union, keeping each kind's fields). */
+type Unnumbered<T> = T extends unknown ? Omit<T, "id"> : never;
+
+function ask(req: Unnumbered<Request>, progress?: (done: number, total: number) => void): Promise<Reply> {
   const id = nextId++;
   return new Promise((resolve) => {
     waiting.set(id, { resolve, progress });
@@ -34,7 +38,9 @@ function ask(req: Omit<Request, "id">, progress?: (done: number, total: number) 
 
 let files: File[] = [];
 let preview: ArchivePreview | undefined;
+/** The archive just written, in memory (savable from here), or in a folder the user picked. */
 let archive: Map<string, Uint8Array> | undefined;
+let readKey: ReadKey | undefined;
 let archiveName = "archive";
 
 const fmtBytes = (n: number) => {
@@ -74,6 +80,7 @@ function options(): Options {
 async function useFiles(list: File[]): Promise<void> {
   files = [...list].sort((a, b) => a.name.localeCompare(b.name, undefined, { numeric: true }));
   archive = undefined;
+  readKey = undefined;
   $("#look").hidden = true;
   $("#save").hidden = true;
   $("#file-list").replaceChildren(...files.map((f) => Object.assign(document.createElement("li"), { textContent: `${f.name} (${fmtBytes(f.size)})` })));
@@ -105,6 +112,7 @@ async function plan(): Promise<boolean> {
   showError(undefined);
   preview = undefined;
   $<HTMLButtonElement>("#go").disabled = true;
+  $<HTMLButtonElement>("#go-folder").disabled = true;
   const body = $("#plan-table tbody");
   body.replaceChildren();
   if (!files.length) return false;
@@ -137,6 +145,7 @@ async function plan(): Promise<boolean> {
     `${preview.files.length} file(s), ${preview.arrays.length} arrays, Zarr v${preview.zarrFormat}, dims ${dims}; ` +
     `${fmtBytes(preview.rawBytes)} of values, about ${fmtBytes(preview.estimatedBytes)} stored (estimated from a sample)`;
   $<HTMLButtonElement>("#go").disabled = false;
+  $<HTMLButtonElement>("#go-folder").disabled = !canPickFolder();
   return true;
 }
 
@@ -147,41 +156,83 @@ $<HTMLFormElement>("#options").addEventListener("submit", (e) => {
 
 // ---- 3. convert -------------------------------------------------------------------------------
 
-$("#go").addEventListener("click", async () => {
+/** The folder API as this page uses it (Chromium-based browsers have it; tests may stand in for it). */
+type PickFolder = (o: { mode: string; id?: string }) => Promise<FileSystemDirectoryHandle>;
+
+$("#go").addEventListener("click", () => void convert());
+$("#go-folder").addEventListener("click", async () => {
+  // Asked first, while the click still counts as the user's gesture.
+  let parent: FileSystemDirectoryHandle;
+  try {
+    parent = await (globalThis as unknown as { showDirectoryPicker: PickFolder }).showDirectoryPicker({ mode: "readwrite", id: "zarrio" });
+  } catch (e) {
+    if ((e as Error).name !== "AbortError") showError(`no folder: ${(e as Error).message}`);
+    return;
+  }
+  await convert(parent);
+});
+
+/** Convert the files into memory, or into `<name>.zarr` inside `parent` (made here; removed again if the conversion fails). */
+async function convert(parent?: FileSystemDirectoryHandle): Promise<void> {
   if (!(await plan())) return;
-  const go = $<HTMLButtonElement>("#go");
+  const buttons = [$<HTMLButtonElement>("#go"), $<HTMLButtonElement>("#go-folder")];
   const bar = $<HTMLProgressElement>("#progress");
-  go.disabled = true;
+  let folder: FileSystemDirectoryHandle | undefined;
+  const name = `${archiveName}.zarr`;
+  if (parent) {
+    try {
+      await parent.getDirectoryHandle(name);
+      showError(`${parent.name}/${name} exists already: pick another folder, or remove it first`);
+      return;
+    } catch {
+      folder = await parent.getDirectoryHandle(name, { create: true });
+    }
+  }
+  for (const b of buttons) b.disabled = true;
   archive = undefined;
+  readKey = undefined;
   $("#look").hidden = true;
   $("#save").hidden = true;
   bar.value = 0;
   setStatus("converting…");
   document.body.dataset.state = "converting";
   const started = performance.now();
-  const reply = await ask({ kind: "convert", files, options: options() }, (done, total) => {
+  const reply = await ask({ kind: "convert", files, options: options(), folder }, (done, total) => {
     bar.value = total ? done / total : 0;
     const secs = (performance.now() - started) / 1000;
     setStatus(`converting… ${fmtBytes(done)} of ${fmtBytes(total)}, ${(done / 1e6 / Math.max(secs, 1e-3)).toFixed(0)} MB/s`);
   });
-  go.disabled = false;
+  buttons[0]!.disabled = false;
+  buttons[1]!.disabled = !canPickFolder();
   if (reply.kind === "error") {
     document.body.dataset.state = "failed";
     setStatus("failed");
     showError(`${reply.error.name}: ${reply.error.message}`);
+    if (parent) await parent.removeEntry(name, { recursive: true }).catch(() => {});
     return;
   }
   if (reply.kind !== "done") return;
   bar.value = 1;
-  archive = new Map(reply.entries);
-  const stored = reply.entries.reduce((a, [, v]) => a + v.length, 0);
-  setStatus(done(reply.summary, archive.size, stored));
+  if (folder) {
+    const store = new DirectoryStore(folder as unknown as DirectoryHandle);
+    readKey = (key) => store.get(key);
+    const keys = await store.list();
+    let stored = 0;
+    for (const k of keys) stored += (await store.get(k))?.length ?? 0;
+    setStatus(`${done(reply.summary, keys.length, stored)}, written into ${parent!.name}/${name}`);
+  } else {
+    const entries = new Map(reply.entries);
+    archive = entries;
+    readKey = async (key) => entries.get(key);
+    const stored = reply.entries.reduce((a, [, v]) => a + v.length, 0);
+    setStatus(done(reply.summary, entries.size, stored));
+    $("#save").hidden = false;
+    $<HTMLButtonElement>("#save-folder").disabled = !canPickFolder();
+    $("#save-folder").title = canPickFolder() ? "" : "this browser cannot write into folders (File System Access API)";
+  }
   document.body.dataset.state = "done";
   showLook();
-  $("#save").hidden = false;
-  $<HTMLButtonElement>("#save-folder").disabled = !canPickFolder();
-  $("#save-folder").title = canPickFolder() ? "" : "this browser cannot write into folders (File System Access API)";
-});
+}
 
 function done(s: ConvertSummary, objects: number, stored: number): string {
   return `done: ${s.files} file(s), ${s.variables} arrays, ${s.timeSteps} time steps, ${objects} objects, ${fmtBytes(stored)} in ${s.seconds.toFixed(2)} s (${s.backend})`;
@@ -223,10 +274,10 @@ let drawing = Promise.resolve();
 function redraw(): Promise<void> {
   drawing = drawing.then(async () => {
     const path = $<HTMLSelectElement>("#look-array").value;
-    if (!archive || !path) return;
+    if (!readKey || !path) return;
     const leading = [...$("#look-dims").querySelectorAll<HTMLInputElement>("input")].map((i) => Number(i.value));
     try {
-      const slice = await readSlice(archive, path, leading);
+      const slice = await readSlice(readKey, path, leading);
       draw(slice, $<HTMLCanvasElement>("#look-canvas"), $<HTMLCanvasElement>("#look-legend"));
       const where = leading.length ? ` at [${leading.join(", ")}]` : "";
       $("#look-caption").textContent = `${path}${where}: ${slice.width} × ${slice.height}, ${slice.valid} values (${slice.width * slice.height - slice.valid} missing), min ${+slice.min.toPrecision(6)}, max ${+slice.max.toPrecision(6)}${slice.units ? " " + slice.units : ""}`;

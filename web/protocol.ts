@@ -10,7 +10,7 @@ export type Options = Record<string, unknown>;
 
 export type Request =
   | { id: number; kind: "plan"; files: File[]; options: Options }
-  | { id: number; kind: "convert"; files: File[]; options: Options };
+  | { id: number; kind: "convert"; files: File[]; options: Options; folder?: FileSystemDirectoryHandle };
 
 /** An error as the page shows it: the typed class's name, the message, and what it names. */
 export interface ErrorInfo {
@@ -21,5 +21,6 @@ export interface ErrorInfo {
 export type Reply =
   | { id: number; kind: "plan"; preview: ArchivePreview }
   | { id: number; kind: "progress"; done: number; total: number }
+  /** `entries`: the archive's keys, when it was converted into memory (none when into a folder). */
   | { id: number; kind: "done"; summary: ConvertSummary; entries: [string, Uint8Array][] }
   | { id: number; kind: "error"; error: ErrorInfo };

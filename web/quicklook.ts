@@ -6,9 +6,12 @@
  */
 import * as zarr from "zarrita";
 
-/** A read-only zarrita store over the archive's keys (`zarr.json`, `sst/c/0/0/0`...). */
-export function mapStore(entries: Map<string, Uint8Array>) {
-  return { get: async (key: string) => entries.get(key.replace(/^\//, "")) };
+/** How the page reads the archive's keys (`zarr.json`, `sst/c/0/0/0`...): from memory or a folder. */
+export type ReadKey = (key: string) => Promise<Uint8Array | undefined>;
+
+/** A read-only zarrita store over those keys (zarrita asks for `/zarr.json`). */
+function keyStore(read: ReadKey) {
+  return { get: (key: string) => read(key.replace(/^\//, "")) };
 }
 
 export interface Slice {
@@ -25,7 +28,7 @@ export interface Slice {
   flipped: boolean;
 }
 
-type Store = ReturnType<typeof mapStore>;
+type Store = ReturnType<typeof keyStore>;
 
 /** CF decoding attributes: `_FillValue` in v3 may be base64 of a little-endian float64 (xarray's spelling). */
 function fillOf(attrs: Record<string, unknown>): number[] {
@@ -44,8 +47,8 @@ function fillOf(attrs: Record<string, unknown>): number[] {
 }
 
 /** The slice at `index` along every dimension but the last two. */
-export async function readSlice(entries: Map<string, Uint8Array>, path: string, leading: number[]): Promise<Slice> {
-  const store: Store = mapStore(entries);
+export async function readSlice(read: ReadKey, path: string, leading: number[]): Promise<Slice> {
+  const store: Store = keyStore(read);
   const root = zarr.root(store);
   const arr = (await zarr.open(root.resolve(path), { kind: "array" })) as zarr.Array<zarr.DataType, Store>;
   const rank = arr.shape.length;

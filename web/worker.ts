@@ -3,7 +3,7 @@
  * by range (`Blob.slice`), so their size is bounded by the slab budget, not by memory; the
  * finished archive's keys are handed to the page without a copy.
  */
-import { convertToZarr, MemoryStore, planArchive } from "../ts/web.js";
+import { convertToZarr, DirectoryStore, MemoryStore, planArchive, type DirectoryHandle } from "../ts/web.js";
 import type { ErrorInfo, Reply, Request } from "./protocol.js";
 
 const scope = self as unknown as { onmessage: (e: MessageEvent<Request>) => void; postMessage(m: Reply, transfer?: Transferable[]): void };
@@ -15,7 +15,9 @@ scope.onmessage = async ({ data: req }) => {
       post({ id: req.id, kind: "plan", preview: await planArchive(req.files, req.options) });
       return;
     }
-    const store = new MemoryStore();
+    // Into a folder: chunks go to disk as they are encoded, and memory holds only the slabs.
+    const memory = req.folder ? undefined : new MemoryStore();
+    const store = memory ?? new DirectoryStore(req.folder as unknown as DirectoryHandle);
     let last = 0;
     const summary = await convertToZarr(req.files, store, {
       ...req.options,
@@ -27,7 +29,7 @@ scope.onmessage = async ({ data: req }) => {
         post({ id: req.id, kind: "progress", done, total });
       },
     });
-    const entries = [...store.map.entries()];
+    const entries = memory ? [...memory.map.entries()] : [];
     // Each buffer handed over once (two keys could share one).
     post({ id: req.id, kind: "done", summary, entries }, [...new Set(entries.map(([, v]) => v.buffer as ArrayBuffer))]);
   } catch (e) {
