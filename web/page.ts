@@ -7,7 +7,7 @@ import type { ArchivePreview, ConvertSummary } from "../ts/web.js";
 import type { Options, Reply, Request } from "./protocol.js";
 import { draw, readSlice, type ReadKey } from "./quicklook.js";
 import { canPickFolder, download, saveToFolder, uploadObjects, uploadZip, zipBlob } from "./save.js";
-import { DirectoryStore, type DirectoryHandle } from "../ts/zarr/directory-store.js";
+import { DirectoryStore, type DirectoryHandle } from "../ts/web.js";
 
 const $ = <T extends HTMLElement = HTMLElement>(sel: string) => document.querySelector<T>(sel)!;
 

@@ -4,7 +4,7 @@
  * browser has it), or an S3 bucket over HTTP (a CORS-enabled bucket URL, or one presigned URL for
  * the zip).
  */
-import { MemoryStore, zipParts } from "../ts/web.js";
+import { DirectoryStore, MemoryStore, zipParts, type DirectoryHandle } from "../ts/web.js";
 
 /** The archive as one ZIP, ready to download or upload. */
 export async function zipBlob(entries: Map<string, Uint8Array>): Promise<Blob> {
@@ -25,11 +25,6 @@ export function download(blob: Blob, name: string): void {
   setTimeout(() => URL.revokeObjectURL(url), 60_000);
 }
 
-interface DirHandle {
-  getDirectoryHandle(name: string, options: { create: boolean }): Promise<DirHandle>;
-  getFileHandle(name: string, options: { create: boolean }): Promise<{ createWritable(): Promise<{ write(data: BufferSource): Promise<void>; close(): Promise<void> }> }>;
-}
-
 /** Browsers that let a page write into a folder the user picks (Chromium-based ones). */
 export function canPickFolder(): boolean {
   return typeof (globalThis as { showDirectoryPicker?: unknown }).showDirectoryPicker === "function";
@@ -40,25 +35,12 @@ export function canPickFolder(): boolean {
  * of a Zarr directory store). Returns the number of files written.
  */
 export async function saveToFolder(entries: Map<string, Uint8Array>, name: string, progress: (done: number, total: number) => void): Promise<number> {
-  const pick = (globalThis as unknown as { showDirectoryPicker(o: { mode: string }): Promise<DirHandle> }).showDirectoryPicker;
+  const pick = (globalThis as unknown as { showDirectoryPicker(o: { mode: string }): Promise<DirectoryHandle> }).showDirectoryPicker;
   const parent = await pick({ mode: "readwrite" });
-  const top = await parent.getDirectoryHandle(name, { create: true });
-  const dirs = new Map<string, DirHandle>([["", top]]);
-  const dirOf = async (path: string): Promise<DirHandle> => {
-    const known = dirs.get(path);
-    if (known) return known;
-    const cut = path.lastIndexOf("/");
-    const handle = await (await dirOf(cut < 0 ? "" : path.slice(0, cut))).getDirectoryHandle(path.slice(cut + 1), { create: true });
-    dirs.set(path, handle);
-    return handle;
-  };
+  const store = new DirectoryStore(await parent.getDirectoryHandle(name, { create: true }));
   let done = 0;
   for (const [key, value] of entries) {
-    const cut = key.lastIndexOf("/");
-    const file = await (await dirOf(cut < 0 ? "" : key.slice(0, cut))).getFileHandle(key.slice(cut + 1), { create: true });
-    const w = await file.createWritable();
-    await w.write(value as BufferSource);
-    await w.close();
+    await store.set(key, value);
     progress(++done, entries.size);
   }
   return done;
