@@ -2,8 +2,9 @@
  * The one configuration model, shared by the library, the CLI and config files.
  *
  * `CONFIG_SPEC` is its single source of truth: for every field the doc line, the default, the
- * rule that validates it and the JSON Schema (rules.ts); the defaults, validation
- * (resolve.ts), `zarrio config --schema` (schema.ts) and `zarrio config --print` all walk it.
+ * rule that validates it and the JSON Schema (rules.ts), and its command-line flag; the defaults,
+ * validation (resolve.ts), `zarrio config --schema` (schema.ts), `zarrio config --print` and the
+ * CLI's options with their help (cli/flags.ts) all come from it.
  * The interfaces below give the resolved shape its TypeScript types; the spec is type-checked
  * against them, so a field cannot be added to one and forgotten in the other.
  *
