@@ -10,6 +10,7 @@ import path from "node:path";
 
 import { ConversionError, IncompatibleSourceError, loadBackend, SourceReadError, ZarrioError } from "../dist/index.js";
 import { fromCore } from "../dist/errors.js";
+import { chunkBlock, chunkCount, chunksIn, chunksTouched, gridShape, outerCoords } from "../dist/zarr/grid.js";
 import { BACKEND, fixture, ROOT } from "./helpers.js";
 
 const backend = await loadBackend(BACKEND);
@@ -31,6 +32,32 @@ describe(`boundary (${BACKEND})`, () => {
     assert.match(backend.info.core, /^\d+\.\d+\.\d+/);
     assert.equal(typeof backend.info.libnetcdf, "boolean");
     assert.equal(backend.info.libnetcdf, BACKEND === "native");
+  });
+
+  test("the TypeScript grid (zarr/grid.ts) agrees with the core's: chunks a region touches, edge chunks, shards", () => {
+    let seed = 7;
+    const rand = (n: number) => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % n;
+    for (let k = 0; k < 200; k++) {
+      const rank = 1 + rand(3);
+      const shape = Array.from({ length: rank }, () => 1 + rand(40));
+      const chunks = shape.map((s) => 1 + rand(s + 3));
+      const origin = shape.map((s) => rand(s));
+      const count = shape.map((s, d) => 1 + rand(s - origin[d]!));
+      const spec = { shape, chunks, dtype: "float32" as const, fill: "NaN" as const, pipeline: { compressor: null } };
+      const core = backend.chunksInRegion(spec, origin, count);
+      const ours = chunksIn(origin, count, chunks);
+      assert.deepEqual(ours, core.chunks, `${shape} / ${chunks} at ${origin} + ${count}`);
+      assert.equal(chunksTouched(origin, count, chunks), core.chunks.length);
+      // A chunk is full when the region covers its part inside the array (edge chunks end there).
+      const full = ours.map((c) => {
+        const b = chunkBlock(c, chunks, shape);
+        return b.origin.every((o, d) => o >= origin[d]! && o + b.shape[d]! <= origin[d]! + count[d]!);
+      });
+      assert.deepEqual(full, core.full);
+      assert.equal(chunkCount(shape, chunks), gridShape(shape, chunks).reduce((a, n) => a * n, 1));
+      assert.equal(chunksIn(shape.map(() => 0), shape, chunks).length, chunkCount(shape, chunks));
+    }
+    assert.deepEqual(outerCoords([5, 3], [2, 10], [6, 30]), [1, 1]);
   });
 
   test("core errors become the class of their kind, with the file, the variable and the core's message", () => {

@@ -218,6 +218,30 @@ describe(`configuration [${BACKEND}]`, () => {
     assert.equal(JSON.parse(json.stdout).packing.bits, 8);
   });
 
+  test("CLI flags are made from CONFIG_SPEC: each sets its field, only when given; help ends with the default", async () => {
+    const { Cli } = await import("clipanion");
+    const { loadCommands } = await import("../dist/cli/index.js");
+    const { flagLayer } = await import("../dist/cli/flags.js");
+    const parser = new Cli({ binaryName: "zarrio" });
+    for (const c of await loadCommands(undefined)) parser.register(c);
+    const layer = (args: string[]) => flagLayer(parser.process(args));
+    assert.deepEqual(layer(["convert", "a.nc", "b.zarr"]), {}, "flags not given set nothing");
+    assert.deepEqual(
+      layer(["convert", "a.nc", "b.zarr", "--exclude", "a, b", "--packing", "--attrs", '{"x":1}', "--shards", "auto", "--s3-timeout", "9"]),
+      { variables: { exclude: ["a", "b"] }, packing: { enabled: true }, attrs: { x: 1 }, sharding: "auto", s3: { requestTimeoutS: "9" } },
+    );
+    assert.deepEqual(layer(["write-region", "a.nc", "b.zarr", "--missing-check-vars", "t,u", "--retries-on-missing", "2", "-j", "2"]), {
+      missingData: { checkVars: ["t", "u"], retriesOnMissing: "2" },
+    });
+    assert.deepEqual(layer(["append", "a.nc", "b.zarr", "--append-dim", "x", "--on-overlap", "skip"]), { time: { appendDim: "x" } });
+    assert.deepEqual(layer(["validate", "a.zarr", "--freq", "1h", "--concurrency", "4", "--json"]), { time: { freq: "1h" }, concurrency: "4" });
+    const help = (command: string) => cli([command, "--help"]).stdout.replace(/\x1b\[[0-9;]*m/g, "");
+    assert.match(help("convert"), /--packing-bits #0 +8, 16 or 32 \(default: 16\)/);
+    assert.match(help("convert"), /--drop-variables,--exclude #0 +Leave out these variables \(comma list\)\n/);
+    assert.match(help("append"), /--append-dim #0 +Dimension to extend \(default: the time dimension\)/);
+    assert.match(help("validate"), /--concurrency #0 +Reads in flight \(default: 2\)/);
+  });
+
   test("CLI: config --schema is the library's schema; bad configuration exits 2 before touching files", () => {
     const r = cli(["config", "--schema"]);
     assert.equal(r.status, 0, r.stderr);

@@ -12,7 +12,7 @@ import type { Backend, Dataset, FileMeta } from "./types.js";
 /** What the module (bindings/wasm/src/lib.rs) has beyond the shared surface. */
 export interface WasmModule extends CoreModule {
   NcDataset: CoreModule["NcDataset"] & {
-    fromFileBytes(bytes: WasmFileBytes): CoreDataset;
+    fromFileBytes(path: string, bytes: WasmFileBytes): CoreDataset;
     fromHost(what: string, file: HostFile, reopen: boolean): CoreDataset;
   };
   FileBytes: new (capacity: number) => WasmFileBytes;
@@ -167,7 +167,7 @@ export function wasmBackend(mod: WasmModule): Backend {
       await fh.close();
     }
     // Consumed by the call: its memory becomes the dataset's.
-    return mod.NcDataset.fromFileBytes(bytes);
+    return mod.NcDataset.fromFileBytes(path, bytes);
   };
   const touch = (h: PathHandle) => {
     const i = resident.indexOf(h);

@@ -1,10 +1,9 @@
 import { Command, Option } from "clipanion";
 
 import { appendFiles, type OverlapPolicy } from "../commands/append.js";
-import type { Layer } from "../config/resolve.js";
 import { ConfigError } from "../errors.js";
-import { put } from "./common.js";
-import { DataCommand } from "./options.js";
+import { configFlag } from "./flags.js";
+import { DataCommand, PACKED_RANGE } from "./options.js";
 
 export class AppendCommand extends DataCommand {
   static override paths = [["append"]];
@@ -21,16 +20,9 @@ export class AppendCommand extends DataCommand {
   });
 
   files = Option.Rest({ required: 2, name: "new.nc... archive.zarr" });
-  appendDim = Option.String("--append-dim", { description: "Dimension to extend (default: the time dimension)" });
+  appendDim = configFlag("time.appendDim");
   onOverlap = Option.String("--on-overlap", { description: "error (default): refuse files overlapping the archive; skip: keep only the later steps" });
-  packingRangeExceededAction = Option.String("--packing-range-exceeded-action", { description: "Values outside a packed array's range: error (default), clip or fill" });
-
-  protected override flags(): Layer {
-    const l = super.flags();
-    put(l, "time.appendDim", this.appendDim);
-    put(l, "packing.rangeExceededAction", this.packingRangeExceededAction);
-    return l;
-  }
+  packingRangeExceededAction = configFlag("packing.rangeExceededAction", PACKED_RANGE);
 
   async execute(): Promise<number> {
     const config = this.resolved();

@@ -1,8 +1,7 @@
 import { Command, Option } from "clipanion";
 
 import { createTemplate } from "../commands/create-template.js";
-import type { Layer } from "../config/resolve.js";
-import { put } from "./common.js";
+import { configFlag } from "./flags.js";
 import { EncodingCommand } from "./options.js";
 
 export class CreateTemplateCommand extends EncodingCommand {
@@ -21,19 +20,11 @@ export class CreateTemplateCommand extends EncodingCommand {
 
   template = Option.String({ name: "template.nc" });
   output = Option.String({ name: "archive.zarr" });
-  globalStart = Option.String("--global-start", { description: "First time of the archive (ISO date, in the template's calendar)" });
-  globalEnd = Option.String("--global-end", { description: "Last time of the archive (inclusive)" });
-  freq = Option.String("--freq", { description: "Time step: 1h, 6h, 1D, 1MS (monthly), 1YS...; default: the template's own step" });
+  globalStart = configFlag("time.globalStart");
+  globalEnd = configFlag("time.globalEnd");
+  freq = configFlag("time.freq");
   metadataOnly = Option.Boolean("--metadata-only", { description: "Accepted for compatibility: a template never holds data chunks" });
   overwrite = Option.Boolean("--overwrite", false, { description: "Replace the output if it exists" });
-
-  protected override flags(): Layer {
-    const l = super.flags();
-    put(l, "time.globalStart", this.globalStart);
-    put(l, "time.globalEnd", this.globalEnd);
-    put(l, "time.freq", this.freq);
-    return l;
-  }
 
   async execute(): Promise<number> {
     const config = this.resolved();

@@ -1,10 +1,10 @@
 import { Command, Option } from "clipanion";
 
 import { formatRange, summarize, validate, type ValidationReport } from "../commands/validate.js";
-import type { Layer } from "../config/resolve.js";
 import { ValidationError } from "../errors.js";
 import { formatTable } from "../log.js";
-import { BaseCommand, put } from "./common.js";
+import { BaseCommand } from "./common.js";
+import { configFlag } from "./flags.js";
 
 export class ValidateCommand extends BaseCommand {
   static override paths = [["validate"]];
@@ -22,21 +22,11 @@ export class ValidateCommand extends BaseCommand {
 
   files = Option.Rest({ required: 1, name: "archive.zarr [source.nc...]" });
   json = Option.Boolean("--json", false, { description: "Print the report as JSON" });
-  timeDim = Option.String("--time-dim", { description: "Name of the time dimension (default: time)" });
-  freq = Option.String("--freq", { description: "Expected time step (1h, 6h, 1D, 1MS); default: the axis' most common step" });
-  group = Option.String("--group", { description: "The NetCDF-4 group the archive was made from (compare with sources)" });
-  reader = Option.String("--reader", { description: "NetCDF reader of the native backend: auto, pure or libnetcdf" });
-  concurrency = Option.String("--concurrency", { description: "Reads in flight (default 2)" });
-
-  protected flags(): Layer {
-    const l: Layer = {};
-    put(l, "time.dim", this.timeDim);
-    put(l, "time.freq", this.freq);
-    put(l, "group", this.group);
-    put(l, "reader", this.reader);
-    put(l, "concurrency", this.concurrency);
-    return l;
-  }
+  timeDim = configFlag("time.dim");
+  freq = configFlag("time.freq", { help: "Expected time step (1h, 6h, 1D, 1MS)", default: "the axis' most common step" });
+  group = configFlag("group", { help: "The NetCDF-4 group the archive was made from (compare with sources)" });
+  reader = configFlag("reader");
+  concurrency = configFlag("concurrency", { help: "Reads in flight" });
 
   async execute(): Promise<number> {
     const config = this.resolved();

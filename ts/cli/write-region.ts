@@ -2,14 +2,12 @@ import { Command, Option } from "clipanion";
 
 import { bytesKept } from "../commands/convert-core.js";
 import { writeRegion, writeRegions } from "../commands/write-region.js";
-import type { Layer } from "../config/resolve.js";
-import { parseList } from "../config/parse.js";
 import { ConfigError } from "../errors.js";
 import { describeRegion } from "../plan/region.js";
 import { expandInputs, parseShard, shardFromEnv } from "../pipeline/batch.js";
 import { formatBytes } from "../log.js";
-import { put } from "./common.js";
-import { DataCommand } from "./options.js";
+import { configFlag } from "./flags.js";
+import { DataCommand, PACKED_RANGE } from "./options.js";
 
 export class WriteRegionCommand extends DataCommand {
   static override paths = [["write-region"]];
@@ -31,20 +29,12 @@ export class WriteRegionCommand extends DataCommand {
 
   files = Option.Rest({ required: 1, name: "file.nc... archive.zarr" });
   region = Option.String("--region", { description: "Where to write, e.g. time=365:730[,lat=0:90] (default: from the file's times)" });
-  retriesOnMissing = Option.String("--retries-on-missing", { description: "Read the region back; rewrite up to N times where data is missing (default 0: no check)" });
-  missingCheckVars = Option.String("--missing-check-vars", { description: "Variables the check reads back: all (default) or a comma list" });
-  packingRangeExceededAction = Option.String("--packing-range-exceeded-action", { description: "Values outside a packed array's range: error (default), clip or fill" });
+  retriesOnMissing = configFlag("missingData.retriesOnMissing");
+  missingCheckVars = configFlag("missingData.checkVars");
+  packingRangeExceededAction = configFlag("packing.rangeExceededAction", PACKED_RANGE);
   jobs = Option.String("-j,--jobs", { description: "Writer processes to run on this machine (default 1)" });
   filesFrom = Option.String("--files-from", { description: "Read the files to write from this list (one per line)" });
   shard = Option.String("--shard", { description: "Write only share I of N (0-based, e.g. 3/16) of the sorted files; 'none' ignores job-array variables" });
-
-  protected override flags(): Layer {
-    const l = super.flags();
-    put(l, "missingData.retriesOnMissing", this.retriesOnMissing);
-    put(l, "missingData.checkVars", this.missingCheckVars === undefined || this.missingCheckVars === "all" ? this.missingCheckVars : parseList(this.missingCheckVars));
-    put(l, "packing.rangeExceededAction", this.packingRangeExceededAction);
-    return l;
-  }
 
   async execute(): Promise<number> {
     const config = this.resolved();

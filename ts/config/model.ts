@@ -2,8 +2,9 @@
  * The one configuration model, shared by the library, the CLI and config files.
  *
  * `CONFIG_SPEC` is its single source of truth: for every field the doc line, the default, the
- * rule that validates it and the JSON Schema (rules.ts); the defaults, validation
- * (resolve.ts), `zarrio config --schema` (schema.ts) and `zarrio config --print` all walk it.
+ * rule that validates it and the JSON Schema (rules.ts), and its command-line flag; the defaults,
+ * validation (resolve.ts), `zarrio config --schema` (schema.ts), `zarrio config --print` and the
+ * CLI's options with their help (cli/flags.ts) all come from it.
  * The interfaces below give the resolved shape its TypeScript types; the spec is type-checked
  * against them, so a field cannot be added to one and forgotten in the other.
  *
@@ -15,7 +16,7 @@ import { parseDate, parseFreq, TimeError } from "../cf/time.js";
 import { ConfigError } from "../errors.js";
 import type { LogFormat, LogLevel } from "../log.js";
 import type { S3Settings } from "../s3/session.js";
-import { chunkingRule, compressionRule, formatCompression, manualRangesRule, shardingRule } from "./parse.js";
+import { chunkingRule, compressionRule, formatCompression, manualRangesRule, parseJson, parseList, shardingRule } from "./parse.js";
 import { bool, choice, mapping, names, number, optional, refine, text, type Rule } from "./rules.js";
 
 export type AccessPattern = "temporal" | "spatial" | "balanced";
@@ -90,8 +91,8 @@ export interface Leaf<T> extends Rule<T> {
   kind: "leaf";
   doc: string;
   default: T;
-  /** The CLI flag that sets it, for documentation. */
-  flag?: string;
+  /** The command-line flag that sets it (cli/flags.ts makes the option, its help and its mapping from this). */
+  cli?: CliFlag;
   /** How the value is written into a config file (`config --print`); as is when absent. */
   print?(value: T): unknown;
 }
@@ -114,7 +115,23 @@ export interface Section<T> {
 
 export type Node<T> = Leaf<T> | Section<T>;
 
-function leaf<T>(doc: string, def: T, rule: Rule<T>, extra: Partial<Pick<Leaf<T>, "flag" | "print">> = {}): Leaf<T> {
+/**
+ * A field's command-line flag. A flag is a switch when its field is a boolean, and takes a value
+ * otherwise; the help line ends with the field's default, "(default: 16)", unless the default is
+ * empty or false.
+ */
+export interface CliFlag {
+  /** The option's names as clipanion takes them, the first long one first: "--drop-variables,--exclude". */
+  names: string;
+  /** The help line, without the default. */
+  help: string;
+  /** What the help says of the default when the value alone would not say it ("the time dimension"). */
+  default?: string;
+  /** Turns the flag's text into the field's input (a list, parsed JSON); the text as is when absent. */
+  parse?(text: string, key: string): unknown;
+}
+
+function leaf<T>(doc: string, def: T, rule: Rule<T>, extra: Partial<Pick<Leaf<T>, "cli" | "print">> = {}): Leaf<T> {
   return { kind: "leaf", doc, default: def, ...rule, ...extra };
 }
 
@@ -151,37 +168,37 @@ export const CONFIG_SPEC: Section<ZarrConverterConfig> = {
       "Chunk length per dimension name, e.g. {time: 100, lat: 50}. Dimensions not named are chosen for accessPattern within targetChunkSizeMb; lengths beyond a dimension's size are clamped to it.",
       {},
       chunkingRule,
-      { flag: "--chunking time:100,lat:50" },
+      { cli: { names: "--chunking", help: "Chunk lengths per dimension, e.g. time:100,lat:50,lon:100" } },
     ),
     compression: leaf(
       "Chunk compressor: blosc:<cname>:<clevel>[:shuffle|bitshuffle|noshuffle] (cname blosclz, lz4, lz4hc, zlib, zstd; clevel 0-9), zstd:<level> (-7..22), gzip:<level> (0-9) or none; or the long form {method, cname, clevel, shuffle, blocksize}. blosc's clevel N is zstd level 2N-1 inside the frame.",
       { id: "blosc", cname: "zstd", clevel: 3, shuffle: "byte", blocksize: 0 },
       compressionRule,
-      { flag: "--compression", print: formatCompression },
+      { cli: { names: "--compression", help: "blosc:<cname>:<level>[:shuffle|bitshuffle|noshuffle], zstd:<level>, gzip:<level> or none" }, print: formatCompression },
     ),
     packing: {
       kind: "section",
       doc: "Packing floats into integers with CF scale_factor/add_offset (lossy: the maximum error is scale_factor/2).",
       fields: {
-        enabled: leaf("Pack float data variables (not coordinates) to integers.", false, bool, { flag: "--packing" }),
-        bits: leaf("Integer width: 8, 16 or 32 bits.", 16 as 8 | 16 | 32, choice([8, 16, 32] as const), { flag: "--packing-bits" }),
+        enabled: leaf("Pack float data variables (not coordinates) to integers.", false, bool, { cli: { names: "--packing", help: "Pack floats to integers with scale_factor/add_offset" } }),
+        bits: leaf("Integer width: 8, 16 or 32 bits.", 16 as 8 | 16 | 32, choice([8, 16, 32] as const), { cli: { names: "--packing-bits", help: "8, 16 or 32" } }),
         manualRanges: leaf(
           "Fixed range per variable, e.g. {temperature: {min: -50, max: 50}}; wins over valid_min/valid_max attributes and the data's range.",
           {},
           manualRangesRule,
-          { flag: "--packing-manual-ranges JSON" },
+          { cli: { names: "--packing-manual-ranges", help: 'JSON, e.g. {"temperature":{"min":-50,"max":50}}', parse: parseJson } },
         ),
         autoBufferFactor: leaf(
           "A range taken from the data is widened by this fraction of (max - min) on each side, so later files slightly beyond it still fit.",
           0.01,
           number(0, 10),
-          { flag: "--packing-auto-buffer-factor" },
+          { cli: { names: "--packing-auto-buffer-factor", help: "Margin added to a range taken from the data" } },
         ),
         rangeExceededAction: leaf(
           "A value outside the packing range: error refuses the write, clip stores the nearest end of the range, fill stores it as missing. The Python tool's warn and ignore mean clip (never wrap around).",
           "error" as OutOfRangePolicy,
           choice(["error", "clip", "fill"] as const, { warn: "clip", ignore: "clip" }),
-          { flag: "--packing-range-exceeded-action" },
+          { cli: { names: "--packing-range-exceeded-action", help: "error, clip or fill; warn/ignore mean clip" } },
         ),
         exclude: leaf("Variables never packed.", [], names),
       },
@@ -198,15 +215,15 @@ export const CONFIG_SPEC: Section<ZarrConverterConfig> = {
       kind: "section",
       doc: "The time axis.",
       fields: {
-        dim: leaf("Name of the time dimension.", "time", text, { flag: "--time-dim" }),
-        appendDim: leaf("The dimension append extends (defaults to time.dim).", "time", text, { flag: "--append-dim" }),
-        globalStart: leaf("First time of a template's axis (ISO date, read in the template's calendar).", undefined, optional(date), { flag: "--global-start" }),
-        globalEnd: leaf("Last time of a template's axis (inclusive).", undefined, optional(date), { flag: "--global-end" }),
+        dim: leaf("Name of the time dimension.", "time", text, { cli: { names: "--time-dim", help: "Name of the time dimension" } }),
+        appendDim: leaf("The dimension append extends (defaults to time.dim).", "time", text, { cli: { names: "--append-dim", help: "Dimension to extend", default: "the time dimension" } }),
+        globalStart: leaf("First time of a template's axis (ISO date, read in the template's calendar).", undefined, optional(date), { cli: { names: "--global-start", help: "First time of the archive (ISO date, in the template's calendar)" } }),
+        globalEnd: leaf("Last time of a template's axis (inclusive).", undefined, optional(date), { cli: { names: "--global-end", help: "Last time of the archive (inclusive)" } }),
         freq: leaf(
           "Step of the time axis (1h, 6h, 1D, 1MS, 1YS): a template's step, and the step validate expects; inferred from the data when absent.",
           undefined,
           optional(freq),
-          { flag: "--freq" },
+          { cli: { names: "--freq", help: "Time step: 1h, 6h, 1D, 1MS (monthly), 1YS...", default: "the template's own step" } },
         ),
       },
       finish(t, key, given) {
@@ -223,8 +240,8 @@ export const CONFIG_SPEC: Section<ZarrConverterConfig> = {
       kind: "section",
       doc: "Which variables are written.",
       fields: {
-        include: leaf("Only these variables (plus the coordinates they need); all when absent.", undefined, optional(names), { flag: "--variables a,b" }),
-        exclude: leaf("Never these variables.", [], names, { flag: "--drop-variables a,b" }),
+        include: leaf("Only these variables (plus the coordinates they need); all when absent.", undefined, optional(names), { cli: { names: "--variables", help: "Only these variables (comma list)", parse: parseList } }),
+        exclude: leaf("Never these variables.", [], names, { cli: { names: "--drop-variables,--exclude", help: "Leave out these variables (comma list)", parse: parseList } }),
       },
     },
     missingData: {
@@ -238,55 +255,56 @@ export const CONFIG_SPEC: Section<ZarrConverterConfig> = {
             schema: { anyOf: [{ const: "all" }, names.schema] },
             parse: (v, key) => (v === "all" ? "all" : names.parse(v, key)),
           },
+          { cli: { names: "--missing-check-vars", help: "Variables the check reads back: all or a comma list", parse: (v) => (v === "all" ? v : parseList(v)) } },
         ),
         retriesOnMissing: leaf(
           "Rewrites allowed when the check finds data missing; 0 turns the check off.",
           0,
           number(0, 100, true),
-          { flag: "--retries-on-missing" },
+          { cli: { names: "--retries-on-missing", help: "Read the region back and rewrite up to N times where data is missing; 0 turns the check off" } },
         ),
       },
     },
-    attrs: leaf("Global attributes added to (or replacing those of) the archive's root group.", {}, mapping, { flag: "--attrs JSON" }),
+    attrs: leaf("Global attributes added to (or replacing those of) the archive's root group.", {}, mapping, { cli: { names: "--attrs", help: "JSON object of global attributes to add", parse: parseJson } }),
     targetChunkSizeMb: leaf(
       "Target uncompressed chunk size in MiB for chunk lengths zarrio chooses; a few MiB suits object stores (one request per chunk).",
       8,
       number(0.001, 4096),
-      { flag: "--target-chunk-size-mb" },
+      { cli: { names: "--target-chunk-size-mb", help: "Target uncompressed chunk size in MiB" } },
     ),
     sharding: leaf(
       "Zarr v3 sharding: shard length per dimension name, e.g. {time: 720} (dimensions not named hold one chunk; lengths are rounded to whole chunks and clamped to the dimension), or auto (shards of about targetShardSizeMb for accessPattern). Each shard is one stored object holding many chunks and an index. Data variables only; dimension coordinates stay one chunk.",
       undefined,
       optional(shardingRule),
-      { flag: "--shards time:720,lat:721" },
+      { cli: { names: "--shards", help: "Zarr v3 shard lengths per dimension, e.g. time:720 (many chunks per stored object), or auto" } },
     ),
     targetShardSizeMb: leaf(
       "Target uncompressed shard size in MiB for sharding: auto (a writer holds about one shard's values at a time).",
       256,
       number(1, 65536),
-      { flag: "--target-shard-size-mb" },
+      { cli: { names: "--target-shard-size-mb", help: "Target uncompressed shard size in MiB for --shards auto" } },
     ),
     intelligentChunking: leaf(
       "Accepted for compatibility with the Python tool: zarrio always chooses the chunk lengths chunking does not fix, for accessPattern.",
       false,
       bool,
-      { flag: "--intelligent-chunking" },
+      { cli: { names: "--intelligent-chunking", help: "Choose unnamed chunk lengths for --access-pattern (always on for unnamed dims)" } },
     ),
     accessPattern: leaf(
       "What chosen chunks favour: temporal (long series at few points), spatial (whole maps at few times) or balanced.",
       "balanced" as AccessPattern,
       choice(["temporal", "spatial", "balanced"] as const),
-      { flag: "--access-pattern" },
+      { cli: { names: "--access-pattern", help: "temporal, spatial or balanced" } },
     ),
-    zarrFormat: leaf("Zarr format written: 3 or 2.", 3 as 2 | 3, choice([2, 3] as const), { flag: "--zarr-format" }),
-    group: leaf("Convert only this NetCDF-4 group (path like /ocean); the whole file when absent.", undefined, optional(text), { flag: "--group" }),
-    concurrency: leaf("Slabs in flight at once per process (storing one overlaps reading and encoding the next).", 2, number(1, 64, true), { flag: "--concurrency" }),
+    zarrFormat: leaf("Zarr format written: 3 or 2.", 3 as 2 | 3, choice([2, 3] as const), { cli: { names: "--zarr-format", help: "3 or 2" } }),
+    group: leaf("Convert only this NetCDF-4 group (path like /ocean); the whole file when absent.", undefined, optional(text), { cli: { names: "--group", help: "Only this NetCDF-4 group (e.g. /ocean)" } }),
+    concurrency: leaf("Slabs in flight at once per process (storing one overlaps reading and encoding the next).", 2, number(1, 64, true), { cli: { names: "--concurrency", help: "Slabs in flight per process" } }),
     slabSizeMb: leaf("Upper bound on one slab's uncompressed size in MiB (bounds memory).", 64, number(1, 65536)),
     reader: leaf(
       "NetCDF reader of the native backend: auto, pure (pure Rust) or libnetcdf (the WebAssembly backend always reads with pure).",
       "auto" as ReaderKind,
       choice(["auto", "pure", "libnetcdf"] as const),
-      { flag: "--reader" },
+      { cli: { names: "--reader", help: "NetCDF reader of the native backend: auto, pure or libnetcdf" } },
     ),
     s3: {
       kind: "section",
@@ -296,17 +314,17 @@ export const CONFIG_SPEC: Section<ZarrConverterConfig> = {
           "Endpoint of an S3-compatible store (MinIO, Ceph, R2, GCS interop), e.g. http://127.0.0.1:9000; else AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL, else AWS.",
           undefined,
           optional(text),
-          { flag: "--s3-endpoint" },
+          { cli: { names: "--s3-endpoint", help: "S3-compatible endpoint for s3:// addresses (else AWS_ENDPOINT_URL)" } },
         ),
-        region: leaf("Region; else AWS_REGION, the profile's, or us-east-1.", undefined, optional(text), { flag: "--s3-region" }),
-        pathStyle: leaf("Path-style addresses (endpoint/bucket/key), as most S3-compatible stores want; always used for endpoints on an IP address or localhost.", false, bool, { flag: "--s3-path-style" }),
-        concurrency: leaf("Requests in flight at once per process.", 16, number(1, 1024, true), { flag: "--s3-concurrency" }),
-        requestTimeoutS: leaf("Seconds one attempt of a request may take, body included, before it is retried.", 60, number(1, 3600), { flag: "--s3-timeout" }),
+        region: leaf("Region; else AWS_REGION, the profile's, or us-east-1.", undefined, optional(text), { cli: { names: "--s3-region", help: "Region of s3:// buckets (else AWS_REGION, or us-east-1)" } }),
+        pathStyle: leaf("Path-style addresses (endpoint/bucket/key), as most S3-compatible stores want; always used for endpoints on an IP address or localhost.", false, bool, { cli: { names: "--s3-path-style", help: "Path-style S3 addresses (most S3-compatible stores)" } }),
+        concurrency: leaf("Requests in flight at once per process.", 16, number(1, 1024, true), { cli: { names: "--s3-concurrency", help: "S3 requests in flight per process" } }),
+        requestTimeoutS: leaf("Seconds one attempt of a request may take, body included, before it is retried.", 60, number(1, 3600), { cli: { names: "--s3-timeout", help: "Seconds per S3 request attempt" } }),
         maxAttempts: leaf(
           "Attempts per request (the first included) on throttling (429, SlowDown), server errors (500, 503), timeouts and dropped connections; waits grow exponentially, with jitter.",
           8,
           number(1, 100, true),
-          { flag: "--s3-max-attempts" },
+          { cli: { names: "--s3-max-attempts", help: "Attempts per S3 request, with exponential backoff" } },
         ),
       },
     },
@@ -314,8 +332,8 @@ export const CONFIG_SPEC: Section<ZarrConverterConfig> = {
       kind: "section",
       doc: "Log output (stderr). ZARRIO_LOG_LEVEL overrides the file; flags override both.",
       fields: {
-        level: leaf("error, warn, info or debug.", "warn" as LogLevel, logLevelRule, { flag: "--log-level, -v, -q" }),
-        format: leaf("text, or json (one object per line, for log collectors).", "text" as LogFormat, choice(["text", "json"] as const), { flag: "--log-format" }),
+        level: leaf("error, warn, info or debug.", "warn" as LogLevel, logLevelRule, { cli: { names: "--log-level", help: "error, warn, info or debug; env ZARRIO_LOG_LEVEL" } }),
+        format: leaf("text, or json (one object per line, for log collectors).", "text" as LogFormat, choice(["text", "json"] as const), { cli: { names: "--log-format", help: "text or json (one object per line)" } }),
       },
     },
   },

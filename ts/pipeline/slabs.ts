@@ -2,8 +2,9 @@
  * Slabs: the pieces a variable is read and encoded in. Slab edges fall on the archive's chunk
  * boundaries, so only chunks at the ends of a file's region can be partial, and a slab never
  * exceeds the memory budget unless a single chunk does. Dimensions are grown from the innermost
- * out (C order), which keeps each read contiguous in the source.
+ * out (C order), which keeps each read contiguous in the source. Grid arithmetic: zarr/grid.ts.
  */
+import { chunksAlong } from "../zarr/grid.js";
 
 export interface SlabBox {
   /** Start and count in the source variable's coordinates. */
@@ -32,13 +33,13 @@ export function planSlabs(
   let elems = chunks.reduce((a, c, i) => a * Math.min(c, shape[i]!), 1);
   const budget = Math.max(1, Math.floor(budgetBytes / itemSize));
   for (let d = n - 1; d >= 0; d--) {
-    const chunksAlong = Math.ceil((origin[d]! % chunks[d]! + shape[d]!) / chunks[d]!);
+    const along = chunksAlong(origin[d]!, shape[d]!, chunks[d]!);
     const one = Math.min(chunks[d]!, shape[d]!);
     const rest = elems / one;
-    const fit = Math.max(1, Math.min(chunksAlong, Math.floor(budget / (rest * chunks[d]!))));
+    const fit = Math.max(1, Math.min(along, Math.floor(budget / (rest * chunks[d]!))));
     per[d] = fit;
     elems = rest * Math.min(fit * chunks[d]!, shape[d]!);
-    if (fit < chunksAlong) break;
+    if (fit < along) break;
   }
   // Segments per dimension, cut at multiples of per[d] chunks in archive coordinates.
   const segments: [number, number][][] = shape.map((len, d) => {
@@ -61,9 +62,4 @@ export function planSlabs(
     while (d >= 0 && ++idx[d]! === segments[d]!.length) idx[d--] = 0;
     if (d < 0) return boxes;
   }
-}
-
-/** How many of the archive's chunks (of shape `chunks`) a box at `origin` of `count` touches. */
-export function chunksTouched(origin: number[], count: number[], chunks: number[]): number {
-  return count.reduce((n, c, d) => n * (Math.floor((origin[d]! + c - 1) / chunks[d]!) - Math.floor(origin[d]! / chunks[d]!) + 1), 1);
 }

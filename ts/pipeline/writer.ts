@@ -11,11 +11,12 @@ import { fromCore, PackingRangeError } from "../errors.js";
 import type { Logger, Progress } from "../log.js";
 import type { Archive } from "../zarr/archive.js";
 import { setPieces } from "../zarr/contract.js";
+import { chunksTouched, outerCoords } from "../zarr/grid.js";
 import { arraySpec, storedShape } from "../zarr/metadata.js";
 import type { VarPlan } from "../plan/layout.js";
 import { itemSize } from "../backend/dtype.js";
 import { Budget, mapLimit } from "./pool.js";
-import { chunksTouched, planSlabs, type SlabBox } from "./slabs.js";
+import { planSlabs, type SlabBox } from "./slabs.js";
 
 export interface WriteStats {
   /** Uncompressed bytes read from the source. */
@@ -392,7 +393,7 @@ async function writeShardsByPart(
       }
       if (enc.partial.length) throw new Error(`${p.file}: its part of '${v.arrayPath}' does not cover whole chunks`);
       for (const c of enc.chunks) {
-        const key = c.coords.map((x, d) => Math.floor((x * v.model.chunks[d]!) / shards[d]!)).join(",");
+        const key = outerCoords(c.coords, v.model.chunks, shards).join(",");
         const inner = byShard.get(key);
         if (inner) inner.push(c);
         else byShard.set(key, [c]);

@@ -20,6 +20,7 @@ import { itemSize } from "../backend/dtype.js";
 import type { DType } from "../backend/types.js";
 import type { AccessPattern } from "../config/model.js";
 import { formatBytes, type Logger } from "../log.js";
+import { chunkCount } from "../zarr/grid.js";
 
 export interface ChunkRequest {
   dims: string[];
@@ -168,10 +169,8 @@ function fixedProduct(chunks: number[], free: number[]): number {
   return chunks.reduce((a, c, i) => (free.includes(i) ? a : a * c), 1);
 }
 
-/** Number of chunks an array is split into. */
-export function chunkCount(shape: number[], chunks: number[]): number {
-  return shape.reduce((a, len, i) => a * Math.ceil(len / chunks[i]!), 1);
-}
+/** Chunk counts are grid arithmetic (zarr/grid.ts); kept here for the modules that import it from the plan. */
+export { chunkCount };
 
 /** What logChunking reads of a planned array (plan/layout.ts VarPlan). */
 export interface ChunkedArray {

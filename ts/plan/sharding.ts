@@ -16,6 +16,7 @@
  * a shard.
  */
 import type { AccessPattern } from "../config/model.js";
+import { gridShape } from "../zarr/grid.js";
 
 export interface ShardRequest {
   dims: string[];
@@ -39,7 +40,7 @@ export interface ShardChoice {
 
 export function chooseShards(req: ShardRequest): ShardChoice {
   const n = req.dims.length;
-  const along = req.shape.map((len, i) => Math.max(1, Math.ceil(len / req.chunks[i]!)));
+  const along = gridShape(req.shape, req.chunks).map((k) => Math.max(1, k));
   const counts = new Array<number>(n).fill(1);
   const bytes = () => counts.reduce((a, k, i) => a * k * req.chunks[i]!, req.itemSize);
   const reasons = new Array<string>(n).fill("");

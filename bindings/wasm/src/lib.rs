@@ -125,9 +125,12 @@ impl NcDataset {
             .map_err(err)
     }
 
+    /// Open a file read whole from `path` into module memory; the path names it in errors.
     #[wasm_bindgen(js_name = fromFileBytes)]
-    pub fn from_file_bytes(bytes: FileBytes) -> Result<NcDataset, JsError> {
-        Self::from_bytes(bytes.bytes)
+    pub fn from_file_bytes(path: &str, bytes: FileBytes) -> Result<NcDataset, JsError> {
+        api::Dataset::open_named_bytes(path, bytes.bytes)
+            .map(NcDataset::wrap)
+            .map_err(err)
     }
 
     pub fn meta(&self) -> Result<String, JsError> {

@@ -77,9 +77,16 @@ impl Dataset {
         })
     }
 
+    /// Open a file held in memory that has no name of its own ("NetCDF bytes" in errors).
     pub fn open_bytes(bytes: Vec<u8>) -> Result<Dataset> {
+        Self::open_named_bytes("NetCDF bytes", bytes)
+    }
+
+    /// Open a file held in memory that was read from `what` (its path names it in errors, as
+    /// when the file is opened by path or read by range).
+    pub fn open_named_bytes(what: &str, bytes: Vec<u8>) -> Result<Dataset> {
         Ok(Dataset {
-            reader: netcdf::open_bytes(bytes)?.into(),
+            reader: netcdf::open_bytes(what, bytes)?.into(),
         })
     }
 

@@ -117,7 +117,7 @@ fn readers(path: &str) -> Vec<(&'static str, Box<dyn NcReader>)> {
         ),
         (
             "pure(bytes)",
-            netcdf::open_bytes(std::fs::read(path).unwrap()).unwrap(),
+            netcdf::open_bytes(path, std::fs::read(path).unwrap()).unwrap(),
         ),
     ];
     if cfg!(feature = "libnetcdf") {
@@ -571,7 +571,7 @@ fn corrupt_files_are_read_errors() {
             .collect();
         attempts.push((
             "pure(bytes)".into(),
-            netcdf::open_bytes(std::fs::read(&path).unwrap()),
+            netcdf::open_bytes(&path, std::fs::read(&path).unwrap()),
         ));
         for (label, opened) in attempts {
             let err = match opened {

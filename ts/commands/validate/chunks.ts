@@ -2,12 +2,12 @@
 import { isNumeric } from "../../backend/dtype.js";
 import { type Backend } from "../../backend/index.js";
 import type { Slab, Stats } from "../../backend/types.js";
-import { chunkCount } from "../../plan/chunking.js";
 import { unpackedRange } from "../../plan/packing.js";
 import { type ExistingArchive } from "../../pipeline/existing.js";
 import { mapLimit } from "../../pipeline/pool.js";
 import { mergeStats } from "../../pipeline/scan.js";
 import { numericView } from "../../pipeline/writer.js";
+import { chunkBlock, chunkCount, chunksIn, gridShape, unravel } from "../../zarr/grid.js";
 import { arraySpec, storageFill, storedShape, type ArrayModel } from "../../zarr/metadata.js";
 import { EXAMPLES, errorText, type ArrayFacts, type IncompleteShard, type Report } from "./report.js";
 
@@ -25,7 +25,7 @@ export async function scanArray(backend: Backend, ex: ExistingArchive, path: str
   const spec = arraySpec(model);
   // What is stored under one key: a chunk, or a shard of many chunks.
   const unit = storedShape(model);
-  const grid = model.shape.map((s, i) => Math.ceil(s / unit[i]!));
+  const grid = gridShape(model.shape, unit);
   const total = chunkCount(model.shape, unit);
   const written = t >= 0 ? new Uint8Array(model.shape[t]!) : undefined;
   const fill = !isNumeric(model.dtype) ? undefined : Number(storageFill(model));
@@ -44,8 +44,7 @@ export async function scanArray(backend: Backend, ex: ExistingArchive, path: str
     const bytes = await ex.archive.store.get(key);
     if (!bytes) return;
     stored++;
-    const origin = coords.map((c, i) => c * unit[i]!);
-    const box = origin.map((o, i) => Math.min(unit[i]!, model.shape[i]! - o));
+    const { origin, shape: box } = chunkBlock(coords, unit, model.shape);
     // A shard's inner chunks, and which of them its index says were never written.
     let inner = [{ origin, box }];
     if (model.shards) {
@@ -112,25 +111,12 @@ export async function scanArray(backend: Backend, ex: ExistingArchive, path: str
   };
 }
 
-export function unravel(index: number, grid: number[]): number[] {
-  const coords = new Array<number>(grid.length);
-  for (let d = grid.length - 1; d >= 0; d--) {
-    coords[d] = index % grid[d]!;
-    index = Math.floor(index / grid[d]!);
-  }
-  return coords;
-}
-
 /** The inner chunks of the shard at `origin` (its part `box` inside the array), with their boxes. */
 function innerChunks(origin: number[], box: number[], chunks: number[], shape: number[]): { coords: number[]; origin: number[]; box: number[] }[] {
-  const per = box.map((b, i) => Math.ceil(b / chunks[i]!));
-  const out = [];
-  for (let k = 0; k < per.reduce((a, b) => a * b, 1); k++) {
-    const local = unravel(k, per);
-    const o = local.map((l, i) => origin[i]! + l * chunks[i]!);
-    out.push({ coords: o.map((x, i) => x / chunks[i]!), origin: o, box: o.map((x, i) => Math.min(chunks[i]!, shape[i]! - x)) });
-  }
-  return out;
+  return chunksIn(origin, box, chunks).map((coords) => {
+    const block = chunkBlock(coords, chunks, shape);
+    return { coords, origin: block.origin, box: block.shape };
+  });
 }
 
 function markAll(written: Uint8Array, start: number, count: number): void {

@@ -13,7 +13,7 @@ import { planSlabs } from "../../pipeline/slabs.js";
 import { findVar, openSource, readTimeAxis, timeLength, type Source } from "../../pipeline/source.js";
 import { numbersFrom, numericView } from "../../pipeline/writer.js";
 import { storedShape, type ArrayModel } from "../../zarr/metadata.js";
-import { unravel } from "./chunks.js";
+import { unravel } from "../../zarr/grid.js";
 import { describeRange, errorText, type SourceCheck } from "./report.js";
 
 /**

@@ -246,9 +246,9 @@ pub fn open_path_for(path: &str, kind: ReaderKind, purpose: Purpose) -> Result<B
     }
 }
 
-/// Open a file from bytes (always the pure-Rust reader).
-pub fn open_bytes(bytes: Vec<u8>) -> Result<Box<dyn NcReader>> {
-    Ok(Box::new(pure::PureReader::open_bytes(bytes)?))
+/// Open a file from bytes (always the pure-Rust reader); `what` names it in errors.
+pub fn open_bytes(what: &str, bytes: Vec<u8>) -> Result<Box<dyn NcReader>> {
+    Ok(Box::new(pure::PureReader::open_bytes(what, bytes)?))
 }
 
 /// Open a file the host reads by range (always the pure-Rust reader); `what` names it in errors.

@@ -132,11 +132,11 @@ impl PureReader {
         })
     }
 
-    /// Open a file held in memory (WebAssembly, or bytes fetched from an object store).
-    pub fn open_bytes(bytes: Vec<u8>) -> Result<PureReader> {
-        const WHAT: &str = "NetCDF bytes";
-        cf_view::guard(WHAT, || {
-            PureReader::from_vec(WHAT, bytes, Purpose::Describe)
+    /// Open a file held in memory (WebAssembly, or bytes fetched from an object store); `what`
+    /// names it in errors.
+    pub fn open_bytes(what: &str, bytes: Vec<u8>) -> Result<PureReader> {
+        cf_view::guard(what, || {
+            PureReader::from_vec(what, bytes, Purpose::Describe)
         })
     }
 
