@@ -101,7 +101,9 @@ if ((${#targets[@]})); then
   PLATFORM_TOOLS="$ZARRIO_CACHE/platforms"
   for tool in zig cargo-zigbuild; do [[ -x "$PLATFORM_TOOLS/bin/$tool" ]] || die_tool "$PLATFORM_TOOLS/bin/$tool"; done
   export PATH="$PLATFORM_TOOLS/bin:$PATH"
-  [[ " ${targets[*]} " == *" win32-x64-gnu "* ]] && { command -v x86_64-w64-mingw32-gcc >/dev/null || die_tool x86_64-w64-mingw32-gcc; }
+  if [[ " ${targets[*]} " == *" win32-x64-gnu "* ]]; then
+    for tool in x86_64-w64-mingw32-gcc x86_64-w64-mingw32-g++; do command -v "$tool" >/dev/null || die_tool "$tool"; done
+  fi
   for t in "${targets[@]}"; do target_spec "$t" >/dev/null || { echo "[build] unknown target '$t' (known: ${ALL_TARGETS[*]}, or all)" >&2; exit 2; }; done
   for t in "${targets[@]}"; do build_target "$t"; done
   ((${#parts[@]})) || { step "done in $((SECONDS - t0))s"; exit 0; }

@@ -101,7 +101,7 @@ case "$PROFILE" in
   # wasm32, wasm-bindgen, the newer CMake that HDF5 2.x needs (from PyPI, into the venv), npm packages.
   demo) APT_PACKAGES=(clang-22 llvm-22 lld-22 pkg-config build-essential "${_extra[@]}") ;;
   # MinGW-w64 builds the Windows addon; qemu-user-static runs the arm64 one; file and binutils read every addon.
-  platforms) APT_PACKAGES+=(gcc-mingw-w64-x86-64 qemu-user-static file binutils) ;;
+  platforms) APT_PACKAGES+=(gcc-mingw-w64-x86-64 g++-mingw-w64-x86-64 qemu-user-static file binutils) ;;
   *) die "unknown --for '$PROFILE' (demo, all or platforms)" ;;
 esac
 want() {
