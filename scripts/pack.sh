@@ -119,7 +119,7 @@ check_addon() { # triple file
       local allowed="$ALLOWED_ELF"
       [[ "$t" == *-musl ]] && allowed="$ALLOWED_MUSL"
       for l in "${libs[@]}"; do [[ "$l" =~ $allowed ]] || bad+=("$l"); done
-      glibc="$("$OBJDUMP" -T "$f" | grep -o 'GLIBC_[0-9.]*' | sed 's/GLIBC_//' | sort -uV | tail -1)"
+      glibc="$("$OBJDUMP" -T "$f" | { grep -o 'GLIBC_[0-9.]*' || true; } | sed 's/GLIBC_//' | sort -uV | tail -1)"
       if [[ "$t" == *-gnu ]]; then
         [[ -n "$glibc" ]] || die "$name: no GLIBC symbol versions at all: not a glibc build"
         vle "$glibc" "$GLIBC_MAX" || die "$name needs GLIBC_$glibc, newer than the GLIBC_$GLIBC_MAX it must run on (build it with: bash scripts/build.sh --targets $t)"
