@@ -69,7 +69,8 @@ done
 # napi_register_module_v1); needing only what every machine of that platform has (the C runtime:
 # NetCDF, HDF5, blosc, szip, zlib and libstdc++ are linked in); for glibc, no symbol version newer
 # than GLIBC_MAX (2.17: RHEL/CentOS 7, Amazon Linux 2 and everything newer); for macOS, no newer
-# minimum macOS than the platform package promises. Any miss fails the pack.
+# minimum macOS than the platform package promises, and an intact code signature (Apple silicon
+# loads nothing else; scripts/lib/macho-codesign.mjs). Any miss fails the pack.
 llvm_tool() { # name -> path of llvm-<name>[-NN]
   local c
   for c in "llvm-$1" "llvm-$1-22" "llvm-$1-21" "llvm-$1-20" "llvm-$1-19"; do
@@ -91,8 +92,9 @@ fi
 # Linux: the C runtime. musl's loader resolves libc.so itself.
 ALLOWED_ELF='^(libc\.so\.6|libm\.so\.6|libgcc_s\.so\.1|libpthread\.so\.0|libdl\.so\.2|librt\.so\.1|ld-linux[-a-z0-9_.]*\.so\.[0-9]+)$'
 ALLOWED_MUSL='^(libc\.so|libc\.musl-[a-z0-9_]+\.so\.1|libgcc_s\.so\.1)$'
-# macOS: the system library (libc, libm, pthread, libresolv...) and libiconv/libc++ that every macOS has.
-ALLOWED_MACHO='^(/usr/lib/libSystem\.B\.dylib|/usr/lib/libiconv\.2\.dylib|/usr/lib/libc\+\+\.1\.dylib|/usr/lib/libresolv\.9\.dylib|/System/Library/Frameworks/(CoreFoundation|Security)\.framework/.*)$'
+# macOS: the system library (libc, libm, pthread...) and libiconv/libcharset (Rust's libc crate links
+# them on Apple targets), libc++, libresolv: all in every macOS.
+ALLOWED_MACHO='^(/usr/lib/libSystem\.B\.dylib|/usr/lib/libiconv\.2\.dylib|/usr/lib/libcharset\.1\.dylib|/usr/lib/libc\+\+\.1\.dylib|/usr/lib/libresolv\.9\.dylib|/System/Library/Frameworks/(CoreFoundation|Security)\.framework/.*)$'
 # Windows: DLLs of Windows itself (never MinGW's libgcc_s/libwinpthread/libstdc++, nor libnode.dll).
 ALLOWED_PE='^(kernel32|ntdll|advapi32|bcrypt|bcryptprimitives|ws2_32|userenv|msvcrt|ucrtbase|shell32|ole32|oleaut32|user32|crypt32|secur32|api-ms-win-[a-z0-9-]+)\.dll$'
 ADDONS="$OUT/addons.jsonl"
@@ -102,7 +104,7 @@ vle() { [[ "$(printf '%s\n%s\n' "$1" "$2" | sort -V | tail -1)" == "$2" ]]; }   
 json_list() { local x first=1; printf '['; for x in "$@"; do ((first)) || printf ','; first=0; printf '"%s"' "$x"; done; printf ']'; }
 
 check_addon() { # triple file
-  local t="$1" f="$2" name="zarrio.$1.node" desc want_file libs=() bad=() glibc="" minos="" l exports
+  local t="$1" f="$2" name="zarrio.$1.node" desc want_file libs=() bad=() glibc="" minos="" extra="" l exports
   desc="$(file -b "$f")"
   case "$t" in
     linux-x64-*) want_file='^ELF 64-bit LSB shared object, x86-64' ;;
@@ -132,7 +134,10 @@ check_addon() { # triple file
       exports="$("$NM" -D --defined-only "$f" 2>/dev/null)"
       ;;
     darwin-*)
-      mapfile -t libs < <("$OBJDUMP" --macho --dylibs-used "$f" | tail -n +2 | sed 's/^[[:space:]]*//; s/ (compatibility.*//')
+      # --dylibs-used lists the addon's own install name (LC_ID_DYLIB) too: left out.
+      local id
+      id="$("$OBJDUMP" --macho --dylib-id "$f" | tail -n +2 | sed 's/^[[:space:]]*//')"
+      mapfile -t libs < <("$OBJDUMP" --macho --dylibs-used "$f" | tail -n +2 | sed 's/^[[:space:]]*//; s/ (compatibility.*//' | { grep -vxF "$id" || true; })
       for l in "${libs[@]}"; do [[ "$l" =~ $ALLOWED_MACHO ]] || bad+=("$l"); done
       # LC_BUILD_VERSION's minos (LC_VERSION_MIN_MACOSX's version on older linkers).
       minos="$("$OBJDUMP" --macho --private-headers "$f" | awk '/cmd LC_BUILD_VERSION/ {b=1} /cmd LC_VERSION_MIN_MACOSX/ {m=1} b && $1=="minos" {print $2; exit} m && $1=="version" {print $2; exit}')"
@@ -141,6 +146,10 @@ check_addon() { # triple file
       [[ -n "$minos" ]] || die "$name: no minimum macOS version in its load commands"
       vle "$minos" "$promised" || die "$name needs macOS $minos, newer than the $promised it must run on (set MACOSX_DEPLOYMENT_TARGET; scripts/build.sh --targets $t does)"
       exports="$("$NM" -gU "$f" 2>/dev/null | sed 's/ _napi_register/ napi_register/')"
+      # Apple silicon loads only code whose (ad-hoc) signature matches its bytes.
+      local signed
+      signed="$(node scripts/lib/macho-codesign.mjs "$f" 2>&1)" || die "$name: code signature: $signed"
+      extra=", ad-hoc code signature valid ($signed)"
       ;;
     win32-*)
       mapfile -t libs < <("$READOBJ" --coff-imports "$f" | awk '$1=="Name:" && $2 ~ /\.[dD][lL][lL]$/ {print $2}' | sort -u)
@@ -150,7 +159,7 @@ check_addon() { # triple file
   esac
   ((${#bad[@]} == 0)) || die "$name needs libraries that are not on every $t machine: ${bad[*]} (all: ${libs[*]})"
   grep -Eq '(^|[[:space:]])napi_register_module_v1$' <<<"$exports" || die "$name does not export napi_register_module_v1: not a Node-API addon"
-  log "$name: ${desc%%,*}${glibc:+, newest glibc symbol GLIBC_$glibc}${minos:+, macOS $minos or newer}; needs $(IFS=' '; echo "${libs[*]}"); exports napi_register_module_v1"
+  log "$name: ${desc%%,*}${glibc:+, newest glibc symbol GLIBC_$glibc}${minos:+, macOS $minos or newer}$extra; needs $(IFS=' '; echo "${libs[*]}"); exports napi_register_module_v1"
   printf '{"triple":"%s","file":"%s","bytes":%d,"format":"%s","glibc":"%s","macos":"%s","needs":%s}\n' \
     "$t" "$name" "$(stat -c %s "$f")" "${desc//\"/}" "$glibc" "$minos" "$(json_list "${libs[@]}")" >>"$ADDONS"
 }
