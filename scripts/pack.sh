@@ -12,12 +12,13 @@
 # versions agree. Any failed check fails the pack. Also writes .pack/packages.json (what was packed,
 # with sizes, and what each addon needs).
 #
-#   bash scripts/pack.sh             build what is out of date (scripts/build.sh native wasm), then pack
+#   bash scripts/pack.sh             build what is out of date (the wasm module, the glibc 2.17 linux-x64-gnu
+#                                    addon: scripts/build.sh wasm, --targets linux-x64-gnu), then pack
 #   bash scripts/pack.sh --no-build  pack the artifacts as they are (fails if one is missing)
 #   bash scripts/pack.sh --out DIR   into DIR instead of .pack/ (the install test packs into its own)
-#   bash scripts/pack.sh --glibc-max host   a pack for tests on this machine only: the linux-*-gnu addon may
-#                                    need this machine's glibc (the host build of scripts/build.sh native);
-#                                    never publish such a pack. Default 2.17.
+#   bash scripts/pack.sh --glibc-max host   a pack for this machine only (tests, a Docker image of the same
+#                                    Debian): builds and packs the host build (scripts/build.sh native),
+#                                    which needs this machine's glibc; never publish it. Default 2.17.
 #
 # The addons for every platform package are cross-built on this Linux x64 machine with
 #   bash scripts/setup.sh --for platforms && bash scripts/build.sh --targets all
@@ -48,7 +49,17 @@ while (($#)); do
   shift
 done
 STAGE="$OUT/stage"
-((build)) && bash scripts/build.sh native wasm
+if ((build)); then
+  if [[ "$GLIBC_MAX" == host ]]; then
+    bash scripts/build.sh native wasm          # the host build: for this machine
+  else
+    # What is published for linux-x64-gnu is the glibc 2.17 build (its toolchain: setup.sh --for platforms).
+    [[ -x "$ZARRIO_CACHE/platforms/bin/zig" ]] || die "the linux-x64-gnu addon to publish is the glibc 2.17 build, and its toolchain is not installed:
+  run bash scripts/setup.sh --for platforms first, or pack the host build for this machine only: bash scripts/pack.sh --glibc-max host"
+    bash scripts/build.sh wasm
+    bash scripts/build.sh --targets linux-x64-gnu
+  fi
+fi
 
 WASM=bindings/wasm/pkg
 [[ -f $WASM/zarrio_wasm.js && -f $WASM/zarrio_wasm_bg.wasm ]] || die "$WASM is not built (run without --no-build)"
