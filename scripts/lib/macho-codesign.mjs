@@ -1,11 +1,14 @@
 // Checks a Mach-O file's ad-hoc code signature: macOS on Apple silicon refuses to load code whose
 // signature is missing or does not match the bytes (a strip after linking breaks it). Reads the
 // LC_CODE_SIGNATURE blob, finds the CodeDirectory and compares each page's hash with the file.
-//   node scripts/lib/macho-codesign.mjs FILE   -> prints "signed, N pages, sha256" or exits 1 with why
+//   node scripts/lib/macho-codesign.mjs FILE              -> prints "signed, N pages, sha256" or exits 1 with why
+//   node scripts/lib/macho-codesign.mjs --optional FILE   an unsigned file passes ("unsigned"): Intel Macs
+//                                                         load unsigned code; a signature present must match
 import { readFileSync } from "node:fs";
 import { createHash } from "node:crypto";
 
-const file = process.argv[2];
+const optional = process.argv[2] === "--optional";
+const file = process.argv[optional ? 3 : 2];
 const b = readFileSync(file);
 const fail = (why) => {
   console.error(`${file}: ${why}`);
@@ -21,7 +24,13 @@ for (let i = 0; i < ncmds; i++) {
   if (cmd === 0x1d) sig = { dataoff: b.readUInt32LE(off + 8), datasize: b.readUInt32LE(off + 12) };
   off += size;
 }
-if (!sig) fail("no LC_CODE_SIGNATURE (macOS on arm64 will not load it)");
+if (!sig) {
+  if (optional) {
+    console.log("unsigned");
+    process.exit(0);
+  }
+  fail("no LC_CODE_SIGNATURE (macOS on arm64 will not load it)");
+}
 if (sig.dataoff + sig.datasize > b.length) fail("the signature runs past the end of the file");
 // SuperBlob (big-endian): magic 0xfade0cc0, length, count, then (type, offset) pairs.
 const sb = sig.dataoff;
