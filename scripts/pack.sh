@@ -107,7 +107,7 @@ ALLOWED_MUSL='^(libc\.so|libc\.musl-[a-z0-9_]+\.so\.1|libgcc_s\.so\.1)$'
 # them on Apple targets), libc++, libresolv: all in every macOS.
 ALLOWED_MACHO='^(/usr/lib/libSystem\.B\.dylib|/usr/lib/libiconv\.2\.dylib|/usr/lib/libcharset\.1\.dylib|/usr/lib/libc\+\+\.1\.dylib|/usr/lib/libresolv\.9\.dylib|/System/Library/Frameworks/(CoreFoundation|Security)\.framework/.*)$'
 # Windows: DLLs of Windows itself (never MinGW's libgcc_s/libwinpthread/libstdc++, nor libnode.dll).
-ALLOWED_PE='^(kernel32|ntdll|advapi32|bcrypt|bcryptprimitives|ws2_32|userenv|msvcrt|ucrtbase|shell32|ole32|oleaut32|user32|crypt32|secur32|api-ms-win-[a-z0-9-]+)\.dll$'
+ALLOWED_PE='^(kernel32|ntdll|advapi32|bcrypt|bcryptprimitives|ws2_32|userenv|msvcrt|ucrtbase|shell32|shlwapi|ole32|oleaut32|user32|crypt32|secur32|api-ms-win-[a-z0-9-]+)\.dll$'
 ADDONS="$OUT/addons.jsonl"
 : >"$ADDONS"
 
@@ -164,7 +164,7 @@ check_addon() { # triple file
       extra=", code signature: $signed"
       ;;
     win32-*)
-      mapfile -t libs < <("$READOBJ" --coff-imports "$f" | awk '$1=="Name:" && $2 ~ /\.[dD][lL][lL]$/ {print $2}' | sort -u)
+      mapfile -t libs < <("$READOBJ" --coff-imports "$f" | awk '$1=="Name:" && $2 ~ /\.[dD][lL][lL]$/ {print $2}' | sort -fu)
       for l in "${libs[@]}"; do [[ "${l,,}" =~ $ALLOWED_PE ]] || bad+=("$l"); done
       exports="$("$READOBJ" --coff-exports "$f" | awk '$1=="Name:" {print "T " $2}')"
       ;;

@@ -6,6 +6,7 @@
 import { createRequire } from "node:module";
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
+import { pathToFileURL } from "node:url";
 import v8 from "node:v8";
 
 import { ConfigError, ZarrioError } from "../errors.js";
@@ -116,7 +117,8 @@ async function loadWasm(): Promise<Backend> {
   const js = path.join(dir, "zarrio_wasm.js");
   if (!existsSync(js)) throw new Error(`${js}: not built`);
   // Typed by wasm-bindgen's generated declarations, checked against the shared surface (wasm.ts).
-  const mod = (await import(js)) as typeof WasmDeclarations;
+  // A file URL: on Windows an absolute path (C:\...) is not a module specifier.
+  const mod = (await import(pathToFileURL(js).href)) as typeof WasmDeclarations;
   // V8's optimising tier compiles the whole 2 MB module up front: ~0.7 s of CPU in every process.
   // Measured on this code, the baseline compiler alone is faster end to end (sample: 0.24 s vs
   // 0.96 s CPU; a 75 MB file: 1.56 s vs 1.98 s), so it is the default. ZARRIO_WASM_OPTIMIZE=1
