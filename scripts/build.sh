@@ -126,11 +126,16 @@ for part in "${parts[@]}"; do
       cargo build -p zarrio-wasm --release --target wasm32-unknown-unknown >&2
       out=bindings/wasm/pkg
       mkdir -p "$out"
-      "${ZARRIO_WASM_BINDGEN:-wasm-bindgen}" --target web --weak-refs --out-dir "$out" --out-name zarrio_wasm \
-        "$CARGO_TARGET_DIR/wasm32-unknown-unknown/release/zarrio_wasm.wasm"
-      if [[ -x node_modules/.bin/wasm-opt ]]; then
-        node_modules/.bin/wasm-opt -O3 --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
-          "$out/zarrio_wasm_bg.wasm" -o "$out/zarrio_wasm_bg.wasm"
+      built="$CARGO_TARGET_DIR/wasm32-unknown-unknown/release/zarrio_wasm.wasm"
+      # wasm-bindgen + wasm-opt (minutes) only when cargo wrote a newer module than the one in pkg/.
+      if [[ -f "$out/zarrio_wasm_bg.wasm" && -f "$out/zarrio_wasm.js" && "$out/zarrio_wasm_bg.wasm" -nt "$built" ]]; then
+        step "wasm module up to date in $out"
+      else
+        "${ZARRIO_WASM_BINDGEN:-wasm-bindgen}" --target web --weak-refs --out-dir "$out" --out-name zarrio_wasm "$built"
+        if [[ -x node_modules/.bin/wasm-opt ]]; then
+          node_modules/.bin/wasm-opt -O3 --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+            "$out/zarrio_wasm_bg.wasm" -o "$out/zarrio_wasm_bg.wasm"
+        fi
       fi
       step "wasm module built in $((SECONDS - s))s: $(du -h "$out/zarrio_wasm_bg.wasm" | cut -f1)"
       ;;
