@@ -48,6 +48,7 @@ while (($#)); do
   esac
   shift
 done
+mkdir -p "$OUT"
 STAGE="$OUT/stage"
 if ((build)); then
   if [[ "$GLIBC_MAX" == host ]]; then
