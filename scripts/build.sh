@@ -118,7 +118,7 @@ for part in "${parts[@]}"; do
       s=$SECONDS
       npx --no-install napi build --cwd bindings/napi --platform --release --no-js \
         --dts addon.d.ts --output-dir . >&2
-      step "native addon built in $((SECONDS - s))s: $(ls bindings/napi/*.node)"
+      step "native addon built in $((SECONDS - s))s: $(ls -t bindings/napi/*.node | head -1)"
       ;;
     wasm)
       step "wasm module (wasm32-unknown-unknown, release)"
