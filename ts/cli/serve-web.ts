@@ -1,7 +1,6 @@
 import { Command, Option } from "clipanion";
 
 import { serveWeb } from "../commands/serve-web.js";
-import type { Layer } from "../config/resolve.js";
 import { ConfigError } from "../errors.js";
 import { BaseCommand } from "./common.js";
 
@@ -20,10 +19,6 @@ export class ServeWebCommand extends BaseCommand {
 
   port = Option.String("--port", "8080", { description: "Port to listen on (0: any free port; default 8080)" });
   host = Option.String("--host", "127.0.0.1", { description: "Address to listen on (default 127.0.0.1: this machine only)" });
-
-  protected flags(): Layer {
-    return {};
-  }
 
   async execute(): Promise<number> {
     const port = Number(this.port);

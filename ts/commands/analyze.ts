@@ -18,7 +18,7 @@ import { decodeValue, formatDate, inferFreq } from "../cf/time.js";
 import { type AccessPattern, type ZarrConverterConfig, slabBytes } from "../config/model.js";
 import { formatCompression, parseCompression } from "../config/parse.js";
 import { silentLogger } from "../log.js";
-import { chunkCount } from "../plan/chunking.js";
+import { chunkCount } from "../zarr/grid.js";
 import { buildPlan, walkVars, type VarPlan } from "../plan/layout.js";
 import { chooseShards } from "../plan/sharding.js";
 import { dataRange, declaredRange, missingValues, packable, unpackedRange, type PackRange } from "../plan/packing.js";
