@@ -42,7 +42,7 @@ for b in "${backends[@]}"; do
   ZARRIO_BACKEND="$b" node --import tsx --test --test-concurrency=1 test/*.test.ts || failed+=("node --test ($b)")
 done
 
-step "packages: pack.sh's tarballs installed and run (native, wasm, ESM, CommonJS, types); the browser example"
+step "packages: pack.sh's tarballs installed and run (native, wasm, ESM, CommonJS, types); the serverless example"
 node --import tsx --test --test-concurrency=1 test/package/*.test.ts || failed+=("node --test (packages)")
 
 step "browser: the page in headless Chromium (convert, quick-look, .zarr.zip checked with xarray)"
