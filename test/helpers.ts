@@ -5,7 +5,7 @@
  * reference reader that proves outputs right.
  */
 import { spawnSync, type SpawnSyncReturns } from "node:child_process";
-import { existsSync, mkdirSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, realpathSync, rmSync, symlinkSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import assert from "node:assert/strict";
@@ -99,4 +99,25 @@ export class ForwardingStore {
   update(key: string, fn: (current: Uint8Array | undefined) => Uint8Array | Promise<Uint8Array>) {
     return lockedUpdate(this, key, fn);
   }
+}
+
+/**
+ * A user's environment for installing and running the packed tarballs, under `work`: a PATH with
+ * node, npm, npx and sh only (nothing that compiles: an install must not build anything), and the
+ * environment without the build's variables (no npm_config_* from an enclosing `npm test`, whose
+ * npm_config_local_prefix would send the install into the repo; no ZARRIO_*, cargo or rustup
+ * variables). Proxy and certificate settings stay, so the registry remains reachable.
+ */
+export function userEnvironment(work: string): Record<string, string> {
+  const bin = path.join(work, "bin");
+  mkdirSync(bin);
+  for (const tool of ["node", "npm", "npx", "sh"]) {
+    const found = spawnSync("sh", ["-c", `command -v ${tool}`], { encoding: "utf8" }).stdout.trim();
+    symlinkSync(realpathSync(found), path.join(bin, tool));
+  }
+  const env: Record<string, string> = { PATH: bin };
+  for (const [k, v] of Object.entries(process.env)) {
+    if (v !== undefined && k !== "PATH" && k !== "INIT_CWD" && !/^(npm_|ZARRIO_|CARGO|RUSTUP|RUSTC|CC_|AR_)/i.test(k)) env[k] ??= v;
+  }
+  return env;
 }

@@ -8,12 +8,12 @@
 import test, { before, describe } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync, type SpawnSyncReturns } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync, realpathSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 
 import { PREBUILT_TRIPLES, platformTriple } from "../../dist/backend/index.js";
-import { assertMatchesSources, ROOT } from "../helpers.js";
+import { assertMatchesSources, ROOT, userEnvironment } from "../helpers.js";
 
 const SAMPLE = path.join(ROOT, "samples", "ocean_sample.nc");
 const TRIPLE = platformTriple();
@@ -25,22 +25,9 @@ process.on("exit", () => rmSync(work, { recursive: true, force: true }));
 /** Tarballs go here, not to .pack/: a user's tarballs are left alone, and two runs do not collide. */
 const PACK = path.join(work, "pack");
 
-/** A PATH with node, npm, npx and sh, and nothing that compiles. */
-const bin = path.join(work, "bin");
-mkdirSync(bin);
-for (const tool of ["node", "npm", "npx", "sh"]) {
-  const found = spawnSync("sh", ["-c", `command -v ${tool}`], { encoding: "utf8" }).stdout.trim();
-  symlinkSync(realpathSync(found), path.join(bin, tool));
-}
-/**
- * The user's environment without the build's: no npm_config_* from an enclosing `npm test`
- * (npm_config_local_prefix would send the install into the repo), no ZARRIO_*, cargo or rustup
- * variables. Proxy and certificate settings stay, so the registry remains reachable.
- */
-const ENV: Record<string, string> = { PATH: bin };
-for (const [k, v] of Object.entries(process.env)) {
-  if (v !== undefined && k !== "PATH" && k !== "INIT_CWD" && !/^(npm_|ZARRIO_|CARGO|RUSTUP|RUSTC|CC_|AR_)/i.test(k)) ENV[k] ??= v;
-}
+const ENV = userEnvironment(work);
+/** Its PATH: node, npm, npx and sh only. */
+const bin = ENV.PATH!;
 
 function run(cwd: string, file: string, args: string[]): SpawnSyncReturns<string> {
   return spawnSync(file, args, { cwd, env: ENV, encoding: "utf8", maxBuffer: 64 << 20 });

@@ -12,11 +12,11 @@
 import test, { before, describe } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync, type SpawnSyncReturns } from "node:child_process";
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, realpathSync, rmSync, symlinkSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 
-import { assertMatchesSources, fixture, ROOT } from "../helpers.js";
+import { assertMatchesSources, fixture, ROOT, userEnvironment } from "../helpers.js";
 
 const SAMPLE = path.join(ROOT, "samples", "ocean_sample.nc");
 const INSTALL = ["install", "--omit=dev", "--no-audit", "--no-fund"];
@@ -31,17 +31,9 @@ process.on("exit", () => rmSync(work, { recursive: true, force: true }));
 const PACK = path.join(work, "pack");
 const OUT = path.join(ROOT, "test", ".out", "platforms");
 
-/** node, npm, npx and sh only: nothing that compiles (the install must not build anything). */
-const bin = path.join(work, "bin");
-mkdirSync(bin);
-for (const tool of ["node", "npm", "npx", "sh"]) {
-  const found = spawnSync("sh", ["-c", `command -v ${tool}`], { encoding: "utf8" }).stdout.trim();
-  symlinkSync(realpathSync(found), path.join(bin, tool));
-}
-const ENV: Record<string, string> = { PATH: bin };
-for (const [k, v] of Object.entries(process.env)) {
-  if (v !== undefined && k !== "PATH" && k !== "INIT_CWD" && !/^(npm_|ZARRIO_|CARGO|RUSTUP|RUSTC|CC_|AR_)/i.test(k)) ENV[k] ??= v;
-}
+const ENV = userEnvironment(work);
+/** Its PATH: node, npm, npx and sh only. */
+const bin = ENV.PATH!;
 
 function ok(r: SpawnSyncReturns<string>, what: string): string {
   assert.equal(r.error, undefined, `${what}: ${r.error?.message}`);
