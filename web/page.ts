@@ -108,8 +108,12 @@ $("#sample").addEventListener("click", async () => {
 
 // ---- 2. plan ----------------------------------------------------------------------------------
 
+/** What the shown preview was made from: Convert plans again only when the files or options changed. */
+let plannedFor: { files: File[]; options: string } | undefined;
+
 async function plan(): Promise<boolean> {
   showError(undefined);
+  plannedFor = undefined;
   preview = undefined;
   $<HTMLButtonElement>("#go").disabled = true;
   $<HTMLButtonElement>("#go-folder").disabled = true;
@@ -125,6 +129,7 @@ async function plan(): Promise<boolean> {
   }
   if (reply.kind !== "plan") return false;
   preview = reply.preview;
+  plannedFor = { files, options: JSON.stringify(options()) };
   for (const a of preview.arrays) {
     const row = document.createElement("tr");
     const cells = [
@@ -174,7 +179,8 @@ $("#go-folder").addEventListener("click", async () => {
 
 /** Convert the files into memory, or into `<name>.zarr` inside `parent` (made here; removed again if the conversion fails). */
 async function convert(parent?: FileSystemDirectoryHandle): Promise<void> {
-  if (!(await plan())) return;
+  const current = plannedFor?.files === files && plannedFor.options === JSON.stringify(options());
+  if (!current && !(await plan())) return;
   const buttons = [$<HTMLButtonElement>("#go"), $<HTMLButtonElement>("#go-folder")];
   const bar = $<HTMLProgressElement>("#progress");
   let folder: FileSystemDirectoryHandle | undefined;
