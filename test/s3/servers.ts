@@ -1,6 +1,6 @@
 /**
  * Real S3 servers for the S3 tests, on loopback: moto's server mode (from the test venv; it
- * honours If-Match / If-None-Match on PUT), and a small HTTP proxy in front of it that injects
+ * honours If-Match / If-None-Match on PUT, atomically once moto_atomic.py locks it), and a small HTTP proxy in front of it that injects
  * faults: 503 SlowDown answers, connections cut mid-body (after the server did the work, so a
  * retried conditional write meets its own earlier success), and conditional headers dropped (a
  * store that ignores them). Nothing here mocks the S3 API: every request that gets through is
@@ -12,6 +12,7 @@ import http from "node:http";
 import net from "node:net";
 import path from "node:path";
 import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
 
 import { PYTHON } from "../helpers.js";
 
@@ -42,12 +43,13 @@ export interface Moto {
 /** Start moto on a free port; its log goes to `logFile`. */
 export async function startMoto(logFile: string): Promise<Moto> {
   const port = await freePort();
-  const exe = path.join(path.dirname(PYTHON), "moto_server");
+  // moto_server's own app, with conditional writes made atomic (see moto_atomic.py).
+  const launcher = fileURLToPath(new URL("./moto_atomic.py", import.meta.url));
   // moto logs every request on stderr: into a file, since a pipe would fill up (and stall moto)
   // while a test waits in spawnSync.
   mkdirSync(path.dirname(logFile), { recursive: true });
   const log = openSync(logFile, "w");
-  const child: ChildProcess = spawn(exe, ["-H", "127.0.0.1", "-p", String(port)], { stdio: ["ignore", log, log] });
+  const child: ChildProcess = spawn(PYTHON, [launcher, "-H", "127.0.0.1", "-p", String(port)], { stdio: ["ignore", log, log] });
   closeSync(log);
   const stderr = () => readFileSync(logFile, "utf8").slice(-2000);
   const exited = new Promise<void>((r) => child.on("exit", () => r()));
