@@ -76,6 +76,33 @@ describe(`many small files [${BACKEND}]`, () => {
     });
   }
 
+  test("a chunk's memory is freed once stored only where the store keeps no reference to it", async () => {
+    /** Keeps every chunk value it is given, to look at after the run. */
+    class GivenStore extends ForwardingStore {
+      readonly given: Uint8Array[] = [];
+      constructor(inner: Store, readonly keepsNoValues: boolean | undefined) {
+        super(inner);
+      }
+      override set(key: string, value: Uint8Array) {
+        if (DATA.some((a) => key.startsWith(`${a}/`)) && !key.endsWith("zarr.json")) this.given.push(value);
+        return super.set(key, value);
+      }
+    }
+    // A memory store holds the very bytes it is given: they must stay whole.
+    const memory = new GivenStore(new MemoryStore(), undefined);
+    await convertInto(memory, fives, { time: 12 });
+    assert.ok(memory.given.length > 0);
+    assert.deepEqual(memory.given.filter((b) => b.length === 0), [], "nothing the memory store holds was freed");
+    // A folder has written the bytes out once `set` resolves: the native core's are freed then, and the archive
+    // on disk is whole.
+    const archive = path.join(outDir("many-free-fs"), "out.zarr");
+    const files = new GivenStore(new FsStore(archive), true);
+    await convertInto(files, fives, { time: 12 });
+    const freed = files.given.filter((b) => b.length === 0).length;
+    assert.equal(freed, BACKEND === "native" ? files.given.length : 0, "every stored chunk freed (native only)");
+    assertMatchesSources(archive, fives);
+  });
+
   test("convert of the straddling files reads back in xarray as the files, with the true figures in the log", () => {
     const out = path.join(outDir("many-fives-convert"), "out.zarr");
     const r = cli(["convert", ...fives, out, "--chunking", "time:12", "-v"]);

@@ -139,15 +139,18 @@ export function openedDataset(raw: CoreDataset, known?: FileMeta): Dataset {
   );
 }
 
-/** How a backend opens files by path; the rest of the Backend is the same for both. */
-export type FileOpeners = Pick<Backend, "openDataset" | "reopenDataset">;
+/**
+ * What differs between the backends: how a file is opened by path, and whether bytes the core
+ * returned can be freed before JS collects them. The rest of the Backend is the same for both.
+ */
+export type BackendSpecific = Pick<Backend, "openDataset" | "reopenDataset" | "freeBytes">;
 
-export function coreBackend(mod: CoreModule, files: FileOpeners): Backend {
+export function coreBackend(mod: CoreModule, specific: BackendSpecific): Backend {
   const info = JSON.parse(mod.buildInfo()) as BuildInfo;
   return {
     name: info.backend,
     info,
-    ...files,
+    ...specific,
     openDatasetBytes: (bytes) => openedDataset(mod.NcDataset.fromBytes(bytes)),
     slabFromBytes: (dtype, shape, bytes) => new CoreSlabAdapter(mod.Slab.fromBytes(dtype, shape, bytes)),
     slabFromStrings: (shape, strings) => new CoreSlabAdapter(mod.Slab.fromStrings(shape, strings)),

@@ -11,11 +11,15 @@ export interface NativeAddon extends CoreModule {
     open(path: string, reader: string): Promise<CoreDataset>;
     reopen(path: string, reader: string): Promise<CoreDataset>;
   };
+  /** Detach the ArrayBuffers (each the whole memory of a Buffer the addon returned): freed now. */
+  freeBuffers(buffers: ArrayBuffer[]): void;
 }
 
 export function nativeBackend(addon: NativeAddon): Backend {
   return coreBackend(addon, {
     openDataset: async (path: string, reader: ReaderKind = "auto") => openedDataset(await addon.NcDataset.open(path, reader)),
     reopenDataset: async (path, reader, meta) => openedDataset(await addon.NcDataset.reopen(path, reader), meta),
+    // Only a Buffer that is its ArrayBuffer's whole memory is the addon's own (see freeBytes).
+    freeBytes: (bytes) => addon.freeBuffers(bytes.filter((b) => b.byteOffset === 0 && b.byteLength === b.buffer.byteLength && b.byteLength > 0).map((b) => b.buffer as ArrayBuffer)),
   });
 }

@@ -117,4 +117,12 @@ export interface Backend {
    * throws a CodecError when the shard's index is damaged. Empty for an unsharded array.
    */
   shardGaps(spec: ArraySpec, coords: number[], bytes: Uint8Array): number[][];
+  /**
+   * Free now the memory of bytes the core returned (encoded chunks, a shard's index) once
+   * nothing reads them any more: they read as empty afterwards. The native core's outputs are
+   * its own memory, which JS would free only at its next collection (V8 collects for external
+   * memory every ~64 MiB, so a writer would hold that much more); the WebAssembly backend's are
+   * ordinary JS buffers, and this does nothing.
+   */
+  freeBytes(bytes: readonly Uint8Array[]): void;
 }

@@ -195,6 +195,9 @@ export function wasmBackend(mod: WasmModule): Backend {
   return coreBackend(mod, {
     openDataset: (path) => pathDataset(path),
     reopenDataset: (path, _reader, meta) => pathDataset(path, meta),
+    // The module's outputs are copied out of its memory into ordinary JS buffers: nothing of
+    // the core's to free early.
+    freeBytes: () => {},
   });
 }
 

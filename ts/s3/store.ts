@@ -41,6 +41,8 @@ export interface Versioned {
 
 export class S3Store implements Store {
   readonly location: string;
+  /** A request's body is not used once it has answered (a timed-out attempt is aborted first). */
+  readonly keepsNoValues = true;
   readonly root: S3Location;
   private readonly inProcess = new KeyedMutex();
   private probe?: Promise<boolean>;

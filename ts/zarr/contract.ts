@@ -30,6 +30,13 @@ export interface WritableStore extends ReadableStore {
   setPieces?(key: string, pieces: readonly Uint8Array[]): Promise<void>;
   /** Remove `key` and every key below it. */
   delete(key: string): Promise<void>;
+  /**
+   * True when the store keeps no reference to a value once `set` or `setPieces` resolves (it has
+   * written the bytes out, to a file or an object store): a writer may then free a stored
+   * chunk's memory at once (Backend.freeBytes) instead of when JS collects it. Absent or false:
+   * the store may keep the value itself (a memory store does), and nothing is freed.
+   */
+  readonly keepsNoValues?: boolean;
 }
 
 /** Writers sharing a store without losing each other's updates. */

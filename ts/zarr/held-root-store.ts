@@ -11,18 +11,21 @@ export const ROOT_DOCS = [".zattrs", ".zmetadata", ".zgroup", "zarr.json"];
 /** A store that keeps the root group's documents in memory until `flush`, and records every key written. */
 export class HeldRootStore implements Store {
   readonly location: string;
+  readonly keepsNoValues: boolean;
   readonly written = new Set<string>();
   private readonly held = new Map<string, Uint8Array>();
 
   constructor(private readonly inner: Store) {
     this.location = inner.location;
+    this.keepsNoValues = inner.keepsNoValues ?? false;
   }
   async get(key: string) {
     return this.held.get(key) ?? this.inner.get(key);
   }
   async set(key: string, value: Uint8Array) {
     this.written.add(key);
-    if (ROOT_DOCS.includes(key)) this.held.set(key, value);
+    // A copy: the caller may free what it gave once this resolves (keepsNoValues).
+    if (ROOT_DOCS.includes(key)) this.held.set(key, value.slice());
     else await this.inner.set(key, value);
   }
   async setPieces(key: string, pieces: readonly Uint8Array[]) {

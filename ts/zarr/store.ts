@@ -25,6 +25,7 @@ export const TEMP = ".zarrio-tmp";
 
 export class FsStore implements Store {
   readonly location: string;
+  readonly keepsNoValues = true;
   constructor(
     readonly root: string,
     private readonly staleMs = 2 * 60_000,
