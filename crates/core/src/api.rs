@@ -128,7 +128,7 @@ impl Dataset {
         missing: &[f64],
     ) -> Result<String> {
         crate::on_workers(|| {
-            let data = self.reader.read_once(path, start, count)?;
+            let data = self.reader.read(path, start, count)?;
             Ok(to_json(&stats::stats(&data, missing)))
         })
     }

@@ -5,8 +5,14 @@ use std::io::Read;
 
 use crate::{CoreError, Result};
 
+/// One frame. The crate's `compress` returns a vector with room for the worst case (about the
+/// chunk's raw size), which an encoded chunk would keep until freed: the tail is given back
+/// (shrunk in place, no copy).
 pub fn compress(input: &[u8], level: i32) -> Result<Vec<u8>> {
-    zstd::bulk::compress(input, level).map_err(|e| CoreError::Codec(format!("zstd: {e}")))
+    let mut out =
+        zstd::bulk::compress(input, level).map_err(|e| CoreError::Codec(format!("zstd: {e}")))?;
+    out.shrink_to_fit();
+    Ok(out)
 }
 
 pub fn decompress(input: &[u8]) -> Result<Vec<u8>> {

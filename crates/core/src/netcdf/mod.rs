@@ -197,13 +197,6 @@ pub trait NcReader: Send + Sync {
     /// C order, with the CF view applied (`_Unsigned`, char arrays as text). A scalar variable
     /// takes empty `start`/`count`.
     fn read(&self, path: &str, start: &[u64], count: &[u64]) -> Result<ArrayData>;
-
-    /// [`NcReader::read`] for values read once, as by a pass over whole files: what it
-    /// decompresses is not kept for later reads (a cache of every open file would hold it until
-    /// the file is closed).
-    fn read_once(&self, path: &str, start: &[u64], count: &[u64]) -> Result<ArrayData> {
-        self.read(path, start, count)
-    }
 }
 
 /// Open a file by path. `Auto` picks the pure-Rust reader (it inflates HDF5 chunks on all cores;

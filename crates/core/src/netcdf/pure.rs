@@ -3,7 +3,7 @@
 //! bytes; the only reader in WebAssembly.
 
 use std::collections::HashMap;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use hdf5_reader::filters::{FILTER_DEFLATE, FILTER_SHUFFLE};
 use hdf5_reader::messages::HdfMessage;
@@ -28,11 +28,6 @@ const NON_COORD_PREFIX: &str = "_nc4_non_coord_";
 pub struct PureReader {
     cf: CfFile,
     file: NcFile,
-    /// Where `file` came from, to open [`PureReader::uncached`] from.
-    origin: Origin,
-    /// A second handle on the same file without a chunk cache, opened on first use, for data
-    /// read once ([`NcReader::read_once`]).
-    uncached: OnceLock<Option<NcFile>>,
     /// The same bytes as `file`, for what `netcdf-reader` has no API for (the raw bytes of a
     /// classic char variable).
     bytes: DynStorage,
@@ -46,13 +41,6 @@ pub struct PureReader {
 /// Bytes shared by the NetCDF parser and our own raw reads, without a copy.
 struct SharedBytes(Arc<Vec<u8>>);
 
-enum Origin {
-    Path(String),
-    Bytes(Arc<Vec<u8>>),
-    /// Read by range from the host ([`super::range`]).
-    Host(DynStorage),
-}
-
 impl AsRef<[u8]> for SharedBytes {
     fn as_ref(&self) -> &[u8] {
         self.0.as_slice()
@@ -63,12 +51,16 @@ impl AsRef<[u8]> for SharedBytes {
 /// bytes held stay below what the file's values take once read.
 const READ_WHOLE_UP_TO: u64 = 4 << 20;
 
-/// zarrio reads each slab once, in order, so a large chunk cache only holds decoded chunks that
-/// are never asked for again (the crate's default is 64 MiB per open file, memory that counts
-/// against the run's peak). A small cache still serves source chunks that straddle two slabs.
+/// No chunk cache. zarrio reads each slab once, in order, with slab edges on the archive's chunk
+/// edges: a cache only pays when a source chunk that two slabs share is still in it at the second
+/// read, which takes a cache of a whole slab's source chunks (tens of MB per open file), and the
+/// crate's default (64 MiB per file) and a small one (8 MiB: 12 MB of a writer's ~120) cost memory
+/// that counts against the run's peak for chunks never asked for again. A pass that reads every
+/// chunk once (a packing range over all files, `analyze`) would otherwise keep every open file's
+/// cache full.
 fn open_options() -> NcOpenOptions {
     NcOpenOptions {
-        chunk_cache_bytes: 8 << 20,
+        chunk_cache_bytes: 0,
         filter_registry: Some(filters()),
         ..Default::default()
     }
@@ -98,18 +90,6 @@ fn filters() -> FilterRegistry {
     registry
 }
 
-/// For a pass that reads every chunk once (a packing range over all files, `analyze`), any cache
-/// only holds memory: the files stay open for the writes that follow, so each would keep its
-/// full cache of chunks never asked for again, and the run's memory would grow with the number
-/// of files.
-fn uncached_options() -> NcOpenOptions {
-    NcOpenOptions {
-        chunk_cache_bytes: 0,
-        filter_registry: Some(filters()),
-        ..Default::default()
-    }
-}
-
 impl PureReader {
     /// Open a file by path: a small file is read whole, one system call (parsing an HDF5 file's
     /// metadata with positional I/O costs a call per structure, hundreds for a file of a few
@@ -128,7 +108,7 @@ impl PureReader {
                 NcFile::open_with_options(path, open_options()).map_err(|e| read_error(path, e))?;
             let bytes: DynStorage =
                 Arc::new(FileStorage::open(path).map_err(|e| read_error(path, e))?);
-            PureReader::new(path, file, bytes, Origin::Path(path.to_string()), purpose)
+            PureReader::new(path, file, bytes, purpose)
         })
     }
 
@@ -151,7 +131,7 @@ impl PureReader {
             let storage: DynStorage = Arc::new(super::range::RangeStorage::new(source));
             let file = NcFile::from_storage_with_options(storage.clone(), open_options())
                 .map_err(|e| read_error(what, e))?;
-            PureReader::new(what, file, storage.clone(), Origin::Host(storage), purpose)
+            PureReader::new(what, file, storage, purpose)
         })
     }
 
@@ -161,16 +141,10 @@ impl PureReader {
         let file = NcFile::from_owner(SharedBytes(shared.clone()), open_options())
             .map_err(|e| read_error(what, e))?;
         let storage: DynStorage = Arc::new(BytesStorage::from_owner(SharedBytes(shared.clone())));
-        PureReader::new(what, file, storage, Origin::Bytes(shared), purpose)
+        PureReader::new(what, file, storage, purpose)
     }
 
-    fn new(
-        what: &str,
-        file: NcFile,
-        bytes: DynStorage,
-        origin: Origin,
-        purpose: Purpose,
-    ) -> Result<PureReader> {
+    fn new(what: &str, file: NcFile, bytes: DynStorage, purpose: Purpose) -> Result<PureReader> {
         let format = match file.format() {
             NcFormat::Classic => "classic",
             NcFormat::Offset64 => "64bit_offset",
@@ -197,8 +171,6 @@ impl PureReader {
         Ok(PureReader {
             cf,
             file,
-            origin,
-            uncached: OnceLock::new(),
             bytes,
             file_paths,
             enums,
@@ -215,28 +187,7 @@ impl PureReader {
             .map_err(|e| read_error(path, e))
     }
 
-    /// The handle without a chunk cache; the cached one for classic files (they have none) or
-    /// should opening it again fail.
-    fn uncached(&self) -> &NcFile {
-        let nc4 = matches!(self.file.format(), NcFormat::Nc4 | NcFormat::Nc4Classic);
-        let opened = self.uncached.get_or_init(|| {
-            if !nc4 {
-                return None;
-            }
-            match &self.origin {
-                Origin::Path(path) => NcFile::open_with_options(path, uncached_options()).ok(),
-                Origin::Bytes(shared) => {
-                    NcFile::from_owner(SharedBytes(shared.clone()), uncached_options()).ok()
-                }
-                Origin::Host(storage) => {
-                    NcFile::from_storage_with_options(storage.clone(), uncached_options()).ok()
-                }
-            }
-        });
-        opened.as_ref().unwrap_or(&self.file)
-    }
-
-    /// Numbers of `nc_type` through `file` (the cached handle, or [`Self::uncached`]).
+    /// Numbers of `nc_type` through `file`.
     fn numeric(
         &self,
         file: &NcFile,
@@ -338,10 +289,6 @@ impl NcReader for PureReader {
 
     fn read(&self, path: &str, start: &[u64], count: &[u64]) -> Result<ArrayData> {
         cf_view::guard(path, || self.cf.read(self, path, start, count))
-    }
-
-    fn read_once(&self, path: &str, start: &[u64], count: &[u64]) -> Result<ArrayData> {
-        cf_view::guard(path, || self.cf.read(&ReadOnce(self), path, start, count))
     }
 }
 
@@ -515,35 +462,6 @@ impl netcdf_reader::classic::data::NcReadType for StoredRecord {
     }
     fn element_size() -> usize {
         0
-    }
-}
-
-/// The reader's view for [`NcReader::read_once`]: numbers come through the handle without a
-/// chunk cache; text (small, read whole) as usual.
-struct ReadOnce<'a>(&'a PureReader);
-
-impl RawSource for ReadOnce<'_> {
-    fn read_numeric(
-        &self,
-        path: &str,
-        nc_type: NcType,
-        start: &[u64],
-        count: &[u64],
-    ) -> Result<ArrayData> {
-        self.0
-            .numeric(self.0.uncached(), path, nc_type, start, count)
-    }
-
-    fn read_chars(&self, path: &str, start: &[u64], count: &[u64]) -> Result<Vec<u8>> {
-        self.0.read_chars(path, start, count)
-    }
-
-    fn read_strings(&self, path: &str, start: &[u64], count: &[u64]) -> Result<Vec<String>> {
-        self.0.read_strings(path, start, count)
-    }
-
-    fn read_records(&self, path: &str, start: &[u64], count: &[u64]) -> Result<Vec<u8>> {
-        self.0.records(self.0.uncached(), path, start, count)
     }
 }
 
