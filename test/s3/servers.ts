@@ -1,9 +1,9 @@
 /**
  * Real S3 servers for the S3 tests, on loopback: moto's server mode (from the test venv; it
- * honours If-Match / If-None-Match on PUT, atomically once moto_atomic.py locks it), and a small HTTP proxy in front of it that injects
- * faults: 503 SlowDown answers, connections cut mid-body (after the server did the work, so a
- * retried conditional write meets its own earlier success), and conditional headers dropped (a
- * store that ignores them). Nothing here mocks the S3 API: every request that gets through is
+ * honours If-Match / If-None-Match on PUT, atomically as launched by moto_atomic.py), and a small
+ * HTTP proxy in front of it that injects faults: 503 SlowDown answers, connections cut mid-body
+ * (after the server did the work, so a retried conditional write meets its own earlier success),
+ * and conditional headers dropped (a store that ignores them). Nothing here mocks the S3 API: every request that gets through is
  * answered by moto.
  */
 import { spawn, type ChildProcess } from "node:child_process";

@@ -330,7 +330,7 @@ async function writeSlab(
   await mapLimit(enc.chunks, 8, async (c) => {
     await store.set(archive.chunkKey(v.arrayPath, c.coords), c.bytes);
     stats.bytesStored += c.bytes.length;
-    done(archive, opts.backend, [c.bytes]);
+    freeStored(archive, opts.backend, [c.bytes]);
   });
   stats.chunksWritten += enc.chunks.length;
   for (const coords of enc.partial) {
@@ -341,7 +341,7 @@ async function writeSlab(
       return slab.merge(spec, origin, coords, existing ?? null);
     });
     stats.bytesStored += merged.length;
-    done(archive, opts.backend, [merged]);
+    freeStored(archive, opts.backend, [merged]);
     stats.bytesReplaced += replaced;
     stats.chunksMerged++;
     stats.chunksWritten++;
@@ -352,10 +352,10 @@ async function writeSlab(
 }
 
 /**
- * Bytes the core encoded are written: free their memory now when the store keeps no reference to
+ * Encoded bytes the store has written: free their memory now when the store keeps no reference to
  * them (a file or object store), rather than when JS collects them, which can be tens of MB later.
  */
-function done(archive: Archive, backend: Backend, bytes: Uint8Array[]): void {
+function freeStored(archive: Archive, backend: Backend, bytes: Uint8Array[]): void {
   if (archive.store.keepsNoValues) backend.freeBytes(bytes);
 }
 
@@ -418,7 +418,7 @@ async function writeShardsByPart(
     const pieces = [...order.map((i) => inner[i]!.bytes), index];
     await setPieces(archive.store, archive.chunkKey(v.arrayPath, coords), pieces);
     stats.bytesStored += pieces.reduce((n, p) => n + p.length, 0);
-    done(archive, opts.backend, pieces);
+    freeStored(archive, opts.backend, pieces);
   });
   stats.chunksWritten += chunks.length;
   const raw = jobBytes(job);
