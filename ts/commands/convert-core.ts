@@ -5,7 +5,7 @@
  * `zarrio/web` (bytes in memory, any Store) both run `convertSources`. This module and everything
  * it imports stay free of Node built-ins so that browsers can load it.
  */
-import type { Backend, DType, Stats, VarMeta } from "../backend/types.js";
+import type { Backend, DType, GroupMeta, Stats, VarMeta } from "../backend/types.js";
 import { textAttr } from "../cf/attrs.js";
 import { checkIncreasing, reencode } from "../cf/time.js";
 import { type ZarrConverterConfig, slabBytes } from "../config/model.js";
@@ -306,12 +306,18 @@ export async function convertSources(sources: Source[], config: ZarrConverterCon
     // along time and, where encodings differ, its own decoding; all slabs go through one pool
     // (reading one overlaps encoding and storing others), and each file is closed once its last
     // slab is stored.
-    const byPath = sources.map((s) => new Map(walkVars(s.root).map(({ v }) => [v.path, v])));
+    // Files of a series share one description (backend/meta.ts): one lookup table per description.
+    const tables = new Map<GroupMeta, Map<string, VarMeta>>();
+    const byPath = (root: GroupMeta) => {
+      let table = tables.get(root);
+      if (!table) tables.set(root, (table = new Map(walkVars(root).map(({ v }) => [v.path, v]))));
+      return table;
+    };
     for (const v of dataVars) {
       const segments = sources.map((s, i) => ({
         ds: s.ds,
         file: s.file,
-        v: bindSource(v, byPath[i]!.get(v.sourcePath)!, mixed.get(v.sourcePath)),
+        v: bindSource(v, byPath(s.root).get(v.sourcePath)!, mixed.get(v.sourcePath)),
         start: 0,
         count: lengths[i]!,
       }));

@@ -6,6 +6,7 @@
 import { existsSync, promises as fs } from "node:fs";
 import path from "node:path";
 
+import { workerV8Flags } from "../heap.js";
 import { DEFAULT_CONFIG } from "../config/model.js";
 import { ConfigError } from "../errors.js";
 import { GLOB, segmentRegex } from "../glob.js";
@@ -215,17 +216,6 @@ export interface WorkerHooks {
   onDone?(result: WorkerResult): void;
   /** The figures a worker reports for each group it finished. */
   onStats?(stats: unknown): void;
-}
-
-/**
- * V8 settings of a worker process. Its young generation is capped at 2 MiB semi-spaces: V8 grows
- * it (to 2 × 16 MiB) as a long run's surviving objects add up, which is most of a writer's
- * memory growth from 1,000 to 10,000 files while what it keeps stays at 7-8 MB (10,000 one-step
- * files, --jobs 2: each writer's peak 89 → 84 MiB, CPU and wall unchanged within 2 %). A
- * `--max-semi-space-size` in the user's NODE_OPTIONS is theirs.
- */
-function workerV8Flags(env: NodeJS.ProcessEnv): string[] {
-  return /--max-semi-space-size/.test(env.NODE_OPTIONS ?? "") ? [] : ["--max-semi-space-size=2"];
 }
 
 /**

@@ -18,8 +18,12 @@ export interface Source {
   size: number;
   ds: Dataset;
   root: GroupMeta;
-  /** The time axis once read (readTimeAxis), by dimension: files closed between passes are not opened again for it. */
-  times?: Map<string, TimeAxis | undefined>;
+  /**
+   * The time axis once read (readTimeAxis) and the dimension it was read for: files closed between
+   * passes are not opened again for it. One field, not a map: a run over ten thousand files keeps
+   * one of these per file.
+   */
+  time?: { dim: string; axis: TimeAxis | undefined };
 }
 
 /** How to open sources: the reader, the group converted, and the object store settings for s3:// files. */
@@ -58,11 +62,9 @@ export async function openSource(backend: Backend, file: string, options: Source
   }
   // A file on disk can be closed between passes and opened again when read (see ReopeningDataset);
   // one fetched from an object store is gone from disk, so it stays open until closed for good.
-  if (!fetched) {
-    const meta = ds.meta;
-    ds = new ReopeningDataset(ds, () => backend.reopenDataset(local, options.reader, meta).catch((e) => Promise.reject(unreadable(file, e))));
-  }
-  return { file, size, ds, root: sourceRoot(ds.meta, options.group, file) };
+  if (!fetched) ds = new ReopeningDataset(ds, backend, file, options.reader);
+  // `time` is declared up front: a field added later would cost every file an extra property store.
+  return { file, size, ds, root: sourceRoot(ds.meta, options.group, file), time: undefined };
 }
 
 /**
@@ -84,13 +86,19 @@ class ReopeningDataset implements Dataset {
   private open: Promise<Dataset> | undefined;
   readonly meta: Dataset["meta"];
 
-  constructor(first: Dataset, private readonly reopen: () => Promise<Dataset>) {
+  // Fields, not a closure over them: one of these stays per file for the whole run.
+  constructor(
+    first: Dataset,
+    private readonly backend: Backend,
+    private readonly file: string,
+    private readonly reader: ReaderKind,
+  ) {
     this.meta = first.meta;
     this.open = Promise.resolve(first);
   }
 
   private handle(): Promise<Dataset> {
-    return (this.open ??= this.reopen());
+    return (this.open ??= this.backend.reopenDataset(this.file, this.reader, this.meta).catch((e) => Promise.reject(unreadable(this.file, e))));
   }
 
   async read(path: string, start: number[], count: number[]) {
@@ -175,9 +183,22 @@ export function storedTimeDtype(values: number[], dtype: string): string {
  * are copied as stored, as xarray leaves times it cannot decode.
  */
 export async function readTimeAxis(source: Source, timeDim: string): Promise<TimeAxis | undefined> {
-  source.times ??= new Map();
-  if (!source.times.has(timeDim)) source.times.set(timeDim, await readTimeAxisOnce(source, timeDim));
-  return source.times.get(timeDim);
+  if (source.time?.dim !== timeDim) source.time = { dim: timeDim, axis: await readTimeAxisOnce(source, timeDim) };
+  return source.time.axis;
+}
+
+/** The units of the last files read: the files of a series share one parsed (frozen) copy. */
+const recentUnits = new Map<string, TimeUnits>();
+
+function sharedUnits(units: string, calendar: string | undefined): TimeUnits {
+  const key = `${units}\u0000${calendar ?? ""}`;
+  let parsed = recentUnits.get(key);
+  if (!parsed) {
+    parsed = Object.freeze(parseUnits(units, calendar));
+    if (recentUnits.size >= 4) recentUnits.delete(recentUnits.keys().next().value!);
+    recentUnits.set(key, parsed);
+  }
+  return parsed;
 }
 
 async function readTimeAxisOnce(source: Source, timeDim: string): Promise<TimeAxis | undefined> {
@@ -187,7 +208,7 @@ async function readTimeAxisOnce(source: Source, timeDim: string): Promise<TimeAx
   if (!isTimeUnits(units)) return undefined;
   let parsed: TimeUnits;
   try {
-    parsed = parseUnits(units, textAttr(v.attrs, "calendar"));
+    parsed = sharedUnits(units, textAttr(v.attrs, "calendar"));
   } catch (e) {
     if (e instanceof TimeError) return undefined;
     throw e;
@@ -195,7 +216,12 @@ async function readTimeAxisOnce(source: Source, timeDim: string): Promise<TimeAx
   const slab = await source.ds.read(v.path, [0], [v.shape[0]!]).catch((e) => {
     throw fromCore(e, { file: source.file, variable: v.path });
   });
-  const values = numbersFrom(v.dtype, slab.toBytes()!);
+  let values: number[];
+  try {
+    values = numbersFrom(v.dtype, slab.toBytes()!);
+  } finally {
+    slab.release();
+  }
   const fill = numericAttr(v.attrs, "_FillValue")[0];
   const bad = values.findIndex((x) => !Number.isFinite(x) || x === fill);
   if (bad >= 0) {

@@ -80,7 +80,11 @@ export interface WritePart {
 export interface WriteJob {
   /** The archive's array (the first part's binding). */
   v: VarPlan;
-  parts: WritePart[];
+  /**
+   * What each file gives. A run's slabs make their parts each time they are asked (see RunSlab):
+   * a plan over ten thousand files then holds no part objects until a slab is written.
+   */
+  readonly parts: WritePart[];
   /** Where the slab lands in the archive. */
   origin: number[];
   /** The slab's shape. */
@@ -149,32 +153,62 @@ function planRun(segments: Segment[], opts: PlacementOptions): WriteJob[] {
   const itemBytes = Math.max(...segments.map((s) => itemSize(s.v.source.dtype)));
   // Slabs are cut at the stored objects' edges (shards when sharded), so a shard that one run
   // covers is encoded and written once, whatever the slab budget.
-  return planSlabs(shape, storedShape(v.model), origin, itemBytes, opts.slabBytes).map((box) => {
-    const parts: WritePart[] = [];
-    if (t < 0) {
-      const s = segments[0]!;
-      parts.push({ ds: s.ds, file: s.file, v: s.v, box, at: box.start.map(() => 0) });
-    } else {
-      // The box's steps [lo, hi) of the run, split at file boundaries.
-      const [lo, hi] = [box.start[t]!, box.start[t]! + box.count[t]!];
-      let first = 0;
-      for (const s of segments) {
-        const [a, b] = [Math.max(lo, first), Math.min(hi, first + s.count)];
-        if (a < b) {
-          const start = [...box.start];
-          const count = [...box.count];
-          start[t] = s.start + (a - first);
-          count[t] = b - a;
-          const at = box.start.map(() => 0);
-          at[t] = a - lo;
-          parts.push({ ds: s.ds, file: s.file, v: s.v, box: { start, count }, at });
-        }
-        first += s.count;
-        if (first >= hi) break;
-      }
-    }
-    return { v, parts, origin: box.start.map((x, d) => x + origin[d]!), count: box.count };
+  const boxes = planSlabs(shape, storedShape(v.model), origin, itemBytes, opts.slabBytes);
+  const place = (box: SlabBox) => box.start.map((x, d) => x + origin[d]!);
+  if (t < 0) {
+    const s = segments[0]!;
+    return boxes.map((box) => ({ v, parts: [{ ds: s.ds, file: s.file, v: s.v, box, at: box.start.map(() => 0) }], origin: place(box), count: box.count }));
+  }
+  // Slabs come in time order within each stretch of the other dimensions: the first file a slab
+  // reads from is found by walking on from where the previous slab's search began.
+  let first = 0;
+  let firstStep = 0;
+  return boxes.map((box) => {
+    const lo = box.start[t]!;
+    if (lo < firstStep) [first, firstStep] = [0, 0];
+    while (firstStep + segments[first]!.count <= lo) firstStep += segments[first++]!.count;
+    return new RunSlab(v, place(box), box, segments, first, firstStep);
   });
+}
+
+/**
+ * A slab of a run of files along time. Its parts (the box's steps, split at file boundaries) are
+ * made when asked for, from the run's segments and where its first file starts in the run.
+ */
+class RunSlab implements WriteJob {
+  readonly count: number[];
+
+  constructor(
+    readonly v: VarPlan,
+    readonly origin: number[],
+    private readonly box: SlabBox,
+    private readonly segments: Segment[],
+    private readonly first: number,
+    private readonly firstStep: number,
+  ) {
+    this.count = box.count;
+  }
+
+  get parts(): WritePart[] {
+    const { box, segments } = this;
+    const t = this.v.timeAxis;
+    const [lo, hi] = [box.start[t]!, box.start[t]! + box.count[t]!];
+    const parts: WritePart[] = [];
+    let step = this.firstStep;
+    for (let i = this.first; i < segments.length && step < hi; step += segments[i++]!.count) {
+      const s = segments[i]!;
+      const [a, b] = [Math.max(lo, step), Math.min(hi, step + s.count)];
+      if (a >= b) continue;
+      const start = [...box.start];
+      const count = [...box.count];
+      start[t] = s.start + (a - step);
+      count[t] = b - a;
+      const at = box.start.map(() => 0);
+      at[t] = a - lo;
+      parts.push({ ds: s.ds, file: s.file, v: s.v, box: { start, count }, at });
+    }
+    return parts;
+  }
 }
 
 export interface RunOptions {
@@ -199,19 +233,20 @@ export function runOptions(config: ZarrConverterConfig, backend: Backend, log: L
 export async function runWrites(archive: Archive, jobs: WriteJob[], opts: RunOptions): Promise<WriteStats> {
   const stats = emptyStats();
   // Parts left to read per file: with closeWhenDone, a file is closed as soon as its last part
-  // is read (its handles and cached chunks go before that slab is even encoded).
-  const remaining = new Map<Dataset, { file: string; left: number }>();
+  // is read (its handles and cached chunks go before that slab is even encoded). The same pass
+  // finds the largest slab.
+  const remaining = new Map<Dataset, number>();
+  let largest = 1;
   for (const j of jobs) {
-    for (const p of j.parts) {
-      const r = remaining.get(p.ds) ?? { file: p.file, left: 0 };
-      r.left++;
-      remaining.set(p.ds, r);
-    }
+    const parts = j.parts;
+    for (const p of parts) remaining.set(p.ds, (remaining.get(p.ds) ?? 0) + 1);
+    largest = Math.max(largest, jobBytes(j, parts));
   }
   const partRead = (p: WritePart) => {
-    const r = remaining.get(p.ds)!;
-    if (--r.left > 0) return;
-    opts.log.debug(`done with ${r.file}`);
+    const left = remaining.get(p.ds)! - 1;
+    if (left > 0) return void remaining.set(p.ds, left);
+    remaining.delete(p.ds);
+    opts.log.debug(`done with ${p.file}`);
     if (opts.closeWhenDone) p.ds.close();
   };
   // Reading, packing and encoding keep the cores busy; storing mostly waits on I/O. Storing one
@@ -220,7 +255,6 @@ export async function runWrites(archive: Archive, jobs: WriteJob[], opts: RunOpt
   // both slabs' values (and, in WebAssembly, which has one thread, grow its memory for good).
   // Slabs of one chunk (a chunk gathered from small files, which one core encodes) are computed
   // side by side, their values together within half the slabs in flight times the slab budget.
-  const largest = Math.max(1, ...jobs.map(jobBytes));
   const compute = new Budget(Math.ceil(opts.concurrency / 2) * Math.max(largest, opts.slabBytes ?? 0));
   // Small slabs may also be more in flight than `concurrency` large ones, within the same memory.
   const inFlight = Math.max(opts.concurrency, Math.min(2 * opts.concurrency, Math.floor((opts.slabBytes ?? 0) / largest)));
@@ -231,9 +265,9 @@ export async function runWrites(archive: Archive, jobs: WriteJob[], opts: RunOpt
   return stats;
 }
 
-/** Uncompressed bytes a job reads. */
-function jobBytes(job: WriteJob): number {
-  return job.parts.reduce((n, p) => n + p.box.count.reduce((a, b) => a * b, 1) * itemSize(p.v.source.dtype), 0);
+/** Uncompressed bytes a job reads (its parts when already at hand). */
+function jobBytes(job: WriteJob, parts: WritePart[] = job.parts): number {
+  return parts.reduce((n, p) => n + p.box.count.reduce((a, b) => a * b, 1) * itemSize(p.v.source.dtype), 0);
 }
 
 /** Files read at once into one gathered slab (each file's chunks are inflated on a core thread). */
@@ -288,11 +322,12 @@ async function writeSlab(
   compute: Budget,
   partRead: (p: WritePart) => void,
 ): Promise<void> {
-  const { v, origin, parts } = job;
+  const { v, origin } = job;
+  const parts = job.parts;
   const store = archive.store;
   const spec = arraySpec(v.model);
-  const raw = jobBytes(job);
-  if (shardsByPart(job, opts.backend)) return writeShardsByPart(archive, job, opts, stats, compute, partRead);
+  const raw = jobBytes(job, parts);
+  if (shardsByPart(job, parts, opts.backend)) return writeShardsByPart(archive, job, parts, opts, stats, compute, partRead);
   const { slab, enc } = await compute.run(chunksTouched(job.origin, job.count, job.v.model.chunks) > 1 ? compute.capacity : raw, async () => {
     let slab: Slab;
     if (parts.length === 1) {
@@ -364,8 +399,8 @@ function freeStored(archive: Archive, backend: Backend, bytes: Uint8Array[]): vo
  * its shards are then built from each part's chunks, encoded as the part is read, with no copy of
  * the files' values into one slab and one part's values held at a time instead of a shard's.
  */
-function shardsByPart(job: WriteJob, backend: Backend): boolean {
-  const { v, parts } = job;
+function shardsByPart(job: WriteJob, parts: WritePart[], backend: Backend): boolean {
+  const { v } = job;
   const t = v.timeAxis;
   if (!v.model.shards || parts.length < 2 || t < 0) return false;
   const [chunk, len] = [v.model.chunks[t]!, v.model.shape[t]!];
@@ -378,12 +413,13 @@ function shardsByPart(job: WriteJob, backend: Backend): boolean {
 async function writeShardsByPart(
   archive: Archive,
   job: WriteJob,
+  parts: WritePart[],
   opts: RunOptions,
   stats: WriteStats,
   compute: Budget,
   partRead: (p: WritePart) => void,
 ): Promise<void> {
-  const { v, origin, parts } = job;
+  const { v, origin } = job;
   const spec = arraySpec(v.model);
   const chunkSpec = arraySpec({ ...v.model, shards: undefined });
   const shards = storedShape(v.model);
@@ -421,7 +457,7 @@ async function writeShardsByPart(
     freeStored(archive, opts.backend, pieces);
   });
   stats.chunksWritten += chunks.length;
-  const raw = jobBytes(job);
+  const raw = jobBytes(job, parts);
   stats.bytesRead += raw;
   opts.progress?.advance(raw);
 }
