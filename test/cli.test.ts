@@ -64,6 +64,7 @@ describe(`CLI [${BACKEND}]`, () => {
     const cases: [string, string[], number, RegExp][] = [
       ["a bad flag value", ["convert", fixture("nc4_zlib.nc"), out("a.zarr"), "--packing-bits", "12"], 2, /^zarrio: ConfigError: packing\.bits: must be one of 8, 16, 32/],
       ["an unknown flag", ["convert", fixture("nc4_zlib.nc"), out("a.zarr"), "--frobnicate"], 2, /^zarrio: Unsupported option name \("--frobnicate"\)/],
+      ["an unknown flag after known ones", ["write-region", fixture("nc4_zlib.nc"), out("a.zarr"), "-vv", "--jobs=2", "--frob=1"], 2, /^zarrio: Unsupported option name \("--frob"\)/],
       ["an unknown command", ["frobnicate"], 2, /^zarrio: Command not found/],
       ["a file that is not NetCDF", ["convert", fixture("corrupt_not_netcdf.nc"), out("b.zarr")], 3, /^zarrio: SourceReadError: .*corrupt_not_netcdf\.nc: /],
       ["files out of time order", ["convert", fixture("series_02.nc"), fixture("series_01.nc"), out("c.zarr")], 4, /^zarrio: IncompatibleSourceError: .*series_01\.nc: time is not increasing/],

@@ -6,7 +6,7 @@
  */
 import test, { before, describe } from "node:test";
 import assert from "node:assert/strict";
-import { copyFileSync, existsSync, readFileSync } from "node:fs";
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 
 import { filesByChunk, FsStore, MemoryStore, takeGroups, ZarrConverter, type Store } from "../dist/index.js";
@@ -110,6 +110,32 @@ describe(`many small files [${BACKEND}]`, () => {
     assert.match(r.stderr, /convert done .* merged=0/);
     assert.doesNotMatch(r.stderr, /write_amplification/, "nothing is written twice");
     assertMatchesSources(out, fives);
+  });
+
+  test("convert takes a quoted glob (name order) and --files-from (list order); a file listed twice is refused", () => {
+    const dir = outDir("many-fives-inputs");
+    const pattern = path.join(path.dirname(fives[0]!), "five*.nc");
+    const fromGlob = path.join(dir, "glob.zarr");
+    let r = cli(["convert", pattern, fromGlob, "--chunking", "time:12"]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /12 file\(s\)/);
+    assertMatchesSources(fromGlob, fives);
+
+    const list = path.join(dir, "files.txt");
+    writeFileSync(list, ["# the series, first file given as an argument", ...fives.slice(1), ""].join("\n"));
+    const fromList = path.join(dir, "list.zarr");
+    r = cli(["convert", fives[0]!, "--files-from", list, fromList, "--chunking", "time:12"]);
+    assert.equal(r.status, 0, r.stderr);
+    assertMatchesSources(fromList, fives);
+
+    writeFileSync(list, [...fives.slice(0, 3), fives[2]!, ...fives.slice(3)].join("\n"));
+    r = cli(["convert", "--files-from", list, path.join(dir, "twice.zarr")]);
+    assert.equal(r.status, 4, r.stderr);
+    assert.ok(r.stderr.includes(path.basename(fives[2]!)), r.stderr);
+    assert.ok(!existsSync(path.join(dir, "twice.zarr")), "nothing written");
+    r = cli(["convert", path.join(dir, "none*.nc"), path.join(dir, "none.zarr")]);
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, /matches no files/);
   });
 
   test("write-region of many files in one process writes each chunk once, files read together", async () => {

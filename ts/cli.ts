@@ -23,6 +23,27 @@ function fallbackNotice(command: unknown, reason: string): void {
   );
 }
 
+/**
+ * The first option in `args` that command `args[0]` does not have, if any. clipanion names an
+ * unknown option only for some shapes of positional arguments (behind a list that needs one
+ * argument it answers "Command not found"); the option's name is what the user needs.
+ */
+function unknownOption(cli: Cli, args: string[]): string | undefined {
+  const def = cli.definitions().find((d) => d.path.split(" ").slice(1).join(" ") === args[0]);
+  if (!def) return undefined;
+  const names = new Set(def.options.flatMap((o) => o.definition.split(" ")[0]!.split(",")));
+  const known = (name: string) => names.has(name) || names.has(name.replace(/^--no-/, "--"));
+  for (const a of args.slice(1)) {
+    if (a === "--") return undefined;
+    if (!a.startsWith("-") || a === "-") continue;
+    const name = a.split("=")[0]!;
+    // Short flags may come together (-vv).
+    const ok = /^-[a-zA-Z]+$/.test(name) ? [...name.slice(1)].every((c) => known(`-${c}`)) : known(name);
+    if (!ok) return name;
+  }
+  return undefined;
+}
+
 const args = process.argv.slice(2);
 if (args.length === 1 && (args[0] === "--version" || args[0] === "-V")) {
   process.stdout.write((await versionLine()) + "\n");
@@ -40,7 +61,10 @@ if (args.length === 1 && (args[0] === "--version" || args[0] === "-V")) {
     command = cli.process(folded.args);
     unfoldInto(command, folded);
   } catch (e) {
-    process.stderr.write(`zarrio: ${(e as Error).message.split("\n")[0]}\n(zarrio --help lists commands; zarrio <command> -h its options)\n`);
+    let message = (e as Error).message.split("\n")[0]!;
+    const unknown = /^Command not found/.test(message) ? unknownOption(cli, args) : undefined;
+    if (unknown) message = `Unsupported option name ("${unknown}").`;
+    process.stderr.write(`zarrio: ${message}\n(zarrio --help lists commands; zarrio <command> -h its options)\n`);
     process.exitCode = 2;
   }
   if (command) {

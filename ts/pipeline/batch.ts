@@ -60,9 +60,11 @@ export async function expandGlob(pattern: string): Promise<string[]> {
 /**
  * The files to write: arguments (a pattern that names no existing file is expanded, so quoted
  * globs work where no shell expands them) and the lines of `filesFrom` (blank lines and `#`
- * comments skipped). Duplicates are dropped, first occurrence kept.
+ * comments skipped). Duplicates are dropped, first occurrence kept (writing a file into its
+ * place twice changes nothing); with `keepRepeats` (convert, where files are joined in order)
+ * they stay, for the time checks to refuse.
  */
-export async function expandInputs(args: string[], filesFrom?: string, store: StoreOptions = {}): Promise<string[]> {
+export async function expandInputs(args: string[], filesFrom?: string, store: StoreOptions = {}, keepRepeats = false): Promise<string[]> {
   const out: string[] = [];
   for (const a of args) {
     if (GLOB.test(a) && (isS3Url(a) || !existsSync(a))) {
@@ -83,7 +85,7 @@ export async function expandInputs(args: string[], filesFrom?: string, store: St
       if (f && !f.startsWith("#")) out.push(f);
     }
   }
-  return [...new Set(out)];
+  return keepRepeats ? out : [...new Set(out)];
 }
 
 // ---- shards -----------------------------------------------------------------------------------
