@@ -138,6 +138,21 @@ describe(`many small files [${BACKEND}]`, () => {
     assert.match(r.stderr, /matches no files/);
   });
 
+  test("append takes its files from --files-from, as convert does", () => {
+    const dir = outDir("many-fives-append-list");
+    const out = path.join(dir, "a.zarr");
+    let r = cli(["convert", ...fives.slice(0, 4), out, "--chunking", "time:12"]);
+    assert.equal(r.status, 0, r.stderr);
+    const list = path.join(dir, "rest.txt");
+    writeFileSync(list, fives.slice(4).join("\n") + "\n");
+    r = cli(["append", "--files-from", list, out]);
+    assert.equal(r.status, 0, r.stderr);
+    assertMatchesSources(out, fives);
+    r = cli(["append", out]);
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, /--files-from/);
+  });
+
   test("write-region of many files in one process writes each chunk once, files read together", async () => {
     const dir = outDir("many-wr-one");
     const archive = path.join(dir, "archive.zarr");

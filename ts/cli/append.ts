@@ -2,6 +2,7 @@ import { Command, Option } from "clipanion";
 
 import { appendFiles, type OverlapPolicy } from "../commands/append.js";
 import { ConfigError } from "../errors.js";
+import { expandInputs } from "../pipeline/batch.js";
 import { configFlag } from "./flags.js";
 import { DataCommand, PACKED_RANGE } from "./options.js";
 
@@ -16,10 +17,12 @@ export class AppendCommand extends DataCommand {
     examples: [
       ["Add a new day", "zarrio append day_2024-01-01.nc archive.zarr"],
       ["Add files that overlap the end", "zarrio append latest_run.nc archive.zarr --on-overlap skip"],
+      ["Add a month of hourly files (quoted: zarrio expands it, in name order)", "zarrio append 'hourly/2024-02-*.nc' archive.zarr"],
     ],
   });
 
-  files = Option.Rest({ required: 2, name: "new.nc... archive.zarr" });
+  files = Option.Rest({ required: 1, name: "new.nc... archive.zarr" });
+  filesFrom = Option.String("--files-from", { description: "Read files to append from this list (one per line, after any given as arguments)" });
   appendDim = configFlag("time.appendDim");
   onOverlap = Option.String("--on-overlap", { description: "error (default): refuse files overlapping the archive; skip: keep only the later steps" });
   packingRangeExceededAction = configFlag("packing.rangeExceededAction", PACKED_RANGE);
@@ -31,7 +34,11 @@ export class AppendCommand extends DataCommand {
       throw new ConfigError(`must be error or skip, not '${this.onOverlap}'`, "on-overlap");
     }
     const archive = this.files[this.files.length - 1]!;
-    const s = await appendFiles(this.files.slice(0, -1), archive, config, { log, onOverlap: this.onOverlap as OverlapPolicy | undefined });
+    const args = this.files.slice(0, -1);
+    if (!args.length && this.filesFrom === undefined) throw new ConfigError("give the file(s) to append before the archive, or --files-from", "files");
+    // As convert takes them: a file named twice stays, and the time checks refuse it.
+    const files = await expandInputs(args, this.filesFrom, { s3: config.s3, log }, true);
+    const s = await appendFiles(files, archive, config, { log, onOverlap: this.onOverlap as OverlapPolicy | undefined });
     // One line per file, as the archive grows through the list; the time is the whole run's.
     let length = s.length - s.files.reduce((n, f) => n + f.appended, 0);
     s.files.forEach((f, i) => {
