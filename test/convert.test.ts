@@ -4,10 +4,11 @@
  */
 import test, { describe } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 
-import { convertToZarr, ConfigError, IncompatibleSourceError, SourceReadError, ZarrConverter } from "../dist/index.js";
+import { convertToZarr, ConfigError, FsStore, IncompatibleSourceError, SourceReadError, ZarrConverter } from "../dist/index.js";
+import { Archive } from "../dist/zarr/archive.js";
 import { assertMatchesSources, BACKEND, cli, fixture, outDir, zarrInfo } from "./helpers.js";
 
 const SINGLE = [
@@ -27,6 +28,23 @@ describe(`convert [${BACKEND}]`, () => {
       });
     }
   }
+
+  test("consolidated metadata from the plan's nodes is what a listing of the whole store gives (nested groups, v2 and v3)", async () => {
+    for (const format of [3, 2] as const) {
+      const out = path.join(outDir(`convert-consolidated-v${format}`), "out.zarr");
+      await convertToZarr(fixture("groups.nc"), out, { zarrFormat: format, backend: BACKEND });
+      const docs = (dir: string) =>
+        readdirSync(dir, { recursive: true, encoding: "utf8" })
+          .filter((f) => /(^|\/)(zarr\.json|\.zmetadata)$/.test(f))
+          .sort()
+          .map((f) => [f, readFileSync(path.join(dir, f), "utf8")]);
+      const written = docs(out);
+      const root = written.find(([f]) => f === (format === 3 ? "zarr.json" : ".zmetadata"))![1]!;
+      assert.match(root, /"ocean\/deep\/temperature(\/\.zarray)?"/, "the root's consolidated metadata names the deepest array");
+      await new Archive(new FsStore(out), format).consolidate();
+      assert.deepEqual(docs(out), written, `v${format}`);
+    }
+  });
 
   test("three daily files are joined along time", async () => {
     const files = ["series_01.nc", "series_02.nc", "series_03.nc"].map(fixture);

@@ -222,7 +222,7 @@ export async function appendFiles(files: string[], target: string | Store, confi
       if (unwritten.length) log.info(`arrays not in this append read as missing over the new steps: ${unwritten.map(([p]) => p).join(", ")}`);
       const coordLast = ([path]: [string, ArrayModel]) => (path === axis.coord?.path ? 1 : 0);
       for (const [path, model] of along.sort((a, b) => coordLast(a) - coordLast(b))) await archive.writeArray(path, grow(model, dim, length));
-      await archive.consolidate();
+      await archive.consolidate({ groups: ex.groups.keys(), arrays: ex.arrays.keys() });
       for (const p of planned) {
         if (p.appended) log.info(`appended ${p.appended} step(s) of ${p.file} along ${dim}`, p.dates ? { from: p.dates[0], to: p.dates[1] } : {});
       }

@@ -16,7 +16,7 @@ import { itemSize } from "../backend/dtype.js";
 import { cfEncoding, decodeRange, describeMixed, mixedEncoding, type MixedEncoding } from "../plan/encoding.js";
 import { bindSource, buildPlan, selectVars, walkVars, type ArchivePlan, type VarPlan } from "../plan/layout.js";
 import { dataRange, declaredRange, missingValues, packable, type PackRange } from "../plan/packing.js";
-import { writeHierarchy } from "../pipeline/hierarchy.js";
+import { nodePaths, writeHierarchy } from "../pipeline/hierarchy.js";
 import { mergeStats, scanStats } from "../pipeline/scan.js";
 import { checkCompatible, readTimeAxis, storedTimeDtype, timeLength, type Source, type TimeAxis } from "../pipeline/source.js";
 import { addStats, emptyStats, planRunWrites, planVariableWrites, runOptions, runWrites, writeWholeArray, type WriteJob, type WriteStats } from "../pipeline/writer.js";
@@ -327,7 +327,7 @@ export async function convertSources(sources: Source[], config: ZarrConverterCon
     jobs.sort((a, b) => timeStart(a) - timeStart(b));
     stats = addStats(stats, await runWrites(archive, jobs, { ...run, closeWhenDone: true }));
     progress?.finish();
-    await archive.consolidate();
+    await archive.consolidate(nodePaths(plan));
     await out.commit();
   } catch (e) {
     await out.abandon();

@@ -23,7 +23,7 @@ import { logChunking } from "../plan/chunking.js";
 import { cfEncoding, decodedDtype, describeEncoding, type MixedEncoding } from "../plan/encoding.js";
 import { buildPlan, selectVars, walkVars } from "../plan/layout.js";
 import { regionFromTimes } from "../plan/region.js";
-import { writeHierarchy } from "../pipeline/hierarchy.js";
+import { nodePaths, writeHierarchy } from "../pipeline/hierarchy.js";
 import { openSource, readTimeAxis, storedTimeDtype, type Source } from "../pipeline/source.js";
 import { planVariableWrites, runOptions, runWrites, writeWholeArray, type WriteJob, type WriteStats } from "../pipeline/writer.js";
 import { Archive } from "../zarr/archive.js";
@@ -143,7 +143,7 @@ export async function createTemplate(template: string, output: string, config: Z
       }
       stats = await runWrites(archive, jobs, runOptions(config, backend, log));
       stats.bytesStored += timeBytes;
-      await archive.consolidate();
+      await archive.consolidate(nodePaths(plan));
       await out.commit();
     } catch (e) {
       await out.abandon();

@@ -24,6 +24,12 @@ export interface Hierarchy {
   arrays: Map<string, ArrayModel>;
 }
 
+/** The paths of an archive's groups and arrays, as a writer knows them (it wrote them, or read them when it began). */
+export interface NodePaths {
+  groups: Iterable<string>;
+  arrays: Iterable<string>;
+}
+
 export class Archive {
   constructor(
     readonly store: Store,
@@ -149,8 +155,16 @@ export class Archive {
    * group can be opened consolidated on its own): `.zmetadata` in v2, `consolidated_metadata`
    * inside the group's `zarr.json` in v3.
    */
-  async consolidate(): Promise<void> {
-    const { groups, arrays } = await this.hierarchy();
+  async consolidate(known?: NodePaths): Promise<void> {
+    // Listing the store walks every chunk (thousands of keys, or LIST requests on S3); a writer
+    // that knows the nodes names them instead, and only their documents are read.
+    let groups: Map<string, Attributes>;
+    let arrays: { keys(): Iterable<string> };
+    if (known) {
+      groups = new Map();
+      for (const g of known.groups) groups.set(g, await this.readGroupAttributes(g));
+      arrays = new Set(known.arrays);
+    } else ({ groups, arrays } = await this.hierarchy());
     const under = (group: string, node: string) => group === "" ? node !== "" : node.startsWith(group + "/");
     const rel = (group: string, node: string) => (group === "" ? node : node.slice(group.length + 1));
     for (const [group, attributes] of groups) {
