@@ -5,18 +5,13 @@
  * thousand copies (and skip the parse). Descriptions are frozen, so sharing one is safe.
  */
 import { parseJsonExt } from "../json.js";
+import { Recent } from "../recent.js";
 import type { FileMeta } from "./types.js";
 
-const KEEP = 4;
-const recent = new Map<string, FileMeta>();
+const recent = new Recent<string, FileMeta>(4);
 
 export function fileMeta(text: string): FileMeta {
-  let meta = recent.get(text);
-  if (meta) recent.delete(text);
-  else meta = deepFreeze(parseJsonExt(text) as FileMeta);
-  recent.set(text, meta);
-  if (recent.size > KEEP) recent.delete(recent.keys().next().value!);
-  return meta;
+  return recent.get(text, () => deepFreeze(parseJsonExt(text) as FileMeta));
 }
 
 function deepFreeze<T>(value: T): T {

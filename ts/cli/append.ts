@@ -37,7 +37,7 @@ export class AppendCommand extends DataCommand {
     const args = this.files.slice(0, -1);
     if (!args.length && this.filesFrom === undefined) throw new ConfigError("give the file(s) to append before the archive, or --files-from", "files");
     // As convert takes them: a file named twice stays, and the time checks refuse it.
-    const files = await expandInputs(args, this.filesFrom, { s3: config.s3, log }, true);
+    const files = await expandInputs(args, this.filesFrom, { s3: config.s3, log }, { keepRepeats: true });
     const s = await appendFiles(files, archive, config, { log, onOverlap: this.onOverlap as OverlapPolicy | undefined });
     // One line per file, as the archive grows through the list; the time is the whole run's.
     let length = s.length - s.files.reduce((n, f) => n + f.appended, 0);

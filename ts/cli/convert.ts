@@ -30,7 +30,7 @@ export class ConvertCommand extends EncodingCommand {
     if (!args.length && this.filesFrom === undefined) throw new ConfigError("give the input file(s) before the output, or --files-from", "files");
     // Globs and lists, as write-region takes them (ten thousand paths overflow a shell's command
     // line); a file named twice stays twice, and the time checks refuse it.
-    const inputs = await expandInputs(args, this.filesFrom, { s3: config.s3, log }, true);
+    const inputs = await expandInputs(args, this.filesFrom, { s3: config.s3, log }, { keepRepeats: true });
     const s = await convert(inputs, output, config, { log, overwrite: this.overwrite, progress: this.showProgress(config) });
     this.context.stdout.write(
       `${s.output}: ${s.files} file(s), ${s.variables} arrays, ${s.timeSteps} time steps; ` +

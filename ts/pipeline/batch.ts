@@ -64,7 +64,7 @@ export async function expandGlob(pattern: string): Promise<string[]> {
  * place twice changes nothing); with `keepRepeats` (convert, where files are joined in order)
  * they stay, for the time checks to refuse.
  */
-export async function expandInputs(args: string[], filesFrom?: string, store: StoreOptions = {}, keepRepeats = false): Promise<string[]> {
+export async function expandInputs(args: string[], filesFrom?: string, store: StoreOptions = {}, { keepRepeats = false } = {}): Promise<string[]> {
   const out: string[] = [];
   for (const a of args) {
     if (GLOB.test(a) && (isS3Url(a) || !existsSync(a))) {

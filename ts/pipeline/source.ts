@@ -10,6 +10,7 @@ import { ConversionError, fromCore, IncompatibleSourceError, SourceReadError, Za
 import type { Logger } from "../log.js";
 import { sourceRoot, walkVars, type VarPlan } from "../plan/layout.js";
 import type { S3Settings } from "../s3/session.js";
+import { Recent } from "../recent.js";
 import { numbersFrom } from "./writer.js";
 
 export interface Source {
@@ -188,17 +189,10 @@ export async function readTimeAxis(source: Source, timeDim: string): Promise<Tim
 }
 
 /** The units of the last files read: the files of a series share one parsed (frozen) copy. */
-const recentUnits = new Map<string, TimeUnits>();
+const recentUnits = new Recent<string, TimeUnits>(4);
 
 function sharedUnits(units: string, calendar: string | undefined): TimeUnits {
-  const key = `${units}\u0000${calendar ?? ""}`;
-  let parsed = recentUnits.get(key);
-  if (!parsed) {
-    parsed = Object.freeze(parseUnits(units, calendar));
-    if (recentUnits.size >= 4) recentUnits.delete(recentUnits.keys().next().value!);
-    recentUnits.set(key, parsed);
-  }
-  return parsed;
+  return recentUnits.get(`${units}\u0000${calendar ?? ""}`, () => Object.freeze(parseUnits(units, calendar)));
 }
 
 async function readTimeAxisOnce(source: Source, timeDim: string): Promise<TimeAxis | undefined> {

@@ -187,39 +187,7 @@ impl PureReader {
             .map_err(|e| read_error(path, e))
     }
 
-    /// Numbers of `nc_type` through `file`.
-    fn numeric(
-        &self,
-        file: &NcFile,
-        path: &str,
-        nc_type: NcType,
-        start: &[u64],
-        count: &[u64],
-    ) -> Result<ArrayData> {
-        if self.enums.contains(path) {
-            return Ok(cf_view::numeric_by_type!(nc_type, path, |T| self
-                .slice::<EnumValue<T>>(file, path, start, count)?
-                .into_iter()
-                .map(|e| e.0)
-                .collect()));
-        }
-        Ok(cf_view::numeric_by_type!(nc_type, path, |T| self
-            .slice::<T>(file, path, start, count)?))
-    }
-
-    /// Stored records of a compound or opaque variable through `file`.
-    fn records(&self, file: &NcFile, path: &str, start: &[u64], count: &[u64]) -> Result<Vec<u8>> {
-        let records = self.slice::<StoredRecord>(file, path, start, count)?;
-        Ok(records.into_iter().flat_map(|r| r.0).collect())
-    }
-
-    fn slice<T: NcReadable>(
-        &self,
-        file: &NcFile,
-        path: &str,
-        start: &[u64],
-        count: &[u64],
-    ) -> Result<Vec<T>> {
+    fn slice<T: NcReadable>(&self, path: &str, start: &[u64], count: &[u64]) -> Result<Vec<T>> {
         let selection = NcSliceInfo {
             selections: start
                 .iter()
@@ -234,9 +202,11 @@ impl PureReader {
         let file_path = self.file_path(path);
         // Chunked NetCDF-4 variables inflate their chunks on all cores when we have threads.
         #[cfg(feature = "native")]
-        let array = file.read_variable_slice_parallel::<T>(file_path, &selection);
+        let array = self
+            .file
+            .read_variable_slice_parallel::<T>(file_path, &selection);
         #[cfg(not(feature = "native"))]
-        let array = file.read_variable_slice::<T>(file_path, &selection);
+        let array = self.file.read_variable_slice::<T>(file_path, &selection);
         let array = array.map_err(|e| read_error(path, e))?;
         // The arrays come out C-ordered and owning exactly their elements: take the buffer.
         if array.is_standard_layout() {
@@ -300,7 +270,14 @@ impl RawSource for PureReader {
         start: &[u64],
         count: &[u64],
     ) -> Result<ArrayData> {
-        self.numeric(&self.file, path, nc_type, start, count)
+        if self.enums.contains(path) {
+            return Ok(cf_view::numeric_by_type!(nc_type, path, |T| self
+                .slice::<EnumValue<T>>(path, start, count)?
+                .into_iter()
+                .map(|e| e.0)
+                .collect()));
+        }
+        Ok(cf_view::numeric_by_type!(nc_type, path, |T| self.slice::<T>(path, start, count)?))
     }
 
     // netcdf-reader reads text variables only whole; they are small (names, labels, times as
@@ -326,8 +303,10 @@ impl RawSource for PureReader {
         Ok(cf_view::hyperslab(&all, &var.shape(), start, count))
     }
 
+    /// Stored records of a compound or opaque variable.
     fn read_records(&self, path: &str, start: &[u64], count: &[u64]) -> Result<Vec<u8>> {
-        self.records(&self.file, path, start, count)
+        let records = self.slice::<StoredRecord>(path, start, count)?;
+        Ok(records.into_iter().flat_map(|r| r.0).collect())
     }
 }
 

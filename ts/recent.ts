@@ -1,0 +1,20 @@
+/**
+ * The last few values made from keys, so that the files of a series, which describe themselves
+ * alike, share one copy of what they describe (a file's metadata, its time units) instead of
+ * holding one each. Least recently used out first.
+ */
+export class Recent<K, V> {
+  private readonly entries = new Map<K, V>();
+
+  constructor(private readonly keep: number) {}
+
+  /** The value for `key`, made by `make` when it is not among the last few. */
+  get(key: K, make: () => V): V {
+    let value = this.entries.get(key);
+    if (value !== undefined) this.entries.delete(key);
+    else value = make();
+    this.entries.set(key, value);
+    if (this.entries.size > this.keep) this.entries.delete(this.entries.keys().next().value!);
+    return value;
+  }
+}
