@@ -394,7 +394,8 @@ def first_diff(mask: np.ndarray, offset: tuple, a: np.ndarray, b: np.ndarray) ->
     return {"index": list(full), "source": short(_scalar(a[idx])), "zarr": short(_scalar(b[idx]))}
 
 
-def compare_values(where: str, sv: "xr.Variable", zv: "xr.Variable", tol: float | None, report: Report) -> None:
+def compare_values(where: str, sv: "xr.Variable", zv: "xr.Variable", tol: float | None, report: Report,
+                   time_slack_ns: int = 0) -> None:
     cls_s, cls_z = value_class(sv), value_class(zv)
     n_bad = 0
     first: dict | None = None
@@ -404,7 +405,12 @@ def compare_values(where: str, sv: "xr.Variable", zv: "xr.Variable", tol: float 
     for sel in blocks(sv.shape, itemsize):
         a = np.asarray(sv[sel].values) if sel else np.asarray(sv.values)
         b = np.asarray(zv[sel].values) if sel else np.asarray(zv.values)
-        if cls_s == "time" or cls_z == "time":
+        if time_slack_ns and a.dtype.kind == "M" and b.dtype.kind == "M":
+            # Both decoded to datetime64: nanoseconds apart, within what float decoding rounds off.
+            na, nb = np.isnat(a), np.isnat(b)
+            ia, ib = a.astype("datetime64[ns]").astype(np.int64), b.astype("datetime64[ns]").astype(np.int64)
+            bad = (na != nb) | (~(na | nb) & (np.abs(ia - ib) > time_slack_ns))
+        elif cls_s == "time" or cls_z == "time":
             ka = np.frompyfunc(time_key, 1, 1)(a.astype(object)) if a.size else a
             kb = np.frompyfunc(time_key, 1, 1)(b.astype(object)) if b.size else b
             bad = np.asarray(ka != kb, dtype=bool)
@@ -580,7 +586,7 @@ def compare_group(src_group: str, zarr_group: str, opts: argparse.Namespace, rep
         compare_time_encoding(vw, sv, zv, report)
         compare_attrs(vw, {**sv.attrs, **flags.get(name, {})}, zv.attrs, opts, report)
         try:
-            compare_values(vw, sv, zv, tol, report)
+            compare_values(vw, sv, zv, tol, report, opts.time_slack_ns)
         except Exception as err:  # a read failure in the store is a finding, not a crash
             report.problem(vw, "read", f"reading values failed: {type(err).__name__}: {err}")
 
@@ -685,6 +691,8 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--allow-extra-variables", action="store_true", help="variables only in the store are fine")
     ap.add_argument("--allow-extra-attrs", action="store_true", help="attributes only in the store are fine")
     ap.add_argument("--ignore-attrs", type=comma_list, default=[], help="attribute names not to compare")
+    ap.add_argument("--time-slack-ns", type=int, default=0,
+                    help="decoded datetime64 times may differ by this many ns (the reader's float decoding of fractional units)")
     ap.add_argument("--json", action="store_true", help="print a JSON report {ok, problems, notes, checked}")
     ap.add_argument("-v", "--verbose", action="store_true", help="show notes and library warnings")
     return ap

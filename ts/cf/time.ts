@@ -258,15 +258,100 @@ export function decodeValue(value: number, units: TimeUnits): CfDate {
   return { year, month, day, hour, minute, second: secs - hour * 3600 - minute * 60 };
 }
 
-/** Values in `from` re-expressed in `to` (both must use the same calendar). */
+// ---- exact re-expression --------------------------------------------------------------------
+//
+// A time re-expressed in other units through floats lands a nanosecond or two away from the
+// instant the file means once it is past about 104 days (2^53 ns) from the reference, and
+// readers decode floats by multiplying in floats (xarray truncates the product): "hours since"
+// values of whole minutes then read back as 04:01:00.000000001. Re-expression therefore goes
+// through whole nanoseconds, as integers, and yields a whole number wherever the instant is a
+// whole number of the new unit, to within what the file's own float can tell apart.
+
+/** Nanoseconds in one unit (every CF unit zarrio reads is a whole number of them). */
+function unitNanos(units: TimeUnits): bigint {
+  return BigInt(Math.round(units.unitSeconds * 1e9));
+}
+
+/** A number of seconds (a float, maybe fractional) as whole nanoseconds, to the nearest. */
+function secondsToNanos(seconds: number): bigint {
+  const whole = Math.trunc(seconds);
+  return BigInt(whole) * 1_000_000_000n + BigInt(Math.round((seconds - whole) * 1e9));
+}
+
+/** Nanoseconds from the reference to the instant `value` units stand for, to the nearest. */
+function valueNanos(value: number, perUnit: bigint): bigint {
+  const whole = Math.trunc(value);
+  return BigInt(whole) * perUnit + BigInt(Math.round((value - whole) * Number(perUnit)));
+}
+
+/**
+ * How far (ns) the instant a float value stands for may be from the one meant: the float's own
+ * spacing at that magnitude (2,499.98333… hours is 1.6 ns from its neighbours), at least 1 ns.
+ */
+function slackNanos(value: number, perUnit: bigint): number {
+  return Math.max(1, Math.abs(value) * Number.EPSILON * Number(perUnit));
+}
+
+/**
+ * `nanos` as a number of `perUnit`: the whole number when the instant is one within `slack`,
+ * else the nearest float.
+ */
+function nanosToValue(nanos: bigint, perUnit: bigint, slack: number): number {
+  const units = Number(perUnit);
+  const whole = nanos / perUnit;
+  const rest = Number(nanos - whole * perUnit);
+  if (Math.abs(rest) <= slack) return Number(whole);
+  if (units - Math.abs(rest) <= slack) return Number(whole) + Math.sign(rest);
+  return Number(whole) + rest / units;
+}
+
+/** Values in `from` re-expressed in `to` (both must use the same calendar): whole where the instant is. */
 export function reencode(values: ArrayLike<number>, from: TimeUnits, to: TimeUnits): number[] {
   if (from.calendar !== to.calendar) {
     throw new TimeError(`cannot mix calendars '${from.calendar}' and '${to.calendar}'`);
   }
-  const shift = diffSeconds(instantOf(from.ref, from.calendar), instantOf(to.ref, to.calendar));
+  const shift = secondsToNanos(diffSeconds(instantOf(from.ref, from.calendar), instantOf(to.ref, to.calendar)));
+  const [perFrom, perTo] = [unitNanos(from), unitNanos(to)];
   const out = new Array<number>(values.length);
-  for (let i = 0; i < values.length; i++) out[i] = (values[i]! * from.unitSeconds + shift) / to.unitSeconds;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    out[i] = Number.isFinite(v) ? nanosToValue(valueNanos(v, perFrom) + shift, perTo, slackNanos(v, perFrom)) : v;
+  }
   return out;
+}
+
+/** Units a joined axis may be stored in as whole numbers, coarsest first. */
+const WHOLE_UNITS = UNIT_SECONDS.map(([, name, seconds]) => ({ name, perUnit: BigInt(Math.round(seconds * 1e9)) }));
+
+/**
+ * Times of several files (each in its own units) as whole numbers of one unit since `first`'s
+ * reference: the coarsest unit, no coarser than `first`'s, that holds every instant (to within
+ * what each file's float can tell apart). Undefined when none does (sub-microsecond times).
+ */
+export function wholeTimes(axes: { values: ArrayLike<number>; units: TimeUnits }[], first: TimeUnits): { values: number[]; units: TimeUnits } | undefined {
+  const nanos: bigint[] = [];
+  const slack: number[] = [];
+  for (const { values, units } of axes) {
+    if (units.calendar !== first.calendar) throw new TimeError(`cannot mix calendars '${units.calendar}' and '${first.calendar}'`);
+    const shift = secondsToNanos(diffSeconds(instantOf(units.ref, units.calendar), instantOf(first.ref, first.calendar)));
+    const perUnit = unitNanos(units);
+    for (let i = 0; i < values.length; i++) {
+      nanos.push(valueNanos(values[i]!, perUnit) + shift);
+      slack.push(slackNanos(values[i]!, perUnit));
+    }
+  }
+  for (const u of WHOLE_UNITS.filter((w) => w.perUnit <= unitNanos(first))) {
+    const values: number[] = [];
+    for (let i = 0; i < nanos.length; i++) {
+      const x = nanosToValue(nanos[i]!, u.perUnit, slack[i]!);
+      if (!Number.isInteger(x) || !Number.isSafeInteger(x)) break;
+      values.push(x);
+    }
+    if (values.length < nanos.length) continue;
+    const text = first.text.replace(/^\s*\w+/, u.name);
+    return { values, units: { ...first, unitName: u.name, unitSeconds: Number(u.perUnit) / 1e9, text } };
+  }
+  return undefined;
 }
 
 export function formatDate(d: CfDate): string {
@@ -328,7 +413,16 @@ export function timeAxis(start: CfDate, end: CfDate, freq: Freq, units: TimeUnit
     const step = freq.seconds / units.unitSeconds;
     const n = Math.floor((endValue - startValue) / step + 1e-9);
     if (n + 1 > maxSteps) throw new TimeError(`${n + 1} time steps is more than ${maxSteps}`);
-    for (let i = 0; i <= n; i++) out.push(startValue + i * step);
+    if (Number.isInteger(startValue) && Number.isInteger(step)) {
+      for (let i = 0; i <= n; i++) out.push(startValue + i * step);
+    } else {
+      // Fractions of the unit: each step counted in whole nanoseconds, so that a time that is a
+      // whole number of some unit stays one (see wholeTimes), with no error piling up.
+      const perUnit = unitNanos(units);
+      const first = secondsToNanos(diffSeconds(instantOf(start, units.calendar), instantOf(units.ref, units.calendar)));
+      const stepNanos = secondsToNanos(freq.seconds);
+      for (let i = 0; i <= n; i++) out.push(nanosToValue(first + BigInt(i) * stepNanos, perUnit, 0));
+    }
   } else {
     for (let i = 0; ; i++) {
       const v = encodeDate(addMonths(start, i * freq.months, units.calendar), units);

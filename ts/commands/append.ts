@@ -28,10 +28,11 @@ import { SAME_INSTANT_SECONDS } from "../plan/region.js";
 import { checkCoordinates, checkPackingRanges, CoordinateCache, openArchive, planWrites, readAxis, type Axis, type ExistingArchive } from "../pipeline/existing.js";
 import { memoryVariable } from "../pipeline/memory.js";
 import { findVar, openSource, park, readTimeAxis, timeLength, type Source } from "../pipeline/source.js";
-import { emptyStats, numbersFrom, planRunWrites, planVariableWrites, runOptions, runWrites, type Segment, type WriteStats } from "../pipeline/writer.js";
+import { emptyStats, numbersFrom, planRunWrites, planVariableWrites, runOf, runOptions, runWrites, type Segment, type WriteStats } from "../pipeline/writer.js";
 import type { ArrayModel } from "../zarr/metadata.js";
 import type { Store } from "../zarr/store.js";
 import { logSummary, type RunOptions } from "./convert.js";
+import { pushAll } from "../lists.js";
 
 export type OverlapPolicy = "error" | "skip";
 
@@ -165,7 +166,7 @@ export async function appendFiles(files: string[], target: string | Store, confi
         dim,
         files: planned.map(({ file, appended, skipped, dates }) => ({ file, appended, skipped, dates })),
         length,
-        variables: Math.max(0, ...planned.map((p) => p.plans.length)),
+        variables: planned.reduce((n, p) => Math.max(n, p.plans.length), 0),
         seconds: (performance.now() - started) / 1000,
         stats,
         backend: backend.name,
@@ -178,6 +179,9 @@ export async function appendFiles(files: string[], target: string | Store, confi
       // Each array's steps, file after file, as runs of consecutive files (a file without the
       // array ends a run: those steps read as missing).
       const runs = new Map<string, { offset: number; segments: Segment[] }[]>();
+      // Files of a series share their plans: each plan is grown to the new length once.
+      const grown = new Map<VarPlan, VarPlan>();
+      const grownPlan = (v: VarPlan) => grown.get(v) ?? grown.set(v, { ...v, model: grow(v.model, dim, length) }).get(v)!;
       let offset = axis.length;
       for (const p of planned) {
         if (!p.appended) continue;
@@ -185,14 +189,14 @@ export async function appendFiles(files: string[], target: string | Store, confi
           const list = runs.get(v.arrayPath) ?? [];
           runs.set(v.arrayPath, list);
           const run = list[list.length - 1];
-          const segment = { ds: p.source.ds, file: p.file, v: { ...v, model: grow(v.model, dim, length) }, start: p.skipped, count: p.appended };
+          const segment = { ds: p.source.ds, file: p.file, v: grownPlan(v), start: p.skipped, count: p.appended };
           const end = run ? run.offset + run.segments.reduce((n, s) => n + s.count, 0) : -1;
           if (run && end === offset) run.segments.push(segment);
           else list.push({ offset, segments: [segment] });
         }
         offset += p.appended;
       }
-      const jobs = [...runs.values()].flat().flatMap((r) => planRunWrites(r.segments, { timeOffset: r.offset, slabBytes: slabBytes(config) }));
+      const jobs = [...runs.values()].flat().flatMap((r) => planRunWrites(runOf(r.segments), { timeOffset: r.offset, slabBytes: slabBytes(config) }));
       const coordValues = planned.flatMap((p) => p.coordValues ?? []);
       if (axis.coord && coordValues.length) {
         const { path, model } = axis.coord;
@@ -211,7 +215,7 @@ export async function appendFiles(files: string[], target: string | Store, confi
           missing: [],
           chunkReasons: ["the archive's chunks"],
         };
-        jobs.push(...planVariableWrites(mem.ds, `the new ${dim} values`, coordPlan, { timeOffset: axis.length, slabBytes: slabBytes(config) }));
+        pushAll(jobs, planVariableWrites(mem.ds, `the new ${dim} values`, coordPlan, { timeOffset: axis.length, slabBytes: slabBytes(config) }));
       }
       const stats = await runWrites(archive, jobs, runOptions(config, backend, log, { closeWhenDone: true }));
 

@@ -7,7 +7,7 @@
  */
 import type { Backend, DType, GroupMeta, Stats, VarMeta } from "../backend/types.js";
 import { textAttr } from "../cf/attrs.js";
-import { checkIncreasing, reencode } from "../cf/time.js";
+import { checkIncreasing, reencode, wholeTimes } from "../cf/time.js";
 import { type ZarrConverterConfig, slabBytes } from "../config/model.js";
 import { ConfigError, IncompatibleSourceError, timeProblem } from "../errors.js";
 import { formatBytes, Logger, Progress, silentLogger } from "../log.js";
@@ -18,10 +18,11 @@ import { bindSource, buildPlan, selectVars, walkVars, type ArchivePlan, type Var
 import { dataRange, declaredRange, missingValues, packable, type PackRange } from "../plan/packing.js";
 import { nodePaths, writeHierarchy } from "../pipeline/hierarchy.js";
 import { mergeStats, scanStats } from "../pipeline/scan.js";
-import { checkCompatible, readTimeAxis, storedTimeDtype, timeLength, type Source, type TimeAxis } from "../pipeline/source.js";
-import { addStats, emptyStats, planRunWrites, planVariableWrites, runOptions, runWrites, writeWholeArray, type WriteJob, type WriteStats } from "../pipeline/writer.js";
+import { checkCompatible, findVar, forgetTimeAxis, readTimeAxis, storedTimeDtype, timeLength, type Source, type TimeAxis } from "../pipeline/source.js";
+import { addStats, emptyStats, planRunWrites, planVariableWrites, runOptions, runWrites, writeWholeArray, type Run, type WriteJob, type WriteStats } from "../pipeline/writer.js";
 import { Archive } from "../zarr/archive.js";
 import type { Store } from "../zarr/contract.js";
+import { pushAll } from "../lists.js";
 
 export interface RunOptions {
   log?: Logger;
@@ -207,12 +208,16 @@ export async function concatTimes(sources: Source[], timeDim: string): Promise<T
   }
   const values: number[] = [];
   let dtype = first.dtype;
+  // Whether a file's times re-expressed in the first file's units came out fractional there.
+  let fractional = false;
   axes.forEach((axis, i) => {
     const file = sources[i]!.file;
     if (!axis) throw new IncompatibleSourceError(`has no CF time coordinate '${timeDim}'`, { file });
     let vals: number[];
     try {
-      vals = axis.units.text === first.units.text && axis.units.calendar === first.units.calendar ? axis.values : reencode(axis.values, axis.units, first.units);
+      const same = axis.units.text === first.units.text && axis.units.calendar === first.units.calendar;
+      vals = same ? axis.values : reencode(axis.values, axis.units, first.units);
+      if (!same && !fractional) fractional = vals.some((x) => !Number.isInteger(x));
     } catch (e) {
       throw timeProblem(e, file);
     }
@@ -220,9 +225,14 @@ export async function concatTimes(sources: Source[], timeDim: string): Promise<T
     // Joining files needs their times in order; one file's own times are copied as they are (radar
     // volumes repeat a time, model output may restart), as xarray reads them.
     if (sources.length > 1) checkIncreasing([...values.slice(-1), ...vals], first.units, file);
-    values.push(...vals);
+    pushAll(values, vals);
   });
-  return { values, units: first.units, dtype };
+  // Fractions re-expressed in floats decode a nanosecond or two off what the files mean: the axis
+  // is then stored as whole numbers of the coarsest unit that holds every file's times exactly.
+  const whole = fractional ? wholeTimes(axes as TimeAxis[], first.units) : undefined;
+  // The joined axis holds every value now: ten thousand files would otherwise keep theirs too.
+  for (const s of sources) forgetTimeAxis(s);
+  return whole ? { ...whole, dtype: "int64" } : { values, units: first.units, dtype };
 }
 
 /** Convert opened sources (joined along time in the order given) into the store `options.target` gives. */
@@ -267,8 +277,16 @@ export async function planConvert(sources: Source[], config: ZarrConverterConfig
     packRanges: ranges,
     mixed,
     timeDtype: times?.dtype as DType | undefined,
+    timeUnits: times?.units.text,
     backend,
   });
+  const firstUnits = textAttr(findVar(first, timeDim)?.attrs ?? [], "units");
+  if (times && times.units.text !== firstUnits) {
+    log.info(
+      `${timeDim} is stored as ${times.dtype} '${times.units.text}' (the first file has '${firstUnits}'): ` +
+        `other files' times are fractions of those units, which floats hold only to a nanosecond or two`,
+    );
+  }
   // A time coordinate that is not CF time ("day as %Y%m%d.%f") is copied as stored, file by file.
   const rawTime = plan.vars.find((v) => v.isTimeCoord && !times);
   if (rawTime) checkRawTimes(sources, rawTime.sourcePath, log);
@@ -299,7 +317,7 @@ export async function convertSources(sources: Source[], config: ZarrConverterCon
     const jobs: WriteJob[] = [];
     for (const v of plan.vars) {
       if (v.isTimeCoord && times) stats.bytesStored += await writeWholeArray(backend, archive, v, times.values);
-      else if (v.timeAxis < 0) jobs.push(...planVariableWrites(first.ds, first.file, v, place(0)));
+      else if (v.timeAxis < 0) pushAll(jobs, planVariableWrites(first.ds, first.file, v, place(0)));
     }
     // The files form one run along time: slabs follow the archive's chunks, and a chunk several
     // files fill is gathered from them and encoded once. Each file is bound with its own shape
@@ -313,15 +331,17 @@ export async function convertSources(sources: Source[], config: ZarrConverterCon
       if (!table) tables.set(root, (table = new Map(walkVars(root).map(({ v }) => [v.path, v]))));
       return table;
     };
+    // Each file's segment is made when a slab reads from it (no objects per file and variable).
     for (const v of dataVars) {
-      const segments = sources.map((s, i) => ({
-        ds: s.ds,
-        file: s.file,
-        v: bindSource(v, byPath(s.root).get(v.sourcePath)!, mixed.get(v.sourcePath)),
-        start: 0,
-        count: lengths[i]!,
-      }));
-      jobs.push(...planRunWrites(segments, place(0)));
+      const run: Run = {
+        length: sources.length,
+        count: (i) => lengths[i]!,
+        segment: (i) => {
+          const s = sources[i]!;
+          return { ds: s.ds, file: s.file, v: bindSource(v, byPath(s.root).get(v.sourcePath)!, mixed.get(v.sourcePath)), start: 0, count: lengths[i]! };
+        },
+      };
+      pushAll(jobs, planRunWrites(run, place(0)));
     }
     // Slabs in time order, whatever the variable: files are read in order and closed early.
     jobs.sort((a, b) => timeStart(a) - timeStart(b));

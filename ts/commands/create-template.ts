@@ -15,7 +15,7 @@
 import { isNumeric } from "../backend/dtype.js";
 import { loadBackend } from "../backend/index.js";
 import type { DType } from "../backend/types.js";
-import { decodeValue, formatDate, inferFreq, parseDate, parseFreq, TimeError, timeAxis, type Freq } from "../cf/time.js";
+import { decodeValue, formatDate, inferFreq, parseDate, parseFreq, reencode, TimeError, timeAxis, wholeTimes, type Freq } from "../cf/time.js";
 import { type ZarrConverterConfig, slabBytes } from "../config/model.js";
 import { ConfigError, IncompatibleSourceError } from "../errors.js";
 import { silentLogger, type Logger } from "../log.js";
@@ -29,6 +29,7 @@ import { planVariableWrites, runOptions, runWrites, writeWholeArray, type WriteJ
 import { Archive } from "../zarr/archive.js";
 import { logSummary, packingRanges, type RunOptions } from "./convert.js";
 import { prepareOutput } from "./output.js";
+import { pushAll } from "../lists.js";
 
 /** A range taken from the template's data is widened by this fraction of its span on each side. */
 export const TEMPLATE_RANGE_MARGIN = 0.25;
@@ -105,9 +106,19 @@ export async function createTemplate(template: string, output: string, config: Z
       if (e instanceof TimeError) throw new ConfigError(`${e.message} (calendar ${own.units.calendar})`, "time");
       throw e;
     }
+    // Steps that are fractions of the file's unit (hours in "days since") decode a nanosecond off
+    // from floats: the axis is then whole numbers of the coarsest unit that holds every step.
+    let units = own.units;
+    let dtype = storedTimeDtype(values, own.dtype) as DType;
+    const whole = values.some((v) => !Number.isInteger(v)) ? wholeTimes([{ values, units }], units) : undefined;
+    if (whole) {
+      ({ values, units } = whole);
+      dtype = "int64";
+      log.info(`${dim} is stored as int64 '${units.text}' (${template} has '${own.units.text}'): every ${freq.text} step is a whole number of ${units.unitName}, and fractions of ${own.units.unitName} in floats are a nanosecond or two off`);
+    }
     // Files shaped like the template must find their place on this axis; say so now if not.
     try {
-      regionFromTimes(own.values, values, own.units, template, dim);
+      regionFromTimes(units === own.units ? own.values : reencode(own.values, own.units, units), values, units, template, dim);
     } catch (e) {
       log.warn(`the template's own times do not fit the archive's axis, so write-region will refuse files like it: ${(e as Error).message}`);
     }
@@ -125,7 +136,8 @@ export async function createTemplate(template: string, output: string, config: Z
       timeLength: values.length,
       packRanges: ranges,
       mixed,
-      timeDtype: storedTimeDtype(values, own.dtype) as DType,
+      timeDtype: dtype,
+      timeUnits: units.text,
       backend,
     });
     logChunking(log, plan.vars, config.accessPattern);
@@ -139,7 +151,7 @@ export async function createTemplate(template: string, output: string, config: Z
       let timeBytes = 0;
       for (const v of plan.vars) {
         if (v.isTimeCoord) timeBytes = await writeWholeArray(backend, archive, v, values);
-        else if (v.timeAxis < 0) jobs.push(...planVariableWrites(source.ds, template, v, { timeOffset: 0, slabBytes: slabBytes(config) }));
+        else if (v.timeAxis < 0) pushAll(jobs, planVariableWrites(source.ds, template, v, { timeOffset: 0, slabBytes: slabBytes(config) }));
       }
       stats = await runWrites(archive, jobs, runOptions(config, backend, log));
       stats.bytesStored += timeBytes;
@@ -153,8 +165,8 @@ export async function createTemplate(template: string, output: string, config: Z
     const summary: TemplateSummary = {
       output,
       timeSteps: values.length,
-      first: formatDate(decodeValue(values[0]!, own.units)),
-      last: formatDate(decodeValue(values[values.length - 1]!, own.units)),
+      first: formatDate(decodeValue(values[0]!, units)),
+      last: formatDate(decodeValue(values[values.length - 1]!, units)),
       freq: freq.text,
       timeVariables: plan.vars.filter((v) => v.timeAxis >= 0 && !v.isTimeCoord).length,
       writtenVariables: plan.vars.filter((v) => v.timeAxis < 0 || v.isTimeCoord).length,
@@ -164,8 +176,8 @@ export async function createTemplate(template: string, output: string, config: Z
       backend: backend.name,
     };
     log.info(`template ${output}: ${summary.timeSteps} time steps from ${summary.first} to ${summary.last} every ${summary.freq}`, {
-      units: own.units.text,
-      calendar: own.units.calendar,
+      units: units.text,
+      calendar: units.calendar,
     });
     logSummary(log, "create-template", stats, seconds);
     return summary;

@@ -35,7 +35,7 @@ import { runWorkers, takeGroups, type Shard } from "../pipeline/batch.js";
 import { checkCoordinates, checkPackingRanges, CoordinateCache, openArchive, planWrites, readAxis, type Axis, type ExistingArchive } from "../pipeline/existing.js";
 import { openSource, readTimeAxis, timeLength, type Source } from "../pipeline/source.js";
 import { findMissing } from "../pipeline/verify.js";
-import { addStats, emptyStats, planRunWrites, runOptions, runWrites, type WriteJob, type WriteStats } from "../pipeline/writer.js";
+import { addStats, emptyStats, planRunWrites, runOf, runOptions, runWrites, type WriteJob, type WriteStats } from "../pipeline/writer.js";
 import { isS3Url } from "../s3/url.js";
 import { arraySpec, storedShape } from "../zarr/metadata.js";
 import type { Store } from "../zarr/store.js";
@@ -209,10 +209,12 @@ async function writeRun(ctx: BatchContext, run: Placed[]): Promise<{ stats: Writ
   const place = { timeOffset: first.region[dim]![0], offsets: first.offsets, slabBytes: slabBytes(config) };
   const planFor = (arrayPath: string) =>
     planRunWrites(
-      run.map((p) => {
-        const v = p.plans.find((x) => x.arrayPath === arrayPath)!;
-        return { ds: p.source.ds, file: p.source.file, v, start: 0, count: v.timeAxis >= 0 ? v.source.shape[v.timeAxis]! : 0 };
-      }),
+      runOf(
+        run.map((p) => {
+          const v = p.plans.find((x) => x.arrayPath === arrayPath)!;
+          return { ds: p.source.ds, file: p.source.file, v, start: 0, count: v.timeAxis >= 0 ? v.source.shape[v.timeAxis]! : 0 };
+        }),
+      ),
       place,
     );
   const run1 = runOptions(config, backend, log);

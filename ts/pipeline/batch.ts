@@ -14,6 +14,7 @@ import { listInputs } from "../s3/input.js";
 import { absorbS3Counts, s3Session, type S3Counts } from "../s3/session.js";
 import { isS3Url } from "../s3/url.js";
 import type { StoreOptions } from "../zarr/open.js";
+import { pushAll } from "../lists.js";
 
 // ---- file lists -------------------------------------------------------------------------------
 
@@ -70,7 +71,7 @@ export async function expandInputs(args: string[], filesFrom?: string, store: St
     if (GLOB.test(a) && (isS3Url(a) || !existsSync(a))) {
       const found = isS3Url(a) ? await listInputs(a, s3Session(store.s3 ?? DEFAULT_CONFIG.s3, store.log)) : await expandGlob(a);
       if (!found.length) throw new ConfigError(`'${a}' matches no files`, "files");
-      out.push(...found);
+      pushAll(out, found);
     } else out.push(a);
   }
   if (filesFrom !== undefined) {

@@ -188,6 +188,14 @@ export async function readTimeAxis(source: Source, timeDim: string): Promise<Tim
   return source.time.axis;
 }
 
+/**
+ * Let go of the file's time axis once a caller has taken its values (convert joins every file's
+ * into one): read again, it is read from the file.
+ */
+export function forgetTimeAxis(source: Source): void {
+  source.time = undefined;
+}
+
 /** The units of the last files read: the files of a series share one parsed (frozen) copy. */
 const recentUnits = new Recent<string, TimeUnits>(4);
 

@@ -103,11 +103,32 @@ export interface PlacementOptions {
   slabBytes: number;
 }
 
+/**
+ * A run of files along time, one segment per file. Segments are made when a slab reads from
+ * them: a plan over ten thousand files and twenty variables holds no segment objects.
+ */
+export interface Run {
+  readonly length: number;
+  /** The steps segment `i` gives along time. */
+  count(i: number): number;
+  segment(i: number): Segment;
+}
+
+/** A run of segments already made (one file, or a caller's short list). */
+export function runOf(segments: Segment[]): Run {
+  return { length: segments.length, count: (i) => segments[i]!.count, segment: (i) => segments[i]! };
+}
+
+/** Segments `from` to `to` (excluded) of a run. */
+function subRun(run: Run, from: number, to: number): Run {
+  return { length: to - from, count: (i) => run.count(from + i), segment: (i) => run.segment(from + i) };
+}
+
 /** The slabs that write variable `v` of `ds` into the archive, in order. */
 export function planVariableWrites(ds: Dataset, file: string, v: VarPlan, opts: PlacementOptions): WriteJob[] {
   const start = v.timeAxis >= 0 ? (opts.timeStart ?? 0) : 0;
   const count = v.timeAxis >= 0 ? (opts.timeCount ?? v.source.shape[v.timeAxis]! - start) : 0;
-  return planRunWrites([{ ds, file, v, start, count }], opts);
+  return planRunWrites(runOf([{ ds, file, v, start, count }]), opts);
 }
 
 /**
@@ -116,64 +137,69 @@ export function planVariableWrites(ds: Dataset, file: string, v: VarPlan, opts: 
  * of the run as a whole, and a chunk the files fill together is one slab gathered from them.
  * Only chunks at the run's two ends can be partial. A variable without time has one segment.
  */
-export function planRunWrites(segments: Segment[], opts: PlacementOptions): WriteJob[] {
+export function planRunWrites(run: Run, opts: PlacementOptions): WriteJob[] {
   // A file boundary on a chunk boundary needs no gathering: the files on either side are planned
   // apart (no copy of their values into a joint slab), as separate runs.
-  const t0 = segments[0]!.v.timeAxis;
-  if (t0 >= 0 && segments.length > 1) {
-    const chunk = storedShape(segments[0]!.v.model)[t0]!;
-    const runs: Segment[][] = [[]];
+  const v0 = run.segment(0).v;
+  const t0 = v0.timeAxis;
+  if (t0 >= 0 && run.length > 1) {
+    const chunk = storedShape(v0.model)[t0]!;
+    const starts = [0];
     let at = opts.timeOffset;
-    for (const s of segments) {
-      if (runs[runs.length - 1]!.length && at % chunk === 0) runs.push([]);
-      runs[runs.length - 1]!.push(s);
-      at += s.count;
+    for (let i = 0; i < run.length; i++) {
+      if (i > starts[starts.length - 1]! && at % chunk === 0) starts.push(i);
+      at += run.count(i);
     }
-    if (runs.length > 1) {
+    if (starts.length > 1) {
+      starts.push(run.length);
       let offset = opts.timeOffset;
-      return runs.flatMap((run) => {
-        const jobs = planRun(run, { ...opts, timeOffset: offset });
-        offset += run.reduce((n, s) => n + s.count, 0);
+      return starts.slice(0, -1).flatMap((from, k) => {
+        const part = subRun(run, from, starts[k + 1]!);
+        const jobs = planRun(part, { ...opts, timeOffset: offset });
+        for (let i = 0; i < part.length; i++) offset += part.count(i);
         return jobs;
       });
     }
   }
-  return planRun(segments, opts);
+  return planRun(run, opts);
 }
 
-function planRun(segments: Segment[], opts: PlacementOptions): WriteJob[] {
-  const v = segments[0]!.v;
+function planRun(run: Run, opts: PlacementOptions): WriteJob[] {
+  const first = run.segment(0);
+  const v = first.v;
   const t = v.timeAxis;
   const shape = [...v.source.shape];
   const origin = v.source.dims.map((d) => opts.offsets?.[d] ?? 0);
+  let itemBytes = itemSize(v.source.dtype);
   if (t >= 0) {
-    shape[t] = segments.reduce((n, s) => n + s.count, 0);
+    shape[t] = 0;
+    for (let i = 0; i < run.length; i++) shape[t] += run.count(i);
     origin[t] = opts.timeOffset;
+    // Files encoded differently may read as different types (decoded later to the archive's).
+    for (let i = 1; i < run.length; i++) itemBytes = Math.max(itemBytes, itemSize(run.segment(i).v.source.dtype));
   }
-  const itemBytes = Math.max(...segments.map((s) => itemSize(s.v.source.dtype)));
   // Slabs are cut at the stored objects' edges (shards when sharded), so a shard that one run
   // covers is encoded and written once, whatever the slab budget.
   const boxes = planSlabs(shape, storedShape(v.model), origin, itemBytes, opts.slabBytes);
   const place = (box: SlabBox) => box.start.map((x, d) => x + origin[d]!);
   if (t < 0) {
-    const s = segments[0]!;
-    return boxes.map((box) => ({ v, parts: [{ ds: s.ds, file: s.file, v: s.v, box, at: box.start.map(() => 0) }], origin: place(box), count: box.count }));
+    return boxes.map((box) => ({ v, parts: [{ ds: first.ds, file: first.file, v: first.v, box, at: box.start.map(() => 0) }], origin: place(box), count: box.count }));
   }
   // Slabs come in time order within each stretch of the other dimensions: the first file a slab
   // reads from is found by walking on from where the previous slab's search began.
-  let first = 0;
-  let firstStep = 0;
+  let from = 0;
+  let fromStep = 0;
   return boxes.map((box) => {
     const lo = box.start[t]!;
-    if (lo < firstStep) [first, firstStep] = [0, 0];
-    while (firstStep + segments[first]!.count <= lo) firstStep += segments[first++]!.count;
-    return new RunSlab(v, place(box), box, segments, first, firstStep);
+    if (lo < fromStep) [from, fromStep] = [0, 0];
+    while (fromStep + run.count(from) <= lo) fromStep += run.count(from++);
+    return new RunSlab(v, place(box), box, run, from, fromStep);
   });
 }
 
 /**
  * A slab of a run of files along time. Its parts (the box's steps, split at file boundaries) are
- * made when asked for, from the run's segments and where its first file starts in the run.
+ * made when asked for, from the run and where its first file starts in the run.
  */
 class RunSlab implements WriteJob {
   readonly count: number[];
@@ -182,7 +208,7 @@ class RunSlab implements WriteJob {
     readonly v: VarPlan,
     readonly origin: number[],
     private readonly box: SlabBox,
-    private readonly segments: Segment[],
+    private readonly run: Run,
     private readonly first: number,
     private readonly firstStep: number,
   ) {
@@ -190,15 +216,16 @@ class RunSlab implements WriteJob {
   }
 
   get parts(): WritePart[] {
-    const { box, segments } = this;
+    const { box, run } = this;
     const t = this.v.timeAxis;
     const [lo, hi] = [box.start[t]!, box.start[t]! + box.count[t]!];
     const parts: WritePart[] = [];
     let step = this.firstStep;
-    for (let i = this.first; i < segments.length && step < hi; step += segments[i++]!.count) {
-      const s = segments[i]!;
-      const [a, b] = [Math.max(lo, step), Math.min(hi, step + s.count)];
+    for (let i = this.first; i < run.length && step < hi; step += run.count(i++)) {
+      const n = run.count(i);
+      const [a, b] = [Math.max(lo, step), Math.min(hi, step + n)];
       if (a >= b) continue;
+      const s = run.segment(i);
       const start = [...box.start];
       const count = [...box.count];
       start[t] = s.start + (a - step);

@@ -135,6 +135,8 @@ export interface PlanInput {
   mixed?: Map<string, MixedEncoding>;
   /** Dtype the time coordinate is stored as (it may widen to float64 when re-encoded). */
   timeDtype?: DType;
+  /** Units of the time coordinate (a joined axis may need other units than the first file's, see cf/time.ts wholeTimes). */
+  timeUnits?: string;
   backend: Backend;
 }
 
@@ -158,6 +160,7 @@ export function buildPlan(input: PlanInput): ArchivePlan {
     const pack = range ? input.backend.packParams(range.min, range.max, config.packing.bits, incoming) : null;
     const dtype: DType = pack ? (`int${pack.bits}` as DType) : isTimeCoord && input.timeDtype ? input.timeDtype : incoming;
     const attributes = attrsToJson(v.attrs);
+    if (isTimeCoord && input.timeUnits !== undefined) attributes.units = input.timeUnits;
     // Decoded values are missing as NaN; the file's own markers and scaling are undone.
     const cfFillSource = mixed ? NaN : numericAttr(v.attrs, "_FillValue")[0];
     delete attributes._FillValue;

@@ -9,6 +9,7 @@
  * second copy of the archive in memory. Free of Node built-ins (`zarrio/web` uses it).
  */
 import type { ReadableStore } from "./contract.js";
+import { pushAll } from "../lists.js";
 
 /** CRC-32 (ZIP's, reflected 0xEDB88320), table-driven. */
 const CRC_TABLE = (() => {
@@ -107,7 +108,7 @@ export async function zipParts(store: ReadableStore, options: ZipOptions = {}): 
   }
   const cdSize = central.reduce((n, c) => n + c.length, 0);
   const count = central.length;
-  parts.push(...central);
+  pushAll(parts, central);
   const big = options.zip64 || count >= U16 || offset >= U32 || cdSize >= U32;
   if (big) {
     // ZIP64 end of central directory record, then its locator.

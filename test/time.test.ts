@@ -1,0 +1,65 @@
+/**
+ * Times kept exact: a time re-expressed in other units, or a template step that is a fraction of the
+ * file's unit, is a whole number of some unit; through floats it decoded a nanosecond or two off in
+ * xarray (an hourly template from a "days since" file read 2,166 of a leap year's 8,784 hours as
+ * hh:59:59.999999999). The archive then stores whole numbers of that unit, and xarray reads them exactly.
+ */
+import test, { describe } from "node:test";
+import assert from "node:assert/strict";
+import path from "node:path";
+
+import { parseUnits, reencode, timeAxis, parseDate, parseFreq, wholeTimes } from "../dist/cf/time.js";
+import { BACKEND, cli, fixture, outDir, python } from "./helpers.js";
+
+describe(`times kept exact [${BACKEND}]`, () => {
+  const hoursA = parseUnits("hours since 2020-01-01 00:00:00", "standard");
+  const hoursB = parseUnits("hours since 2020-04-14 04:00:00", "standard");
+  const minutes = Array.from({ length: 150_000 }, (_, i) => i / 60);
+
+  test("re-expressed times are whole numbers wherever the instant is one, far from the reference", () => {
+    const out = reencode(minutes, hoursB, parseUnits("minutes since 2020-01-01", "standard"));
+    assert.equal(out[0], 150_000);
+    assert.ok(out.every((x, i) => x === 150_000 + i), "every minute a whole number of minutes");
+    // Into hours: whole hours come out whole, the rest the nearest float.
+    const hours = reencode(minutes, hoursB, hoursA);
+    assert.equal(hours[60], 2501);
+    assert.equal(hours[149_940], 2500 + 2499);
+    assert.equal(hours[1], 2500 + 1 / 60);
+  });
+
+  test("a joined axis is whole numbers of the coarsest unit that holds every time", () => {
+    const whole = wholeTimes([{ values: minutes.slice(0, 10), units: hoursA }, { values: minutes.slice(0, 10), units: hoursB }], hoursA)!;
+    assert.equal(whole.units.text, "minutes since 2020-01-01 00:00:00");
+    assert.deepEqual(whole.values.slice(8, 12), [8, 9, 150_000, 150_001]);
+    const millis = wholeTimes([{ values: [0, 1.5 / 3600], units: hoursA }], hoursA)!;
+    assert.equal(millis.units.text, "milliseconds since 2020-01-01 00:00:00");
+    assert.deepEqual(millis.values, [0, 1500]);
+    assert.equal(wholeTimes([{ values: [0, 1e-10], units: hoursA }], hoursA), undefined, "a fraction of a microsecond: no whole unit");
+  });
+
+  test("a template axis stepping by a fraction of the unit is counted in whole nanoseconds", () => {
+    const days = parseUnits("days since 2000-01-01", "standard");
+    const values = timeAxis(parseDate("2000-01-01"), parseDate("2000-12-31T23:00"), parseFreq("1h"), days);
+    assert.equal(values.length, 8784);
+    const whole = wholeTimes([{ values, units: days }], days)!;
+    assert.equal(whole.units.text, "hours since 2000-01-01");
+    assert.ok(whole.values.every((x, i) => x === i));
+  });
+
+  test("create-template of hourly steps from a 'days since' file: xarray reads every hour exactly", () => {
+    const archive = path.join(outDir("time-template-hourly"), "t.zarr");
+    // (The daily file itself would not fit this hourly axis: the CLI warns so, and that is all.)
+    const r = cli(["create-template", fixture("classic.nc"), archive, "--global-start", "2000-01-01", "--global-end", "2000-12-31T23:00", "--freq", "1h", "-v"]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, /stored as int64 'hours since 2000-01-01 00:00:00'/, "the log says why the units differ from the file's");
+    const check = python([
+      "-c",
+      `import xarray as xr, numpy as np
+t = xr.open_zarr(${JSON.stringify(archive)}).time
+ns = t.values.astype("int64")
+print(t.encoding["units"], t.encoding["dtype"], t.size, int((ns % 3_600_000_000_000 != 0).sum()), str(t.values[-1])[:19])`,
+    ]);
+    assert.equal(check.status, 0, check.stderr);
+    assert.equal(check.stdout.trim(), "hours since 2000-01-01 00:00:00 int64 8784 0 2000-12-31T23:00:00");
+  });
+});
