@@ -7,7 +7,7 @@ import { foldArgs, unfoldInto } from "./cli/argv.js";
 import { BaseCommand } from "./cli/common.js";
 import { loadCommands } from "./cli/index.js";
 import { versionLine } from "./cli/version.js";
-import { holdYoungGeneration } from "./heap.js";
+import { collectPromptly, holdYoungGeneration } from "./heap.js";
 import { Logger, type LogLevel } from "./log.js";
 
 /**
@@ -69,6 +69,7 @@ if (args.length === 1 && (args[0] === "--version" || args[0] === "-V")) {
   }
   if (command) {
     holdYoungGeneration();
+    collectPromptly();
     onFallback((reason) => fallbackNotice(command, reason));
     const code = await cli.run(command);
     if (code !== 0 && !process.exitCode) process.exitCode = code;

@@ -17,12 +17,31 @@ function userSized(env: NodeJS.ProcessEnv): boolean {
   return /--(max|min)-semi-space-size|--semi-space-growth-factor/.test(env.NODE_OPTIONS ?? "");
 }
 
+/** Whether the user chose V8's size mode themselves (theirs to decide). */
+function userMode(env: NodeJS.ProcessEnv, execArgv: string[]): boolean {
+  return [...execArgv, env.NODE_OPTIONS ?? ""].some((a) => /--(no-)?optimize[-_]for[-_]size/.test(a));
+}
+
 /**
  * V8 flags for a forked worker process: semi-spaces of 2 MiB from the start (10,000 one-step
- * files, write-region --jobs 2: each writer's peak 89 → 84 MiB, CPU and wall unchanged within 2 %).
+ * files, write-region --jobs 2: each writer's peak 89 → 84 MiB, CPU and wall unchanged within 2 %),
+ * and full collections that come sooner (see collectPromptly).
  */
-export function workerV8Flags(env: NodeJS.ProcessEnv): string[] {
-  return userSized(env) ? [] : ["--max-semi-space-size=2"];
+export function workerV8Flags(env: NodeJS.ProcessEnv, execArgv: string[] = process.execArgv): string[] {
+  return [...(userSized(env) ? [] : ["--max-semi-space-size=2"]), ...(userMode(env, execArgv) ? [] : ["--optimize-for-size"])];
+}
+
+/**
+ * Have V8 grow its old generation by smaller steps (as it does when optimizing for size), so that
+ * full collections come sooner. The core's objects (slabs, open files, encoded chunks) are
+ * napi-rs instances that outlive V8's young-generation collections, and their native memory goes
+ * only when a full collection finds them dead: collected sooner, the allocator hands the same
+ * pages out again instead of faulting in new ones. Measured side by side (convert, alternating
+ * runs): the large corpus CPU 0.90×, wall 0.90×, system time −35 %; 10,000 one-step files peak
+ * 95 → 82 MiB, CPU 0.99×. For the CLI only: a library leaves its host's V8 settings alone.
+ */
+export function collectPromptly(env: NodeJS.ProcessEnv = process.env, execArgv: string[] = process.execArgv): void {
+  if (!userMode(env, execArgv)) v8.setFlagsFromString("--optimize-for-size");
 }
 
 /**
