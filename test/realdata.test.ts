@@ -15,7 +15,7 @@ import os from "node:os";
 import path from "node:path";
 
 import { convertToZarr, UnsupportedTypeError, ZarrioError } from "../dist/index.js";
-import { BACKEND, outDir, python, ROOT } from "./helpers.js";
+import { assertMatchesSources, BACKEND, cli, outDir, python, ROOT } from "./helpers.js";
 
 interface Entry {
   name: string;
@@ -143,5 +143,37 @@ describe(`real files made by others [${BACKEND}]`, () => {
       if (!rep.ok && !(expected && expected.test(text))) unexpected.push(`${e.name}: ${text}`);
     }
     assert.deepEqual(unexpected, []);
+  });
+  test("a real file's series whose files each count time from their own start: time bounds joined in the archive's units", () => {
+    // iris's A1B file (360-day calendar, 'hours since 1970', time_bnds without units: CF bounds
+    // inherit their coordinate's), and the same file 240 years on in 'hours since' its own first
+    // time. The bounds of the second file were copied as stored: 240 years off, silently.
+    const dir = outDir("realdata-bounds");
+    const first = path.join(FILES, "iris-A1B_north_america.nc");
+    const second = path.join(dir, "later.nc");
+    const made = python([
+      "-c",
+      `import shutil, netCDF4
+shutil.copy(${JSON.stringify(first)}, ${JSON.stringify(second)})
+with netCDF4.Dataset(${JSON.stringify(second)}, "a") as d:
+    t, b = d["time"], d["time_bnds"]
+    shift = 240 * 360 * 24.0
+    start = float(t[0]) + shift
+    values, bounds = t[:] + shift - start, b[:] + shift - start
+    t.units = "hours since 2210-06-01 00:00:00"
+    t[:], b[:] = values, bounds`,
+    ]);
+    assert.equal(made.status, 0, made.stderr);
+    const files = [first, second];
+    const joined = path.join(dir, "joined.zarr");
+    let r = cli(["convert", ...files, joined, "-q"]);
+    assert.equal(r.status, 0, r.stderr);
+    assertMatchesSources(joined, files);
+    const appended = path.join(dir, "appended.zarr");
+    r = cli(["convert", first, appended, "-q"]);
+    assert.equal(r.status, 0, r.stderr);
+    r = cli(["append", second, appended, "-q"]);
+    assert.equal(r.status, 0, r.stderr);
+    assertMatchesSources(appended, files);
   });
 });

@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import path from "node:path";
 
 import { parseUnits, reencode, timeAxis, parseDate, parseFreq, wholeTimes } from "../dist/cf/time.js";
-import { BACKEND, cli, fixture, outDir, python } from "./helpers.js";
+import { assertMatchesSources, BACKEND, cli, fixture, outDir, python } from "./helpers.js";
 
 describe(`times kept exact [${BACKEND}]`, () => {
   const hoursA = parseUnits("hours since 2020-01-01 00:00:00", "standard");
@@ -61,5 +61,46 @@ print(t.encoding["units"], t.encoding["dtype"], t.size, int((ns % 3_600_000_000_
     ]);
     assert.equal(check.status, 0, check.stderr);
     assert.equal(check.stdout.trim(), "hours since 2000-01-01 00:00:00 int64 8784 0 2000-12-31T23:00:00");
+  });
+  test("time bounds in each file's own units (no units of their own, as CF allows): convert, append and write-region store them in the archive's", () => {
+    const dir = outDir("time-bounds");
+    // Three files of 24 hourly steps at half past, each counting hours from its own midnight: the
+    // times are fractions of an hour, so the joined axis is whole minutes.
+    const made = python([
+      "-c",
+      `import netCDF4, numpy as np, datetime as dt
+paths = []
+for k, (start, offset) in enumerate([("2020-01-01 00:00", 0.5), ("2020-01-02 00:00", 0.5), ("2020-01-03 00:00", 0.5)]):
+    p = ${JSON.stringify(dir)} + f"/b{k}.nc"
+    with netCDF4.Dataset(p, "w") as d:
+        d.createDimension("time", 24); d.createDimension("nv", 2); d.createDimension("x", 3)
+        t = d.createVariable("time", "f8", ("time",)); t.units = f"hours since {start}"; t.calendar = "standard"; t.bounds = "time_bnds"
+        t[:] = np.arange(24) + offset
+        b = d.createVariable("time_bnds", "f8", ("time", "nv")); b[:, 0] = np.arange(24) + offset - 0.5; b[:, 1] = np.arange(24) + offset + 0.5
+        v = d.createVariable("v", "f4", ("time", "x")); v[:] = np.arange(72, dtype="f4").reshape(24, 3) + 100 * k
+    paths.append(p)
+print("\\n".join(paths))`,
+    ]);
+    assert.equal(made.status, 0, made.stderr);
+    const files = made.stdout.trim().split("\n");
+    const joined = path.join(dir, "joined.zarr");
+    let r = cli(["convert", ...files, joined, "-q"]);
+    assert.equal(r.status, 0, r.stderr);
+    assertMatchesSources(joined, files);
+    // validate re-expresses the files' bounds as the writers do before comparing them.
+    r = cli(["validate", joined, ...files, "-q"]);
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    const appended = path.join(dir, "appended.zarr");
+    r = cli(["convert", files[0]!, appended, "-q"]);
+    assert.equal(r.status, 0, r.stderr);
+    r = cli(["append", files[1]!, appended, "-q"]);
+    assert.equal(r.status, 0, r.stderr);
+    assertMatchesSources(appended, files.slice(0, 2));
+    const regions = path.join(dir, "regions.zarr");
+    r = cli(["create-template", files[0]!, regions, "--global-start", "2020-01-01T00:30", "--global-end", "2020-01-02T23:30", "--freq", "1h", "-q"]);
+    assert.equal(r.status, 0, r.stderr);
+    r = cli(["write-region", files[1]!, files[0]!, regions, "-q"]);
+    assert.equal(r.status, 0, r.stderr);
+    assertMatchesSources(regions, files.slice(0, 2));
   });
 });

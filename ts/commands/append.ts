@@ -256,7 +256,7 @@ async function checkFile(
 ): Promise<Planned> {
   const file = source.file;
   const backend = options.backend!;
-  const plans = planWrites(backend, ex, source, config, dim, [], log);
+  const plans = planWrites(backend, ex, source, config, dim, [], log, axis.coord?.units);
   await checkCoordinates(backend, ex, source, dim, {}, coordinates);
   const n = timeLength(source, dim);
   if (!n) throw new IncompatibleSourceError(`has no steps along '${dim}' to append`, { file });

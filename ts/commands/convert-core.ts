@@ -14,11 +14,11 @@ import { formatBytes, Logger, Progress, silentLogger } from "../log.js";
 import { logChunking } from "../plan/chunking.js";
 import { itemSize } from "../backend/dtype.js";
 import { cfEncoding, decodeRange, describeMixed, mixedEncoding, type MixedEncoding } from "../plan/encoding.js";
-import { bindSource, buildPlan, selectVars, walkVars, type ArchivePlan, type VarPlan } from "../plan/layout.js";
+import { bindSource, buildPlan, selectVars, timeBoundsName, walkVars, type ArchivePlan, type VarPlan } from "../plan/layout.js";
 import { dataRange, declaredRange, missingValues, packable, type PackRange } from "../plan/packing.js";
 import { nodePaths, writeHierarchy } from "../pipeline/hierarchy.js";
 import { mergeStats, scanStats } from "../pipeline/scan.js";
-import { checkCompatible, findVar, forgetTimeAxis, readTimeAxis, storedTimeDtype, timeLength, type Source, type TimeAxis } from "../pipeline/source.js";
+import { checkCompatible, findVar, forgetTimeAxis, readTimeAxis, storedTimeDtype, timeLength, timeUnitsOf, withRetime, type Source, type TimeAxis } from "../pipeline/source.js";
 import { addStats, emptyStats, planRunWrites, planVariableWrites, runOptions, runWrites, writeWholeArray, type Run, type WriteJob, type WriteStats } from "../pipeline/writer.js";
 import { Archive } from "../zarr/archive.js";
 import type { Store } from "../zarr/contract.js";
@@ -92,8 +92,11 @@ export function mixedEncodings(sources: Source[], config: ZarrConverterConfig, l
   const mixed = new Map<string, MixedEncoding>();
   if (sources.length < 2) return mixed;
   const first = sources[0]!;
-  for (const { v } of selectVars(walkVars(first.root), config, first.file)) {
+  const bounds = timeBoundsName(first.root.vars, config.time.dim);
+  for (const { v, groupPath } of selectVars(walkVars(first.root), config, first.file)) {
     if (!v.dims.includes(config.time.dim) || (v.name === config.time.dim && v.dims.length === 1)) continue;
+    // Time bounds are times: re-expressed file by file (VarPlan.retime), never decoded.
+    if (!groupPath && v.name === bounds) continue;
     const vars = sources.map((s) => varAt(s, v.path));
     // A file that lacks the variable is refused by the compatibility check.
     if (vars.some((x) => !x)) continue;
@@ -269,6 +272,18 @@ export async function planConvert(sources: Source[], config: ZarrConverterConfig
   const total = lengths.reduce((a, b) => a + b, 0);
   const mixed = mixedEncodings(sources, config, log);
   const ranges = await packingRanges(sources, config, log, mixed);
+  // Time bounds in another file's units (or type) than the archive's are re-expressed (float64).
+  const boundsName = timeBoundsName(first.root.vars, timeDim);
+  const boundsOf = (s: Source) => (boundsName ? s.root.vars.find((v) => v.name === boundsName) : undefined);
+  const firstBounds = boundsOf(first);
+  const retimedBounds =
+    !!times &&
+    !!firstBounds &&
+    sources.some((s) => {
+      const b = boundsOf(s);
+      const u = b && timeUnitsOf(s, b, timeDim);
+      return !b || !u || u.text !== times.units.text || u.calendar !== times.units.calendar || b.dtype !== firstBounds.dtype;
+    });
   const plan = buildPlan({
     meta: first.ds.meta,
     file: first.file,
@@ -278,6 +293,7 @@ export async function planConvert(sources: Source[], config: ZarrConverterConfig
     mixed,
     timeDtype: times?.dtype as DType | undefined,
     timeUnits: times?.units.text,
+    retimedBounds,
     backend,
   });
   const firstUnits = textAttr(findVar(first, timeDim)?.attrs ?? [], "units");
@@ -338,7 +354,8 @@ export async function convertSources(sources: Source[], config: ZarrConverterCon
         count: (i) => lengths[i]!,
         segment: (i) => {
           const s = sources[i]!;
-          return { ds: s.ds, file: s.file, v: bindSource(v, byPath(s.root).get(v.sourcePath)!, mixed.get(v.sourcePath)), start: 0, count: lengths[i]! };
+          const bound = withRetime(bindSource(v, byPath(s.root).get(v.sourcePath)!, mixed.get(v.sourcePath)), s, config.time.dim, times?.units);
+          return { ds: s.ds, file: s.file, v: bound, start: 0, count: lengths[i]! };
         },
       };
       pushAll(jobs, planRunWrites(run, place(0)));

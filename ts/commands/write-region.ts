@@ -155,7 +155,7 @@ async function placeAndCheck(ctx: BatchContext, file: string, manual?: Region, w
   const source = await openSource(backend, file, config, log);
   try {
     const dim = config.time.dim;
-    const plans = planWrites(backend, ex, source, config, dim, manual ? Object.keys(manual).filter((d) => d !== dim) : [], log);
+    const plans = planWrites(backend, ex, source, config, dim, manual ? Object.keys(manual).filter((d) => d !== dim) : [], log, ctx.axis.coord?.units);
     if (!plans.length) throw new ConfigError(`nothing to write: no array along '${dim}' is selected`, "variables");
     if (warned && !warned.chunking) {
       warnChunking(config, plans, log);

@@ -28,7 +28,7 @@ import { FsStore, type Store } from "../zarr/store.js";
 import { isS3Url } from "../s3/url.js";
 import { mapLimit } from "./pool.js";
 import { scanStats } from "./scan.js";
-import { checkCompatible, type Source } from "./source.js";
+import { checkCompatible, withRetime, type Source } from "./source.js";
 import { numbersFrom } from "./writer.js";
 
 export interface ExistingArchive {
@@ -183,10 +183,11 @@ function writeEncoding(backend: Backend, model: ArrayModel, v: VarMeta, file: st
   return copied;
 }
 
-function planFor(backend: Backend, path: string, model: ArrayModel, v: VarMeta, dim: string, file: string, log?: Logger): VarPlan {
+function planFor(backend: Backend, path: string, model: ArrayModel, v: VarMeta, dim: string, file: string, timeBounds: boolean, log?: Logger): VarPlan {
   const name = baseName(path);
   const isTimeCoord = name === dim && isCoordinate(path, model);
-  const { decode, pack, missing, note } = isTimeCoord ? { decode: null, pack: null, missing: missingValues(v) } : writeEncoding(backend, model, v, file, path);
+  // Times (the coordinate, its bounds) are never decoded or packed; bounds are re-expressed (retime).
+  const { decode, pack, missing, note } = isTimeCoord || timeBounds ? { decode: null, pack: null, missing: missingValues(v) } : writeEncoding(backend, model, v, file, path);
   if (note) log?.info(`${file}: ${path}: ${note}`);
   return {
     name,
@@ -196,6 +197,7 @@ function planFor(backend: Backend, path: string, model: ArrayModel, v: VarMeta, 
     model,
     timeAxis: model.dimensionNames.indexOf(dim),
     isTimeCoord,
+    timeBounds,
     decode,
     pack,
     packRange: pack && { min: pack.min, max: pack.max, source: "archive" },
@@ -210,7 +212,16 @@ function planFor(backend: Backend, path: string, model: ArrayModel, v: VarMeta, 
  * hold each of them, compatibly, and nothing along `dim` the archive lacks. `partialDims` are
  * dimensions a hand-given region places the file within.
  */
-export function planWrites(backend: Backend, ex: ExistingArchive, source: Source, config: ZarrConverterConfig, dim: string, partialDims: string[] = [], log?: Logger): VarPlan[] {
+export function planWrites(
+  backend: Backend,
+  ex: ExistingArchive,
+  source: Source,
+  config: ZarrConverterConfig,
+  dim: string,
+  partialDims: string[] = [],
+  log?: Logger,
+  archiveTime?: TimeUnits,
+): VarPlan[] {
   const named = (path: string, list: string[]) => list.some((n) => n === path || n === baseName(path) || n === `/${path}`);
   const along = [...ex.arrays].filter(([p, m]) => m.dimensionNames.includes(dim) && !(baseName(p) === dim && isCoordinate(p, m)));
   const { include, exclude } = config.variables;
@@ -229,12 +240,17 @@ export function planWrites(backend: Backend, ex: ExistingArchive, source: Source
       }
     }
   }
+  // The archive's time bounds (its time coordinate's `bounds` or `climatology`): re-expressed from
+  // the file's time units into the archive's (`archiveTime`).
+  const coordAttrs = ex.arrays.get(dim)?.attributes ?? {};
+  const boundsName = [coordAttrs.bounds, coordAttrs.climatology].find((b): b is string => typeof b === "string");
   const plans = selected.map(([path, model]) => {
     const v = inFile.get(path);
     if (!v) {
       throw new IncompatibleSourceError(`is in the archive but not in this file (write a subset with --variables)`, { file: source.file, variable: path });
     }
-    return planFor(backend, path, model, v, dim, source.file, log);
+    const plan = planFor(backend, path, model, v, dim, source.file, path === boundsName, log);
+    return withRetime(plan, source, dim, archiveTime);
   });
   checkCompatible(source, plans, dim, partialDims);
   return plans;

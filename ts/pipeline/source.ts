@@ -203,6 +203,40 @@ function sharedUnits(units: string, calendar: string | undefined): TimeUnits {
   return recentUnits.get(`${units}\u0000${calendar ?? ""}`, () => Object.freeze(parseUnits(units, calendar)));
 }
 
+/**
+ * The CF time units `v`'s values are in: its own `units` (and `calendar`) when they are CF time,
+ * else those of the time coordinate `timeDim` (CF bounds inherit their coordinate's). Undefined
+ * when neither is CF time zarrio can decode.
+ */
+export function timeUnitsOf(source: Source, v: VarMeta, timeDim: string): TimeUnits | undefined {
+  const coord = findVar(source, timeDim);
+  const own = textAttr(v.attrs, "units");
+  const units = isTimeUnits(own) ? own : coord && textAttr(coord.attrs, "units");
+  if (!isTimeUnits(units)) return undefined;
+  const calendar = textAttr(v.attrs, "calendar") ?? (coord && textAttr(coord.attrs, "calendar"));
+  try {
+    return sharedUnits(units, calendar);
+  } catch (e) {
+    if (e instanceof TimeError) return undefined;
+    throw e;
+  }
+}
+
+/**
+ * `plan` bound to `source` when it holds the time bounds: re-expressed from the file's units into
+ * the archive's (`to`) when they differ or the file stores them as another type. A file whose
+ * bounds have no CF time units is refused: they could not be placed on the archive's axis.
+ */
+export function withRetime(plan: VarPlan, source: Source, timeDim: string, to: TimeUnits | undefined): VarPlan {
+  if (!plan.timeBounds || !to) return plan;
+  const from = timeUnitsOf(source, plan.source, timeDim);
+  if (!from) {
+    throw new IncompatibleSourceError(`holds the bounds of '${timeDim}', but neither it nor '${timeDim}' has CF time units to read them by`, { file: source.file, variable: plan.sourcePath });
+  }
+  const same = from.text === to.text && from.calendar === to.calendar && plan.source.dtype === plan.model.dtype;
+  return same ? plan : { ...plan, retime: { from, to } };
+}
+
 async function readTimeAxisOnce(source: Source, timeDim: string): Promise<TimeAxis | undefined> {
   const v = findVar(source, timeDim);
   if (!v || v.dims.length !== 1 || v.dims[0] !== timeDim) return undefined;
@@ -263,6 +297,7 @@ export function checkCompatible(source: Source, plans: VarPlan[], timeDim: strin
     if (isRecord(v.dtype) && fields(v.fields) !== fields(p.model.fields)) fail(`has fields {${fields(v.fields)}}, the archive has {${fields(p.model.fields)}}`);
     const unitsHere = textAttr(v.attrs, "units");
     const unitsThere = typeof p.model.attributes.units === "string" ? p.model.attributes.units : undefined;
-    if (!p.isTimeCoord && unitsHere !== unitsThere) fail(`has units '${unitsHere ?? "(none)"}', the archive has '${unitsThere ?? "(none)"}'`);
+    // Time bounds are re-expressed in the archive's units (VarPlan.retime), whatever this file's.
+    if (!p.isTimeCoord && !p.timeBounds && unitsHere !== unitsThere) fail(`has units '${unitsHere ?? "(none)"}', the archive has '${unitsThere ?? "(none)"}'`);
   }
 }

@@ -7,7 +7,8 @@
  */
 import type { Backend, Dataset, OutOfRangePolicy, PackReport, Slab } from "../backend/types.js";
 import { slabBytes, type ZarrConverterConfig } from "../config/model.js";
-import { fromCore, PackingRangeError } from "../errors.js";
+import { fromCore, IncompatibleSourceError, PackingRangeError, timeProblem } from "../errors.js";
+import { reencode } from "../cf/time.js";
 import type { Logger, Progress } from "../log.js";
 import type { Archive } from "../zarr/archive.js";
 import { setPieces } from "../zarr/contract.js";
@@ -310,6 +311,14 @@ async function readPart(part: WritePart, opts: RunOptions, stats: WriteStats): P
   } catch (e) {
     throw fromCore(e, { file, variable: src.path });
   }
+  if (v.retime) {
+    const read = slab;
+    try {
+      slab = retimed(opts.backend, read, v, file);
+    } finally {
+      read.release();
+    }
+  }
   if (v.decode) {
     const stored = slab;
     try {
@@ -339,6 +348,31 @@ async function readPart(part: WritePart, opts: RunOptions, stats: WriteStats): P
     if (report.out_of_range) stats.outOfRange[v.arrayPath] = (stats.outOfRange[v.arrayPath] ?? 0) + report.out_of_range;
   }
   return slab;
+}
+
+/**
+ * Times of a file re-expressed in the archive's units and type (VarPlan.retime): value by value,
+ * exactly (cf/time.ts reencode); missing markers and NaN kept. A value the archive's integer type
+ * cannot hold exactly is refused.
+ */
+function retimed(backend: Backend, slab: Slab, v: VarPlan, file: string): Slab {
+  const { from, to } = v.retime!;
+  const values = numbersFrom(v.source.dtype, slab.toBytes()!);
+  let out: number[];
+  try {
+    out = reencode(values, from, to);
+  } catch (e) {
+    throw timeProblem(e, file);
+  }
+  const dtype = v.model.dtype;
+  for (let i = 0; i < out.length; i++) {
+    const x = values[i]!;
+    if (!Number.isFinite(x) || v.missing.includes(x)) out[i] = x;
+    else if (!dtype.startsWith("float") && !Number.isInteger(out[i])) {
+      throw new IncompatibleSourceError(`value ${x} '${from.text}' is ${out[i]} in the archive's '${to.text}', which its ${dtype} cannot hold exactly`, { file, variable: v.sourcePath });
+    }
+  }
+  return backend.slabFromBytes(dtype, slab.shape, typedBytes(dtype, out));
 }
 
 async function writeSlab(

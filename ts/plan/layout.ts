@@ -5,7 +5,8 @@
  */
 import type { Backend, Decoding, DType, FileMeta, GroupMeta, PackParams, UnsupportedVar, VarMeta } from "../backend/types.js";
 import type { ZarrConverterConfig } from "../config/model.js";
-import { attrsToJson, numericAttr } from "../cf/attrs.js";
+import { attrsToJson, numericAttr, textAttr } from "../cf/attrs.js";
+import type { TimeUnits } from "../cf/time.js";
 import { ConfigError, UnsupportedTypeError } from "../errors.js";
 import { cfFillFor, type ArrayModel, type Attributes } from "../zarr/metadata.js";
 import { chooseChunks } from "./chunking.js";
@@ -26,6 +27,17 @@ export interface VarPlan {
   timeAxis: number;
   /** The time coordinate itself. */
   isTimeCoord: boolean;
+  /**
+   * The time coordinate's CF bounds (its `bounds` or `climatology` variable): times, in the
+   * time coordinate's units unless it gives its own. Never packed or decoded; re-expressed (see
+   * `retime`) when a file's units are not the archive's.
+   */
+  timeBounds?: boolean;
+  /**
+   * Times of this file in other units than the archive's (the time bounds of a file whose time
+   * units differ): re-expressed value by value (cf/time.ts reencode) before they are stored.
+   */
+  retime?: { from: TimeUnits; to: TimeUnits } | null;
   /**
    * The source file's own CF encoding to undo before storing (files that encode the variable
    * differently from the archive, see plan/encoding.ts); null: stored values copied as they are.
@@ -107,6 +119,16 @@ export function refuseUnsupported(root: GroupMeta, cfg: ZarrConverterConfig, fil
 }
 
 /** Apply include/exclude: included variables bring the coordinate variables of their dims. */
+/**
+ * The name of the time coordinate's CF bounds variable (its `bounds`, or for climatological
+ * times its `climatology` attribute), when `vars` (one group's) hold the coordinate.
+ */
+export function timeBoundsName(vars: VarMeta[], timeDim: string): string | undefined {
+  const t = vars.find((v) => v.name === timeDim && v.dims.length === 1 && v.dims[0] === timeDim);
+  const name = t && (textAttr(t.attrs, "bounds") ?? textAttr(t.attrs, "climatology"));
+  return name && vars.some((v) => v.name === name && v.dims.includes(timeDim)) ? name : undefined;
+}
+
 export function selectVars(all: { v: VarMeta; groupPath: string }[], cfg: ZarrConverterConfig, file: string) {
   const named = (v: VarMeta, list: string[]) => list.includes(v.name) || list.includes(v.path) || list.includes(v.path.slice(1));
   const include = cfg.variables.include;
@@ -137,6 +159,8 @@ export interface PlanInput {
   timeDtype?: DType;
   /** Units of the time coordinate (a joined axis may need other units than the first file's, see cf/time.ts wholeTimes). */
   timeUnits?: string;
+  /** Some file's time bounds are in other units than the archive's: they are stored re-expressed, as float64. */
+  retimedBounds?: boolean;
   backend: Backend;
 }
 
@@ -149,18 +173,28 @@ export function buildPlan(input: PlanInput): ArchivePlan {
   const coordNames = new Set(all.filter(({ v }) => v.dims.length === 1 && v.dims[0] === v.name).map(({ v }) => v.name));
   const timeDim = config.time.dim;
 
+  const boundsName = timeBoundsName(root.vars, timeDim);
   const vars: VarPlan[] = selected.map(({ v, groupPath }) => {
     const timeAxis = v.dims.indexOf(timeDim);
     const isTimeCoord = v.name === timeDim && v.dims.length === 1 && timeAxis === 0;
+    const timeBounds = !groupPath && v.name === boundsName;
     const shape = v.shape.map((len, i) => (i === timeAxis ? input.timeLength : len));
-    const mixed = isTimeCoord ? undefined : input.mixed?.get(v.path);
+    const mixed = isTimeCoord || timeBounds ? undefined : input.mixed?.get(v.path);
     // What the archive receives: the stored values, or (mixed encodings) the decoded floats.
     const incoming: DType = mixed ? mixed.dtype : v.dtype;
-    const range = packable({ ...v, dtype: incoming }, config.packing, coordNames) ? input.packRanges.get(v.path) ?? null : null;
+    const range = !timeBounds && packable({ ...v, dtype: incoming }, config.packing, coordNames) ? input.packRanges.get(v.path) ?? null : null;
     const pack = range ? input.backend.packParams(range.min, range.max, config.packing.bits, incoming) : null;
-    const dtype: DType = pack ? (`int${pack.bits}` as DType) : isTimeCoord && input.timeDtype ? input.timeDtype : incoming;
+    const dtype: DType = pack
+      ? (`int${pack.bits}` as DType)
+      : isTimeCoord && input.timeDtype
+        ? input.timeDtype
+        : timeBounds && input.retimedBounds
+          ? "float64"
+          : incoming;
     const attributes = attrsToJson(v.attrs);
     if (isTimeCoord && input.timeUnits !== undefined) attributes.units = input.timeUnits;
+    // Bounds that name their own units are stored in the archive's time units (re-expressed).
+    if (timeBounds && input.timeUnits !== undefined && attributes.units !== undefined) attributes.units = input.timeUnits;
     // Decoded values are missing as NaN; the file's own markers and scaling are undone.
     const cfFillSource = mixed ? NaN : numericAttr(v.attrs, "_FillValue")[0];
     delete attributes._FillValue;
@@ -218,6 +252,7 @@ export function buildPlan(input: PlanInput): ArchivePlan {
       model,
       timeAxis,
       isTimeCoord,
+      timeBounds,
       decode: mixed ? decodingOf(cfEncoding(v), mixed.dtype) : null,
       pack,
       packRange: range,

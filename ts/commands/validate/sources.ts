@@ -10,7 +10,8 @@ import { placeByTimes, placeByValues } from "../../plan/region.js";
 import { readStored, type Axis, type ExistingArchive } from "../../pipeline/existing.js";
 import { mapLimit } from "../../pipeline/pool.js";
 import { planSlabs } from "../../pipeline/slabs.js";
-import { findVar, openSource, readTimeAxis, timeLength, type Source } from "../../pipeline/source.js";
+import { findVar, openSource, readTimeAxis, timeLength, timeUnitsOf, type Source } from "../../pipeline/source.js";
+import { reencode, type TimeUnits } from "../../cf/time.js";
 import { numbersFrom, numericView } from "../../pipeline/writer.js";
 import { storedShape, type ArrayModel } from "../../zarr/metadata.js";
 import { unravel } from "../../zarr/grid.js";
@@ -89,6 +90,10 @@ export async function compareSource(backend: Backend, ex: ExistingArchive, file:
       start = await placeFile(source, axis, steps);
       check.region = describeRange(start, start + steps, axis);
     }
+    // The archive's time bounds hold times in its own time units: the file's are re-expressed in
+    // them (as the writers store them) before they are compared.
+    const coordAttrs = axis?.coord?.model.attributes ?? {};
+    const boundsPath = [coordAttrs.bounds, coordAttrs.climatology].find((b): b is string => typeof b === "string");
     for (const [path, model] of ex.arrays) {
       const t = model.dimensionNames.indexOf(dim);
       if (t >= 0 && path === axis?.coord?.path) continue; // compared as times above
@@ -108,7 +113,9 @@ export async function compareSource(backend: Backend, ex: ExistingArchive, file:
       }
       let diff;
       try {
-        diff = await compareVariable(backend, ex, source.ds, v, path, model, t, start, config);
+        const from = path === boundsPath && axis?.coord?.units ? timeUnitsOf(source, v, dim) : undefined;
+        const retime = from && axis?.coord?.units ? { from, to: axis.coord.units } : undefined;
+        diff = await compareVariable(backend, ex, source.ds, v, path, model, t, start, config, retime);
       } catch (e) {
         check.mismatches.push({ variable: path, message: `cannot be compared: ${errorText(e)}` });
         continue;
@@ -168,6 +175,7 @@ async function compareVariable(
   t: number,
   timeStart: number,
   config: ZarrConverterConfig,
+  retime?: { from: TimeUnits; to: TimeUnits },
 ): Promise<{ count: number; compared: number; first?: NonNullable<SourceCheck["mismatches"][number]["first"]>; bound?: number }> {
   const origin = v.shape.map((_, i) => (i === t ? timeStart : 0));
   const boxes = planSlabs(v.shape, storedShape(model), origin, itemSize(v.dtype), slabBytes(config));
@@ -196,6 +204,15 @@ async function compareVariable(
         count += a.filter((s, k) => s !== b[k]).length;
         first ??= { index: unravel(i, box.count).map((c, d) => c + at[d]!), file: a[i]!, archive: b[i]! };
       }
+      return;
+    }
+    if (retime) {
+      // Times in the file's units, re-expressed exactly as the writers store them; compared exactly.
+      const values = numbersFrom(v.dtype, src.toBytes()!);
+      const here = reencode(values, retime.from, retime.to).map((x, i) => (Number.isFinite(values[i]!) ? x : values[i]!));
+      const diff = compareNumbers(here, numericView(stored.dtype, stored.toBytes()!), { tolerance: 0, relative: 0 });
+      count += diff.count;
+      if (diff.first && !first) first = { index: unravel(diff.first.at, box.count).map((c, d) => c + at[d]!), file: diff.first.file, archive: diff.first.archive };
       return;
     }
     const [a, b] = cmp.decoded ? [src.decode(cmp.decoded.file), stored.decode(cmp.decoded.archive)] : [src, stored];
