@@ -240,15 +240,8 @@ export function withRetime(plan: VarPlan, source: Source, timeDim: string, to: T
 async function readTimeAxisOnce(source: Source, timeDim: string): Promise<TimeAxis | undefined> {
   const v = findVar(source, timeDim);
   if (!v || v.dims.length !== 1 || v.dims[0] !== timeDim) return undefined;
-  const units = textAttr(v.attrs, "units");
-  if (!isTimeUnits(units)) return undefined;
-  let parsed: TimeUnits;
-  try {
-    parsed = sharedUnits(units, textAttr(v.attrs, "calendar"));
-  } catch (e) {
-    if (e instanceof TimeError) return undefined;
-    throw e;
-  }
+  const parsed = timeUnitsOf(source, v, timeDim);
+  if (!parsed) return undefined;
   const slab = await source.ds.read(v.path, [0], [v.shape[0]!]).catch((e) => {
     throw fromCore(e, { file: source.file, variable: v.path });
   });

@@ -367,7 +367,8 @@ function retimed(backend: Backend, slab: Slab, v: VarPlan, file: string): Slab {
   const dtype = v.model.dtype;
   for (let i = 0; i < out.length; i++) {
     const x = values[i]!;
-    if (!Number.isFinite(x) || v.missing.includes(x)) out[i] = x;
+    // NaN and infinities come through reencode as they are; missing markers are kept too.
+    if (v.missing.includes(x)) out[i] = x;
     else if (!dtype.startsWith("float") && !Number.isInteger(out[i])) {
       throw new IncompatibleSourceError(`value ${x} '${from.text}' is ${out[i]} in the archive's '${to.text}', which its ${dtype} cannot hold exactly`, { file, variable: v.sourcePath });
     }
