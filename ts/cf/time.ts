@@ -305,6 +305,11 @@ function nanosToValue(nanos: bigint, perUnit: bigint, slack: number): number {
   return Number(whole) + rest / units;
 }
 
+/** Whether values in `a` and in `b` mean the same instants (same units text and calendar): no re-expression needed. */
+export function sameUnits(a: TimeUnits, b: TimeUnits): boolean {
+  return a.text === b.text && a.calendar === b.calendar;
+}
+
 /** Values in `from` re-expressed in `to` (both must use the same calendar): whole where the instant is. */
 export function reencode(values: ArrayLike<number>, from: TimeUnits, to: TimeUnits): number[] {
   if (from.calendar !== to.calendar) {

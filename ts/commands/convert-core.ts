@@ -7,7 +7,7 @@
  */
 import type { Backend, DType, GroupMeta, Stats, VarMeta } from "../backend/types.js";
 import { textAttr } from "../cf/attrs.js";
-import { checkIncreasing, reencode, wholeTimes } from "../cf/time.js";
+import { checkIncreasing, reencode, sameUnits, wholeTimes } from "../cf/time.js";
 import { type ZarrConverterConfig, slabBytes } from "../config/model.js";
 import { ConfigError, IncompatibleSourceError, timeProblem } from "../errors.js";
 import { formatBytes, Logger, Progress, silentLogger } from "../log.js";
@@ -218,7 +218,7 @@ export async function concatTimes(sources: Source[], timeDim: string): Promise<T
     if (!axis) throw new IncompatibleSourceError(`has no CF time coordinate '${timeDim}'`, { file });
     let vals: number[];
     try {
-      const same = axis.units.text === first.units.text && axis.units.calendar === first.units.calendar;
+      const same = sameUnits(axis.units, first.units);
       vals = same ? axis.values : reencode(axis.values, axis.units, first.units);
       if (!same && !fractional) fractional = vals.some((x) => !Number.isInteger(x));
     } catch (e) {
@@ -282,7 +282,7 @@ export async function planConvert(sources: Source[], config: ZarrConverterConfig
     sources.some((s) => {
       const b = boundsOf(s);
       const u = b && timeUnitsOf(s, b, timeDim);
-      return !b || !u || u.text !== times.units.text || u.calendar !== times.units.calendar || b.dtype !== firstBounds.dtype;
+      return !b || !u || !sameUnits(u, times.units) || b.dtype !== firstBounds.dtype;
     });
   const plan = buildPlan({
     meta: first.ds.meta,

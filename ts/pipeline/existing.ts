@@ -79,6 +79,11 @@ export interface Axis {
   coord?: { path: string; model: ArrayModel; values: number[]; units?: TimeUnits };
 }
 
+/** The name of the time coordinate's CF bounds array (its `bounds`, or `climatology`), from its attributes. */
+export function timeBoundsOf(coordAttributes: Attributes | undefined): string | undefined {
+  return [coordAttributes?.bounds, coordAttributes?.climatology].find((b): b is string => typeof b === "string");
+}
+
 /** The archive's extent along `dim`, with its coordinate values (decoded units when CF time). */
 export async function readAxis(backend: Backend, ex: ExistingArchive, dim: string): Promise<Axis> {
   const coords = [...ex.arrays].filter(([p, m]) => baseName(p) === dim && isCoordinate(p, m));
@@ -242,8 +247,7 @@ export function planWrites(
   }
   // The archive's time bounds (its time coordinate's `bounds` or `climatology`): re-expressed from
   // the file's time units into the archive's (`archiveTime`).
-  const coordAttrs = ex.arrays.get(dim)?.attributes ?? {};
-  const boundsName = [coordAttrs.bounds, coordAttrs.climatology].find((b): b is string => typeof b === "string");
+  const boundsName = timeBoundsOf(ex.arrays.get(dim)?.attributes);
   const plans = selected.map(([path, model]) => {
     const v = inFile.get(path);
     if (!v) {

@@ -5,7 +5,7 @@
 import { isRecord } from "../backend/dtype.js";
 import type { Backend, Dataset, GroupMeta, ReaderKind, RecordField, VarMeta } from "../backend/types.js";
 import { numericAttr, textAttr } from "../cf/attrs.js";
-import { isTimeUnits, parseUnits, TimeError, type TimeUnits } from "../cf/time.js";
+import { isTimeUnits, parseUnits, sameUnits, TimeError, type TimeUnits } from "../cf/time.js";
 import { ConversionError, fromCore, IncompatibleSourceError, SourceReadError, ZarrioError } from "../errors.js";
 import type { Logger } from "../log.js";
 import { sourceRoot, walkVars, type VarPlan } from "../plan/layout.js";
@@ -233,7 +233,7 @@ export function withRetime(plan: VarPlan, source: Source, timeDim: string, to: T
   if (!from) {
     throw new IncompatibleSourceError(`holds the bounds of '${timeDim}', but neither it nor '${timeDim}' has CF time units to read them by`, { file: source.file, variable: plan.sourcePath });
   }
-  const same = from.text === to.text && from.calendar === to.calendar && plan.source.dtype === plan.model.dtype;
+  const same = sameUnits(from, to) && plan.source.dtype === plan.model.dtype;
   return same ? plan : { ...plan, retime: { from, to } };
 }
 

@@ -37,7 +37,7 @@ export interface VarPlan {
    * Times of this file in other units than the archive's (the time bounds of a file whose time
    * units differ): re-expressed value by value (cf/time.ts reencode) before they are stored.
    */
-  retime?: { from: TimeUnits; to: TimeUnits } | null;
+  retime?: { from: TimeUnits; to: TimeUnits };
   /**
    * The source file's own CF encoding to undo before storing (files that encode the variable
    * differently from the archive, see plan/encoding.ts); null: stored values copied as they are.

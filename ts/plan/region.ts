@@ -11,7 +11,7 @@
  * By hand (`--region time=a:b[,lat=c:d]`): each range must lie inside the archive and be exactly
  * as long as the file's dimension; other dimensions are written whole.
  */
-import { checkIncreasing, decodeValue, formatDate, reencode, type TimeUnits } from "../cf/time.js";
+import { checkIncreasing, decodeValue, formatDate, reencode, sameUnits, type TimeUnits } from "../cf/time.js";
 import { RegionError, timeProblem } from "../errors.js";
 
 /** Half-open ranges [start, stop) per dimension. */
@@ -39,7 +39,7 @@ export function placeByTimes(
 ): { region: [number, number]; dates: [string, string] } {
   let values: number[];
   try {
-    values = own.units.text === archive.units.text && own.units.calendar === archive.units.calendar ? Array.from(own.values) : reencode(own.values, own.units, archive.units);
+    values = sameUnits(own.units, archive.units) ? Array.from(own.values) : reencode(own.values, own.units, archive.units);
   } catch (e) {
     throw timeProblem(e, file);
   }

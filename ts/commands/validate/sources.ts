@@ -7,7 +7,7 @@ import { RegionError, ZarrioError } from "../../errors.js";
 import { walkVars } from "../../plan/layout.js";
 import { cfEncoding, decodedDtype, decodingOf, sameEncoding, storedEncoding } from "../../plan/encoding.js";
 import { placeByTimes, placeByValues } from "../../plan/region.js";
-import { readStored, type Axis, type ExistingArchive } from "../../pipeline/existing.js";
+import { readStored, timeBoundsOf, type Axis, type ExistingArchive } from "../../pipeline/existing.js";
 import { mapLimit } from "../../pipeline/pool.js";
 import { planSlabs } from "../../pipeline/slabs.js";
 import { findVar, openSource, readTimeAxis, timeLength, timeUnitsOf, type Source } from "../../pipeline/source.js";
@@ -92,8 +92,7 @@ export async function compareSource(backend: Backend, ex: ExistingArchive, file:
     }
     // The archive's time bounds hold times in its own time units: the file's are re-expressed in
     // them (as the writers store them) before they are compared.
-    const coordAttrs = axis?.coord?.model.attributes ?? {};
-    const boundsPath = [coordAttrs.bounds, coordAttrs.climatology].find((b): b is string => typeof b === "string");
+    const boundsPath = timeBoundsOf(axis?.coord?.model.attributes);
     for (const [path, model] of ex.arrays) {
       const t = model.dimensionNames.indexOf(dim);
       if (t >= 0 && path === axis?.coord?.path) continue; // compared as times above
