@@ -61,7 +61,9 @@ def main() -> int:
         return [*pin, NODE, str(OUR_CLI), "convert", *files, str(out), "--chunking", a.chunking,
                 "--compression", a.compression, "-q"]
 
-    pair = " & ".join(shlex.join(convert(work / f"pair{c}.zarr", c)) for c in ("0", "1")) + "; wait"
+    # Both at once; the pair fails when either does.
+    pair = (f"{shlex.join(convert(work / 'pair0.zarr', '0'))} & first=$!; "
+            f"{shlex.join(convert(work / 'pair1.zarr', '1'))}; second=$?; wait $first && exit $second")
     cases = {
         "two": convert(work / "two.zarr"),
         "one": convert(work / "one.zarr", "0"),
