@@ -13,7 +13,7 @@ here) moves both sides of a ratio alike; the table gives their median, min and m
   speed-up  = one / two                       (the issue's figure)
   ceiling   = 2 × one / pair                  (two processes' combined speed-up on this machine)
   of ceiling = speed-up / ceiling
-The corpus is read once before the rounds (warm page cache). Writes results/<date>-scaling.md and .json.
+The corpus is read once before the rounds (warm page cache). Writes results/<date>-scaling[-<tag>].md and .json.
 """
 import argparse
 import datetime as dt
@@ -39,6 +39,7 @@ def main() -> int:
     ap.add_argument("--rounds", type=int, default=7)
     ap.add_argument("--chunking", default="time:24,lat:181,lon:360")
     ap.add_argument("--compression", default="blosc:zstd:3")
+    ap.add_argument("--tag", help="suffix of the result files' names (results/<date>-scaling-<tag>.md)")
     a = ap.parse_args()
     files = sorted(str(f) for f in Path(a.corpus).glob("*.nc"))
     if not files:
@@ -117,7 +118,7 @@ def main() -> int:
     text = "\n".join(md) + "\n"
     print(text)
     RESULTS.mkdir(exist_ok=True)
-    stem = RESULTS / f"{started:%Y-%m-%d}-scaling"
+    stem = RESULTS / (f"{started:%Y-%m-%d}-scaling" + (f"-{a.tag}" if a.tag else ""))
     stem.with_suffix(".md").write_text(text)
     stem.with_suffix(".json").write_text(json.dumps(dict(corpus=a.corpus, files=len(files), rounds=rounds,
                                                          machine=info, chunking=a.chunking,
