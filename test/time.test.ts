@@ -62,6 +62,33 @@ print(t.encoding["units"], t.encoding["dtype"], t.size, int((ns % 3_600_000_000_
     assert.equal(check.status, 0, check.stderr);
     assert.equal(check.stdout.trim(), "hours since 2000-01-01 00:00:00 int64 8784 0 2000-12-31T23:00:00");
   });
+  test("a missing time bound (its _FillValue) stays missing when re-expressed, and validate agrees with the archive", () => {
+    const dir = outDir("time-bounds-missing");
+    const made = python([
+      "-c",
+      `import netCDF4, numpy as np
+paths = []
+for k, start in enumerate(["2024-01-01 00:00", "2024-01-01 02:00"]):
+    p = ${JSON.stringify(dir)} + f"/m{k}.nc"
+    with netCDF4.Dataset(p, "w") as d:
+        d.createDimension("time", None); d.createDimension("nv", 2); d.createDimension("x", 3)
+        t = d.createVariable("time", "f8", ("time",)); t.units = f"hours since {start}"; t.calendar = "standard"; t.bounds = "time_bnds"
+        t[:] = [0, 1]
+        b = d.createVariable("time_bnds", "f8", ("time", "nv"), fill_value=-999.0)
+        b[:] = [[0, 1], [1, -999.0 if k else 2]]
+        v = d.createVariable("v", "f4", ("time", "x")); v[:] = np.arange(6, dtype="f4").reshape(2, 3) + 10 * k
+    paths.append(p)
+print("\\n".join(paths))`,
+    ]);
+    assert.equal(made.status, 0, made.stderr);
+    const files = made.stdout.trim().split("\n");
+    const joined = path.join(dir, "joined.zarr");
+    let r = cli(["convert", ...files, joined, "-q"]);
+    assert.equal(r.status, 0, r.stderr);
+    assertMatchesSources(joined, files);
+    r = cli(["validate", joined, ...files, "-q"]);
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+  });
   test("time bounds in each file's own units (no units of their own, as CF allows): convert, append and write-region store them in the archive's", () => {
     const dir = outDir("time-bounds");
     // Three files of 24 hourly steps at half past, each counting hours from its own midnight: the

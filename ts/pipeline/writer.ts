@@ -8,7 +8,7 @@
 import type { Backend, Dataset, OutOfRangePolicy, PackReport, Slab } from "../backend/types.js";
 import { slabBytes, type ZarrConverterConfig } from "../config/model.js";
 import { fromCore, IncompatibleSourceError, PackingRangeError, timeProblem } from "../errors.js";
-import { reencode } from "../cf/time.js";
+import { reencode, type TimeUnits } from "../cf/time.js";
 import type { Logger, Progress } from "../log.js";
 import type { Archive } from "../zarr/archive.js";
 import { setPieces } from "../zarr/contract.js";
@@ -351,26 +351,34 @@ async function readPart(part: WritePart, opts: RunOptions, stats: WriteStats): P
 }
 
 /**
- * Times of a file re-expressed in the archive's units and type (VarPlan.retime): value by value,
- * exactly (cf/time.ts reencode); missing markers and NaN kept. A value the archive's integer type
- * cannot hold exactly is refused.
+ * Times in `retime.from` re-expressed in `retime.to` as the writers store them: exactly (cf/time.ts
+ * reencode, which keeps NaN and infinities), missing markers kept as they are. Validate compares
+ * the archive against this too.
+ */
+export function retimedValues(values: number[], retime: { from: TimeUnits; to: TimeUnits }, missing: number[]): number[] {
+  const out = reencode(values, retime.from, retime.to);
+  for (let i = 0; i < out.length; i++) if (missing.includes(values[i]!)) out[i] = values[i]!;
+  return out;
+}
+
+/**
+ * Times of a file re-expressed in the archive's units and type (VarPlan.retime, retimedValues). A
+ * value the archive's integer type cannot hold exactly is refused.
  */
 function retimed(backend: Backend, slab: Slab, v: VarPlan, file: string): Slab {
   const { from, to } = v.retime!;
   const values = numbersFrom(v.source.dtype, slab.toBytes()!);
   let out: number[];
   try {
-    out = reencode(values, from, to);
+    out = retimedValues(values, v.retime!, v.missing);
   } catch (e) {
     throw timeProblem(e, file);
   }
   const dtype = v.model.dtype;
-  for (let i = 0; i < out.length; i++) {
-    const x = values[i]!;
-    // NaN and infinities come through reencode as they are; missing markers are kept too.
-    if (v.missing.includes(x)) out[i] = x;
-    else if (!dtype.startsWith("float") && !Number.isInteger(out[i])) {
-      throw new IncompatibleSourceError(`value ${x} '${from.text}' is ${out[i]} in the archive's '${to.text}', which its ${dtype} cannot hold exactly`, { file, variable: v.sourcePath });
+  if (!dtype.startsWith("float")) {
+    const bad = out.findIndex((y, i) => !Number.isInteger(y) && !v.missing.includes(values[i]!));
+    if (bad >= 0) {
+      throw new IncompatibleSourceError(`value ${values[bad]} '${from.text}' is ${out[bad]} in the archive's '${to.text}', which its ${dtype} cannot hold exactly`, { file, variable: v.sourcePath });
     }
   }
   return backend.slabFromBytes(dtype, slab.shape, typedBytes(dtype, out));

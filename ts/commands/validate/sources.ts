@@ -11,8 +11,9 @@ import { readStored, timeBoundsOf, type Axis, type ExistingArchive } from "../..
 import { mapLimit } from "../../pipeline/pool.js";
 import { planSlabs } from "../../pipeline/slabs.js";
 import { findVar, openSource, readTimeAxis, timeLength, timeUnitsOf, type Source } from "../../pipeline/source.js";
-import { reencode, type TimeUnits } from "../../cf/time.js";
-import { numbersFrom, numericView } from "../../pipeline/writer.js";
+import { type TimeUnits } from "../../cf/time.js";
+import { missingValues } from "../../plan/packing.js";
+import { numbersFrom, numericView, retimedValues } from "../../pipeline/writer.js";
 import { storedShape, type ArrayModel } from "../../zarr/metadata.js";
 import { unravel } from "../../zarr/grid.js";
 import { describeRange, errorText, type SourceCheck } from "./report.js";
@@ -207,7 +208,7 @@ async function compareVariable(
     }
     if (retime) {
       // Times in the file's units, re-expressed exactly as the writers store them; compared exactly.
-      const here = reencode(numbersFrom(v.dtype, src.toBytes()!), retime.from, retime.to);
+      const here = retimedValues(numbersFrom(v.dtype, src.toBytes()!), retime, missingValues(v));
       const diff = compareNumbers(here, numericView(stored.dtype, stored.toBytes()!), { tolerance: 0, relative: 0 });
       count += diff.count;
       if (diff.first && !first) first = { index: unravel(diff.first.at, box.count).map((c, d) => c + at[d]!), file: diff.first.file, archive: diff.first.archive };
