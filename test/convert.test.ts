@@ -9,7 +9,7 @@ import path from "node:path";
 
 import { convertToZarr, ConfigError, FsStore, IncompatibleSourceError, SourceReadError, ZarrConverter } from "../dist/index.js";
 import { Archive } from "../dist/zarr/archive.js";
-import { assertMatchesSources, BACKEND, cli, fixture, outDir, zarrInfo } from "./helpers.js";
+import { assertMatchesSources, BACKEND, cli, fixture, outDir, python, zarrInfo } from "./helpers.js";
 
 const SINGLE = [
   "classic.nc", "offset64.nc", "cdf5.nc", "nc4_zlib.nc", "nc4_classic.nc", "groups.nc", "packed.nc", "missing.nc",
@@ -153,6 +153,28 @@ describe(`convert [${BACKEND}]`, () => {
     assert.ok(arrays.includes("/temperature") && arrays.includes("/time") && arrays.includes("/lat"));
     assert.ok(!arrays.includes("/salinity"), arrays.join(","));
     assertMatchesSources(out, [src], ["--variables", "temperature"]);
+  });
+
+  test("a selected variable brings the auxiliary coordinates its 'coordinates' attribute names", async () => {
+    const dir = outDir("select-aux");
+    const src = path.join(dir, "aux.nc");
+    const code = [
+      "import sys, numpy as np, netCDF4",
+      "ds = netCDF4.Dataset(sys.argv[1], 'w')",
+      "ds.createDimension('time', None); ds.createDimension('x', 3)",
+      "t = ds.createVariable('time', 'f8', ('time',)); t.units = 'days since 2000-01-01'; t[:] = [0, 1]",
+      "pr = ds.createVariable('pr', 'f4', ('time', 'x')); pr.coordinates = 'height'; pr[:] = np.ones((2, 3))",
+      "ds.createVariable('height', 'f4')[...] = 2.0",
+      "ds.createVariable('other', 'f4', ('time', 'x'))[:] = np.zeros((2, 3))",
+      "ds.close()",
+    ];
+    assert.equal(python(["-c", code.join("\n"), src]).status, 0);
+    const out = path.join(dir, "out.zarr");
+    await convertToZarr(src, out, { variables: { include: ["pr"] }, backend: BACKEND });
+    const arrays = Object.keys(zarrInfo(out).arrays).sort();
+    assert.deepEqual(arrays, ["/height", "/pr", "/time"]);
+    // xarray's ds[["pr"]] keeps height as pr's coordinate: the archive holds the same.
+    assertMatchesSources(out, [src], ["--variables", "pr"]);
   });
 
   test("unknown variables and bad options are refused before anything is written", async () => {

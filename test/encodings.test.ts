@@ -48,6 +48,29 @@ describe(`files encoded differently [${BACKEND}]`, () => {
     assertMatchesSources(out, files, ["--packed-tolerance", "0"]);
   });
 
+  test("a file packed with float32 attributes beside one with float64 ones: its values are xarray's float32 decoding, widened", () => {
+    const dir = outDir("mixed-float-attrs");
+    const packed = (name: string, attrType: string, t0: number, seed: number) =>
+      makeNc(
+        path.join(dir, name),
+        [
+          "ds.createDimension('time', None); ds.createDimension('x', 6)",
+          "t = ds.createVariable('time', 'f8', ('time',)); t.units = 'hours since 2000-01-01'",
+          `t[:] = np.arange(${t0}, ${t0} + 4)`,
+          "v = ds.createVariable('tas', 'i2', ('time', 'x'), fill_value=np.int16(-32767)); v.set_auto_maskandscale(False)",
+          `v.scale_factor = np.${attrType}(0.01); v.add_offset = np.${attrType}(273.15)`,
+          `v[:] = np.random.default_rng(${seed}).integers(-30000, 30000, size=(4, 6)).astype('i2')`,
+        ].join("\n"),
+      );
+    const files = [packed("f32.nc", "float32", 0, 1), packed("f64.nc", "float64", 4, 2)];
+    const out = path.join(dir, "out.zarr");
+    const r = cli(["convert", ...files, out]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(arrays(zarrInfo(out)).tas!.dtype, "<f8");
+    // Exact: computed in float64, the first file's values would differ from xarray's in the last digits.
+    assertMatchesSources(out, files, ["--packed-tolerance", "0"]);
+  });
+
   test("convert --packing packs every file over one range covering all of them", async () => {
     const out = path.join(outDir("era5-convert-packed"), "out.zarr");
     const r = cli(["convert", ...files, out, "--chunking", "time:8", "--packing", "--packing-bits", "16", "-v"]);

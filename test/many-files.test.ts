@@ -17,7 +17,7 @@ import { openSource, openSourceBytes, park } from "../dist/pipeline/source.js";
 import { resolveConfig } from "../dist/config/resolve.js";
 import { loadBackend } from "../dist/backend/index.js";
 import { assertMatchesSources, BACKEND, cli, ForwardingStore, outDir, python, ROOT } from "./helpers.js";
-import { makeSeries, startCli } from "./series.js";
+import { makeSeries, makeVariants, startCli } from "./series.js";
 
 /** Counts every write of every key: `set` (a whole chunk) and `update` (a merge under the lock). */
 class CountingStore extends ForwardingStore {
@@ -110,6 +110,52 @@ describe(`many small files [${BACKEND}]`, () => {
     assert.match(r.stderr, /convert done .* merged=0/);
     assert.doesNotMatch(r.stderr, /write_amplification/, "nothing is written twice");
     assertMatchesSources(out, fives);
+  });
+
+  test("convert refuses a file that differs from the first in what is written once: grid, a field without time, an extra variable", () => {
+    // Six files are checked after opening; seventy while they are opened (closed between passes).
+    const dir = outDir("many-agree");
+    const long = makeSeries(path.join(dir, "src"), 70, ["--steps", "1", "--prefix", "agree"]);
+    for (const files of [long.slice(0, 6), long]) {
+      const at = files.length === 6 ? 3 : 40;
+      const variant = (kind: string, of = at) => makeVariants(files[of]!, path.join(dir, `${files.length}-${of}`), [kind])[kind]!;
+      const run = (list: string[], ...flags: string[]) => {
+        const listFile = path.join(dir, "files.txt");
+        writeFileSync(listFile, list.join("\n"));
+        const out = path.join(dir, `out-${files.length}.zarr`);
+        return { r: cli(["convert", "--files-from", listFile, out, "--chunking", "time:24", "--overwrite", ...flags]), out };
+      };
+      const swap = (i: number, f: string, list = files) => list.map((x, k) => (k === i ? f : x));
+
+      // A file on a grid shifted by half a degree: same shape, other latitudes.
+      let { r, out } = run(swap(at, variant("moved_grid")));
+      assert.equal(r.status, 4, r.stderr);
+      assert.match(r.stderr, /IncompatibleSourceError: .*moved_grid\.nc, variable '\/lat': differs from the first file's at \[0\]/);
+      assert.ok(!existsSync(out), "nothing written");
+
+      // A field without time that differs in one cell, and one that does not differ.
+      const first = variant("area", 0);
+      ({ r, out } = run(swap(0, first, swap(at, variant("area_other")))));
+      assert.equal(r.status, 4, r.stderr);
+      assert.match(r.stderr, /area_other\.nc, variable '\/area': differs from the first file's at \[1, 2\]: 2 here, 1 there/);
+      assert.match(r.stderr, /--drop-variables area/);
+      ({ r, out } = run(swap(0, first, swap(at, variant("area")))));
+      assert.equal(r.status, 0, r.stderr);
+      // Stored otherwise (int16 × 0.5) but the same values once decoded: the file joins.
+      ({ r, out } = run(swap(0, first, swap(at, variant("area_packed")))));
+      assert.equal(r.status, 0, r.stderr);
+      // The user's choice: leave the field out, and the rest converts.
+      ({ r, out } = run(swap(0, first, swap(at, variant("area_other"))), "--drop-variables", "area"));
+      assert.equal(r.status, 0, r.stderr);
+
+      // A variable the first file lacks would be left out of the archive: refused, then dropped by choice.
+      ({ r, out } = run(swap(at, variant("extra_var"))));
+      assert.equal(r.status, 4, r.stderr);
+      assert.match(r.stderr, /extra_var\.nc, variable '\/wind': is in this file but not in the first file .*--drop-variables wind/);
+      ({ r, out } = run(swap(at, variant("extra_var")), "--drop-variables", "wind"));
+      assert.equal(r.status, 0, r.stderr);
+      assertMatchesSources(out, files);
+    }
   });
 
   test("convert takes a quoted glob (name order) and --files-from (list order); a file listed twice is refused", () => {

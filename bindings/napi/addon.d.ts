@@ -15,6 +15,11 @@ export declare class NcDataset {
   static fromBytes(bytes: Uint8Array): NcDataset
   /** The file's metadata as JSON. */
   meta(): string
+  /**
+   * A digest (hex) of a whole variable's values, read on the calling thread (meant for small
+   * variables: coordinates, masks).
+   */
+  digest(path: string): string
   /** Release the file. */
   close(): void
   /** Statistics of a hyperslab (JSON) off the main thread, without keeping its values. */

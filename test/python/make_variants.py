@@ -17,6 +17,9 @@ Kinds (each written to OUTDIR/KIND.nc):
   moved_grid   latitudes shifted by 0.5 degree
   hot          one temperature value of 1000 (beyond any packing range), at the last step
   no_time_units time coordinate without units (cannot be placed by its times)
+  area         a variable without time, area(lat, lon), all 1
+  area_other   the same area with one cell of 2
+  area_packed  the same area as `area`, stored as int16 × 0.5
 """
 import os
 import sys
@@ -84,6 +87,19 @@ def main() -> None:
         t[-1, 0, 0] = 1000.0
         d["temperature"][:] = t
 
+    def area(cell):
+        def edit(d):
+            a = np.ones((len(d.dimensions["lat"]), len(d.dimensions["lon"])), "f4")
+            a[1, 2] = cell
+            d.createVariable("area", "f4", ("lat", "lon"))[:] = a
+        return edit
+
+    def area_packed(d):
+        v = d.createVariable("area", "i2", ("lat", "lon"))
+        v.set_auto_maskandscale(False)
+        v.scale_factor = np.float32(0.5)
+        v[:] = np.full((len(d.dimensions["lat"]), len(d.dimensions["lon"])), 2, "i2")
+
     kinds_map = {
         "shifted": dict(edit=times(lambda t: t + 0.5)),
         "late": dict(edit=times(lambda t: t + 24 * 3650)),
@@ -98,6 +114,9 @@ def main() -> None:
         "moved_grid": dict(edit=moved),
         "hot": dict(edit=hot),
         "no_time_units": dict(attrs={"time": {"units": None, "calendar": None}}),
+        "area": dict(edit=area(1.0)),
+        "area_other": dict(edit=area(2.0)),
+        "area_packed": dict(edit=area_packed),
     }
     for kind in kinds:
         out = os.path.join(outdir, f"{kind}.nc")

@@ -205,7 +205,13 @@ dtype: DType,
  * What a missing value becomes: NaN when `None`, else this number (an archive whose
  * `_FillValue` is a number, such as -9999).
  */
-fill: number | null, };
+fill: number | null, 
+/**
+ * The float type each step is computed in when narrower than `dtype`: a file xarray
+ * decodes to float32 (16-bit integers, float32 `scale_factor`) joined into a float64
+ * archive is decoded in float32 and widened, as xarray's concatenation widens it.
+ */
+via: DType | null, };
 
 /**
  * What to do with a value outside the packing range.

@@ -35,6 +35,8 @@ export interface CoreDataset {
   read(path: string, start: number[], count: number[]): CoreSlab | Promise<CoreSlab>;
   /** JSON of `Stats`. */
   stats(path: string, start: number[], count: number[], missing: number[]): string | Promise<string>;
+  /** A digest (hex) of a whole variable's values, computed at once. */
+  digest(path: string): string;
 }
 
 /** What both compiled cores export. */
@@ -119,6 +121,7 @@ export function coreDataset(meta: FileMeta, use: <T>(work: (raw: CoreDataset) =>
     meta,
     read: (path, start, count) => use(async (raw) => new CoreSlabAdapter(await raw.read(path, start, count))),
     stats: (path, start, count, missing) => use(async (raw) => JSON.parse(await raw.stats(path, start, count, missing)) as Stats),
+    digest: (path) => use(async (raw) => raw.digest(path)),
     close,
   };
 }

@@ -76,6 +76,12 @@ export interface Dataset {
   read(path: string, start: number[], count: number[]): Promise<Slab>;
   /** Statistics of a hyperslab, computed in the core without handing its values over. */
   stats(path: string, start: number[], count: number[], missing: number[]): Promise<Stats>;
+  /**
+   * A digest of a whole variable's values (equal values, equal digests; unequal ones collide with
+   * odds of about 2^-64), read at once on the calling thread: for small variables only
+   * (coordinates, masks), which files of a series compare without moving their values.
+   */
+  digest(path: string): Promise<string>;
   /** Release the file (and its memory map or bytes) now; reads already started finish. */
   close(): void;
 }

@@ -480,11 +480,17 @@ export function checkIncreasing(
   file: string,
   what = "time",
   Err: new (message: string, context: ErrorContext) => ZarrioError = IncompatibleSourceError,
+  previous?: number,
 ): void {
-  for (let i = 1; i < values.length; i++) {
-    if (!(values[i]! > values[i - 1]!)) {
+  // Steps are counted in the file from 0; `previous` (the last time before the file's) is compared too.
+  const all = previous === undefined ? values : [previous, ...values];
+  const shift = previous === undefined ? 0 : 1;
+  for (let i = 1; i < all.length; i++) {
+    if (!(all[i]! > all[i - 1]!)) {
+      const step = i - shift;
       throw new Err(
-        `${what} is not increasing at step ${i}: ${formatDate(decodeValue(values[i]!, units))} follows ${formatDate(decodeValue(values[i - 1]!, units))}`,
+        `${what} is not increasing at step ${step}${step === 0 ? " (the file's first, after the previous file's last)" : ""}: ` +
+          `${formatDate(decodeValue(all[i]!, units))} follows ${formatDate(decodeValue(all[i - 1]!, units))}`,
         { file },
       );
     }

@@ -25,9 +25,9 @@ import { IncompatibleSourceError, RegionError, timeProblem } from "../errors.js"
 import { silentLogger, type Logger } from "../log.js";
 import type { VarPlan } from "../plan/layout.js";
 import { SAME_INSTANT_SECONDS } from "../plan/region.js";
-import { checkCoordinates, checkPackingRanges, CoordinateCache, openArchive, planWrites, readAxis, type Axis, type ExistingArchive } from "../pipeline/existing.js";
+import { checkStatics, checkPackingRanges, StaticCache, openArchive, planWrites, readAxis, type Axis, type ExistingArchive } from "../pipeline/existing.js";
 import { memoryVariable } from "../pipeline/memory.js";
-import { findVar, openSource, park, readTimeAxis, timeLength, type Source } from "../pipeline/source.js";
+import { findVar, noTimeAxisReason, openSource, park, readTimeAxis, timeLength, type Source } from "../pipeline/source.js";
 import { emptyStats, numbersFrom, planRunWrites, planVariableWrites, runOf, runOptions, runWrites, type Segment, type WriteStats } from "../pipeline/writer.js";
 import type { ArrayModel } from "../zarr/metadata.js";
 import type { Store } from "../zarr/store.js";
@@ -86,7 +86,7 @@ async function newCoordinates(source: Source, dim: string, coord: { model: Array
   const file = source.file;
   if (coord.units) {
     const own = await readTimeAxis(source, dim);
-    if (!own) throw new IncompatibleSourceError(`has no CF time coordinate '${dim}'; the archive's '${dim}' is one`, { file });
+    if (!own) throw new IncompatibleSourceError(`${noTimeAxisReason(source, dim)}; the archive's '${dim}' is CF time`, { file });
     let values: number[];
     try {
       values = reencode(own.values, own.units, coord.units);
@@ -150,7 +150,7 @@ export async function appendFiles(files: string[], target: string | Store, confi
       let lastFrom = "the archive's";
       let length = axis.length;
       const planned: Planned[] = [];
-      const coordinates = new CoordinateCache();
+      const coordinates = new StaticCache();
       for (const file of files) {
         const source = await openSource(backend, file, config, log);
         sources.push(source);
@@ -248,7 +248,7 @@ async function checkFile(
   ex: ExistingArchive,
   axis: Axis,
   after: { value: number | undefined; from: string },
-  coordinates: CoordinateCache,
+  coordinates: StaticCache,
   config: ZarrConverterConfig,
   dim: string,
   options: AppendOptions,
@@ -257,7 +257,7 @@ async function checkFile(
   const file = source.file;
   const backend = options.backend!;
   const plans = planWrites(backend, ex, source, config, dim, [], log, axis.coord?.units);
-  await checkCoordinates(backend, ex, source, dim, {}, coordinates);
+  await checkStatics(backend, ex, source, dim, { cache: coordinates, exclude: config.variables.exclude });
   const n = timeLength(source, dim);
   if (!n) throw new IncompatibleSourceError(`has no steps along '${dim}' to append`, { file });
   let skip = 0;

@@ -18,7 +18,8 @@ import { bindSource, buildPlan, selectVars, timeBoundsName, walkVars, type Archi
 import { dataRange, declaredRange, missingValues, packable, type PackRange } from "../plan/packing.js";
 import { nodePaths, writeHierarchy } from "../pipeline/hierarchy.js";
 import { mergeStats, scanStats } from "../pipeline/scan.js";
-import { checkCompatible, findVar, forgetTimeAxis, readTimeAxis, storedTimeDtype, timeLength, timeUnitsOf, withRetime, type Source, type TimeAxis } from "../pipeline/source.js";
+import { SeriesAgreement } from "../pipeline/agree.js";
+import { checkCompatible, findVar, forgetTimeAxis, noTimeAxisReason, readTimeAxis, storedTimeDtype, timeLength, timeUnitsOf, withRetime, type Source, type TimeAxis } from "../pipeline/source.js";
 import { addStats, emptyStats, planRunWrites, planVariableWrites, runOptions, runWrites, writeWholeArray, type Run, type WriteJob, type WriteStats } from "../pipeline/writer.js";
 import { Archive } from "../zarr/archive.js";
 import type { Store } from "../zarr/contract.js";
@@ -63,6 +64,8 @@ export interface ConvertSourcesOptions {
   started?: number;
   /** Told the bytes of source data converted so far and the total (browsers, callers with their own display). */
   onProgress?: (done: number, total: number) => void;
+  /** The files were checked against the first one (SeriesAgreement) while they were opened. */
+  seriesChecked?: boolean;
 }
 
 /** Progress handed to a callback instead of drawn on a terminal. */
@@ -183,13 +186,14 @@ function mixedDeclaredRange(sources: Source[], v: VarMeta, config: ZarrConverter
  * Time values that are not CF time are copied as stored: every file must then use the same units
  * (nothing can re-encode them), and they are logged as kept raw.
  */
-function checkRawTimes(sources: Source[], path: string, log: Logger): void {
+function checkRawTimes(sources: Source[], path: string, timeDim: string, log: Logger): void {
   const unitsOf = (s: Source) => textAttr(varAt(s, path)?.attrs ?? [], "units");
   const units = unitsOf(sources[0]!);
   for (const s of sources.slice(1)) {
     if (unitsOf(s) !== units) {
       throw new IncompatibleSourceError(
-        `has time units '${unitsOf(s) ?? "(none)"}', the first file '${units ?? "(none)"}'; they are not CF time units ("<unit> since <date>"), so they cannot be re-encoded into one another`,
+        `has time units '${unitsOf(s) ?? "(none)"}', the first file '${units ?? "(none)"}': the first file ` +
+          `${noTimeAxisReason(sources[0]!, timeDim)}; files in other units cannot be joined to it`,
         { file: s.file, variable: path },
       );
     }
@@ -205,7 +209,7 @@ export async function concatTimes(sources: Source[], timeDim: string): Promise<T
   const first = axes[0];
   if (!first) {
     if (sources.length > 1 && axes.some(Boolean)) {
-      throw new IncompatibleSourceError(`has no CF time coordinate '${timeDim}', the other files have one`, { file: sources[0]!.file });
+      throw new IncompatibleSourceError(`${noTimeAxisReason(sources[0]!, timeDim)}; other files have CF times: the two cannot be joined`, { file: sources[0]!.file });
     }
     return undefined;
   }
@@ -215,7 +219,7 @@ export async function concatTimes(sources: Source[], timeDim: string): Promise<T
   let fractional = false;
   axes.forEach((axis, i) => {
     const file = sources[i]!.file;
-    if (!axis) throw new IncompatibleSourceError(`has no CF time coordinate '${timeDim}'`, { file });
+    if (!axis) throw new IncompatibleSourceError(`${noTimeAxisReason(sources[i]!, timeDim)}; the first file has CF times: the two cannot be joined`, { file });
     let vals: number[];
     try {
       const same = sameUnits(axis.units, first.units);
@@ -227,7 +231,7 @@ export async function concatTimes(sources: Source[], timeDim: string): Promise<T
     dtype = storedTimeDtype(vals, dtype);
     // Joining files needs their times in order; one file's own times are copied as they are (radar
     // volumes repeat a time, model output may restart), as xarray reads them.
-    if (sources.length > 1) checkIncreasing([...values.slice(-1), ...vals], first.units, file);
+    if (sources.length > 1) checkIncreasing(vals, first.units, file, timeDim, IncompatibleSourceError, values.at(-1));
     pushAll(values, vals);
   });
   // Fractions re-expressed in floats decode a nanosecond or two off what the files mean: the axis
@@ -259,14 +263,25 @@ export interface ConvertPlan {
  * ranges found, the archive laid out, every file checked against it. Throws what would stop the
  * conversion, so a preview (`zarrio/web`'s `planArchive`) refuses exactly what convert refuses.
  */
-export async function planConvert(sources: Source[], config: ZarrConverterConfig, backend: Backend, log: Logger = silentLogger): Promise<ConvertPlan> {
+export async function planConvert(sources: Source[], config: ZarrConverterConfig, backend: Backend, log: Logger = silentLogger, seriesChecked = false): Promise<ConvertPlan> {
   if (!sources.length) throw new ConfigError("give at least one input file", "inputs");
   const first = sources[0]!;
   const timeDim = config.time.dim;
   const lengths = sources.map((s) => timeLength(s, timeDim));
   if (sources.length > 1 && lengths.some((n) => n === 0)) {
     const i = lengths.findIndex((n) => n === 0);
-    throw new IncompatibleSourceError(`has no '${timeDim}' dimension to concatenate along (set time.dim / --time-dim)`, { file: sources[i]!.file });
+    const s = sources[i]!;
+    const empty = walkVars(s.root).some(({ v }) => v.dims.includes(timeDim));
+    throw new IncompatibleSourceError(
+      empty
+        ? `has no steps: its '${timeDim}' dimension is empty (leave the file out of the list)`
+        : `has no '${timeDim}' dimension to concatenate along (set time.dim / --time-dim)`,
+      { file: s.file },
+    );
+  }
+  if (!seriesChecked && sources.length > 1) {
+    const agreement = new SeriesAgreement(first, config, timeDim);
+    for (const s of sources.slice(1)) await agreement.check(s);
   }
   const times = await concatTimes(sources, timeDim);
   const total = lengths.reduce((a, b) => a + b, 0);
@@ -305,7 +320,7 @@ export async function planConvert(sources: Source[], config: ZarrConverterConfig
   }
   // A time coordinate that is not CF time ("day as %Y%m%d.%f") is copied as stored, file by file.
   const rawTime = plan.vars.find((v) => v.isTimeCoord && !times);
-  if (rawTime) checkRawTimes(sources, rawTime.sourcePath, log);
+  if (rawTime) checkRawTimes(sources, rawTime.sourcePath, timeDim, log);
   const dataVars = plan.vars.filter((v) => v.timeAxis >= 0 && (!v.isTimeCoord || !times));
   for (const s of sources.slice(1)) checkCompatible(s, dataVars, timeDim);
   logChunking(log, plan.vars, config.accessPattern);
@@ -317,7 +332,7 @@ export async function convertSources(sources: Source[], config: ZarrConverterCon
   const { backend } = options;
   const log = options.log ?? silentLogger;
   if (sources.length) log.info(`converting ${sources.length} file(s) with the ${backend.name} backend`, { reader: sources[0]!.ds.meta.reader, format: sources[0]!.ds.meta.format });
-  const { plan, times, lengths, total, mixed, dataVars } = await planConvert(sources, config, backend, log);
+  const { plan, times, lengths, total, mixed, dataVars } = await planConvert(sources, config, backend, log, options.seriesChecked);
   const first = sources[0]!;
 
   const out = await options.target();

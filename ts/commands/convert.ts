@@ -7,6 +7,7 @@
 import { loadBackend } from "../backend/index.js";
 import type { ZarrConverterConfig } from "../config/model.js";
 import { ConfigError } from "../errors.js";
+import { SeriesAgreement } from "../pipeline/agree.js";
 import { mapLimit } from "../pipeline/pool.js";
 import { openSource, park, readTimeAxis, type Source } from "../pipeline/source.js";
 import { convertSources, type ConvertSummary, type RunOptions } from "./convert-core.js";
@@ -30,15 +31,32 @@ export async function convert(inputs: string[], output: string, config: ZarrConv
   // Files are opened a few at a time (each open parses the file's metadata off the main thread).
   // Beyond a few dozen files, each is closed once its metadata and times are known, and opened
   // again when its data is written: open files cost descriptors and memory.
-  const sources: Source[] = await mapLimit(inputs, OPENING, async (f) => {
-    const s = await openSource(backend, f, config, options.log);
-    if (inputs.length > KEEP_OPEN) {
+  // Those files are also checked against the first while open (what a series must share, see
+  // pipeline/agree.ts): checked later, each would be opened again for it.
+  const parking = inputs.length > KEEP_OPEN;
+  let firstOpened!: (a: SeriesAgreement) => void;
+  let firstFailed!: (e: unknown) => void;
+  const agreement = new Promise<SeriesAgreement>((resolve, reject) => ([firstOpened, firstFailed] = [resolve, reject]));
+  agreement.catch(() => {}); // the first file's own failure is the one reported
+  const sources: Source[] = await mapLimit(inputs, OPENING, async (f, i) => {
+    let s: Source;
+    try {
+      s = await openSource(backend, f, config, options.log);
+    } catch (e) {
+      if (i === 0) firstFailed(e);
+      throw e;
+    }
+    if (i === 0) firstOpened(new SeriesAgreement(s, config, config.time.dim));
+    if (parking) {
       await readTimeAxis(s, config.time.dim);
-      park(s);
+      await (await agreement).check(s);
+      // The first file stays open: the others are compared with it while it would be closing.
+      if (i > 0) park(s);
     }
     return s;
   });
   return convertSources(sources, config, {
+    seriesChecked: parking,
     backend,
     output,
     log: options.log,

@@ -24,7 +24,7 @@ import { cfEncoding, decodedDtype, describeEncoding, type MixedEncoding } from "
 import { buildPlan, selectVars, walkVars } from "../plan/layout.js";
 import { regionFromTimes } from "../plan/region.js";
 import { nodePaths, writeHierarchy } from "../pipeline/hierarchy.js";
-import { openSource, readTimeAxis, storedTimeDtype, type Source } from "../pipeline/source.js";
+import { noTimeAxisReason, openSource, readTimeAxis, storedTimeDtype, type Source } from "../pipeline/source.js";
 import { planVariableWrites, runOptions, runWrites, writeWholeArray, type WriteJob, type WriteStats } from "../pipeline/writer.js";
 import { Archive } from "../zarr/archive.js";
 import { logSummary, packingRanges, type RunOptions } from "./convert.js";
@@ -88,7 +88,7 @@ export async function createTemplate(template: string, output: string, config: Z
   try {
     const own = await readTimeAxis(source, dim);
     if (!own) {
-      throw new IncompatibleSourceError(`has no CF time coordinate '${dim}' to take the archive's time units and calendar from (set time.dim / --time-dim)`, { file: template });
+      throw new IncompatibleSourceError(`${noTimeAxisReason(source, dim)}: a template takes the archive's time units and calendar from it (set time.dim / --time-dim)`, { file: template });
     }
     let freq: Freq;
     if (config.time.freq !== undefined) {

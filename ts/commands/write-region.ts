@@ -32,8 +32,8 @@ import { Progress, silentLogger, type Logger, type LogLevel } from "../log.js";
 import type { VarPlan } from "../plan/layout.js";
 import { checkManualRegion, describeRegion, filesByChunk, placeByTimes, type Region } from "../plan/region.js";
 import { runWorkers, takeGroups, type Shard } from "../pipeline/batch.js";
-import { checkCoordinates, checkPackingRanges, CoordinateCache, openArchive, planWrites, readAxis, type Axis, type ExistingArchive } from "../pipeline/existing.js";
-import { openSource, readTimeAxis, timeLength, type Source } from "../pipeline/source.js";
+import { checkStatics, checkPackingRanges, StaticCache, openArchive, planWrites, readAxis, type Axis, type ExistingArchive } from "../pipeline/existing.js";
+import { noTimeAxisReason, openSource, readTimeAxis, timeLength, type Source } from "../pipeline/source.js";
 import { findMissing } from "../pipeline/verify.js";
 import { addStats, emptyStats, planRunWrites, runOf, runOptions, runWrites, type WriteJob, type WriteStats } from "../pipeline/writer.js";
 import { isS3Url } from "../s3/url.js";
@@ -83,7 +83,7 @@ async function placeFile(source: Source, plans: VarPlan[], axis: Axis, manual: R
   if (own && units && axis.coord) ({ region: found, dates } = placeByTimes(own, { values: axis.coord.values, units }, file, dim));
   if (!manual) {
     if (!found) {
-      const why = !own ? `has no CF time coordinate '${dim}'` : `sits in an archive without a CF time coordinate '${dim}'`;
+      const why = !own ? noTimeAxisReason(source, dim) : `sits in an archive without a CF time coordinate '${dim}'`;
       throw new RegionError(`${why} to find its place by; give the region by hand (--region ${dim}=start:stop)`, { file });
     }
     return { region: { [dim]: found }, dates };
@@ -127,7 +127,7 @@ export interface BatchContext {
   ex: ExistingArchive;
   axis: Axis;
   archiveDims: Map<string, number>;
-  coordinates: CoordinateCache;
+  coordinates: StaticCache;
   config: ZarrConverterConfig;
   log: Logger;
 }
@@ -137,7 +137,7 @@ export async function openBatch(target: string | Store, config: ZarrConverterCon
   const axis = await readAxis(backend, ex, config.time.dim);
   const archiveDims = new Map<string, number>();
   for (const m of ex.arrays.values()) m.dimensionNames.forEach((d, i) => archiveDims.set(d, m.shape[i]!));
-  return { backend, ex, axis, archiveDims, coordinates: new CoordinateCache(), config, log };
+  return { backend, ex, axis, archiveDims, coordinates: new StaticCache(), config, log };
 }
 
 /** A file opened, placed and checked: nothing about it can fail before writing any more. */
@@ -163,7 +163,7 @@ async function placeAndCheck(ctx: BatchContext, file: string, manual?: Region, w
     }
     const { region, dates } = await placeFile(source, plans, ctx.axis, manual, ctx.archiveDims);
     const offsets = Object.fromEntries(Object.entries(region).map(([d, [a]]) => [d, a]));
-    await checkCoordinates(backend, ex, source, dim, offsets, ctx.coordinates);
+    await checkStatics(backend, ex, source, dim, { offsets, cache: ctx.coordinates, exclude: config.variables.exclude });
     await checkPackingRanges(plans, source, config);
     const checkVars = config.missingData.checkVars;
     if (checkVars !== "all") {

@@ -29,6 +29,7 @@ import { isS3Url } from "../s3/url.js";
 import { mapLimit } from "./pool.js";
 import { scanStats } from "./scan.js";
 import { checkCompatible, withRetime, type Source } from "./source.js";
+import { digestible, firstDifference, unravel } from "./differ.js";
 import { numbersFrom } from "./writer.js";
 
 export interface ExistingArchive {
@@ -240,7 +241,8 @@ export function planWrites(
   const inFile = new Map(walkVars(source.root).map(({ v, groupPath }) => [groupPath ? `${groupPath}/${v.name}` : v.name, v]));
   if (!include) {
     for (const [path, v] of inFile) {
-      if (v.dims.includes(dim) && !(v.name === dim && v.dims.length === 1) && !ex.arrays.has(path) && !named(path, exclude)) {
+      // Along `dim` or not: a variable the archive lacks would be left out without a word.
+      if (!(v.name === dim && v.dims.length === 1) && !ex.arrays.has(path) && !named(path, exclude)) {
         throw new IncompatibleSourceError(`is in this file but not in the archive; leave it out with --drop-variables ${v.name}`, { file: source.file, variable: path });
       }
     }
@@ -261,62 +263,84 @@ export function planWrites(
 }
 
 /**
- * The file's dimension coordinates (other than `dim`) must hold the archive's values: a file on
- * another grid of the same shape would otherwise be written silently. `offsets` place a file that
+ * The file's arrays without `dim` (coordinates such as lat and lon, masks, cell areas, scalars)
+ * must hold the archive's values: they were written once, by the template or the first convert,
+ * and a file on another grid or with another mask would otherwise be written beside them
+ * silently. Compared as stored when the file stores them as the archive does, else as decoded
+ * values (within half a packing step when the archive packs them). `offsets` place a file that
  * covers part of a dimension (a hand-given region).
  */
-export async function checkCoordinates(
+export async function checkStatics(
   backend: Backend,
   ex: ExistingArchive,
   source: Source,
   dim: string,
-  offsets: Record<string, number> = {},
-  cache: CoordinateCache = new CoordinateCache(),
+  { offsets = {}, cache = new StaticCache(), exclude = [] }: { offsets?: Record<string, number>; cache?: StaticCache; exclude?: string[] } = {},
 ): Promise<void> {
   const inFile = new Map(walkVars(source.root).map(({ v, groupPath }) => [groupPath ? `${groupPath}/${v.name}` : v.name, v]));
   for (const [path, model] of ex.arrays) {
-    const name = baseName(path);
     const v = inFile.get(path);
-    if (name === dim || !isCoordinate(path, model) || !v || v.dims.length !== 1 || !isNumeric(model.dtype) || !isNumeric(v.dtype)) continue;
-    const len = v.shape[0]!;
-    const at = offsets[name] ?? 0;
-    if (at + len > model.shape[0]!) continue; // shape problems are reported by planWrites / the region check
-    const slab = await source.ds.read(v.path, [0], [len]);
-    const bytes = slab.toBytes()!;
-    slab.release();
-    const key = `${path}@${at}:${len}:${v.dtype}`;
-    if (cache.agrees(key, bytes)) continue;
-    const here = numbersFrom(v.dtype, bytes);
-    const there = numbersFrom(model.dtype, (await readStored(backend, ex, path, model, [at], [len])).toBytes()!);
-    const i = here.findIndex((x, k) => !(x === there[k] || (Number.isNaN(x) && Number.isNaN(there[k]!))));
-    if (i >= 0) {
-      const unit = textAttr(v.attrs, "units");
-      throw new IncompatibleSourceError(
-        `coordinate values differ from the archive's at index ${at + i}: ${here[i]} here, ${there[i]} in the archive${unit ? ` (${unit})` : ""}`,
-        { file: source.file, variable: path },
-      );
+    // A file without one of them loses nothing: the archive holds its values. One the user
+    // leaves out (variables.exclude) is not compared either.
+    if (!v || model.dimensionNames.includes(dim) || v.dims.includes(dim)) continue;
+    if ([v.name, path, `/${path}`].some((n) => exclude.includes(n))) continue;
+    const fail = (msg: string): never => {
+      throw new IncompatibleSourceError(msg, { file: source.file, variable: path });
+    };
+    const dims = model.dimensionNames;
+    if (v.dims.join(",") !== dims.join(",")) fail(`has dims (${v.dims.join(", ")}), the archive has (${dims.join(", ")})`);
+    const start = v.dims.map((d) => offsets[d] ?? 0);
+    v.shape.forEach((n, i) => {
+      if (start[i]! + n > model.shape[i]!) fail(`dimension '${v.dims[i]}' has length ${n}${start[i] ? ` from ${start[i]}` : ""}, the archive has ${model.shape[i]}`);
+    });
+    if (v.shape.some((n) => n === 0)) continue;
+    // A file of the same series carries the same values: known to agree by their digest, they are
+    // not compared with the archive's again (small variables; large ones are compared each time).
+    const key = `${path}@${start.join(",")}:${v.shape.join(",")}`;
+    const digest = digestible(v) ? await source.ds.digest(v.path) : undefined;
+    if (digest !== undefined && cache.agrees(key, digest)) continue;
+    const mine = await source.ds.read(v.path, v.shape.map(() => 0), v.shape);
+    try {
+      const stored = await readStored(backend, ex, path, model, start, v.shape);
+      try {
+        const there = storedEncoding(model);
+        const slack = there.scale === undefined ? 0 : Math.abs(there.scale) / 2 + Number.EPSILON * Math.abs(there.scale);
+        const at = firstDifference({ slab: mine, encoding: cfEncoding(v) }, { slab: stored, encoding: there }, slack);
+        if (at) {
+          const index = unravel(at.index, v.shape).map((k, i) => k + start[i]!);
+          const unit = textAttr(v.attrs, "units");
+          const what = dims.length === 1 && baseName(path) === dims[0] ? "coordinate values" : "values";
+          fail(
+            `${what} differ from the archive's at ${dims.length === 1 ? `index ${index[0]}` : `[${index.join(", ")}]`}: ${at.here} here, ${at.there} in the archive${unit ? ` (${unit})` : ""}. ` +
+              `Arrays without '${dim}' are written once; a file that differs cannot be written beside them (leave the variable out with --drop-variables ${v.name})`,
+          );
+        }
+      } finally {
+        stored.release();
+      }
+      if (digest !== undefined) cache.remember(key, digest);
+    } finally {
+      mine.release();
     }
-    cache.remember(key, bytes);
   }
 }
 
 /**
- * Coordinate values already found equal to the archive's, by array, place and type: a file of the
- * same series carries the same bytes, which are compared byte for byte instead of read from the
- * archive and compared value by value again.
+ * The digests of values without the append dimension already found equal to the archive's, by
+ * array and place: a file of the same series carries the same values, which are then not read
+ * and compared with the archive's again.
  */
-export class CoordinateCache {
-  private readonly known = new Map<string, Uint8Array>();
+export class StaticCache {
+  private readonly known = new Map<string, Set<string>>();
 
-  agrees(key: string, bytes: Uint8Array): boolean {
-    const k = this.known.get(key);
-    if (k === undefined || k.length !== bytes.length) return false;
-    for (let i = 0; i < k.length; i++) if (k[i] !== bytes[i]) return false;
-    return true;
+  agrees(key: string, digest: string): boolean {
+    return this.known.get(key)?.has(digest) ?? false;
   }
 
-  remember(key: string, bytes: Uint8Array): void {
-    this.known.set(key, bytes);
+  remember(key: string, digest: string): void {
+    let set = this.known.get(key);
+    if (!set) this.known.set(key, (set = new Set()));
+    set.add(digest);
   }
 }
 

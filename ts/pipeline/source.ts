@@ -110,6 +110,10 @@ class ReopeningDataset implements Dataset {
     return (await this.handle()).stats(path, start, count, missing);
   }
 
+  async digest(path: string) {
+    return (await this.handle()).digest(path);
+  }
+
   close(): void {
     const open = this.open;
     this.open = undefined;
@@ -220,6 +224,25 @@ export function timeUnitsOf(source: Source, v: VarMeta, timeDim: string): TimeUn
     if (e instanceof TimeError) return undefined;
     throw e;
   }
+}
+
+/**
+ * Why `source` has no time axis zarrio can decode along `timeDim` (readTimeAxis gave none): no
+ * such coordinate, no units, units that are not CF time, or CF-looking units zarrio does not read
+ * ("nanoseconds since", an unknown calendar), whose values are then copied as stored.
+ */
+export function noTimeAxisReason(source: Source, timeDim: string): string {
+  const v = findVar(source, timeDim);
+  if (!v || v.dims.length !== 1 || v.dims[0] !== timeDim) return `has no coordinate variable '${timeDim}'`;
+  const units = textAttr(v.attrs, "units");
+  if (!isTimeUnits(units)) return `has '${timeDim}' ${units === undefined ? "without units" : `in units '${units}'`}, which are not CF time ("<unit> since <date>")`;
+  try {
+    parseUnits(units, textAttr(v.attrs, "calendar"));
+  } catch (e) {
+    if (e instanceof TimeError) return `has '${timeDim}' in units '${units}', which zarrio does not decode (${e.message}) and copies as stored`;
+    throw e;
+  }
+  return `has no readable '${timeDim}' axis`;
 }
 
 /**

@@ -116,7 +116,10 @@ export function describeEncoding(e: CfEncoding): string {
 
 /** The core's decoding of `e` into `dtype`; missing values become `fill` (NaN when null). */
 export function decodingOf(e: CfEncoding, dtype: FloatType, fill: number | null = null): Decoding {
-  return { missing: e.missing, scale_factor: e.scale ?? null, add_offset: e.offset ?? null, dtype, fill };
+  // A file xarray decodes to float32 keeps its float32 values in a float64 array (concatenation
+  // widens them exactly): computed in float64 they would differ in the last digits.
+  const via = dtype === "float64" && decodedDtype(e) === "float32" ? "float32" : null;
+  return { missing: e.missing, scale_factor: e.scale ?? null, add_offset: e.offset ?? null, dtype, fill, via };
 }
 
 /** A value range in stored units as the values it stands for (CF scale_factor/add_offset applied). */

@@ -118,7 +118,6 @@ export function refuseUnsupported(root: GroupMeta, cfg: ZarrConverterConfig, fil
   );
 }
 
-/** Apply include/exclude: included variables bring the coordinate variables of their dims. */
 /**
  * The name of the time coordinate's CF bounds variable (its `bounds`, or for climatological
  * times its `climatology` attribute), when `vars` (one group's) hold the coordinate.
@@ -129,6 +128,11 @@ export function timeBoundsName(vars: VarMeta[], timeDim: string): string | undef
   return name && vars.some((v) => v.name === name && v.dims.includes(timeDim)) ? name : undefined;
 }
 
+/**
+ * Apply include/exclude: included variables bring what xarray reads as their coordinates, the
+ * coordinate variables of their dims and the variables their `coordinates` attribute names
+ * (auxiliary coordinates such as a scalar `height`), with those variables' own dim coordinates.
+ */
 export function selectVars(all: { v: VarMeta; groupPath: string }[], cfg: ZarrConverterConfig, file: string) {
   const named = (v: VarMeta, list: string[]) => list.includes(v.name) || list.includes(v.path) || list.includes(v.path.slice(1));
   const include = cfg.variables.include;
@@ -139,7 +143,9 @@ export function selectVars(all: { v: VarMeta; groupPath: string }[], cfg: ZarrCo
       }
     }
   }
-  const keep = all.filter(({ v }) => !include || named(v, include));
+  const chosen = all.filter(({ v }) => !include || named(v, include));
+  const auxNames = new Set(chosen.flatMap(({ v }) => (textAttr(v.attrs, "coordinates") ?? "").split(/\s+/).filter(Boolean)));
+  const keep = include ? all.filter((x) => chosen.includes(x) || auxNames.has(x.v.name)) : chosen;
   const dims = new Set(keep.flatMap(({ v }) => v.dims));
   const withCoords = all.filter(({ v }) => keep.some((k) => k.v === v) || (v.dims.length === 1 && v.dims[0] === v.name && dims.has(v.name)));
   return withCoords.filter(({ v }) => !named(v, cfg.variables.exclude));

@@ -66,6 +66,13 @@ impl NcDataset {
         Ok(self.open_inner()?.meta_json())
     }
 
+    /// A digest (hex) of a whole variable's values, read on the calling thread (meant for small
+    /// variables: coordinates, masks).
+    #[napi]
+    pub fn digest(&self, path: String) -> Result<String> {
+        self.open_inner()?.digest(&path).map_err(err)
+    }
+
     /// Release the file.
     #[napi]
     pub fn close(&mut self) {

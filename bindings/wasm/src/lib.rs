@@ -137,6 +137,11 @@ impl NcDataset {
         Ok(self.open_inner()?.meta_json())
     }
 
+    /// A digest (hex) of a whole variable's values (meant for small variables: coordinates, masks).
+    pub fn digest(&self, path: &str) -> Result<String, JsError> {
+        self.open_inner()?.digest(path).map_err(err)
+    }
+
     /// Release the file.
     pub fn close(&mut self) {
         self.inner = None;

@@ -118,6 +118,22 @@ impl Dataset {
         Ok(Slab::new(data, count.to_vec()))
     }
 
+    /// The digest ([`ArrayData::digest`], hex) of the whole variable at `path` as
+    /// [`Dataset::read`] gives it, read on the calling thread: the small variables the files of
+    /// a series must share (coordinates, masks) are compared by it, without a trip to the
+    /// workers or their values crossing the boundary.
+    pub fn digest(&self, path: &str) -> Result<String> {
+        let var = self
+            .reader
+            .meta()
+            .var(path)
+            .ok_or_else(|| CoreError::NotFound(format!("variable {path}")))?;
+        let data = self
+            .reader
+            .read(path, &vec![0; var.shape.len()], &var.shape)?;
+        Ok(format!("{:016x}", data.digest()))
+    }
+
     /// [`Stats`] of a hyperslab as JSON, without keeping its values: read, scanned and freed on
     /// the core's worker threads (a range pass over whole files holds one box at a time).
     pub fn stats_json(

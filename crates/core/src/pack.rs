@@ -338,6 +338,11 @@ pub struct Decoding {
     /// What a missing value becomes: NaN when `None`, else this number (an archive whose
     /// `_FillValue` is a number, such as -9999).
     pub fill: Option<f64>,
+    /// The float type each step is computed in when narrower than `dtype`: a file xarray
+    /// decodes to float32 (16-bit integers, float32 `scale_factor`) joined into a float64
+    /// archive is decoded in float32 and widened, as xarray's concatenation widens it.
+    #[serde(default)]
+    pub via: Option<DType>,
 }
 
 /// Decode stored values into floats ([`Decoding`]): the one place where a file's own packing
@@ -346,6 +351,10 @@ pub fn decode(data: &ArrayData, d: &Decoding) -> Result<ArrayData> {
     match d.dtype {
         DType::Float32 => {
             with_numeric!(data, v => Ok(ArrayData::Float32(decode_into(v, d, |x: f64| x as f32))),
+            o => Err(CoreError::Invalid(format!("{} has no CF decoding", o.dtype().name()))))
+        }
+        DType::Float64 if d.via == Some(DType::Float32) => {
+            with_numeric!(data, v => Ok(ArrayData::Float64(decode_into(v, d, |x: f64| f64::from(x as f32)))),
             o => Err(CoreError::Invalid(format!("{} has no CF decoding", o.dtype().name()))))
         }
         DType::Float64 => {
@@ -561,6 +570,7 @@ mod tests {
             add_offset: Some(20.0),
             dtype: DType::Float32,
             fill: None,
+            via: None,
         };
         let out = decode(&ArrayData::Int16(vec![-32767, 0, 1000, -5000]), &d).unwrap();
         match out {
@@ -582,12 +592,37 @@ mod tests {
             add_offset: None,
             dtype: DType::Float64,
             fill: Some(-9999.0),
+            via: None,
         };
         let out = decode(&ArrayData::Float64(vec![-999.0, 1e20, 3.5, f64::NAN]), &d).unwrap();
         assert_eq!(
             out,
             ArrayData::Float64(vec![-9999.0, -9999.0, 3.5, -9999.0])
         );
+    }
+
+    #[test]
+    fn decode_via_float32_into_float64_is_the_float32_result_widened() {
+        // int16 with float32 scale_factor/add_offset (as a file stores them) in a float64 archive.
+        let (s, a) = (f64::from(0.01f32), f64::from(250.0f32));
+        let d = Decoding {
+            missing: vec![],
+            scale_factor: Some(s),
+            add_offset: Some(a),
+            dtype: DType::Float64,
+            fill: None,
+            via: Some(DType::Float32),
+        };
+        let raw = [706i16, -1, 12345];
+        let out = decode(&ArrayData::Int16(raw.to_vec()), &d).unwrap();
+        let expect: Vec<f64> = raw
+            .iter()
+            .map(|&x| f64::from(f32::from(x) * 0.01f32 + 250.0f32))
+            .collect();
+        assert_eq!(out, ArrayData::Float64(expect.clone()));
+        // Computed in float64 instead, the values would differ from xarray's.
+        let wide = decode(&ArrayData::Int16(raw.to_vec()), &Decoding { via: None, ..d }).unwrap();
+        assert_ne!(wide, ArrayData::Float64(expect));
     }
 
     #[test]

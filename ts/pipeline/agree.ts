@@ -1,0 +1,113 @@
+/**
+ * What the files of a series must share when they are joined along time (convert): the archive's
+ * variables come from the first file, and those without the time dimension (coordinates such as
+ * lat and lon, masks, grid cell areas) are written once, from it. A later file on another grid,
+ * with another mask, or with a variable the first file lacks would otherwise be joined onto the
+ * first file's values without a word; each is refused here, naming the file, the variable and the
+ * first difference, before anything is written.
+ */
+import { itemSize } from "../backend/dtype.js";
+import type { VarMeta } from "../backend/types.js";
+import type { ZarrConverterConfig } from "../config/model.js";
+import { IncompatibleSourceError } from "../errors.js";
+import { cfEncoding } from "../plan/encoding.js";
+import { walkVars } from "../plan/layout.js";
+import { digestible, firstDifference, unravel } from "./differ.js";
+import type { Source } from "./source.js";
+
+/** Bytes read at once when comparing a large variable. */
+const BLOCK_BYTES = 32 << 20;
+
+export class SeriesAgreement {
+  private readonly first: Source;
+  private readonly firstVars: Map<string, VarMeta>;
+  private readonly statics: VarMeta[];
+  /** The first file's digests of the smaller variables without time, by path, taken once. */
+  private readonly digests = new Map<string, Promise<string>>();
+
+  constructor(
+    first: Source,
+    private readonly config: ZarrConverterConfig,
+    private readonly timeDim: string,
+  ) {
+    this.first = first;
+    this.firstVars = new Map(walkVars(first.root).map(({ v }) => [v.path, v]));
+    this.statics = [...this.firstVars.values()].filter((v) => !v.dims.includes(timeDim) && this.selected(v));
+  }
+
+  /** Whether the user's selection (variables.include / exclude) takes `v` in. */
+  private selected(v: VarMeta): boolean {
+    const named = (list: string[]) => list.includes(v.name) || list.includes(v.path) || list.includes(v.path.slice(1));
+    const { include, exclude } = this.config.variables;
+    return (!include || named(include)) && !named(exclude);
+  }
+
+  /**
+   * Refuse `source` (a later file of the series) when it holds a variable the first file lacks, or
+   * values without time that differ from the first file's. Reads the file's variables without time.
+   */
+  async check(source: Source): Promise<void> {
+    if (source === this.first) return;
+    const vars = new Map(walkVars(source.root).map(({ v }) => [v.path, v]));
+    for (const [path, v] of vars) {
+      if (this.firstVars.has(path) || !this.selected(v)) continue;
+      throw new IncompatibleSourceError(
+        `is in this file but not in the first file (${this.first.file}), whose variables make the archive; ` +
+          `convert the files apart, or leave it out with --drop-variables ${v.name}`,
+        { file: source.file, variable: path },
+      );
+    }
+    for (const ref of this.statics) {
+      const v = vars.get(ref.path);
+      // A file without one of them loses nothing: the archive holds the first file's.
+      if (v) await this.compare(source, v, ref);
+    }
+  }
+
+  private async compare(source: Source, v: VarMeta, ref: VarMeta): Promise<void> {
+    const fail = (what: string) => {
+      throw new IncompatibleSourceError(
+        `${what}. Variables without '${this.timeDim}' are written once, from the first file (${this.first.file}); ` +
+          `a file that differs cannot join it (convert the files apart, or leave the variable out with --drop-variables ${v.name})`,
+        { file: source.file, variable: v.path },
+      );
+    };
+    if (v.dims.join(",") !== ref.dims.join(",") || v.shape.join(",") !== ref.shape.join(",")) {
+      fail(`has shape (${describe(v)}), the first file has (${describe(ref)})`);
+    }
+    const total = v.shape.reduce((a, b) => a * b, 1);
+    if (total === 0) return;
+    // The usual coordinates and masks are small: equal digests, equal values. Different digests
+    // (another type or packing, or other values), or a large variable, are compared value by
+    // value, block by block (pipeline/differ.ts), which also says where they differ.
+    if (digestible(v) && (await source.ds.digest(v.path)) === (await this.firstDigest(ref))) return;
+    const rowItems = v.shape.slice(1).reduce((a, b) => a * b, 1);
+    const rows = v.shape.length ? Math.max(1, Math.floor(BLOCK_BYTES / Math.max(1, rowItems * itemSize(v.dtype)))) : 1;
+    for (let r = 0; r < (v.shape[0] ?? 1); r += rows) {
+      const start = v.shape.map((_, i) => (i === 0 ? r : 0));
+      const count = v.shape.map((n, i) => (i === 0 ? Math.min(rows, n - r) : n));
+      const there = await this.first.ds.read(ref.path, start, count);
+      try {
+        const here = await source.ds.read(v.path, start, count);
+        try {
+          const at = firstDifference({ slab: here, encoding: cfEncoding(v) }, { slab: there, encoding: cfEncoding(ref) });
+          if (at) fail(`differs from the first file's at [${unravel(r * rowItems + at.index, v.shape).join(", ")}]: ${at.here} here, ${at.there} there`);
+        } finally {
+          here.release();
+        }
+      } finally {
+        there.release();
+      }
+    }
+  }
+
+  private firstDigest(ref: VarMeta): Promise<string> {
+    let p = this.digests.get(ref.path);
+    if (!p) this.digests.set(ref.path, (p = this.first.ds.digest(ref.path)));
+    return p;
+  }
+}
+
+function describe(v: VarMeta): string {
+  return v.dims.map((d, i) => `${d}=${v.shape[i]}`).join(", ");
+}
