@@ -196,6 +196,16 @@ describe(`validate [${BACKEND}]`, () => {
     assert.match(cmd.stdout, /^MISMATCH .*series_units_hours\.nc/m);
   });
 
+  test("a variable of the file that the archive lacks is reported, unless the check leaves it out too", async () => {
+    const partial = path.join(outDir("validate-partial"), "partial.zarr");
+    await convertToZarr(fixture("nc4_zlib.nc"), partial, { variables: { exclude: ["precipitation"] }, backend: BACKEND, overwrite: true });
+    const r = await check(partial, [fixture("nc4_zlib.nc")]);
+    assert.equal(r.sources[0]!.ok, false);
+    assert.ok(r.sources[0]!.mismatches.some((m) => m.variable === "precipitation" && /is in the file but not in the archive/.test(m.message)), JSON.stringify(r.sources[0]));
+    const left = await check(partial, [fixture("nc4_zlib.nc")], { variables: { exclude: ["precipitation"] } });
+    assert.equal(left.sources[0]!.ok, true, JSON.stringify(left.sources[0]));
+  });
+
   test("no archive at the path: StoreError, exit 8", async () => {
     const absent = path.join(work, "absent.zarr");
     await assert.rejects(check(absent), (e: Error) => e instanceof StoreError && /absent\.zarr: no archive here/.test(e.message));

@@ -12,7 +12,8 @@ import type { ZarrConverterConfig } from "../config/model.js";
 import { IncompatibleSourceError } from "../errors.js";
 import { cfEncoding } from "../plan/encoding.js";
 import { walkVars } from "../plan/layout.js";
-import { digestible, firstDifference, unravel } from "./differ.js";
+import { unravel } from "../zarr/grid.js";
+import { digestible, firstDifference } from "./differ.js";
 import type { Source } from "./source.js";
 
 /** Bytes read at once when comparing a large variable. */

@@ -79,13 +79,3 @@ function recordDifference(a: Slab, b: Slab, da: DType, db: DType): Difference | 
   }
   return undefined;
 }
-
-/** A C-order element number as indices over `shape`. */
-export function unravel(flat: number, shape: number[]): number[] {
-  const out = shape.map(() => 0);
-  for (let i = shape.length - 1; i >= 0; i--) {
-    out[i] = flat % shape[i]!;
-    flat = Math.floor(flat / shape[i]!);
-  }
-  return out;
-}

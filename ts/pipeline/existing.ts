@@ -29,7 +29,8 @@ import { isS3Url } from "../s3/url.js";
 import { mapLimit } from "./pool.js";
 import { scanStats } from "./scan.js";
 import { checkCompatible, withRetime, type Source } from "./source.js";
-import { digestible, firstDifference, unravel } from "./differ.js";
+import { unravel } from "../zarr/grid.js";
+import { digestible, firstDifference } from "./differ.js";
 import { numbersFrom } from "./writer.js";
 
 export interface ExistingArchive {

@@ -94,6 +94,14 @@ export async function compareSource(backend: Backend, ex: ExistingArchive, file:
     // The archive's time bounds hold times in its own time units: the file's are re-expressed in
     // them (as the writers store them) before they are compared.
     const boundsPath = timeBoundsOf(axis?.coord?.model.attributes);
+    // A variable of the file that the archive lacks was left out (unless the user leaves it out here too).
+    const { include, exclude } = config.variables;
+    for (const [path, v] of vars) {
+      const named = (list: string[]) => [v.name, path, `/${path}`].some((n) => list.includes(n));
+      if (!ex.arrays.has(path) && (!include || named(include)) && !named(exclude)) {
+        check.mismatches.push({ variable: path, message: `is in the file but not in the archive (leave it out of the check with --drop-variables ${v.name})` });
+      }
+    }
     for (const [path, model] of ex.arrays) {
       const t = model.dimensionNames.indexOf(dim);
       if (t >= 0 && path === axis?.coord?.path) continue; // compared as times above
