@@ -11,7 +11,7 @@ import type { VarMeta } from "../backend/types.js";
 import type { ZarrConverterConfig } from "../config/model.js";
 import { IncompatibleSourceError } from "../errors.js";
 import { cfEncoding } from "../plan/encoding.js";
-import { walkVars } from "../plan/layout.js";
+import { selectedBy, walkVars } from "../plan/layout.js";
 import { unravel } from "../zarr/grid.js";
 import { digestible, firstDifference } from "./differ.js";
 import type { Source } from "./source.js";
@@ -33,14 +33,7 @@ export class SeriesAgreement {
   ) {
     this.first = first;
     this.firstVars = new Map(walkVars(first.root).map(({ v }) => [v.path, v]));
-    this.statics = [...this.firstVars.values()].filter((v) => !v.dims.includes(timeDim) && this.selected(v));
-  }
-
-  /** Whether the user's selection (variables.include / exclude) takes `v` in. */
-  private selected(v: VarMeta): boolean {
-    const named = (list: string[]) => list.includes(v.name) || list.includes(v.path) || list.includes(v.path.slice(1));
-    const { include, exclude } = this.config.variables;
-    return (!include || named(include)) && !named(exclude);
+    this.statics = [...this.firstVars.values()].filter((v) => !v.dims.includes(timeDim) && selectedBy(config, v));
   }
 
   /**
@@ -51,7 +44,7 @@ export class SeriesAgreement {
     if (source === this.first) return;
     const vars = new Map(walkVars(source.root).map(({ v }) => [v.path, v]));
     for (const [path, v] of vars) {
-      if (this.firstVars.has(path) || !this.selected(v)) continue;
+      if (this.firstVars.has(path) || !selectedBy(this.config, v)) continue;
       throw new IncompatibleSourceError(
         `is in this file but not in the first file (${this.first.file}), whose variables make the archive; ` +
           `convert the files apart, or leave it out with --drop-variables ${v.name}`,

@@ -19,7 +19,7 @@ import { type ZarrConverterConfig, slabBytes } from "../config/model.js";
 import { ConfigError, fromCore, IncompatibleSourceError, PackingRangeError, StoreError } from "../errors.js";
 import type { Logger } from "../log.js";
 import { cfEncoding, decodeRange, decodedDtype, decodingOf, describeEncoding, sameEncoding, storedEncoding } from "../plan/encoding.js";
-import { refuseUnsupported, walkVars, type VarPlan } from "../plan/layout.js";
+import { namedIn, refuseUnsupported, walkVars, type VarPlan } from "../plan/layout.js";
 import { missingValues } from "../plan/packing.js";
 import { Archive } from "../zarr/archive.js";
 import { arraySpec, type ArrayModel, type Attributes } from "../zarr/metadata.js";
@@ -284,7 +284,7 @@ export async function checkStatics(
     // A file without one of them loses nothing: the archive holds its values. One the user
     // leaves out (variables.exclude) is not compared either.
     if (!v || model.dimensionNames.includes(dim) || v.dims.includes(dim)) continue;
-    if ([v.name, path, `/${path}`].some((n) => exclude.includes(n))) continue;
+    if (namedIn(exclude, v)) continue;
     const fail = (msg: string): never => {
       throw new IncompatibleSourceError(msg, { file: source.file, variable: path });
     };

@@ -99,16 +99,25 @@ function walkGroups(root: GroupMeta): GroupMeta[] {
   return out;
 }
 
+/** Whether `list` (variables.include or exclude) names `v`: by name, by full path, or by path without the leading '/'. */
+export function namedIn(list: readonly string[], v: { name: string; path: string }): boolean {
+  return list.includes(v.name) || list.includes(v.path) || list.includes(v.path.slice(1));
+}
+
+/** Whether the user's selection (variables.include, variables.exclude) takes `v` in. */
+export function selectedBy(cfg: ZarrConverterConfig, v: { name: string; path: string }): boolean {
+  const { include, exclude } = cfg.variables;
+  return (!include || namedIn(include, v)) && !namedIn(exclude, v);
+}
+
 /**
  * Variables of types zarrio does not store (NetCDF-4 vlen, compounds of anything but numbers) are never left
  * out in silence: one the selection takes in stops the run, naming file, group, variable and type,
  * unless the user drops it (`variables.exclude`) or names others only (`variables.include`).
  */
 export function refuseUnsupported(root: GroupMeta, cfg: ZarrConverterConfig, file: string): void {
-  const named = (u: UnsupportedVar, list: string[]) => list.includes(u.name) || list.includes(u.path) || list.includes(u.path.slice(1));
-  const include = cfg.variables.include;
   const walk = (g: GroupMeta): UnsupportedVar[] => [...g.unsupported, ...g.groups.flatMap(walk)];
-  const taken = walk(root).filter((u) => (!include || named(u, include)) && !named(u, cfg.variables.exclude));
+  const taken = walk(root).filter((u) => selectedBy(cfg, u));
   if (!taken.length) return;
   const list = taken.map((u) => `'${u.path}' (group '${u.path.slice(0, u.path.lastIndexOf("/")) || "/"}', ${u.nc_type}, dims ${u.dims.join(", ") || "none"})`);
   throw new UnsupportedTypeError(
@@ -134,7 +143,7 @@ export function timeBoundsName(vars: VarMeta[], timeDim: string): string | undef
  * (auxiliary coordinates such as a scalar `height`), with those variables' own dim coordinates.
  */
 export function selectVars(all: { v: VarMeta; groupPath: string }[], cfg: ZarrConverterConfig, file: string) {
-  const named = (v: VarMeta, list: string[]) => list.includes(v.name) || list.includes(v.path) || list.includes(v.path.slice(1));
+  const named = (v: VarMeta, list: string[]) => namedIn(list, v);
   const include = cfg.variables.include;
   if (include) {
     for (const want of include) {

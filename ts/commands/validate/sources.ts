@@ -4,7 +4,7 @@ import { type Backend } from "../../backend/index.js";
 import type { Dataset, Decoding, VarMeta } from "../../backend/types.js";
 import { type ZarrConverterConfig, slabBytes } from "../../config/model.js";
 import { RegionError, ZarrioError } from "../../errors.js";
-import { walkVars } from "../../plan/layout.js";
+import { selectedBy, walkVars } from "../../plan/layout.js";
 import { cfEncoding, decodedDtype, decodingOf, sameEncoding, storedEncoding } from "../../plan/encoding.js";
 import { placeByTimes, placeByValues } from "../../plan/region.js";
 import { readStored, timeBoundsOf, type Axis, type ExistingArchive } from "../../pipeline/existing.js";
@@ -95,10 +95,8 @@ export async function compareSource(backend: Backend, ex: ExistingArchive, file:
     // them (as the writers store them) before they are compared.
     const boundsPath = timeBoundsOf(axis?.coord?.model.attributes);
     // A variable of the file that the archive lacks was left out (unless the user leaves it out here too).
-    const { include, exclude } = config.variables;
     for (const [path, v] of vars) {
-      const named = (list: string[]) => [v.name, path, `/${path}`].some((n) => list.includes(n));
-      if (!ex.arrays.has(path) && (!include || named(include)) && !named(exclude)) {
+      if (!ex.arrays.has(path) && selectedBy(config, v)) {
         check.mismatches.push({ variable: path, message: `is in the file but not in the archive (leave it out of the check with --drop-variables ${v.name})` });
       }
     }
