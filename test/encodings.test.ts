@@ -71,6 +71,53 @@ describe(`files encoded differently [${BACKEND}]`, () => {
     assertMatchesSources(out, files, ["--packed-tolerance", "0"]);
   });
 
+  test("integers stored in different widths join in the narrowest integer type that holds them all, as xarray joins them", () => {
+    const dir = outDir("int-widths");
+    const plain = (name: string, type: string, t0: number, lo: number, hi: number) =>
+      makeNc(
+        path.join(dir, name),
+        [
+          "ds.createDimension('time', None); ds.createDimension('x', 5)",
+          "t = ds.createVariable('time', 'f8', ('time',)); t.units = 'hours since 2000-01-01'",
+          `t[:] = np.arange(${t0}, ${t0} + 3)`,
+          `v = ds.createVariable('count', '${type}', ('time', 'x'), fill_value=False)`,
+          `v[:] = np.linspace(${lo}, ${hi}, 15).round().reshape(3, 5).astype('${type}')`,
+        ].join("\n"),
+      );
+    // int32 beside int16 and uint16 (extremes included): xarray reads int32, every value exact.
+    const files = [plain("i4.nc", "i4", 0, -2e9, 2e9), plain("i2.nc", "i2", 3, -32768, 32767), plain("u2.nc", "u2", 6, 0, 65535)];
+    const out = path.join(dir, "out.zarr");
+    const r = cli(["convert", ...files, out, "-v"]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, /count: the files encode it differently: int32, no fill value \(.*i4\.nc\); int16, no fill value .*; the archive stores them as int32, which holds every file's values exactly/);
+    assert.equal(arrays(zarrInfo(out)).count!.dtype, "<i4");
+    assertMatchesSources(out, files);
+    // Appended, a narrower file is widened into the archive's int32; a wider one is refused, nothing written.
+    const more = plain("u1.nc", "u1", 9, 0, 255);
+    let a = cli(["append", more, out, "-v"]);
+    assert.equal(a.status, 0, a.stderr);
+    assert.match(a.stderr, /u1\.nc: count: uint8 here, int32 in the archive: widened \(exact\)/);
+    assertMatchesSources(out, [...files, more]);
+    const before = hashTree(out);
+    a = cli(["append", plain("u4.nc", "u4", 12, 0, 4e9), out]);
+    assert.equal(a.status, 4, a.stderr);
+    assert.match(a.stderr, /IncompatibleSourceError: .*u4\.nc, variable 'count': is encoded as uint32, no fill value, the archive as int32, no fill value/);
+    assert.equal(hashTree(out), before, "a refused file leaves the archive byte-identical");
+  });
+
+  test("64-bit integers beside another type are refused by name: float64, as xarray joins them, would round them", () => {
+    const dir = outDir("int64-mixed");
+    const files = [
+      makeNc(path.join(dir, "ids64.nc"), ["ds.createDimension('time', None)", "t = ds.createVariable('time', 'f8', ('time',)); t.units = 'days since 2000-01-01'; t[:] = [0, 1]", "v = ds.createVariable('id', 'i8', ('time',), fill_value=False); v[:] = [2**53 + 1, 2**62]"].join("\n")),
+      makeNc(path.join(dir, "ids32f.nc"), ["ds.createDimension('time', None)", "t = ds.createVariable('time', 'f8', ('time',)); t.units = 'days since 2000-01-01'; t[:] = [2, 3]", "v = ds.createVariable('id', 'f4', ('time',), fill_value=False); v[:] = [1, 2]"].join("\n")),
+    ];
+    const out = path.join(dir, "out.zarr");
+    const r = cli(["convert", ...files, out]);
+    assert.equal(r.status, 4, r.stderr);
+    assert.match(r.stderr, /IncompatibleSourceError: .*ids32f\.nc, variable 'id': is float32, no fill value here and int64, no fill value in .*ids64\.nc: no type holds both exactly .*--drop-variables id/);
+    assert.ok(!existsSync(out), "nothing is written");
+  });
+
   test("convert --packing packs every file over one range covering all of them", async () => {
     const out = path.join(outDir("era5-convert-packed"), "out.zarr");
     const r = cli(["convert", ...files, out, "--chunking", "time:8", "--packing", "--packing-bits", "16", "-v"]);

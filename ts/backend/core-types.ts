@@ -195,10 +195,14 @@ min: number, max: number, };
  * `missing` (`_FillValue`, `missing_value`) are missing; the others stand for
  * `stored * scale_factor + add_offset`, computed in `dtype` (float32 or float64) step by step
  * as numpy does (each step rounded to `dtype`), so decoded values are bit for bit xarray's.
+ * Integers without missing markers or scaling are not decoded by xarray: they may only be
+ * widened to an integer `dtype` that holds every one of them (int16 and int32 files of one
+ * series give an int32 array, as numpy's concatenation does).
  */
 export type Decoding = { missing: Array<number>, scale_factor: number | null, add_offset: number | null, 
 /**
- * The float type the values decode to.
+ * The type the values decode to: float32 or float64, or a wider integer type for integers
+ * without missing markers or scaling.
  */
 dtype: DType, 
 /**

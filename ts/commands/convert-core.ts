@@ -103,7 +103,7 @@ export function mixedEncodings(sources: Source[], config: ZarrConverterConfig, l
     const vars = sources.map((s) => varAt(s, v.path));
     // A file that lacks the variable is refused by the compatibility check.
     if (vars.some((x) => !x)) continue;
-    const m = mixedEncoding(v.path.replace(/^\/+/, ""), vars as VarMeta[]);
+    const m = mixedEncoding(v.path.replace(/^\/+/, ""), vars as VarMeta[], sources.map((s) => s.file));
     if (!m) continue;
     mixed.set(v.path, m);
     log.info(describeMixed(m, sources.map((s) => s.file), config.packing.enabled && config.packing.bits && !config.packing.exclude.includes(v.name) ? config.packing.bits : undefined));

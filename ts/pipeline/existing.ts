@@ -18,7 +18,7 @@ import { isTimeUnits, parseUnits, TimeError, type TimeUnits } from "../cf/time.j
 import { type ZarrConverterConfig, slabBytes } from "../config/model.js";
 import { ConfigError, fromCore, IncompatibleSourceError, PackingRangeError, StoreError } from "../errors.js";
 import type { Logger } from "../log.js";
-import { cfEncoding, decodeRange, decodedDtype, decodingOf, describeEncoding, sameEncoding, storedEncoding } from "../plan/encoding.js";
+import { cfEncoding, decodeRange, decodedDtype, decodingOf, describeEncoding, plainInteger, sameEncoding, storedEncoding, widerInteger, type IntType } from "../plan/encoding.js";
 import { namedIn, refuseUnsupported, walkVars, type VarPlan } from "../plan/layout.js";
 import { missingValues } from "../plan/packing.js";
 import { Archive } from "../zarr/archive.js";
@@ -185,7 +185,11 @@ function writeEncoding(backend: Backend, model: ArrayModel, v: VarMeta, file: st
       note: `${describeEncoding(here)} here, ${describeEncoding(there)} in the archive: stored decoded (exact)`,
     };
   }
-  // Integers stored as they are: the file must mean the same by every stored value.
+  // Integers stored as they are: the file must mean the same by every stored value, or be
+  // integers that the archive's wider integer type holds exactly (int16 into int32).
+  if (!sameEncoding(here, there) && plainInteger(here) && plainInteger(there) && widerInteger(here.dtype as IntType, there.dtype as IntType) === there.dtype) {
+    return { decode: decodingOf(here, there.dtype as IntType), pack: null, missing: [], note: `${here.dtype} here, ${there.dtype} in the archive: widened (exact)` };
+  }
   if (!sameEncoding(here, there)) fail(`is encoded as ${describeEncoding(here)}, the archive as ${describeEncoding(there)}; they cannot be converted without changing values`);
   return copied;
 }

@@ -17,12 +17,16 @@
  * Writing into an existing archive (write-region, append) follows the same rule against the
  * archive's encoding: see pipeline/existing.ts.
  */
-import { isNumeric } from "../backend/dtype.js";
-import type { Attr, Decoding, DType, VarMeta } from "../backend/types.js";
+import { isFloat, isNumeric } from "../backend/dtype.js";
+import type { Attr, Decoding, DType, NumericType, VarMeta } from "../backend/types.js";
 import { findAttr, numericAttr } from "../cf/attrs.js";
+import { IncompatibleSourceError } from "../errors.js";
 import type { ArrayModel } from "../zarr/metadata.js";
 
 export type FloatType = "float32" | "float64";
+export type IntType = Exclude<NumericType, FloatType>;
+/** What an archive stores a variable in when its files encode it differently. */
+export type JoinedType = FloatType | IntType;
 
 /** How one file encodes one variable (`_Unsigned` already applied by the core's CF view). */
 export interface CfEncoding {
@@ -35,8 +39,6 @@ export interface CfEncoding {
   scaleType?: string;
   offsetType?: string;
 }
-
-const isFloat = (d: string) => d === "float32" || d === "float64";
 
 function scalar(attrs: Attr[], name: string): { value: number; type: string } | undefined {
   const a = findAttr(attrs, name);
@@ -67,7 +69,7 @@ export function cfEncoding(v: VarMeta): CfEncoding {
 export function decodedDtype(e: CfEncoding): FloatType {
   const asFloat = (t: string | undefined): FloatType => (t === "float32" ? "float32" : "float64");
   if (e.scale !== undefined || e.offset !== undefined) {
-    if (e.scale !== undefined && e.offset !== undefined && e.scaleType === e.offsetType && isFloat(e.scaleType ?? "")) {
+    if (e.scale !== undefined && e.offset !== undefined && e.scaleType === e.offsetType && (e.scaleType === "float32" || e.scaleType === "float64")) {
       return (e.dtype === "int32" || e.dtype === "uint32") ? "float64" : asFloat(e.scaleType);
     }
     if (e.offset !== undefined) return "float64";
@@ -114,8 +116,11 @@ export function describeEncoding(e: CfEncoding): string {
   return parts.join(", ");
 }
 
-/** The core's decoding of `e` into `dtype`; missing values become `fill` (NaN when null). */
-export function decodingOf(e: CfEncoding, dtype: FloatType, fill: number | null = null): Decoding {
+/**
+ * The core's decoding of `e` into `dtype`; missing values become `fill` (NaN when null). An
+ * integer `dtype` widens integers the file neither masks nor scales (see mixedEncoding).
+ */
+export function decodingOf(e: CfEncoding, dtype: JoinedType, fill: number | null = null): Decoding {
   // A file xarray decodes to float32 keeps its float32 values in a float64 array (concatenation
   // widens them exactly): computed in float64 they would differ in the last digits.
   const via = dtype === "float64" && decodedDtype(e) === "float32" ? "float32" : null;
@@ -129,24 +134,62 @@ export function decodeRange(e: Pick<CfEncoding, "scale" | "offset">, min: number
   return [Math.min(a, b), Math.max(a, b)];
 }
 
-/** A variable whose files disagree: what each file holds, and the float type the archive stores. */
+/** A variable whose files disagree: what each file holds, and the type the archive stores. */
 export interface MixedEncoding {
   /** Archive path of the variable. */
   path: string;
-  dtype: FloatType;
+  dtype: JoinedType;
   /** Per file (in input order), its encoding. */
   files: CfEncoding[];
 }
 
+/** Integers xarray reads as they are stored: no missing markers, no scale_factor or add_offset. */
+export function plainInteger(e: CfEncoding): boolean {
+  return isNumeric(e.dtype) && !isFloat(e.dtype) && e.scale === undefined && e.offset === undefined && e.missing.length === 0;
+}
+
+const BITS: Record<IntType, number> = { int8: 8, uint8: 8, int16: 16, uint16: 16, int32: 32, uint32: 32, int64: 64, uint64: 64 };
+
+/**
+ * The narrowest integer type that holds every value of both `a` and `b` (numpy's promotion, as
+ * xarray's concatenation applies it: int16 and int32 give int32, uint8 and int8 give int16);
+ * undefined when none does (uint64 and a signed type).
+ */
+export function widerInteger(a: IntType, b: IntType): IntType | undefined {
+  const signed = (t: IntType) => t.startsWith("int");
+  if (signed(a) === signed(b)) return BITS[a] >= BITS[b] ? a : b;
+  const [s, u] = signed(a) ? [a, b] : [b, a];
+  if (BITS[s] > BITS[u]) return s;
+  const bits = BITS[u] * 2;
+  return bits <= 64 ? (`int${bits}` as IntType) : undefined;
+}
+
 /**
  * Compare a variable's encoding across files. Returns undefined when every file encodes it
- * the same way (copy as stored); otherwise the float type that holds every file's decoded
- * values exactly (float64 when any file decodes to float64).
+ * the same way (copy as stored); otherwise the type that holds every file's values as xarray
+ * reads them: for integers that none of the files masks or scales, the narrowest integer type
+ * that holds them all; else the float type of the decoded values (float64 when any file decodes
+ * to float64). Refuses the files when no type holds every one's values exactly: 64-bit integers
+ * joined with other types would be rounded to float64 (as xarray rounds them) beyond 2^53.
+ * `files` name the files of `vars`, in order.
  */
-export function mixedEncoding(path: string, vars: VarMeta[]): MixedEncoding | undefined {
+export function mixedEncoding(path: string, vars: VarMeta[], files: string[]): MixedEncoding | undefined {
   const encs = vars.map(cfEncoding);
   if (encs.every((e) => sameEncoding(e, encs[0]!))) return undefined;
   if (encs.some((e) => !isNumeric(e.dtype))) return undefined;
+  if (encs.every(plainInteger)) {
+    const dtype = encs.reduce<IntType | undefined>((t, e) => t && widerInteger(t, e.dtype as IntType), encs[0]!.dtype as IntType);
+    if (dtype) return { path, dtype, files: encs };
+  }
+  const wide = encs.findIndex((e) => plainInteger(e) && BITS[e.dtype as IntType] === 64);
+  if (wide >= 0) {
+    const other = encs.findIndex((e) => !sameEncoding(e, encs[wide]!));
+    throw new IncompatibleSourceError(
+      `is ${describeEncoding(encs[other]!)} here and ${describeEncoding(encs[wide]!)} in ${files[wide]}: no type holds both exactly ` +
+        `(64-bit integers lose digits beyond 2^53 as float64); leave it out with --drop-variables ${path}`,
+      { file: files[other]!, variable: path },
+    );
+  }
   const dtype: FloatType = encs.some((e) => decodedDtype(e) === "float64") ? "float64" : "float32";
   return { path, dtype, files: encs };
 }
@@ -163,6 +206,8 @@ export function describeMixed(m: MixedEncoding, files: string[], packedBits?: nu
   const listed = all.length > 4 ? [...all.slice(0, 3), `and ${all.length - 3} other encodings`] : all;
   const stores = packedBits
     ? `each file is decoded with its own encoding and packed again to int${packedBits} over one range covering every file`
-    : `each file is decoded with its own encoding and the archive stores the decoded ${m.dtype} values (NaN for missing), as xarray reads them`;
+    : isFloat(m.dtype)
+      ? `each file is decoded with its own encoding and the archive stores the decoded ${m.dtype} values (NaN for missing), as xarray reads them`
+      : `the archive stores them as ${m.dtype}, which holds every file's values exactly, as xarray joins them`;
   return `${m.path}: the files encode it differently: ${listed.join("; ")}; ${stores}`;
 }

@@ -195,7 +195,8 @@ export function buildPlan(input: PlanInput): ArchivePlan {
     const timeBounds = !groupPath && v.name === boundsName;
     const shape = v.shape.map((len, i) => (i === timeAxis ? input.timeLength : len));
     const mixed = isTimeCoord || timeBounds ? undefined : input.mixed?.get(v.path);
-    // What the archive receives: the stored values, or (mixed encodings) the decoded floats.
+    // What the archive receives: the stored values, or (mixed encodings) the decoded floats or
+    // the widened integers.
     const incoming: DType = mixed ? mixed.dtype : v.dtype;
     const range = !timeBounds && packable({ ...v, dtype: incoming }, config.packing, coordNames) ? input.packRanges.get(v.path) ?? null : null;
     const pack = range ? input.backend.packParams(range.min, range.max, config.packing.bits, incoming) : null;

@@ -327,13 +327,17 @@ where
 /// `missing` (`_FillValue`, `missing_value`) are missing; the others stand for
 /// `stored * scale_factor + add_offset`, computed in `dtype` (float32 or float64) step by step
 /// as numpy does (each step rounded to `dtype`), so decoded values are bit for bit xarray's.
+/// Integers without missing markers or scaling are not decoded by xarray: they may only be
+/// widened to an integer `dtype` that holds every one of them (int16 and int32 files of one
+/// series give an int32 array, as numpy's concatenation does).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct Decoding {
     #[serde(default)]
     pub missing: Vec<f64>,
     pub scale_factor: Option<f64>,
     pub add_offset: Option<f64>,
-    /// The float type the values decode to.
+    /// The type the values decode to: float32 or float64, or a wider integer type for integers
+    /// without missing markers or scaling.
     pub dtype: DType,
     /// What a missing value becomes: NaN when `None`, else this number (an archive whose
     /// `_FillValue` is a number, such as -9999).
@@ -349,6 +353,15 @@ pub struct Decoding {
 /// and missing markers are undone, so that files encoded differently can share one archive.
 pub fn decode(data: &ArrayData, d: &Decoding) -> Result<ArrayData> {
     match d.dtype {
+        to if to.is_integer() => {
+            if !d.missing.is_empty() || d.scale_factor.is_some() || d.add_offset.is_some() {
+                return Err(CoreError::Invalid(format!(
+                    "values with missing markers or scaling decode to floats, not {}",
+                    to.name()
+                )));
+            }
+            widen(data, to)
+        }
         DType::Float32 => {
             with_numeric!(data, v => Ok(ArrayData::Float32(decode_into(v, d, |x: f64| x as f32))),
             o => Err(CoreError::Invalid(format!("{} has no CF decoding", o.dtype().name()))))
@@ -366,6 +379,54 @@ pub fn decode(data: &ArrayData, d: &Decoding) -> Result<ArrayData> {
             other.name()
         ))),
     }
+}
+
+/// Integers as the wider integer type `to`; a value `to` cannot hold is an error, never wrapped.
+fn widen(data: &ArrayData, to: DType) -> Result<ArrayData> {
+    fn each<T: Copy + Into<i128>>(v: &[T]) -> Box<dyn Iterator<Item = i128> + '_> {
+        Box::new(v.iter().map(|&x| x.into()))
+    }
+    let values = match data {
+        ArrayData::Int8(v) => each(v),
+        ArrayData::Uint8(v) => each(v),
+        ArrayData::Int16(v) => each(v),
+        ArrayData::Uint16(v) => each(v),
+        ArrayData::Int32(v) => each(v),
+        ArrayData::Uint32(v) => each(v),
+        ArrayData::Int64(v) => each(v),
+        ArrayData::Uint64(v) => each(v),
+        other => {
+            return Err(CoreError::Invalid(format!(
+                "{} values cannot be widened to {}",
+                other.dtype().name(),
+                to.name()
+            )))
+        }
+    };
+    macro_rules! into {
+        ($variant:ident, $t:ty) => {
+            ArrayData::$variant(
+                values
+                    .map(|x| {
+                        <$t>::try_from(x).map_err(|_| {
+                            CoreError::Invalid(format!("{x} does not fit in {}", to.name()))
+                        })
+                    })
+                    .collect::<Result<Vec<$t>>>()?,
+            )
+        };
+    }
+    Ok(match to {
+        DType::Int8 => into!(Int8, i8),
+        DType::Uint8 => into!(Uint8, u8),
+        DType::Int16 => into!(Int16, i16),
+        DType::Uint16 => into!(Uint16, u16),
+        DType::Int32 => into!(Int32, i32),
+        DType::Uint32 => into!(Uint32, u32),
+        DType::Int64 => into!(Int64, i64),
+        DType::Uint64 => into!(Uint64, u64),
+        other => return Err(CoreError::Invalid(format!("{} is not an integer type", other.name()))),
+    })
 }
 
 /// Decode into `F` (f32 or f64); `round` rounds an f64 to `F`. For f32, an f64 operation
@@ -560,6 +621,28 @@ mod tests {
         assert!(PackParams::for_range(0.0, 1.0, 12, DType::Float32).is_err());
         assert!(PackParams::for_range(1.0, 0.0, 16, DType::Float32).is_err());
         assert!(PackParams::for_range(f64::NAN, 0.0, 16, DType::Float32).is_err());
+    }
+
+    #[test]
+    fn integers_widen_exactly_and_never_wrap() {
+        let d = Decoding {
+            missing: vec![],
+            scale_factor: None,
+            add_offset: None,
+            dtype: DType::Int32,
+            fill: None,
+            via: None,
+        };
+        let out = decode(&ArrayData::Int16(vec![i16::MIN, -1, 0, i16::MAX]), &d).unwrap();
+        assert_eq!(out, ArrayData::Int32(vec![-32768, -1, 0, 32767]));
+        let out = decode(&ArrayData::Uint16(vec![0, u16::MAX]), &d).unwrap();
+        assert_eq!(out, ArrayData::Int32(vec![0, 65535]));
+        let to_i16 = Decoding { dtype: DType::Int16, ..d.clone() };
+        let err = decode(&ArrayData::Uint16(vec![1, 40000]), &to_i16).unwrap_err();
+        assert!(err.to_string().contains("40000 does not fit in int16"), "{err}");
+        assert!(decode(&ArrayData::Float32(vec![1.0]), &d).is_err());
+        let masked = Decoding { missing: vec![-1.0], ..d };
+        assert!(decode(&ArrayData::Int16(vec![1]), &masked).is_err());
     }
 
     #[test]
