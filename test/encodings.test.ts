@@ -8,7 +8,7 @@
  */
 import test, { before, describe } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 
 import { convertToZarr } from "../dist/index.js";
@@ -103,6 +103,74 @@ describe(`files encoded differently [${BACKEND}]`, () => {
     assert.equal(a.status, 4, a.stderr);
     assert.match(a.stderr, /IncompatibleSourceError: .*u4\.nc, variable 'count': is encoded as uint32, no fill value, the archive as int32, no fill value/);
     assert.equal(hashTree(out), before, "a refused file leaves the archive byte-identical");
+  });
+
+  test("a missing_value beside a NaN _FillValue (as xarray writes ARM sonde files): append and write-region copy values as stored; validate agrees", () => {
+    const dir = outDir("missing-value-nan-fill");
+    const part = (name: string, t0: number) =>
+      makeNc(
+        path.join(dir, name),
+        [
+          "ds.createDimension('time', None)",
+          "t = ds.createVariable('time', 'f8', ('time',)); t.units = 'seconds since 2011-05-20'",
+          `t[:] = np.arange(${t0}, ${t0} + 4)`,
+          "w = ds.createVariable('w', 'f4', ('time',), fill_value=np.float32(np.nan)); w.missing_value = np.float32(-9999); w.set_auto_maskandscale(False)",
+          // The second and fourth steps hold nothing (the only variable along time): -9999, and NaN.
+          "w[:] = np.array([1, -9999, 3, np.nan], 'f4')",
+        ].join("\n"),
+      );
+    const files = [part("a.nc", 0), part("b.nc", 4)];
+    const appended = path.join(dir, "appended.zarr");
+    assert.equal(cli(["convert", files[0]!, appended]).status, 0);
+    let r = cli(["append", files[1]!, appended]);
+    assert.equal(r.status, 0, r.stderr);
+    const template = path.join(dir, "template.zarr");
+    r = cli(["create-template", files[0]!, template, "--global-start", "2011-05-20T00:00:00", "--global-end", "2011-05-20T00:00:07", "--freq", "1s"]);
+    assert.equal(r.status, 0, r.stderr);
+    r = cli(["write-region", ...files, template]);
+    assert.equal(r.status, 0, r.stderr);
+    for (const archive of [appended, template]) {
+      // Stored as the files store them: -9999 (the archive's missing_value), not rewritten as NaN.
+      const raw = python(["-c", `import zarr; print(zarr.open(${JSON.stringify(archive)}, mode="r")["w"][:].tolist())`]);
+      assert.equal(raw.stdout.trim(), "[1.0, -9999.0, 3.0, nan, 1.0, -9999.0, 3.0, nan]", raw.stderr);
+      assertMatchesSources(archive, files);
+      // Steps the files hold nothing at are not "never written" when the files match there.
+      const v = cli(["validate", archive, ...files]);
+      assert.equal(v.status, 0, v.stdout + v.stderr);
+      assert.match(cli(["validate", archive]).stdout, /2 time step\(s\) never written/, "without the files, a step of nothing but fill cannot be told from an unwritten one");
+    }
+  });
+
+  test("a float fill value beyond 2^53 (1e20 as float32, CMIP's) in a Zarr v2 archive: append and write-region read it back as a float", () => {
+    const dir = outDir("big-float-fill");
+    const part = (name: string, t0: number) =>
+      makeNc(
+        path.join(dir, name),
+        [
+          "ds.createDimension('time', None); ds.createDimension('lat', 3)",
+          "t = ds.createVariable('time', 'f8', ('time',)); t.units = 'days since 2000-01-01'",
+          `t[:] = [${t0}, ${t0} + 1]`,
+          "v = ds.createVariable('pr', 'f4', ('time', 'lat'), fill_value=np.float32(1e20))",
+          `v[:] = np.ma.masked_equal(np.array([[1, 2, 1e20], [4, 5, 6]], 'f4') + ${t0}, np.float32(1e20) + ${t0})`,
+        ].join("\n"),
+      );
+    const files = [part("a.nc", 0), part("b.nc", 2)];
+    const appended = path.join(dir, "appended.zarr");
+    assert.equal(cli(["convert", files[0]!, appended, "--zarr-format", "2"]).status, 0);
+    assert.match(readFileSync(path.join(appended, "pr", ".zarray"), "utf8"), /"fill_value": 1\.0000000200408773e\+20,/);
+    let r = cli(["append", files[1]!, appended]);
+    assert.equal(r.status, 0, r.stderr);
+    assertMatchesSources(appended, files);
+    const template = path.join(dir, "template.zarr");
+    r = cli(["create-template", files[0]!, template, "--zarr-format", "2", "--global-start", "2000-01-01", "--global-end", "2000-01-04", "--freq", "1D"]);
+    assert.equal(r.status, 0, r.stderr);
+    // Written by an earlier zarrio (or any tool) as bare digits, the fill reads back as the float it is.
+    for (const doc of [path.join(template, "pr", ".zarray"), path.join(template, ".zmetadata")]) {
+      writeFileSync(doc, readFileSync(doc, "utf8").replace("1.0000000200408773e+20", "100000002004087730000"));
+    }
+    r = cli(["write-region", ...files, template]);
+    assert.equal(r.status, 0, r.stderr);
+    assertMatchesSources(template, files);
   });
 
   test("64-bit integers beside another type are refused by name: float64, as xarray joins them, would round them", () => {

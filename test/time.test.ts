@@ -8,7 +8,7 @@ import test, { describe } from "node:test";
 import assert from "node:assert/strict";
 import path from "node:path";
 
-import { parseUnits, reencode, timeAxis, parseDate, parseFreq, wholeTimes } from "../dist/cf/time.js";
+import { formatDate, decodeValue, inferFreq, parseUnits, reencode, timeAxis, parseDate, parseFreq, wholeTimes } from "../dist/cf/time.js";
 import { assertMatchesSources, BACKEND, cli, fixture, outDir, python } from "./helpers.js";
 
 describe(`times kept exact [${BACKEND}]`, () => {
@@ -44,6 +44,47 @@ describe(`times kept exact [${BACKEND}]`, () => {
     const whole = wholeTimes([{ values, units: days }], days)!;
     assert.equal(whole.units.text, "hours since 2000-01-01");
     assert.ok(whole.values.every((x, i) => x === i));
+  });
+
+  test("month ends ('ME', pandas' 'M'): an axis from a month's last day keeps to month ends, and is inferred so", () => {
+    const days = parseUnits("days since 1950-01-01", "standard");
+    const dates = (values: number[]) => values.map((v) => formatDate(decodeValue(v, days)).slice(0, 10));
+    const ends = timeAxis(parseDate("1999-02-28"), parseDate("1999-06-30"), parseFreq("1ME"), days);
+    assert.deepEqual(dates(ends), ["1999-02-28", "1999-03-31", "1999-04-30", "1999-05-31", "1999-06-30"]);
+    // Month starts (and any other day) keep their day; a day past a short month's end is clamped.
+    assert.deepEqual(dates(timeAxis(parseDate("1999-02-28"), parseDate("1999-04-30"), parseFreq("1MS"), days)), ["1999-02-28", "1999-03-28", "1999-04-28"]);
+    assert.deepEqual(dates(timeAxis(parseDate("1999-01-31"), parseDate("1999-03-31"), parseFreq("1MS"), days)), ["1999-01-31", "1999-02-28", "1999-03-31"]);
+    assert.deepEqual(inferFreq(ends, days), { kind: "months", months: 1, text: "1ME", monthEnd: true });
+    const starts = timeAxis(parseDate("1999-01-01"), parseDate("1999-12-01"), parseFreq("3MS"), days);
+    assert.equal(inferFreq(starts, days)?.text, "3MS");
+    // Noleap: February always ends on the 28th.
+    const noleap = parseUnits("days since 2000-01-01", "noleap");
+    assert.deepEqual(timeAxis(parseDate("2000-01-31"), parseDate("2000-03-31"), parseFreq("1M"), noleap).map((v) => formatDate(decodeValue(v, noleap)).slice(0, 10)), ["2000-01-31", "2000-02-28", "2000-03-31"]);
+  });
+
+  test("validate passes a month-end axis (CDO's, pandas' 'ME') and names the step it found", () => {
+    const dir = outDir("time-month-end");
+    const file = path.join(dir, "monthly.nc");
+    const made = python([
+      "-c",
+      `import numpy as np, pandas as pd, xarray as xr
+t = pd.date_range("1999-01-31", periods=12, freq="ME")
+ds = xr.Dataset({"pr": (("time", "x"), np.arange(24, dtype="f4").reshape(12, 2))}, coords={"time": t, "x": [0, 1]})
+ds.time.encoding["units"] = "days since 1950-01-01"
+ds.to_netcdf(${JSON.stringify(file)})`,
+    ]);
+    assert.equal(made.status, 0, made.stderr);
+    const archive = path.join(dir, "m.zarr");
+    assert.equal(cli(["convert", file, archive]).status, 0);
+    for (const freq of [[], ["--freq", "1ME"], ["--freq", "1M"]]) {
+      const r = cli(["validate", archive, file, "--json", ...freq]);
+      assert.equal(r.status, 0, r.stdout + r.stderr);
+      assert.equal(JSON.parse(r.stdout).time.step, freq[1] ?? "1ME");
+    }
+    // Month starts are not month ends: told so.
+    const r = cli(["validate", archive, "--freq", "1MS"]);
+    assert.equal(r.status, 10);
+    assert.match(r.stdout, /step\(s\) are not 1MS \(time.freq\), first: 1999-03-31 00:00:00 follows 1999-02-28 00:00:00/);
   });
 
   test("create-template of hourly steps from a 'days since' file: xarray reads every hour exactly", () => {

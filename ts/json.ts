@@ -25,11 +25,20 @@ export function parseJsonExt(text: string): unknown {
   });
 }
 
+/**
+ * A finite number as JSON. A float beyond 2^53 with no fraction (1e20 as float32, CMIP's fill
+ * value) is written with its exponent, as Python writes it ("1.0000000200408773e+20"): as bare
+ * digits it would read back as a 64-bit integer.
+ */
+function finite(v: number): string {
+  return Number.isInteger(v) && Math.abs(v) > Number.MAX_SAFE_INTEGER ? v.toExponential() : JSON.stringify(v);
+}
+
 /** Serialise with bare non-finite numbers and BigInt digits, indented like zarr-python's. */
 export function stringifyJsonExt(value: unknown, indent = 2): string {
   const pad = (n: number) => " ".repeat(n * indent);
   const write = (v: unknown, depth: number): string => {
-    if (typeof v === "number") return Number.isFinite(v) ? JSON.stringify(v) : Number.isNaN(v) ? "NaN" : v > 0 ? "Infinity" : "-Infinity";
+    if (typeof v === "number") return Number.isFinite(v) ? finite(v) : Number.isNaN(v) ? "NaN" : v > 0 ? "Infinity" : "-Infinity";
     if (typeof v === "bigint") return v.toString();
     if (v === null || typeof v !== "object") return JSON.stringify(v) ?? "null";
     if (Array.isArray(v)) {

@@ -367,8 +367,12 @@ export function formatDate(d: CfDate): string {
 
 // ---- frequencies ----------------------------------------------------------------------------
 
-/** A time step: a fixed number of seconds, or calendar months (months and years). */
-export type Freq = { kind: "seconds"; seconds: number; text: string } | { kind: "months"; months: number; text: string };
+/**
+ * A time step: a fixed number of seconds, or calendar months (months and years). `monthEnd`
+ * (pandas' "ME"/"M"): an axis that starts on the last day of a month keeps to the last day of
+ * each month (1999-02-28, 1999-03-31), where one that steps from its start date keeps its day.
+ */
+export type Freq = { kind: "seconds"; seconds: number; text: string } | { kind: "months"; months: number; text: string; monthEnd?: boolean };
 
 /** Parse "1h", "3H", "30min", "1D", "6h", "1W", "1MS"/"1M" (monthly), "1YS"/"1Y" (yearly), "10s". */
 export function parseFreq(text: string): Freq {
@@ -385,11 +389,11 @@ export function parseFreq(text: string): Freq {
     [/^(w|week|weeks)$/i, 7 * 86400],
   ];
   for (const [re, secs] of fixed) if (re.test(unit)) return { kind: "seconds", seconds: n * secs, text };
-  // pandas spellings: "MS" month start, "M"/"ME" month end; both step by calendar months here
-  // from the start date, which is what an archive axis needs.
+  // pandas spellings: "MS" month start, "M"/"ME" month end; both step by calendar months from
+  // the start date, which is what an archive axis needs; month end keeps to month ends.
   if (/^(MS|ME|M|mon|month|months)$/.test(unit)) {
     if (!Number.isInteger(n)) throw new TimeError(`a monthly frequency needs a whole number of months: '${text}'`);
-    return { kind: "months", months: n, text };
+    return { kind: "months", months: n, text, ...(unit === "ME" || unit === "M" ? { monthEnd: true } : {}) };
   }
   if (/^(ys|y|a|as|year|years)$/i.test(unit)) {
     if (!Number.isInteger(n)) throw new TimeError(`a yearly frequency needs a whole number of years: '${text}'`);
@@ -398,13 +402,17 @@ export function parseFreq(text: string): Freq {
   throw new TimeError(`unknown frequency unit '${unit}' in '${text}'`);
 }
 
-function addMonths(d: CfDate, months: number, cal: Calendar): CfDate {
+/** `d` moved by `months` calendar months; on a month end and `monthEnd`, to that month's end. */
+function addMonths(d: CfDate, months: number, cal: Calendar, monthEnd = false): CfDate {
   const total = d.year * 12 + (d.month - 1) + months;
   const year = Math.floor(total / 12);
   const month = total - year * 12 + 1;
-  const day = Math.min(d.day, daysInMonth(year, month, cal));
+  const last = daysInMonth(year, month, cal);
+  const day = monthEnd && isMonthEnd(d, cal) ? last : Math.min(d.day, last);
   return { ...d, year, month, day };
 }
+
+const isMonthEnd = (d: CfDate, cal: Calendar) => d.day === daysInMonth(d.year, d.month, cal);
 
 /** Every instant from `start` to `end` inclusive at `freq`, as values in `units`. */
 export function timeAxis(start: CfDate, end: CfDate, freq: Freq, units: TimeUnits, maxSteps = 50_000_000): number[] {
@@ -430,7 +438,7 @@ export function timeAxis(start: CfDate, end: CfDate, freq: Freq, units: TimeUnit
     }
   } else {
     for (let i = 0; ; i++) {
-      const v = encodeDate(addMonths(start, i * freq.months, units.calendar), units);
+      const v = encodeDate(addMonths(start, i * freq.months, units.calendar, freq.monthEnd), units);
       if (v > endValue + 1e-9) break;
       out.push(v);
       if (out.length > maxSteps) throw new TimeError(`more than ${maxSteps} time steps`);
@@ -460,6 +468,8 @@ export function inferFreq(values: ArrayLike<number>, units: TimeUnits): Freq | u
     const b = dates[i]!;
     if (monthsApart(a, b) !== months || b.hour !== a.hour || b.minute !== a.minute) return undefined;
   }
+  // Every time on the last day of its month (and not all on the 31st, as December's are): month ends.
+  if (dates.every((d) => isMonthEnd(d, units.calendar)) && dates.some((d) => d.day < 31)) return { kind: "months", months, text: `${months}ME`, monthEnd: true };
   return { kind: "months", months, text: months % 12 === 0 ? `${months / 12}YS` : `${months}MS` };
 }
 

@@ -27,7 +27,7 @@ import { isS3Url } from "../s3/url.js";
 import type { RunOptions } from "./convert.js";
 import { scanArray } from "./validate/chunks.js";
 import { checkMetadata } from "./validate/metadata.js";
-import { type ProblemKind, type ValidationReport } from "./validate/report.js";
+import { type Problem, type ProblemKind, type TimeRange, type ValidationReport } from "./validate/report.js";
 import { compareSource } from "./validate/sources.js";
 import { checkTimeAxis, unwrittenRanges } from "./validate/time.js";
 
@@ -76,15 +76,21 @@ export async function validate(archivePath: string, sources: string[], config: Z
     if (scan.written) written.set(path, scan.written);
     else if (scan.facts.chunksStored === 0 && model.shape.every((s) => s > 0)) problem("unwritten", "no chunk was ever written", path);
   }
-  Object.assign(report, unwrittenRanges(written, axis, problem));
 
+  // Steps a source file matched value for value were written, even where every value is missing
+  // (the file holds nothing there either): not gaps.
+  const matched: TimeRange[] = [];
+  const mismatched: Problem[] = [];
   for (const file of sources) {
     const check = await compareSource(backend, ex, file, axis, config);
     report.sources.push(check);
-    if (check.error) problem("source", check.error);
-    for (const m of check.mismatches) problem("source", `${file}: ${m.message}`, m.variable);
+    if (check.error) mismatched.push({ kind: "source", message: check.error });
+    for (const m of check.mismatches) mismatched.push({ kind: "source", message: `${file}: ${m.message}`, variable: m.variable });
+    if (check.ok && check.region) matched.push(check.region);
     log.info(`compared ${file}`, { ok: check.ok, values: check.valuesCompared });
   }
+  Object.assign(report, unwrittenRanges(written, axis, problem, matched));
+  for (const p of mismatched) problem(p.kind, p.message, p.variable);
   return finish(report);
 }
 

@@ -171,8 +171,11 @@ function writeEncoding(backend: Backend, model: ArrayModel, v: VarMeta, file: st
   }
   if (float(model.dtype) && there.scale === undefined && there.offset === undefined) {
     const fillThere = model.cfFill === null ? NaN : Number(model.cfFill);
-    const rawFits = v.dtype === model.dtype && here.scale === undefined && here.offset === undefined &&
-      (here.missing.length === 0 ? Number.isNaN(fillThere) : here.missing.length === 1 && here.missing[0] === fillThere);
+    // Stored values mean the same here and there: the same missing markers (a file's
+    // `missing_value` -9999 beside an archive's NaN `_FillValue` and `missing_value` -9999), or
+    // the file's one marker is the archive's fill.
+    const rawFits = sameEncoding(here, there) || (v.dtype === model.dtype && here.scale === undefined && here.offset === undefined &&
+      (here.missing.length === 0 ? Number.isNaN(fillThere) : here.missing.length === 1 && here.missing[0] === fillThere));
     if (rawFits) return copied;
     const decoded = decodedDtype(here);
     if (decoded === "float64" && model.dtype === "float32") {

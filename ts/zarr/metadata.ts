@@ -273,6 +273,19 @@ function parseCodecsV3(codecs: Document[]): Compressor | null {
   return null;
 }
 
+/**
+ * A fill value as read from JSON. A float written by another tool as long digits
+ * (100000002004087730000 for 1e20) reads as a BigInt (json.ts keeps long integers exact): for a
+ * float array it is the float it stands for.
+ */
+function jsonFill(raw: unknown, dtype: DType): JsonFloat | null {
+  if (typeof raw === "bigint") {
+    if (isFloat(dtype)) return Number(raw);
+    throw new Error(`fill value ${raw} of a ${dtype} array is beyond what zarrio writes exactly (integers up to 2^53)`);
+  }
+  return raw as JsonFloat | null;
+}
+
 /** Parse an array's documents back into the model (throws on what zarrio cannot write to). */
 export function parseArray(docs: Record<string, Document | undefined>, format: ZarrFormat): ArrayModel {
   if (format === 2) {
@@ -284,7 +297,7 @@ export function parseArray(docs: Record<string, Document | undefined>, format: Z
     const parsed = parseDtypeV2(z.dtype);
     if (!parsed) throw new Error(`dtype ${JSON.stringify(z.dtype)} is not one zarrio writes`);
     const { dtype } = parsed;
-    const fill = z.fill_value as JsonFloat | null;
+    const fill = jsonFill(z.fill_value, dtype);
     return {
       ...parsed,
       shape: z.shape as number[],
@@ -316,7 +329,7 @@ export function parseArray(docs: Record<string, Document | undefined>, format: Z
     codecs = sharded.codecs as Document[];
     sharding = { chunks: sharded.chunk_shape as number[], shards: gridShape };
   }
-  const cfFill = rawFill === undefined || !isNumeric(dtype) ? null : typeof rawFill === "string" && isFloat(dtype) ? fromBase64Float64(rawFill) : (rawFill as JsonFloat);
+  const cfFill = rawFill === undefined || !isNumeric(dtype) ? null : typeof rawFill === "string" && isFloat(dtype) ? fromBase64Float64(rawFill) : jsonFill(rawFill, dtype);
   return {
     ...parsed,
     shape: z.shape as number[],

@@ -86,14 +86,17 @@ function gaps(flags: ArrayLike<number>, axis: Axis | undefined): TimeRange[] {
 }
 
 /**
- * Time ranges no writer filled: steps where no array along time holds a value. Steps where only
- * some arrays hold nothing are, as far as the archive can tell, data missing at the source (a
- * sensor gap, a variable defined on part of the period): listed per group of arrays, not problems.
+ * Time ranges no writer filled: steps where no array along time holds a value, unless a source
+ * file matched the archive there value for value (`matched`: the file holds nothing there
+ * either). Steps where only some arrays hold nothing are, as far as the archive can tell, data
+ * missing at the source (a sensor gap, a variable defined on part of the period): listed per
+ * group of arrays, not problems.
  */
-export function unwrittenRanges(written: Map<string, Uint8Array>, axis: Axis | undefined, problem: Report): Pick<ValidationReport, "unwritten" | "allMissing"> {
+export function unwrittenRanges(written: Map<string, Uint8Array>, axis: Axis | undefined, problem: Report, matched: TimeRange[] = []): Pick<ValidationReport, "unwritten" | "allMissing"> {
   if (!written.size) return { unwritten: [], allMissing: [] };
   const any = new Uint8Array(axis?.length ?? [...written.values()][0]!.length);
   for (const flags of written.values()) flags.forEach((f, i) => (any[i] ||= f));
+  for (const r of matched) any.fill(1, r.start, r.stop);
   const unwritten = gaps(any, axis);
   if (unwritten.length) {
     const steps = unwritten.reduce((a, r) => a + r.stop - r.start, 0);
