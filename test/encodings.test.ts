@@ -92,16 +92,28 @@ describe(`files encoded differently [${BACKEND}]`, () => {
     assert.match(r.stderr, /count: the files encode it differently: int32, no fill value \(.*i4\.nc\); int16, no fill value .*; the archive stores them as int32, which holds every file's values exactly/);
     assert.equal(arrays(zarrInfo(out)).count!.dtype, "<i4");
     assertMatchesSources(out, files);
-    // Appended, a narrower file is widened into the archive's int32; a wider one is refused, nothing written.
-    const more = plain("u1.nc", "u1", 9, 0, 255);
-    let a = cli(["append", more, out, "-v"]);
-    assert.equal(a.status, 0, a.stderr);
-    assert.match(a.stderr, /u1\.nc: count: uint8 here, int32 in the archive: widened \(exact\)/);
-    assertMatchesSources(out, [...files, more]);
+    // Appended, a narrower file is widened into the archive's int32; a wider one is stored when
+    // every value fits, else refused before anything is written.
+    const more = [plain("u1.nc", "u1", 9, 0, 255), plain("i8.nc", "i8", 12, -2e9, 2e9)];
+    for (const f of more) {
+      const a = cli(["append", f, out, "-v"]);
+      assert.equal(a.status, 0, a.stderr);
+    }
+    // The archive keeps its int32 (xarray would join the int64 file as int64); every value as in the files.
+    assert.equal(arrays(zarrInfo(out)).count!.dtype, "<i4");
+    const same = python([
+      "-c",
+      "import sys, numpy as np, xarray as xr; z = xr.open_zarr(sys.argv[1])[\"count\"].values; s = np.concatenate([xr.open_dataset(f)[\"count\"].values for f in sys.argv[2:]]); print(z.dtype, np.array_equal(z, s))",
+      out,
+      ...files,
+      ...more,
+    ]);
+    assert.equal(same.stdout.trim(), "int32 True", same.stderr);
     const before = hashTree(out);
-    a = cli(["append", plain("u4.nc", "u4", 12, 0, 4e9), out]);
+    const a = cli(["append", plain("u4.nc", "u4", 15, 0, 4e9), out, "-v"]);
     assert.equal(a.status, 4, a.stderr);
-    assert.match(a.stderr, /IncompatibleSourceError: .*u4\.nc, variable 'count': is encoded as uint32, no fill value, the archive as int32, no fill value/);
+    assert.match(a.stderr, /u4\.nc: count: uint32 here, int32 in the archive: stored as int32 \(every value is checked to fit before anything is written\)/);
+    assert.match(a.stderr, /IncompatibleSourceError: .*u4\.nc, variable 'count': holds 4000000000, beyond the archive's int32 \(is uint32 here\); nothing was written/);
     assert.equal(hashTree(out), before, "a refused file leaves the archive byte-identical");
   });
 
@@ -171,6 +183,33 @@ describe(`files encoded differently [${BACKEND}]`, () => {
     r = cli(["write-region", ...files, template]);
     assert.equal(r.status, 0, r.stderr);
     assertMatchesSources(template, files);
+  });
+
+  test("an xarray v3 archive whose integer fill_value (0) is not its _FillValue (-900), chunks of 0 unstored: write-region and append keep the other times", () => {
+    const dir = outDir("xarray-v3-zero-fill");
+    const made = python([
+      "-c",
+      `import sys, numpy as np, xarray as xr
+d = sys.argv[1]
+n = np.zeros(9, "i4"); n[4:6] = 7; n[8] = -900
+full = xr.Dataset({"n": ("time", n)}, coords={"time": ("time", np.arange(9.0), {"units": "days since 2000-01-01", "calendar": "standard"})})
+full.n.encoding["_FillValue"] = np.int32(-900)
+full.isel(time=slice(0, 6)).to_zarr(d + "/archive.zarr", zarr_format=3, mode="w", consolidated=True, encoding={"n": {"chunks": (3,), "_FillValue": np.int32(-900)}})
+full.isel(time=slice(2, 4)).to_netcdf(d + "/mid.nc")
+full.isel(time=slice(6, 9)).to_netcdf(d + "/next.nc")
+full.to_netcdf(d + "/all.nc")`,
+      dir,
+    ]);
+    assert.equal(made.status, 0, made.stderr);
+    const archive = path.join(dir, "archive.zarr");
+    assert.ok(!existsSync(path.join(archive, "n", "c", "0")), "xarray leaves the chunk of nothing but 0 unstored");
+    let r = cli(["write-region", path.join(dir, "mid.nc"), archive]);
+    assert.equal(r.status, 0, r.stderr);
+    r = cli(["append", path.join(dir, "next.nc"), archive]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(JSON.parse(readFileSync(path.join(archive, "n", "zarr.json"), "utf8")).fill_value, 0, "append keeps the archive's fill_value");
+    // Times 0 and 1 (in the chunk write-region merged into) still read 0, not -900 (masked).
+    assertMatchesSources(archive, [path.join(dir, "all.nc")]);
   });
 
   test("64-bit integers beside another type are refused by name: float64, as xarray joins them, would round them", () => {

@@ -87,6 +87,64 @@ ds.to_netcdf(${JSON.stringify(file)})`,
     assert.match(r.stdout, /step\(s\) are not 1MS \(time.freq\), first: 1999-03-31 00:00:00 follows 1999-02-28 00:00:00/);
   });
 
+  test("the standard and proleptic Gregorian calendars join from 1582-10-15 on, where they agree, and not before", () => {
+    const standard = parseUnits("days since 2000-01-01", "standard");
+    const proleptic = parseUnits("hours since 1990-01-01", "proleptic_gregorian");
+    assert.deepEqual(reencode([0, 1.5], standard, proleptic), [87648, 87684]);
+    const early = parseUnits("days since 1582-10-10", "proleptic_gregorian");
+    assert.throws(() => reencode([0, 10], early, standard), /cannot mix calendars 'proleptic_gregorian' and 'standard' for 1582-10-10 00:00:00: before 1582-10-15 they give other dates/);
+    assert.throws(() => reencode([0], parseUnits("days since 2000-01-01", "noleap"), standard), /cannot mix calendars 'noleap' and 'standard'/);
+  });
+
+  test("a file naming no calendar appends to an archive xarray wrote from such files (which it marks proleptic_gregorian)", () => {
+    const dir = outDir("time-calendar-join");
+    const made = python([
+      "-c",
+      `import sys, numpy as np, xarray as xr
+d = sys.argv[1]
+for name, t0 in (("a.nc", 0), ("b.nc", 2)):
+    xr.Dataset({"v": ("time", np.arange(2, dtype="f4") + t0)}, coords={"time": ("time", np.array([t0, t0 + 1], "f8"), {"units": "days since 2000-01-01"})}).to_netcdf(d + "/" + name)
+xr.open_dataset(d + "/a.nc").to_zarr(d + "/archive.zarr", zarr_format=3, mode="w", consolidated=True)`,
+      dir,
+    ]);
+    assert.equal(made.status, 0, made.stderr);
+    const archive = path.join(dir, "archive.zarr");
+    const r = cli(["append", path.join(dir, "b.nc"), archive]);
+    assert.equal(r.status, 0, r.stderr);
+    // (compare.py would also compare the calendar attribute, which xarray wrote otherwise.)
+    const same = python([
+      "-c",
+      "import sys, numpy as np, xarray as xr; z = xr.open_zarr(sys.argv[1]); s = xr.concat([xr.open_dataset(f) for f in sys.argv[2:]], 'time'); print(np.array_equal(z.time.values, s.time.values), np.array_equal(z.v.values, s.v.values))",
+      archive,
+      path.join(dir, "a.nc"),
+      path.join(dir, "b.nc"),
+    ]);
+    assert.equal(same.stdout.trim(), "True True", same.stderr);
+  });
+
+  test("validate passes monthly means stamped mid-month (CMIP's, on days and hours that vary)", () => {
+    const dir = outDir("time-mid-month");
+    const file = path.join(dir, "monthly.nc");
+    const made = python([
+      "-c",
+      `import numpy as np, pandas as pd, xarray as xr
+s = pd.date_range("2006-04-01", periods=13, freq="MS"); t = s[:-1] + (s[1:] - s[:-1]) / 2
+xr.Dataset({"sst": ("time", np.arange(12, dtype="f4"))}, coords={"time": t}).to_netcdf(${JSON.stringify(file)})`,
+    ]);
+    assert.equal(made.status, 0, made.stderr);
+    const archive = path.join(dir, "m.zarr");
+    assert.equal(cli(["convert", file, archive]).status, 0);
+    const r = cli(["validate", archive, file, "--json"]);
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.equal(JSON.parse(r.stdout).time.step, "1 month, on varying days");
+    // A month skipped is still found: the step then is not one month.
+    const gap = path.join(dir, "gap.nc");
+    assert.equal(python(["-c", `import xarray as xr; ds = xr.open_dataset(${JSON.stringify(file)}); ds.isel(time=[0, 1, 2, 4, 5]).to_netcdf(${JSON.stringify(gap)})`]).status, 0);
+    const gapped = path.join(dir, "gap.zarr");
+    assert.equal(cli(["convert", gap, gapped]).status, 0);
+    assert.equal(cli(["validate", gapped]).status, 10);
+  });
+
   test("create-template of hourly steps from a 'days since' file: xarray reads every hour exactly", () => {
     const archive = path.join(outDir("time-template-hourly"), "t.zarr");
     // (The daily file itself would not fit this hourly axis: the CLI warns so, and that is all.)

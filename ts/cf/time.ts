@@ -310,11 +310,28 @@ export function sameUnits(a: TimeUnits, b: TimeUnits): boolean {
   return a.text === b.text && a.calendar === b.calendar;
 }
 
-/** Values in `from` re-expressed in `to` (both must use the same calendar): whole where the instant is. */
-export function reencode(values: ArrayLike<number>, from: TimeUnits, to: TimeUnits): number[] {
-  if (from.calendar !== to.calendar) {
-    throw new TimeError(`cannot mix calendars '${from.calendar}' and '${to.calendar}'`);
+/**
+ * Refuse to read `values` (in `from`) as times of `to`'s calendar unless every one is the same
+ * date in both: one calendar, or the standard (mixed Julian/Gregorian) and proleptic Gregorian
+ * calendars from 1582-10-15 on, where they agree (xarray writes `proleptic_gregorian` for a
+ * file that names no calendar, CF's default being `standard`).
+ */
+function checkCalendars(values: ArrayLike<number>, from: TimeUnits, to: TimeUnits): void {
+  if (from.calendar === to.calendar) return;
+  const gregorian = (c: Calendar) => c === "standard" || c === "proleptic_gregorian";
+  if (!gregorian(from.calendar) || !gregorian(to.calendar)) throw new TimeError(`cannot mix calendars '${from.calendar}' and '${to.calendar}'`);
+  let min = Infinity;
+  for (let i = 0; i < values.length; i++) if (values[i]! < min) min = values[i]!;
+  if (!Number.isFinite(min)) return;
+  const first = decodeValue(min, from);
+  if (dayNumber(first.year, first.month, first.day, from.calendar) < GREGORIAN_START) {
+    throw new TimeError(`cannot mix calendars '${from.calendar}' and '${to.calendar}' for ${formatDate(first)}: before 1582-10-15 they give other dates`);
   }
+}
+
+/** Values in `from` re-expressed in `to` (see checkCalendars): whole where the instant is. */
+export function reencode(values: ArrayLike<number>, from: TimeUnits, to: TimeUnits): number[] {
+  checkCalendars(values, from, to);
   const shift = secondsToNanos(diffSeconds(instantOf(from.ref, from.calendar), instantOf(to.ref, to.calendar)));
   const [perFrom, perTo] = [unitNanos(from), unitNanos(to)];
   const out = new Array<number>(values.length);
@@ -337,7 +354,7 @@ export function wholeTimes(axes: { values: ArrayLike<number>; units: TimeUnits }
   const nanos: bigint[] = [];
   const slack: number[] = [];
   for (const { values, units } of axes) {
-    if (units.calendar !== first.calendar) throw new TimeError(`cannot mix calendars '${units.calendar}' and '${first.calendar}'`);
+    checkCalendars(values, units, first);
     const shift = secondsToNanos(diffSeconds(instantOf(units.ref, units.calendar), instantOf(first.ref, first.calendar)));
     const perUnit = unitNanos(units);
     for (let i = 0; i < values.length; i++) {

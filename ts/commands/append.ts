@@ -25,7 +25,7 @@ import { IncompatibleSourceError, RegionError, timeProblem } from "../errors.js"
 import { silentLogger, type Logger } from "../log.js";
 import type { VarPlan } from "../plan/layout.js";
 import { SAME_INSTANT_SECONDS } from "../plan/region.js";
-import { checkStatics, checkPackingRanges, StaticCache, openArchive, planWrites, readAxis, type Axis, type ExistingArchive } from "../pipeline/existing.js";
+import { checkStatics, checkRanges, StaticCache, openArchive, planWrites, readAxis, type Axis, type ExistingArchive } from "../pipeline/existing.js";
 import { memoryVariable } from "../pipeline/memory.js";
 import { findVar, noTimeAxisReason, openSource, park, readTimeAxis, timeLength, type Source } from "../pipeline/source.js";
 import { emptyStats, numbersFrom, planRunWrites, planVariableWrites, runOf, runOptions, runWrites, type Segment, type WriteStats } from "../pipeline/writer.js";
@@ -172,7 +172,7 @@ export async function appendFiles(files: string[], target: string | Store, confi
         backend: backend.name,
       });
       if (length === axis.length) {
-        log.warn(`nothing to append: the archive already covers every ${dim} of ${files.length === 1 ? files[0] : `the ${files.length} files`}`);
+        log.warn(`nothing to append: every ${dim} of ${files.length === 1 ? files[0] : `the ${files.length} files`} is at or before the last one already there, and on-overlap skip leaves those out`);
         return summary(emptyStats());
       }
 
@@ -288,10 +288,11 @@ async function checkFile(
     if (coordValues.length) dates = [describe(coordValues[0]!), describe(coordValues[coordValues.length - 1]!)];
   }
   const appended = n - skip;
-  if (!appended) log.warn(`nothing to append from ${file}: the archive already covers every ${dim} of it`);
-  else if (skip) log.info(`leaving out ${skip} step(s) of ${file} the archive already covers`);
+  // Left out: at or before the last time already there, whether or not that time is on the axis.
+  if (!appended) log.warn(`nothing to append from ${file}: each of its ${n} step(s) is at or before the last ${dim} already there, and on-overlap skip leaves those out`);
+  else if (skip) log.info(`leaving out ${skip} step(s) of ${file} at or before the last ${dim} already there (on-overlap skip)`);
   // The pre-check reads whole variables, so it runs when every step is appended; otherwise the
   // packer's own check refuses out-of-range values (before the new steps are committed).
-  if (!skip) await checkPackingRanges(plans, source, config);
+  if (!skip) await checkRanges(plans, source, config);
   return { file, source, plans, appended, skipped: skip, dates, coordValues };
 }

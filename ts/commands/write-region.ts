@@ -32,7 +32,7 @@ import { Progress, silentLogger, type Logger, type LogLevel } from "../log.js";
 import type { VarPlan } from "../plan/layout.js";
 import { checkManualRegion, describeRegion, filesByChunk, placeByTimes, type Region } from "../plan/region.js";
 import { runWorkers, takeGroups, type Shard } from "../pipeline/batch.js";
-import { checkStatics, checkPackingRanges, StaticCache, openArchive, planWrites, readAxis, type Axis, type ExistingArchive } from "../pipeline/existing.js";
+import { checkStatics, checkRanges, StaticCache, openArchive, planWrites, readAxis, type Axis, type ExistingArchive } from "../pipeline/existing.js";
 import { noTimeAxisReason, openSource, readTimeAxis, timeLength, type Source } from "../pipeline/source.js";
 import { findMissing } from "../pipeline/verify.js";
 import { addStats, emptyStats, planRunWrites, runOf, runOptions, runWrites, type WriteJob, type WriteStats } from "../pipeline/writer.js";
@@ -164,7 +164,7 @@ async function placeAndCheck(ctx: BatchContext, file: string, manual?: Region, w
     const { region, dates } = await placeFile(source, plans, ctx.axis, manual, ctx.archiveDims);
     const offsets = Object.fromEntries(Object.entries(region).map(([d, [a]]) => [d, a]));
     await checkStatics(backend, ex, source, dim, { offsets, cache: ctx.coordinates, exclude: config.variables.exclude });
-    await checkPackingRanges(plans, source, config);
+    await checkRanges(plans, source, config);
     const checkVars = config.missingData.checkVars;
     if (checkVars !== "all") {
       for (const name of checkVars) {

@@ -9,7 +9,7 @@
  * Every check here runs before anything is written: a file that does not fit is refused with a
  * typed error naming the file and the variable.
  */
-import { isNumeric } from "../backend/dtype.js";
+import { isFloat, isNumeric } from "../backend/dtype.js";
 import { existsSync } from "node:fs";
 
 import type { Backend, PackParams, Slab, VarMeta } from "../backend/types.js";
@@ -190,8 +190,12 @@ function writeEncoding(backend: Backend, model: ArrayModel, v: VarMeta, file: st
   }
   // Integers stored as they are: the file must mean the same by every stored value, or be
   // integers that the archive's wider integer type holds exactly (int16 into int32).
-  if (!sameEncoding(here, there) && plainInteger(here) && plainInteger(there) && widerInteger(here.dtype as IntType, there.dtype as IntType) === there.dtype) {
-    return { decode: decodingOf(here, there.dtype as IntType), pack: null, missing: [], note: `${here.dtype} here, ${there.dtype} in the archive: widened (exact)` };
+  // A wider type here (int32 values into an int16 archive) is stored when every value fits, which
+  // checkRanges reads before anything is written.
+  if (!sameEncoding(here, there) && plainInteger(here) && plainInteger(there)) {
+    const widens = widerInteger(here.dtype as IntType, there.dtype as IntType) === there.dtype;
+    const how = widens ? "widened (exact)" : `stored as ${there.dtype} (every value is checked to fit before anything is written)`;
+    return { decode: decodingOf(here, there.dtype as IntType), pack: null, missing: [], note: `${here.dtype} here, ${there.dtype} in the archive: ${how}` };
   }
   if (!sameEncoding(here, there)) fail(`is encoded as ${describeEncoding(here)}, the archive as ${describeEncoding(there)}; they cannot be converted without changing values`);
   return copied;
@@ -352,13 +356,30 @@ export class StaticCache {
   }
 }
 
+/** The range of each integer type, as numbers. */
+const INT_RANGE: Record<IntType, [number, number]> = {
+  int8: [-128, 127], uint8: [0, 255], int16: [-32768, 32767], uint16: [0, 65535],
+  int32: [-(2 ** 31), 2 ** 31 - 1], uint32: [0, 2 ** 32 - 1], int64: [-(2 ** 63), 2 ** 63 - 1], uint64: [0, 2 ** 64 - 1],
+};
+
 /**
- * Under the `error` policy, refuse a file holding values beyond a packed array's range before
- * anything is written (a read-only pass over the packed variables), rather than part-way through.
- * Half a step of slack on each side: values that round into the range are accepted, as the packer
- * accepts them.
+ * Refuse a file holding values the archive cannot store before anything is written (a read-only
+ * pass over the variables concerned), rather than part-way through: integers beyond a narrower
+ * integer array's type, and, under the `error` policy, values beyond a packed array's range (half
+ * a step of slack on each side: values that round into the range are accepted, as the packer
+ * accepts them).
  */
-export async function checkPackingRanges(plans: VarPlan[], source: Source, config: ZarrConverterConfig): Promise<void> {
+export async function checkRanges(plans: VarPlan[], source: Source, config: ZarrConverterConfig): Promise<void> {
+  for (const p of plans) {
+    const to = p.decode?.dtype;
+    if (!to || isFloat(to) || widerInteger(p.source.dtype as IntType, to as IntType) === to) continue;
+    const stats = await scanStats(source, p.source, [], slabBytes(config), config.concurrency);
+    const [lo, hi] = INT_RANGE[to as IntType];
+    const beyond = stats.min !== null && stats.min < lo ? stats.min : stats.max !== null && stats.max > hi ? stats.max : undefined;
+    if (beyond !== undefined) {
+      throw new IncompatibleSourceError(`holds ${beyond}, beyond the archive's ${to} (is ${p.source.dtype} here); nothing was written`, { file: source.file, variable: p.arrayPath });
+    }
+  }
   if (config.packing.rangeExceededAction !== "error") return;
   for (const p of plans) {
     if (!p.pack) continue;

@@ -36,6 +36,13 @@ export interface ArrayModel {
   fields?: RecordField[];
   /** The shard shape (a multiple of `chunks`) when the array is sharded; Zarr v3 only. */
   shards?: number[];
+  /**
+   * The Zarr `fill_value` of a v3 array read back from an archive, which unwritten chunks hold:
+   * another tool's may differ from the CF fill (xarray stores 0 for an integer array whose
+   * `_FillValue` attribute is -900, and leaves chunks of nothing but 0 unstored). Absent for
+   * arrays zarrio lays out, whose unwritten chunks hold the CF fill.
+   */
+  zarrFill?: JsonFloat;
 }
 
 /** The shape of what is stored under one key: a shard when sharded, else a chunk. */
@@ -79,8 +86,9 @@ export function cfFillFor(dtype: DType, value: number | undefined): JsonFloat | 
   return Number.isInteger(value) ? value : null;
 }
 
-/** What unwritten elements hold: the CF fill, else NaN for floats, 0 for integers. */
-export function storageFill(a: Pick<ArrayModel, "dtype" | "cfFill">): JsonFloat {
+/** What unwritten elements hold: the archive's own fill value, else the CF fill, else NaN for floats, 0 for integers. */
+export function storageFill(a: Pick<ArrayModel, "dtype" | "cfFill" | "zarrFill">): JsonFloat {
+  if (a.zarrFill !== undefined) return a.zarrFill;
   if (a.cfFill !== null) return a.cfFill;
   return isFloat(a.dtype) ? "NaN" : 0;
 }
@@ -286,6 +294,21 @@ function jsonFill(raw: unknown, dtype: DType): JsonFloat | null {
   return raw as JsonFloat | null;
 }
 
+/**
+ * A v3 `fill_value` of a numeric array: a number, a non-finite name, or (floats) the hex of its
+ * bits ("0x7fc00000"), as the Zarr v3 spec allows.
+ */
+function fillValueV3(raw: unknown, dtype: NumericType): JsonFloat | undefined {
+  if (typeof raw === "string" && /^0x[0-9a-f]+$/i.test(raw) && isFloat(dtype)) {
+    const view = new DataView(new ArrayBuffer(8));
+    const v = dtype === "float32" ? (view.setUint32(0, Number.parseInt(raw, 16)), view.getFloat32(0)) : (view.setBigUint64(0, BigInt(raw)), view.getFloat64(0));
+    return Number.isFinite(v) ? v : (String(v) as JsonFloat);
+  }
+  if (raw === "NaN" || raw === "Infinity" || raw === "-Infinity") return isFloat(dtype) ? raw : undefined;
+  if (typeof raw === "number" || typeof raw === "bigint") return jsonFill(raw, dtype) ?? undefined;
+  return undefined;
+}
+
 /** Parse an array's documents back into the model (throws on what zarrio cannot write to). */
 export function parseArray(docs: Record<string, Document | undefined>, format: ZarrFormat): ArrayModel {
   if (format === 2) {
@@ -330,11 +353,13 @@ export function parseArray(docs: Record<string, Document | undefined>, format: Z
     sharding = { chunks: sharded.chunk_shape as number[], shards: gridShape };
   }
   const cfFill = rawFill === undefined || !isNumeric(dtype) ? null : typeof rawFill === "string" && isFloat(dtype) ? fromBase64Float64(rawFill) : jsonFill(rawFill, dtype);
+  const zarrFill = isNumeric(dtype) ? fillValueV3(z.fill_value, dtype) : undefined;
   return {
     ...parsed,
     shape: z.shape as number[],
     ...sharding,
     cfFill,
+    ...(zarrFill !== undefined ? { zarrFill } : {}),
     compressor: parseCodecsV3(codecs),
     dimensionNames: (z.dimension_names as string[]) ?? [],
     attributes: attrs,

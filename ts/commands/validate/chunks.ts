@@ -2,6 +2,7 @@
 import { isNumeric } from "../../backend/dtype.js";
 import { type Backend } from "../../backend/index.js";
 import type { Slab, Stats } from "../../backend/types.js";
+import { storedEncoding } from "../../plan/encoding.js";
 import { unpackedRange } from "../../plan/packing.js";
 import { type ExistingArchive } from "../../pipeline/existing.js";
 import { mapLimit } from "../../pipeline/pool.js";
@@ -28,12 +29,14 @@ export async function scanArray(backend: Backend, ex: ExistingArchive, path: str
   const grid = gridShape(model.shape, unit);
   const total = chunkCount(model.shape, unit);
   const written = t >= 0 ? new Uint8Array(model.shape[t]!) : undefined;
-  const fill = !isNumeric(model.dtype) ? undefined : Number(storageFill(model));
+  // What readers take for "no value": the CF fill, else what unwritten chunks hold.
+  const fill = !isNumeric(model.dtype) ? undefined : Number(model.cfFill ?? storageFill(model));
   const isFloat = model.dtype.startsWith("float");
   // An integer array without a CF fill cannot tell a written 0 from an unwritten one: a stored
   // chunk counts as written throughout.
   const maskable = isFloat || model.cfFill !== null;
-  const missing = model.cfFill === null ? [] : [Number(model.cfFill)];
+  // Values readers mask: the CF fill and `missing_value` (NaN is always missing).
+  const missing = storedEncoding(model).missing;
   let stored = 0;
   let innerStored = 0;
   const incomplete: IncompleteShard[] = [];

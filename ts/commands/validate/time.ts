@@ -29,7 +29,17 @@ export function checkTimeAxis(axis: Axis, freqText: string | undefined, problem:
     problem("time", `not increasing at ${backwards.length} position(s), first: ${at(present[i]!)} follows ${at(present[i - 1]!)}`, path);
     return out;
   }
-  const freq = freqText ? parseFreq(freqText) : (inferFreq(present, units) ?? mostCommonStep(present, units));
+  const inferred = freqText ? undefined : inferFreq(present, units);
+  if (!freqText && !inferred) {
+    // Monthly means stamped mid-month (CMIP's, OSTIA's: the 16th at 00:00 or 12:00): one time in
+    // each calendar month, on days that vary. Regular as months are, though no fixed step fits.
+    const months = monthsEach(present, units);
+    if (months) {
+      out.step = `${months} month${months > 1 ? "s" : ""}, on varying days`;
+      return out;
+    }
+  }
+  const freq = freqText ? parseFreq(freqText) : (inferred ?? mostCommonStep(present, units));
   if (!freq) return out;
   out.step = freq.text;
   const off = offSteps(present, freq, units);
@@ -42,6 +52,18 @@ export function checkTimeAxis(axis: Axis, freqText: string | undefined, problem:
     );
   }
   return out;
+}
+
+/** The number of calendar months every step moves by (whatever the day), when there is one. */
+function monthsEach(values: number[], units: TimeUnits): number | undefined {
+  if (values.length < 2) return undefined;
+  const month = (v: number) => {
+    const d = decodeValue(v, units);
+    return d.year * 12 + d.month;
+  };
+  const months = values.map(month);
+  const step = months[1]! - months[0]!;
+  return step > 0 && months.every((m, i) => i === 0 || m - months[i - 1]! === step) ? step : undefined;
 }
 
 /** The step most neighbours are apart, for an axis too irregular for `inferFreq`. */
