@@ -7,7 +7,7 @@ import { foldArgs, unfoldInto } from "./cli/argv.js";
 import { BaseCommand } from "./cli/common.js";
 import { loadCommands } from "./cli/index.js";
 import { versionLine } from "./cli/version.js";
-import { collectPromptly, holdYoungGeneration } from "./heap.js";
+import { collectBetweenManyFiles, collectPromptly, holdYoungGeneration } from "./heap.js";
 import { Logger, type LogLevel } from "./log.js";
 
 /**
@@ -70,6 +70,7 @@ if (args.length === 1 && (args[0] === "--version" || args[0] === "-V")) {
   if (command) {
     holdYoungGeneration();
     collectPromptly();
+    collectBetweenManyFiles();
     onFallback((reason) => fallbackNotice(command, reason));
     const code = await cli.run(command);
     if (code !== 0 && !process.exitCode) process.exitCode = code;

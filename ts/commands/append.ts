@@ -27,6 +27,7 @@ import type { VarPlan } from "../plan/layout.js";
 import { SAME_INSTANT_SECONDS } from "../plan/region.js";
 import { checkStatics, checkRanges, StaticCache, openArchive, planWrites, readAxis, type Axis, type ExistingArchive } from "../pipeline/existing.js";
 import { memoryVariable } from "../pipeline/memory.js";
+import { fileDone } from "../pipeline/collect.js";
 import { findVar, noTimeAxisReason, openSource, park, readTimeAxis, timeLength, type Source } from "../pipeline/source.js";
 import { emptyStats, numbersFrom, planRunWrites, planVariableWrites, runOf, runOptions, runWrites, type Segment, type WriteStats } from "../pipeline/writer.js";
 import type { ArrayModel } from "../zarr/metadata.js";
@@ -160,6 +161,7 @@ export async function appendFiles(files: string[], target: string | Store, confi
         if (p.coordValues?.length) [last, lastFrom] = [p.coordValues[p.coordValues.length - 1], `${file}'s`];
         // Long lists: the file is opened again when its values are read.
         if (files.length > KEEP_OPEN) park(source);
+        fileDone();
       }
       const summary = (stats: WriteStats): AppendFilesSummary => ({
         archive: ex.location,

@@ -322,7 +322,13 @@ export async function planConvert(sources: Source[], config: ZarrConverterConfig
   const rawTime = plan.vars.find((v) => v.isTimeCoord && !times);
   if (rawTime) checkRawTimes(sources, rawTime.sourcePath, timeDim, log);
   const dataVars = plan.vars.filter((v) => v.timeAxis >= 0 && (!v.isTimeCoord || !times));
-  for (const s of sources.slice(1)) checkCompatible(s, dataVars, timeDim);
+  // Once per description: files that describe themselves alike share one (backend/meta.ts).
+  const checked = new Set<GroupMeta>([first.root]);
+  for (const s of sources) {
+    if (checked.has(s.root)) continue;
+    checkCompatible(s, dataVars, timeDim);
+    checked.add(s.root);
+  }
   logChunking(log, plan.vars, config.accessPattern);
   return { sources, plan, times, lengths, total, mixed, dataVars };
 }

@@ -8,6 +8,7 @@ import { loadBackend } from "../backend/index.js";
 import type { ZarrConverterConfig } from "../config/model.js";
 import { ConfigError } from "../errors.js";
 import { SeriesAgreement } from "../pipeline/agree.js";
+import { fileDone } from "../pipeline/collect.js";
 import { mapLimit } from "../pipeline/pool.js";
 import { openSource, park, readTimeAxis, type Source } from "../pipeline/source.js";
 import { convertSources, type ConvertSummary, type RunOptions } from "./convert-core.js";
@@ -53,6 +54,7 @@ export async function convert(inputs: string[], output: string, config: ZarrConv
       // The first file stays open: the others are compared with it while it would be closing.
       if (i > 0) park(s);
     }
+    fileDone();
     return s;
   });
   return convertSources(sources, config, {

@@ -7,12 +7,14 @@
 import type { WorkerMessage } from "../pipeline/batch.js";
 import { loadBackend } from "../backend/index.js";
 import { resolveConfig, type Layer } from "../config/resolve.js";
+import { collectBetweenManyFiles } from "../heap.js";
 import { Logger } from "../log.js";
 import { drainS3Counts } from "../s3/session.js";
 import { openBatch, writeGroup, type BatchContext } from "./write-region.js";
 
 type Request = { type: "init"; config: Layer; target: string } | { type: "write"; items: string[] };
 
+collectBetweenManyFiles();
 const send = (m: WorkerMessage) => process.send!(m);
 let init: Extract<Request, { type: "init" }> | undefined;
 let context: Promise<BatchContext> | undefined;

@@ -33,6 +33,7 @@ import type { VarPlan } from "../plan/layout.js";
 import { checkManualRegion, describeRegion, filesByChunk, placeByTimes, type Region } from "../plan/region.js";
 import { runWorkers, takeGroups, type Shard } from "../pipeline/batch.js";
 import { checkStatics, checkRanges, StaticCache, openArchive, planWrites, readAxis, type Axis, type ExistingArchive } from "../pipeline/existing.js";
+import { fileDone } from "../pipeline/collect.js";
 import { noTimeAxisReason, openSource, readTimeAxis, timeLength, type Source } from "../pipeline/source.js";
 import { findMissing } from "../pipeline/verify.js";
 import { addStats, emptyStats, planRunWrites, runOf, runOptions, runWrites, type WriteJob, type WriteStats } from "../pipeline/writer.js";
@@ -299,7 +300,10 @@ export async function writeGroup(ctx: BatchContext, files: string[], report: (o:
   try {
     for (const run of runsOf(placed, ctx.config.time.dim)) stats = addStats(stats, await writeRunSafely(ctx, run, report));
   } finally {
-    for (const p of placed) p.source.ds.close();
+    for (const p of placed) {
+      p.source.ds.close();
+      fileDone();
+    }
   }
   return stats;
 }

@@ -16,6 +16,7 @@ import { chunksTouched, outerCoords } from "../zarr/grid.js";
 import { arraySpec, storedShape } from "../zarr/metadata.js";
 import type { VarPlan } from "../plan/layout.js";
 import { itemSize } from "../backend/dtype.js";
+import { fileDone } from "./collect.js";
 import { Budget, mapLimit } from "./pool.js";
 import { planSlabs, type SlabBox } from "./slabs.js";
 
@@ -275,7 +276,9 @@ export async function runWrites(archive: Archive, jobs: WriteJob[], opts: RunOpt
     if (left > 0) return void remaining.set(p.ds, left);
     remaining.delete(p.ds);
     opts.log.debug(`done with ${p.file}`);
-    if (opts.closeWhenDone) p.ds.close();
+    if (!opts.closeWhenDone) return;
+    p.ds.close();
+    fileDone();
   };
   // Reading, packing and encoding keep the cores busy; storing mostly waits on I/O. Storing one
   // slab overlaps reading and encoding the next. A slab of several chunks is computed alone: the

@@ -174,6 +174,8 @@ export function widerInteger(a: IntType, b: IntType): IntType | undefined {
  * `files` name the files of `vars`, in order.
  */
 export function mixedEncoding(path: string, vars: VarMeta[], files: string[]): MixedEncoding | undefined {
+  // Files that describe themselves alike share one description (backend/meta.ts): one encoding.
+  if (vars.every((v) => v === vars[0])) return undefined;
   const encs = vars.map(cfEncoding);
   if (encs.every((e) => sameEncoding(e, encs[0]!))) return undefined;
   if (encs.some((e) => !isNumeric(e.dtype))) return undefined;
