@@ -37,6 +37,13 @@ export function python(args: string[], input?: string): SpawnSyncReturns<string>
   return r;
 }
 
+/** Run a Python snippet (`sys.argv[1:]` are `args`); fails the test when it fails; its output, trimmed. */
+export function runPython(code: string, ...args: string[]): string {
+  const r = python(["-c", code, ...args]);
+  assert.equal(r.status, 0, r.stderr);
+  return r.stdout.trim();
+}
+
 /** Run test/python/compare.py and fail with its findings unless the store matches the sources. */
 export function assertMatchesSources(zarr: string, sources: string[], extra: string[] = []): Record<string, unknown> {
   const args = [path.join(ROOT, "test", "python", "compare.py"), "--zarr", zarr, "--json"];
