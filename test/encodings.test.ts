@@ -209,6 +209,51 @@ full.to_netcdf(d + "/all.nc")`,
     assertMatchesSources(archive, [path.join(dir, "all.nc")]);
   });
 
+  test("archives laid out otherwise than zarrio writes (chunk keys, order, filters, byte order, codec chains) are refused by name, never written in zarrio's layout", () => {
+    const dir = outDir("foreign-layouts");
+    // Each archive holds times 0-3 of t2m as xarray or zarr-python lays it out; the file holds times 4-7.
+    const kinds: Record<string, string> = {
+      "v2-separator-slash": `ds.to_zarr(out, zarr_format=2, encoding={"t2m": {"chunks": (2, 5, 6)}}, consolidated=True)
+import json; p = out + "/t2m/.zarray"; z = json.load(open(p)); z["dimension_separator"] = "/"; json.dump(z, open(p, "w"))
+import os, glob
+for f in glob.glob(out + "/t2m/[0-9]*"): d, b = os.path.split(f); os.makedirs(os.path.join(d, *b.split(".")[:-1]), exist_ok=True); os.rename(f, os.path.join(d, *b.split(".")))
+zarr.consolidate_metadata(out)`,
+      "v2-order-F": `zarr.create_array(out + "/raw", shape=(4, 5, 6), dtype="f4", zarr_format=2, order="F")
+ds.to_zarr(out, zarr_format=2, encoding={"t2m": {"chunks": (2, 5, 6)}}, consolidated=True, mode="w")
+import json; p = out + "/t2m/.zarray"; z = json.load(open(p)); z["order"] = "F"; json.dump(z, open(p, "w"))
+import numcodecs, numpy as np
+zarr.consolidate_metadata(out)`,
+      "v2-filter-delta": `import numcodecs
+ds.to_zarr(out, zarr_format=2, encoding={"t2m": {"chunks": (2, 5, 6), "filters": [numcodecs.Delta(dtype="f4")]}}, consolidated=True)`,
+      "v3-chunk-keys-v2": `ds.to_zarr(out, zarr_format=3, encoding={"t2m": {"chunks": (2, 5, 6), "chunk_key_encoding": {"name": "v2", "separator": "."}}}, consolidated=True)`,
+      "v3-big-endian": `from zarr.codecs import BytesCodec
+ds.to_zarr(out, zarr_format=3, encoding={"t2m": {"chunks": (2, 5, 6), "serializer": BytesCodec(endian="big")}}, consolidated=True)`,
+      "v3-zstd-crc32c": `from zarr.codecs import ZstdCodec, Crc32cCodec
+ds.to_zarr(out, zarr_format=3, encoding={"t2m": {"chunks": (2, 5, 6), "compressors": [ZstdCodec(), Crc32cCodec()]}}, consolidated=True)`,
+    };
+    const files = runPython(
+      `import sys, numpy as np, xarray as xr
+for k in (0, 1):
+    t = np.arange(4.0) + 4 * k
+    xr.Dataset({"t2m": (("time", "lat", "lon"), np.random.default_rng(k).random((4, 5, 6), dtype="f4"))}, coords={"time": ("time", t, {"units": "hours since 2000-01-01"}), "lat": np.arange(5.0), "lon": np.arange(6.0)}).to_netcdf(f"{sys.argv[1]}/part{k}.nc")
+print(f"{sys.argv[1]}/part0.nc {sys.argv[1]}/part1.nc")`,
+      dir,
+    ).split(" ");
+    for (const [kind, code] of Object.entries(kinds)) {
+      const archive = path.join(dir, `${kind}.zarr`);
+      runPython(`import sys, xarray as xr, zarr
+ds = xr.open_dataset(sys.argv[1]); out = sys.argv[2]
+${code}`, files[0]!, archive);
+      const before = hashTree(archive);
+      for (const args of [["append", files[1]!, archive], ["write-region", files[1]!, archive]]) {
+        const r = cli(args);
+        assert.equal(r.status, 8, `${kind} ${args[0]}: ${r.stderr}`);
+        assert.match(r.stderr, /StoreError: .*array 't2m' .*(is|are) not what zarrio writes/, `${kind} ${args[0]}`);
+        assert.equal(hashTree(archive), before, `${kind} ${args[0]}: a refused archive is left byte-identical`);
+      }
+    }
+  });
+
   test("64-bit integers beside another type are refused by name: float64, as xarray joins them, would round them", () => {
     const dir = outDir("int64-mixed");
     const files = [

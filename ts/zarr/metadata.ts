@@ -259,13 +259,21 @@ function parseCompressorV2(doc: Document | null): Compressor | null {
   }
 }
 
+/**
+ * A v3 codec chain as zarrio writes it: `bytes` (little-endian) or `vlen-utf8`, then at most one
+ * compressor. Any other chain (a transpose, big-endian bytes, a checksum or a second compressor
+ * after the first) is refused: written into with zarrio's chain, its chunks would read as garbage.
+ */
 function parseCodecsV3(codecs: Document[]): Compressor | null {
-  for (const c of codecs) {
+  const names = codecs.map((c) => String(c.name));
+  const [head, ...rest] = codecs;
+  const endian = ((head?.configuration ?? {}) as Document).endian;
+  if (!head || (head.name !== "bytes" && head.name !== "vlen-utf8") || (head.name === "bytes" && endian !== undefined && endian !== "little") || rest.length > 1) {
+    throw new Error(`codecs [${names.join(", ")}]${endian === "big" ? " (big-endian)" : ""} are not what zarrio writes (bytes, little-endian, then at most one of blosc, zstd, gzip)`);
+  }
+  for (const c of rest) {
     const cfg = (c.configuration ?? {}) as Document;
     switch (c.name) {
-      case "bytes":
-      case "vlen-utf8":
-        continue;
       case "blosc": {
         const shuffle = ({ noshuffle: "none", shuffle: "byte", bitshuffle: "bit" } as const)[cfg.shuffle as "shuffle"] ?? "byte";
         return { id: "blosc", cname: cfg.cname as never, clevel: cfg.clevel as number, shuffle, blocksize: (cfg.blocksize as number) ?? 0 };
@@ -319,6 +327,13 @@ export function parseArray(docs: Record<string, Document | undefined>, format: Z
     delete attrs._ARRAY_DIMENSIONS;
     const parsed = parseDtypeV2(z.dtype);
     if (!parsed) throw new Error(`dtype ${JSON.stringify(z.dtype)} is not one zarrio writes`);
+    // A layout zarrio would not write alike: its chunks would go where readers never look, or
+    // be read as garbage.
+    const filters = (z.filters as Document[] | null | undefined) ?? [];
+    const ownFilters = parsed.dtype === "str" ? ["vlen-utf8"] : [];
+    if ((z.order ?? "C") !== "C") throw new Error(`order ${JSON.stringify(z.order)} is not what zarrio writes ("C")`);
+    if ((z.dimension_separator ?? ".") !== ".") throw new Error(`dimension_separator ${JSON.stringify(z.dimension_separator)} is not what zarrio writes (".")`);
+    if (filters.map((f) => String(f.id)).join(",") !== ownFilters.join(",")) throw new Error(`filters [${filters.map((f) => String(f.id)).join(", ")}] are not what zarrio writes`);
     const { dtype } = parsed;
     const fill = jsonFill(z.fill_value, dtype);
     return {
@@ -338,6 +353,10 @@ export function parseArray(docs: Record<string, Document | undefined>, format: Z
   delete attrs._FillValue;
   const parsed = parseDtypeV3(z.data_type);
   if (!parsed) throw new Error(`data type ${JSON.stringify(z.data_type)} is not one zarrio writes`);
+  const keys = (z.chunk_key_encoding ?? {}) as Document;
+  const separator = ((keys.configuration ?? {}) as Document).separator ?? "/";
+  if (keys.name !== "default" || separator !== "/") throw new Error(`chunk_key_encoding ${JSON.stringify(keys)} is not what zarrio writes (default, "/")`);
+  if (Array.isArray(z.storage_transformers) && z.storage_transformers.length) throw new Error(`storage_transformers are not what zarrio writes`);
   const { dtype } = parsed;
   const gridShape = ((z.chunk_grid as Document).configuration as Document).chunk_shape as number[];
   let codecs = z.codecs as Document[];
