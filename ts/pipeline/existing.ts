@@ -69,7 +69,7 @@ export async function readStored(backend: Backend, ex: ExistingArchive, path: st
   const o = origin ?? model.shape.map(() => 0);
   const s = shape ?? model.shape;
   const { chunks } = backend.chunksInRegion(spec, o, s);
-  const bytes = await mapLimit(chunks, 8, async (c) => (await ex.archive.store.get(ex.archive.chunkKey(path, c))) ?? null);
+  const bytes = await mapLimit(chunks, 8, async (c) => (await ex.archive.store.get(ex.archive.chunkKey(path, model, c))) ?? null);
   return backend.readRegion(spec, o, s, chunks, bytes);
 }
 

@@ -436,13 +436,13 @@ async function writeSlab(
     return { slab, enc };
   });
   await mapLimit(enc.chunks, 8, async (c) => {
-    await store.set(archive.chunkKey(v.arrayPath, c.coords), c.bytes);
+    await store.set(archive.chunkKey(v.arrayPath, v.model, c.coords), c.bytes);
     stats.bytesStored += c.bytes.length;
     freeStored(archive, opts.backend, [c.bytes]);
   });
   stats.chunksWritten += enc.chunks.length;
   for (const coords of enc.partial) {
-    const key = archive.chunkKey(v.arrayPath, coords);
+    const key = archive.chunkKey(v.arrayPath, v.model, coords);
     let replaced = 0;
     const merged = await store.update(key, (existing) => {
       replaced = existing?.length ?? 0;
@@ -525,7 +525,7 @@ async function writeShardsByPart(
     const inner = byShard.get(coords.join(",")) ?? [];
     const { order, index } = opts.backend.shardPieces(spec, coords, inner.map((c) => c.coords), inner.map((c) => c.bytes.length));
     const pieces = [...order.map((i) => inner[i]!.bytes), index];
-    await setPieces(archive.store, archive.chunkKey(v.arrayPath, coords), pieces);
+    await setPieces(archive.store, archive.chunkKey(v.arrayPath, v.model, coords), pieces);
     stats.bytesStored += pieces.reduce((n, p) => n + p.length, 0);
     freeStored(archive, opts.backend, pieces);
   });
@@ -558,7 +558,7 @@ export async function writeWholeArray(
   const enc = await slab.encode(arraySpec(v.model), v.model.shape.map(() => 0));
   let stored = 0;
   for (const c of enc.chunks) {
-    await archive.store.set(archive.chunkKey(v.arrayPath, c.coords), c.bytes);
+    await archive.store.set(archive.chunkKey(v.arrayPath, v.model, c.coords), c.bytes);
     stored += c.bytes.length;
   }
   return stored;

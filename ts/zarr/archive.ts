@@ -85,8 +85,9 @@ export class Archive {
     return (await this.getJson(join(groupPath, ".zattrs"))) ?? {};
   }
 
-  chunkKey(arrayPath: string, coords: number[]): string {
-    return join(arrayPath, chunkKey(coords, this.format));
+  /** The key of a chunk of the array at `arrayPath` (laid out as `model`). */
+  chunkKey(arrayPath: string, model: Pick<ArrayModel, "chunkKeys">, coords: number[]): string {
+    return join(arrayPath, chunkKey(coords, this.format, model.chunkKeys));
   }
 
   /** Every group and array, found by listing metadata keys. */

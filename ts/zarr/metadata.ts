@@ -43,6 +43,17 @@ export interface ArrayModel {
    * arrays zarrio lays out, whose unwritten chunks hold the CF fill.
    */
   zarrFill?: JsonFloat;
+  /** How an archive read back spells its chunk keys, when not as zarrio does (see chunkKey). */
+  chunkKeys?: ChunkKeys;
+}
+
+/**
+ * How chunk keys are spelt: a v3 `chunk_key_encoding` ("default": `c/0/1`, "v2": `0.1`) and its
+ * separator; in v2, `0.1` with the `dimension_separator` ("/" in nested stores: `0/1`).
+ */
+export interface ChunkKeys {
+  encoding: "default" | "v2";
+  separator: "/" | ".";
 }
 
 /** The shape of what is stored under one key: a shard when sharded, else a chunk. */
@@ -168,7 +179,7 @@ export function arrayDocuments(a: ArrayModel, format: ZarrFormat): Record<string
       fill_value: !isNumeric(a.dtype) ? null : a.cfFill !== null ? a.cfFill : isFloat(a.dtype) ? "NaN" : null,
       order: "C",
       filters: a.dtype === "str" ? [{ id: "vlen-utf8" }] : null,
-      dimension_separator: ".",
+      dimension_separator: a.chunkKeys?.separator ?? ".",
     };
     return { ".zarray": zarray, ".zattrs": { ...a.attributes, _ARRAY_DIMENSIONS: a.dimensionNames } };
   }
@@ -181,7 +192,7 @@ export function arrayDocuments(a: ArrayModel, format: ZarrFormat): Record<string
       shape: a.shape,
       data_type: dtypeV3(a),
       chunk_grid: { name: "regular", configuration: { chunk_shape: storedShape(a) } },
-      chunk_key_encoding: { name: "default", configuration: { separator: "/" } },
+      chunk_key_encoding: { name: a.chunkKeys?.encoding ?? "default", configuration: { separator: a.chunkKeys?.separator ?? "/" } },
       fill_value: a.dtype === "str" ? "" : isRecord(a.dtype) ? zeroRecordBase64(itemSize(a.dtype)) : storageFill(a),
       codecs: a.shards
         ? [{ name: "sharding_indexed", configuration: { chunk_shape: a.chunks, codecs: codecsV3(a), index_codecs: SHARD_INDEX_CODECS, index_location: "end" } }]
@@ -197,10 +208,18 @@ export function groupDocuments(attributes: Attributes, format: ZarrFormat): Reco
   return { "zarr.json": { zarr_format: 3, node_type: "group", attributes } };
 }
 
-/** The key of a chunk inside its array (`c/0/1/2` in v3, `0.1.2` in v2). */
-export function chunkKey(coords: number[], format: ZarrFormat): string {
-  if (format === 3) return coords.length ? `c/${coords.join("/")}` : "c";
-  return coords.length ? coords.join(".") : "0";
+/**
+ * The key of a chunk inside its array: as zarrio writes them, `c/0/1/2` in v3 and `0.1.2` in v2;
+ * as `keys` spell them in an archive read back.
+ */
+export function chunkKey(coords: number[], format: ZarrFormat, keys: ChunkKeys = defaultKeys(format)): string {
+  const sep = keys.separator;
+  if (keys.encoding === "default") return coords.length ? `c${sep}${coords.join(sep)}` : "c";
+  return coords.length ? coords.join(sep) : "0";
+}
+
+function defaultKeys(format: ZarrFormat): ChunkKeys {
+  return format === 3 ? { encoding: "default", separator: "/" } : { encoding: "v2", separator: "." };
 }
 
 // ---- reading back ----------------------------------------------------------------------------
@@ -332,7 +351,8 @@ export function parseArray(docs: Record<string, Document | undefined>, format: Z
     const filters = (z.filters as Document[] | null | undefined) ?? [];
     const ownFilters = parsed.dtype === "str" ? ["vlen-utf8"] : [];
     if ((z.order ?? "C") !== "C") throw new Error(`order ${JSON.stringify(z.order)} is not what zarrio writes ("C")`);
-    if ((z.dimension_separator ?? ".") !== ".") throw new Error(`dimension_separator ${JSON.stringify(z.dimension_separator)} is not what zarrio writes (".")`);
+    const separator = z.dimension_separator ?? ".";
+    if (separator !== "." && separator !== "/") throw new Error(`dimension_separator ${JSON.stringify(separator)} is not one zarrio writes`);
     if (filters.map((f) => String(f.id)).join(",") !== ownFilters.join(",")) throw new Error(`filters [${filters.map((f) => String(f.id)).join(", ")}] are not what zarrio writes`);
     const { dtype } = parsed;
     const fill = jsonFill(z.fill_value, dtype);
@@ -344,6 +364,7 @@ export function parseArray(docs: Record<string, Document | undefined>, format: Z
       compressor: parseCompressorV2(z.compressor as Document | null),
       dimensionNames: dims,
       attributes: attrs,
+      ...(separator === "/" ? { chunkKeys: { encoding: "v2", separator } } : {}),
     };
   }
   const z = docs["zarr.json"];
@@ -354,8 +375,10 @@ export function parseArray(docs: Record<string, Document | undefined>, format: Z
   const parsed = parseDtypeV3(z.data_type);
   if (!parsed) throw new Error(`data type ${JSON.stringify(z.data_type)} is not one zarrio writes`);
   const keys = (z.chunk_key_encoding ?? {}) as Document;
-  const separator = ((keys.configuration ?? {}) as Document).separator ?? "/";
-  if (keys.name !== "default" || separator !== "/") throw new Error(`chunk_key_encoding ${JSON.stringify(keys)} is not what zarrio writes (default, "/")`);
+  const encoding = keys.name;
+  const separator = ((keys.configuration ?? {}) as Document).separator ?? (encoding === "v2" ? "." : "/");
+  if ((encoding !== "default" && encoding !== "v2") || (separator !== "/" && separator !== ".")) throw new Error(`chunk_key_encoding ${JSON.stringify(keys)} is not one zarrio writes`);
+  const chunkKeys: ChunkKeys = { encoding, separator };
   if (Array.isArray(z.storage_transformers) && z.storage_transformers.length) throw new Error(`storage_transformers are not what zarrio writes`);
   const { dtype } = parsed;
   const gridShape = ((z.chunk_grid as Document).configuration as Document).chunk_shape as number[];
@@ -379,6 +402,7 @@ export function parseArray(docs: Record<string, Document | undefined>, format: Z
     ...sharding,
     cfFill,
     ...(zarrFill !== undefined ? { zarrFill } : {}),
+    ...(encoding !== "default" || separator !== "/" ? { chunkKeys } : {}),
     compressor: parseCodecsV3(codecs),
     dimensionNames: (z.dimension_names as string[]) ?? [],
     attributes: attrs,

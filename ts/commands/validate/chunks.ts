@@ -43,7 +43,7 @@ export async function scanArray(backend: Backend, ex: ExistingArchive, path: str
   let stats: Stats | undefined;
   await mapLimit(Array.from({ length: total }, (_, i) => i), concurrency, async (index) => {
     const coords = unravel(index, grid);
-    const key = ex.archive.chunkKey(path, coords);
+    const key = ex.archive.chunkKey(path, model, coords);
     const bytes = await ex.archive.store.get(key);
     if (!bytes) return;
     stored++;
