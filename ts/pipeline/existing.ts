@@ -18,7 +18,7 @@ import { isTimeUnits, parseUnits, TimeError, type TimeUnits } from "../cf/time.j
 import { type ZarrConverterConfig, slabBytes } from "../config/model.js";
 import { ConfigError, fromCore, IncompatibleSourceError, PackingRangeError, StoreError } from "../errors.js";
 import type { Logger } from "../log.js";
-import { cfEncoding, decodeRange, decodedDtype, decodingOf, describeEncoding, plainInteger, sameEncoding, storedEncoding, widerInteger, type IntType } from "../plan/encoding.js";
+import { cfEncoding, decodeRange, decodedDtype, decodingOf, describeEncoding, integerRange, plainInteger, sameEncoding, storedEncoding, widerInteger, type IntType } from "../plan/encoding.js";
 import { namedIn, refuseUnsupported, walkVars, type VarPlan } from "../plan/layout.js";
 import { missingValues } from "../plan/packing.js";
 import { Archive } from "../zarr/archive.js";
@@ -356,12 +356,6 @@ export class StaticCache {
   }
 }
 
-/** The range of each integer type, as numbers. */
-const INT_RANGE: Record<IntType, [number, number]> = {
-  int8: [-128, 127], uint8: [0, 255], int16: [-32768, 32767], uint16: [0, 65535],
-  int32: [-(2 ** 31), 2 ** 31 - 1], uint32: [0, 2 ** 32 - 1], int64: [-(2 ** 63), 2 ** 63 - 1], uint64: [0, 2 ** 64 - 1],
-};
-
 /**
  * Refuse a file holding values the archive cannot store before anything is written (a read-only
  * pass over the variables concerned), rather than part-way through: integers beyond a narrower
@@ -374,7 +368,7 @@ export async function checkRanges(plans: VarPlan[], source: Source, config: Zarr
     const to = p.decode?.dtype;
     if (!to || isFloat(to) || widerInteger(p.source.dtype as IntType, to as IntType) === to) continue;
     const stats = await scanStats(source, p.source, [], slabBytes(config), config.concurrency);
-    const [lo, hi] = INT_RANGE[to as IntType];
+    const [lo, hi] = integerRange(to as IntType);
     const beyond = stats.min !== null && stats.min < lo ? stats.min : stats.max !== null && stats.max > hi ? stats.max : undefined;
     if (beyond !== undefined) {
       throw new IncompatibleSourceError(`holds ${beyond}, beyond the archive's ${to} (is ${p.source.dtype} here); nothing was written`, { file: source.file, variable: p.arrayPath });

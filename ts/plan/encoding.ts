@@ -17,7 +17,7 @@
  * Writing into an existing archive (write-region, append) follows the same rule against the
  * archive's encoding: see pipeline/existing.ts.
  */
-import { isFloat, isNumeric } from "../backend/dtype.js";
+import { isFloat, isNumeric, itemSize } from "../backend/dtype.js";
 import type { Attr, Decoding, DType, NumericType, VarMeta } from "../backend/types.js";
 import { findAttr, numericAttr } from "../cf/attrs.js";
 import { IncompatibleSourceError } from "../errors.js";
@@ -148,7 +148,13 @@ export function plainInteger(e: CfEncoding): boolean {
   return isNumeric(e.dtype) && !isFloat(e.dtype) && e.scale === undefined && e.offset === undefined && e.missing.length === 0;
 }
 
-const BITS: Record<IntType, number> = { int8: 8, uint8: 8, int16: 16, uint16: 16, int32: 32, uint32: 32, int64: 64, uint64: 64 };
+const bits = (t: IntType) => itemSize(t) * 8;
+const signed = (t: IntType) => t.startsWith("int");
+
+/** The values an integer type holds, as numbers. */
+export function integerRange(t: IntType): [number, number] {
+  return signed(t) ? [-(2 ** (bits(t) - 1)), 2 ** (bits(t) - 1) - 1] : [0, 2 ** bits(t) - 1];
+}
 
 /**
  * The narrowest integer type that holds every value of both `a` and `b` (numpy's promotion, as
@@ -156,12 +162,11 @@ const BITS: Record<IntType, number> = { int8: 8, uint8: 8, int16: 16, uint16: 16
  * undefined when none does (uint64 and a signed type).
  */
 export function widerInteger(a: IntType, b: IntType): IntType | undefined {
-  const signed = (t: IntType) => t.startsWith("int");
-  if (signed(a) === signed(b)) return BITS[a] >= BITS[b] ? a : b;
+  if (signed(a) === signed(b)) return bits(a) >= bits(b) ? a : b;
   const [s, u] = signed(a) ? [a, b] : [b, a];
-  if (BITS[s] > BITS[u]) return s;
-  const bits = BITS[u] * 2;
-  return bits <= 64 ? (`int${bits}` as IntType) : undefined;
+  if (bits(s) > bits(u)) return s;
+  const wider = bits(u) * 2;
+  return wider <= 64 ? (`int${wider}` as IntType) : undefined;
 }
 
 /**
@@ -183,7 +188,7 @@ export function mixedEncoding(path: string, vars: VarMeta[], files: string[]): M
     const dtype = encs.reduce<IntType | undefined>((t, e) => t && widerInteger(t, e.dtype as IntType), encs[0]!.dtype as IntType);
     if (dtype) return { path, dtype, files: encs };
   }
-  const wide = encs.findIndex((e) => plainInteger(e) && BITS[e.dtype as IntType] === 64);
+  const wide = encs.findIndex((e) => plainInteger(e) && bits(e.dtype as IntType) === 64);
   if (wide >= 0) {
     const other = encs.findIndex((e) => !sameEncoding(e, encs[wide]!));
     throw new IncompatibleSourceError(
