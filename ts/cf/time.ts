@@ -464,6 +464,9 @@ export function timeAxis(start: CfDate, end: CfDate, freq: Freq, units: TimeUnit
   return out;
 }
 
+/** Calendar months from `a` to `b`, whatever the day. */
+const monthsApart = (a: CfDate, b: CfDate) => (b.year - a.year) * 12 + (b.month - a.month);
+
 /**
  * The step of a time axis: fixed seconds when every step is equal, months when every step is a
  * whole number of calendar months, `undefined` when irregular or too short to tell.
@@ -477,7 +480,6 @@ export function inferFreq(values: ArrayLike<number>, units: TimeUnits): Freq | u
   }
   if (regular) return { kind: "seconds", seconds: step, text: describeSeconds(step) };
   const dates = Array.from(values, (v) => decodeValue(v, units));
-  const monthsApart = (a: CfDate, b: CfDate) => (b.year - a.year) * 12 + (b.month - a.month);
   const months = monthsApart(dates[0]!, dates[1]!);
   if (months <= 0) return undefined;
   for (let i = 1; i < dates.length; i++) {
@@ -488,6 +490,18 @@ export function inferFreq(values: ArrayLike<number>, units: TimeUnits): Freq | u
   // Every time on the last day of its month (and not all on the 31st, as December's are): month ends.
   if (dates.every((d) => isMonthEnd(d, units.calendar)) && dates.some((d) => d.day < 31)) return { kind: "months", months, text: `${months}ME`, monthEnd: true };
   return { kind: "months", months, text: months % 12 === 0 ? `${months / 12}YS` : `${months}MS` };
+}
+
+/**
+ * The number of calendar months every step of an axis moves by, whatever the day (monthly means
+ * stamped mid-month, as CMIP and OSTIA stamp them, on days and hours that vary); undefined when
+ * the steps differ.
+ */
+export function monthsEach(values: ArrayLike<number>, units: TimeUnits): number | undefined {
+  if (values.length < 2) return undefined;
+  const dates = Array.from(values, (v) => decodeValue(v, units));
+  const step = monthsApart(dates[0]!, dates[1]!);
+  return step > 0 && dates.every((d, i) => i === 0 || monthsApart(dates[i - 1]!, d) === step) ? step : undefined;
 }
 
 export function describeSeconds(s: number): string {

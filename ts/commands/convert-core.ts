@@ -96,6 +96,7 @@ export function mixedEncodings(sources: Source[], config: ZarrConverterConfig, l
   if (sources.length < 2) return mixed;
   const first = sources[0]!;
   const bounds = timeBoundsName(first.root.vars, config.time.dim);
+  const files = sources.map((s) => s.file);
   for (const { v, groupPath } of selectVars(walkVars(first.root), config, first.file)) {
     if (!v.dims.includes(config.time.dim) || (v.name === config.time.dim && v.dims.length === 1)) continue;
     // Time bounds are times: re-expressed file by file (VarPlan.retime), never decoded.
@@ -103,10 +104,10 @@ export function mixedEncodings(sources: Source[], config: ZarrConverterConfig, l
     const vars = sources.map((s) => varAt(s, v.path));
     // A file that lacks the variable is refused by the compatibility check.
     if (vars.some((x) => !x)) continue;
-    const m = mixedEncoding(v.path.replace(/^\/+/, ""), vars as VarMeta[], sources.map((s) => s.file));
+    const m = mixedEncoding(v.path.replace(/^\/+/, ""), vars as VarMeta[], files);
     if (!m) continue;
     mixed.set(v.path, m);
-    log.info(describeMixed(m, sources.map((s) => s.file), config.packing.enabled && config.packing.bits && !config.packing.exclude.includes(v.name) ? config.packing.bits : undefined));
+    log.info(describeMixed(m, files, config.packing.enabled && config.packing.bits && !config.packing.exclude.includes(v.name) ? config.packing.bits : undefined));
   }
   return mixed;
 }

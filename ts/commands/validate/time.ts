@@ -1,5 +1,5 @@
 /** 2. the time axis (present, increasing, at its step) and the time ranges no writer filled. */
-import { decodeValue, describeSeconds, formatDate, inferFreq, parseFreq, timeAxis, type Freq, type TimeUnits } from "../../cf/time.js";
+import { decodeValue, describeSeconds, formatDate, inferFreq, monthsEach, parseFreq, timeAxis, type Freq, type TimeUnits } from "../../cf/time.js";
 import { SAME_INSTANT_SECONDS } from "../../plan/region.js";
 import { type Axis } from "../../pipeline/existing.js";
 import { EXAMPLES, describeRange, examples, formatRange, type Report, type TimeRange, type ValidationReport } from "./report.js";
@@ -52,18 +52,6 @@ export function checkTimeAxis(axis: Axis, freqText: string | undefined, problem:
     );
   }
   return out;
-}
-
-/** The number of calendar months every step moves by (whatever the day), when there is one. */
-function monthsEach(values: number[], units: TimeUnits): number | undefined {
-  if (values.length < 2) return undefined;
-  const month = (v: number) => {
-    const d = decodeValue(v, units);
-    return d.year * 12 + d.month;
-  };
-  const months = values.map(month);
-  const step = months[1]! - months[0]!;
-  return step > 0 && months.every((m, i) => i === 0 || m - months[i - 1]! === step) ? step : undefined;
 }
 
 /** The step most neighbours are apart, for an axis too irregular for `inferFreq`. */
