@@ -8,8 +8,9 @@ import test, { describe } from "node:test";
 import assert from "node:assert/strict";
 import path from "node:path";
 
-import { formatDate, decodeValue, inferFreq, parseUnits, reencode, timeAxis, parseDate, parseFreq, wholeTimes } from "../dist/cf/time.js";
+import { formatDate, decodeValue, inferFreq, InexactTimeError, parseUnits, reencode, timeAxis, parseDate, parseFreq, wholeTimes } from "../dist/cf/time.js";
 import { assertMatchesSources, BACKEND, cli, fixture, outDir, python, runPython } from "./helpers.js";
+import { hashTree } from "./series.js";
 
 describe(`times kept exact [${BACKEND}]`, () => {
   const hoursA = parseUnits("hours since 2020-01-01 00:00:00", "standard");
@@ -34,7 +35,27 @@ describe(`times kept exact [${BACKEND}]`, () => {
     const millis = wholeTimes([{ values: [0, 1.5 / 3600], units: hoursA }], hoursA)!;
     assert.equal(millis.units.text, "milliseconds since 2020-01-01 00:00:00");
     assert.deepEqual(millis.values, [0, 1500]);
-    assert.equal(wholeTimes([{ values: [0, 1e-10], units: hoursA }], hoursA), undefined, "a fraction of a microsecond: no whole unit");
+    const nanos = wholeTimes([{ values: [0, 1e-10], units: hoursA }], hoursA)!;
+    assert.equal(nanos.units.text, "nanoseconds since 2020-01-01 00:00:00", "a fraction of a microsecond: nanoseconds");
+    assert.deepEqual(nanos.values, [0, 360]);
+  });
+
+  test("'nanoseconds since' (xarray's units for sub-microsecond times) are read; whole numbers beyond 2^53 are never rounded", () => {
+    const ns = parseUnits("nanoseconds since 2021-03-01 00:00:00.000000123", "proleptic_gregorian");
+    assert.equal(ns.unitName, "nanoseconds");
+    assert.equal(formatDate(decodeValue(3_600_000_000_007, ns)), "2021-03-01 01:00:00");
+    const later = parseUnits("nanoseconds since 2021-03-01 04:00:00.000000123", "proleptic_gregorian");
+    assert.deepEqual(reencode([0, 7], later, ns), [14_400_000_000_000, 14_400_000_000_007]);
+    // 153 days on, in nanoseconds: beyond 2^53, which a float64 would round by up to 2 ns.
+    const august = parseUnits("nanoseconds since 2021-08-01", "proleptic_gregorian");
+    const january = parseUnits("nanoseconds since 2021-01-01", "proleptic_gregorian");
+    assert.throws(() => reencode([0, 3_600_000_000_000], august, january), (e: Error) => e instanceof InexactTimeError && /beyond the 2\^53/.test(e.message));
+    // A series that far apart is stored in the coarsest unit that holds every time whole...
+    const hours = wholeTimes([{ values: [0, 3_600_000_000_000], units: january }, { values: [0, 3_600_000_000_000], units: august }], january)!;
+    assert.equal(hours.units.text, "hours since 2021-01-01");
+    assert.deepEqual(hours.values, [0, 1, 5088, 5089]);
+    // ...and is refused when only nanoseconds would (none holds it exactly).
+    assert.equal(wholeTimes([{ values: [0], units: january }, { values: [7], units: august }], january), undefined);
   });
 
   test("a template axis stepping by a fraction of the unit is counted in whole nanoseconds", () => {
@@ -138,6 +159,61 @@ xr.Dataset({"sst": ("time", np.arange(12, dtype="f4"))}, coords={"time": t}).to_
     const gapped = path.join(dir, "gap.zarr");
     assert.equal(cli(["convert", gap, gapped]).status, 0);
     assert.equal(cli(["validate", gapped]).status, 10);
+  });
+
+  test("xarray's 'nanoseconds since' files: a series joins exactly; months apart, convert, create-template and write-region store whole hours, append refuses", () => {
+    const dir = outDir("time-nanoseconds");
+    // As xarray writes them: each file in nanoseconds since its own first time (sub-microsecond
+    // stamps), or (w*) whole hours that an earlier writer kept in nanoseconds since the 1st.
+    runPython(
+      `import sys, numpy as np, pandas as pd, xarray as xr
+d = sys.argv[1]
+def write(name, start, extra_ns, units=None):
+    t = pd.date_range(start, periods=4, freq="h") + pd.to_timedelta(extra_ns * np.arange(4), unit="ns")
+    ds = xr.Dataset({"sst": (("time", "lat"), np.arange(12, dtype="f4").reshape(4, 3) + t.hour.values[:, None])}, coords={"time": t, "lat": [1.0, 2.0, 3.0]})
+    ds.to_netcdf(f"{d}/{name}", encoding={"time": {"units": units, "dtype": "int64"}} if units else None)
+for i in range(3):
+    write(f"n{i}.nc", pd.Timestamp("2021-03-01T00:00:00.000000123") + pd.Timedelta(hours=4 * i), 7)
+write("w0.nc", "2021-01-01", 0, "nanoseconds since 2021-01-01")
+write("w1.nc", "2021-08-01", 0, "nanoseconds since 2021-08-01")
+write("far.nc", "2021-08-01", 7)`,
+      dir,
+    );
+    const at = (f: string) => path.join(dir, f);
+    const units = (zarr: string) => runPython("import sys, xarray as xr; print(xr.open_zarr(sys.argv[1]).time.encoding['units'])", zarr);
+    const series = at("n.zarr");
+    let r = cli(["convert", at("n0.nc"), at("n1.nc"), at("n2.nc"), series]);
+    assert.equal(r.status, 0, r.stderr);
+    assertMatchesSources(series, [at("n0.nc"), at("n1.nc"), at("n2.nc")], ["--concat-dim", "time"]);
+    assert.equal(units(series), "nanoseconds since 2021-03-01 00:00:00.000000123");
+
+    const joined = at("w.zarr");
+    r = cli(["convert", at("w0.nc"), at("w1.nc"), joined, "-v"]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, /stored as int64 'hours since 2021-01-01'.*beyond 2\^53/);
+    assertMatchesSources(joined, [at("w0.nc"), at("w1.nc")], ["--concat-dim", "time"]);
+
+    // Sub-microsecond times 153 days apart: no unit holds them exactly; refused, nothing written.
+    r = cli(["convert", at("n0.nc"), at("far.nc"), at("far.zarr")]);
+    assert.equal(r.status, 4, r.stderr);
+    assert.match(r.stderr, /no time unit holds this series exactly/);
+
+    const template = at("t.zarr");
+    r = cli(["create-template", at("w0.nc"), template, "--global-start", "2021-01-01", "--global-end", "2021-12-31T23:00", "--freq", "1h"]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(units(template), "hours since 2021-01-01");
+    for (const f of ["w1.nc", "w0.nc"]) assert.equal(cli(["write-region", at(f), template]).status, 0);
+    assertMatchesSources(template, [at("w1.nc")], ["--isel", "time=5088:5092"]);
+    assertMatchesSources(template, [at("w0.nc")], ["--isel", "time=0:4"]);
+
+    // An archive kept in nanoseconds since 2021-01-01 cannot hold August's times exactly.
+    const archive = at("a.zarr");
+    assert.equal(cli(["convert", at("w0.nc"), archive]).status, 0);
+    const before = hashTree(archive);
+    r = cli(["append", at("w1.nc"), archive]);
+    assert.equal(r.status, 4, r.stderr);
+    assert.match(r.stderr, /w1\.nc: 2021-08-01 00:00:00 is 18316800000000000 nanoseconds from 2021-01-01 00:00:00, beyond the 2\^53/);
+    assert.equal(hashTree(archive), before, "a refused append leaves the archive byte-identical");
   });
 
   test("create-template of hourly steps from a 'days since' file: xarray reads every hour exactly", () => {

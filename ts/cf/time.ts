@@ -56,6 +56,8 @@ const UNIT_SECONDS: [RegExp, string, number][] = [
   [/^(seconds?|secs?|s)$/i, "seconds", 1],
   [/^(milliseconds?|msecs?|ms)$/i, "milliseconds", 1e-3],
   [/^(microseconds?|usecs?|us)$/i, "microseconds", 1e-6],
+  // xarray writes times with sub-microsecond parts as int64 "nanoseconds since" the first one.
+  [/^(nanoseconds?|nsecs?|ns)$/i, "nanoseconds", 1e-9],
 ];
 
 /** Whether a `units` attribute looks like CF time ("<unit> since <date>"). */
@@ -305,6 +307,24 @@ function nanosToValue(nanos: bigint, perUnit: bigint, slack: number): number {
   return Number(whole) + rest / units;
 }
 
+/**
+ * Thrown where a time would be a whole number beyond 2^53 in the units asked for ("nanoseconds
+ * since" more than 104 days away): a float64 (every time value zarrio handles) cannot hold it
+ * exactly, and rounding it would move the instant.
+ */
+export class InexactTimeError extends TimeError {}
+
+/** Whether a time value is one float64 holds exactly: fractional, or a whole number up to 2^53. */
+export const exactTime = (x: number) => !Number.isInteger(x) || Number.isSafeInteger(x);
+
+function refuseInexact(values: ArrayLike<number>, units: TimeUnits): void {
+  for (let i = 0; i < values.length; i++) {
+    if (!exactTime(values[i]!)) {
+      throw new InexactTimeError(`${formatDate(decodeValue(values[i]!, units))} is ${values[i]} ${units.unitName} from ${formatDate(units.ref)}, beyond the 2^53 that a float64 holds exactly: it cannot be stored in units '${units.text}' without moving it`);
+    }
+  }
+}
+
 /** Whether values in `a` and in `b` mean the same instants (same units text and calendar): no re-expression needed. */
 export function sameUnits(a: TimeUnits, b: TimeUnits): boolean {
   return a.text === b.text && a.calendar === b.calendar;
@@ -329,8 +349,12 @@ function checkCalendars(values: ArrayLike<number>, from: TimeUnits, to: TimeUnit
   }
 }
 
-/** Values in `from` re-expressed in `to` (see checkCalendars): whole where the instant is. */
-export function reencode(values: ArrayLike<number>, from: TimeUnits, to: TimeUnits): number[] {
+/**
+ * Values in `from` re-expressed in `to` (see checkCalendars): whole where the instant is. A whole
+ * number beyond 2^53 is refused (InexactTimeError) unless `inexact` allows it: convert then
+ * stores the axis in coarser units (wholeTimes).
+ */
+export function reencode(values: ArrayLike<number>, from: TimeUnits, to: TimeUnits, inexact = false): number[] {
   checkCalendars(values, from, to);
   const shift = secondsToNanos(diffSeconds(instantOf(from.ref, from.calendar), instantOf(to.ref, to.calendar)));
   const [perFrom, perTo] = [unitNanos(from), unitNanos(to)];
@@ -339,6 +363,7 @@ export function reencode(values: ArrayLike<number>, from: TimeUnits, to: TimeUni
     const v = values[i]!;
     out[i] = Number.isFinite(v) ? nanosToValue(valueNanos(v, perFrom) + shift, perTo, slackNanos(v, perFrom)) : v;
   }
+  if (!inexact) refuseInexact(out, to);
   return out;
 }
 
@@ -347,8 +372,10 @@ const WHOLE_UNITS = UNIT_SECONDS.map(([, name, seconds]) => ({ name, perUnit: Bi
 
 /**
  * Times of several files (each in its own units) as whole numbers of one unit since `first`'s
- * reference: the coarsest unit, no coarser than `first`'s, that holds every instant (to within
- * what each file's float can tell apart). Undefined when none does (sub-microsecond times).
+ * reference: the coarsest unit that holds every instant (to within what each file's float can
+ * tell apart) as a whole number up to 2^53. Undefined when none does (nanoseconds over more than
+ * 104 days). Called for times that are fractions of `first`'s unit (no coarser unit holds those)
+ * or beyond 2^53 of it ("nanoseconds since", where a coarser one may).
  */
 export function wholeTimes(axes: { values: ArrayLike<number>; units: TimeUnits }[], first: TimeUnits): { values: number[]; units: TimeUnits } | undefined {
   const nanos: bigint[] = [];
@@ -362,7 +389,7 @@ export function wholeTimes(axes: { values: ArrayLike<number>; units: TimeUnits }
       slack.push(slackNanos(values[i]!, perUnit));
     }
   }
-  for (const u of WHOLE_UNITS.filter((w) => w.perUnit <= unitNanos(first))) {
+  for (const u of WHOLE_UNITS) {
     const values: number[] = [];
     for (let i = 0; i < nanos.length; i++) {
       const x = nanosToValue(nanos[i]!, u.perUnit, slack[i]!);
@@ -508,7 +535,8 @@ export function describeSeconds(s: number): string {
   if (s % 86400 === 0) return `${s / 86400}D`;
   if (s % 3600 === 0) return `${s / 3600}h`;
   if (s % 60 === 0) return `${s / 60}min`;
-  return `${s}s`;
+  // To the nanosecond: a step of 1 h and 7 ns is a product in floats of 3600.0000000070004 s.
+  return `${Number(s.toFixed(9))}s`;
 }
 
 /**

@@ -7,7 +7,7 @@
  */
 import type { Backend, DType, GroupMeta, Stats, VarMeta } from "../backend/types.js";
 import { textAttr } from "../cf/attrs.js";
-import { checkIncreasing, reencode, sameUnits, wholeTimes } from "../cf/time.js";
+import { checkIncreasing, exactTime, reencode, sameUnits, wholeTimes } from "../cf/time.js";
 import { type ZarrConverterConfig, slabBytes } from "../config/model.js";
 import { ConfigError, IncompatibleSourceError, timeProblem } from "../errors.js";
 import { formatBytes, Logger, Progress, silentLogger } from "../log.js";
@@ -216,16 +216,19 @@ export async function concatTimes(sources: Source[], timeDim: string): Promise<T
   }
   const values: number[] = [];
   let dtype = first.dtype;
-  // Whether a file's times re-expressed in the first file's units came out fractional there.
+  // Whether a file's times re-expressed in the first file's units came out fractional there, or
+  // whole beyond 2^53 (xarray's "nanoseconds since" each file's first time, months later).
   let fractional = false;
+  let far = false;
   axes.forEach((axis, i) => {
     const file = sources[i]!.file;
     if (!axis) throw new IncompatibleSourceError(`${noTimeAxisReason(sources[i]!, timeDim)}; the first file has CF times: the two cannot be joined`, { file });
     let vals: number[];
     try {
       const same = sameUnits(axis.units, first.units);
-      vals = same ? axis.values : reencode(axis.values, axis.units, first.units);
+      vals = same ? axis.values : reencode(axis.values, axis.units, first.units, true);
       if (!same && !fractional) fractional = vals.some((x) => !Number.isInteger(x));
+      if (!same && !far) far = vals.some((x) => !exactTime(x));
     } catch (e) {
       throw timeProblem(e, file);
     }
@@ -237,7 +240,13 @@ export async function concatTimes(sources: Source[], timeDim: string): Promise<T
   });
   // Fractions re-expressed in floats decode a nanosecond or two off what the files mean: the axis
   // is then stored as whole numbers of the coarsest unit that holds every file's times exactly.
-  const whole = fractional ? wholeTimes(axes as TimeAxis[], first.units) : undefined;
+  const whole = fractional || far ? wholeTimes(axes as TimeAxis[], first.units) : undefined;
+  if (far && !whole) {
+    throw new IncompatibleSourceError(
+      `times need ${first.units.unitName} over more than 2^53 of them (104 days in nanoseconds): no time unit holds this series exactly in a float64, so it cannot be joined without moving times`,
+      { file: sources[0]!.file, variable: timeDim },
+    );
+  }
   // The joined axis holds every value now: ten thousand files would otherwise keep theirs too.
   for (const s of sources) forgetTimeAxis(s);
   return whole ? { ...whole, dtype: "int64" } : { values, units: first.units, dtype };
@@ -312,11 +321,14 @@ export async function planConvert(sources: Source[], config: ZarrConverterConfig
     retimedBounds,
     backend,
   });
-  const firstUnits = textAttr(findVar(first, timeDim)?.attrs ?? [], "units");
-  if (times && times.units.text !== firstUnits) {
+  const timeVar = findVar(first, timeDim);
+  const firstUnits = textAttr(timeVar?.attrs ?? [], "units");
+  if (times && timeVar && times.units.text !== firstUnits) {
     log.info(
       `${timeDim} is stored as ${times.dtype} '${times.units.text}' (the first file has '${firstUnits}'): ` +
-        `other files' times are fractions of those units, which floats hold only to a nanosecond or two`,
+        (times.units.unitSeconds > (timeUnitsOf(first, timeVar, timeDim)?.unitSeconds ?? Infinity)
+          ? `other files' times are whole numbers of those units beyond 2^53, which a float64 does not hold exactly`
+          : `other files' times are fractions of those units, which floats hold only to a nanosecond or two`),
     );
   }
   // A time coordinate that is not CF time ("day as %Y%m%d.%f") is copied as stored, file by file.

@@ -15,7 +15,7 @@
 import { isNumeric } from "../backend/dtype.js";
 import { loadBackend } from "../backend/index.js";
 import type { DType } from "../backend/types.js";
-import { decodeValue, formatDate, inferFreq, parseDate, parseFreq, reencode, TimeError, timeAxis, wholeTimes, type Freq } from "../cf/time.js";
+import { decodeValue, exactTime, formatDate, inferFreq, parseDate, parseFreq, reencode, TimeError, timeAxis, wholeTimes, type Freq } from "../cf/time.js";
 import { type ZarrConverterConfig, slabBytes } from "../config/model.js";
 import { ConfigError, IncompatibleSourceError } from "../errors.js";
 import { silentLogger, type Logger } from "../log.js";
@@ -107,14 +107,19 @@ export async function createTemplate(template: string, output: string, config: Z
       throw e;
     }
     // Steps that are fractions of the file's unit (hours in "days since") decode a nanosecond off
-    // from floats: the axis is then whole numbers of the coarsest unit that holds every step.
+    // from floats, and whole numbers beyond 2^53 ("nanoseconds since", months on) are not held
+    // exactly at all: the axis is then whole numbers of the coarsest unit that holds every step.
     let units = own.units;
     let dtype = storedTimeDtype(values, own.dtype) as DType;
-    const whole = values.some((v) => !Number.isInteger(v)) ? wholeTimes([{ values, units }], units) : undefined;
+    const far = values.some((v) => !exactTime(v));
+    const whole = far || values.some((v) => !Number.isInteger(v)) ? wholeTimes([{ values, units }], units) : undefined;
     if (whole) {
       ({ values, units } = whole);
       dtype = "int64";
-      log.info(`${dim} is stored as int64 '${units.text}' (${template} has '${own.units.text}'): every ${freq.text} step is a whole number of ${units.unitName}, and fractions of ${own.units.unitName} in floats are a nanosecond or two off`);
+      const why = far ? `whole numbers of ${own.units.unitName} this far from ${formatDate(own.units.ref)} are beyond what a float64 holds exactly (2^53)` : `fractions of ${own.units.unitName} in floats are a nanosecond or two off`;
+      log.info(`${dim} is stored as int64 '${units.text}' (${template} has '${own.units.text}'): every ${freq.text} step is a whole number of ${units.unitName}, and ${why}`);
+    } else if (far) {
+      throw new ConfigError(`the axis from ${globalStart} to ${globalEnd} every ${freq.text} needs ${own.units.unitName} beyond 2^53 from ${formatDate(own.units.ref)} (${template}'s units), which no time unit holds exactly`, "time");
     }
     // Files shaped like the template must find their place on this axis; say so now if not.
     try {

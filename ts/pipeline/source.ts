@@ -5,7 +5,7 @@
 import { isRecord } from "../backend/dtype.js";
 import type { Backend, Dataset, GroupMeta, ReaderKind, RecordField, VarMeta } from "../backend/types.js";
 import { numericAttr, textAttr } from "../cf/attrs.js";
-import { isTimeUnits, parseUnits, sameUnits, TimeError, type TimeUnits } from "../cf/time.js";
+import { exactTime, isTimeUnits, parseUnits, sameUnits, TimeError, type TimeUnits } from "../cf/time.js";
 import { ConversionError, fromCore, IncompatibleSourceError, SourceReadError, ZarrioError } from "../errors.js";
 import type { Logger } from "../log.js";
 import { sourceRoot, walkVars, type VarPlan } from "../plan/layout.js";
@@ -24,7 +24,7 @@ export interface Source {
    * passes are not opened again for it. One field, not a map: a run over ten thousand files keeps
    * one of these per file.
    */
-  time?: { dim: string; axis: TimeAxis | undefined };
+  time?: { dim: string; axis: TimeAxis | undefined; why?: string };
 }
 
 /** How to open sources: the reader, the group converted, and the object store settings for s3:// files. */
@@ -188,7 +188,10 @@ export function storedTimeDtype(values: number[], dtype: string): string {
  * are copied as stored, as xarray leaves times it cannot decode.
  */
 export async function readTimeAxis(source: Source, timeDim: string): Promise<TimeAxis | undefined> {
-  if (source.time?.dim !== timeDim) source.time = { dim: timeDim, axis: await readTimeAxisOnce(source, timeDim) };
+  if (source.time?.dim !== timeDim) {
+    const axis = await readTimeAxisOnce(source, timeDim);
+    source.time = typeof axis === "string" ? { dim: timeDim, axis: undefined, why: axis } : { dim: timeDim, axis };
+  }
   return source.time.axis;
 }
 
@@ -229,9 +232,11 @@ export function timeUnitsOf(source: Source, v: VarMeta, timeDim: string): TimeUn
 /**
  * Why `source` has no time axis zarrio can decode along `timeDim` (readTimeAxis gave none): no
  * such coordinate, no units, units that are not CF time, or CF-looking units zarrio does not read
- * ("nanoseconds since", an unknown calendar), whose values are then copied as stored.
+ * (an unknown unit or calendar, values beyond 2^53 of their unit), whose values are then copied
+ * as stored.
  */
 export function noTimeAxisReason(source: Source, timeDim: string): string {
+  if (source.time?.dim === timeDim && source.time.why) return source.time.why;
   const v = findVar(source, timeDim);
   if (!v || v.dims.length !== 1 || v.dims[0] !== timeDim) return `has no coordinate variable '${timeDim}'`;
   const units = textAttr(v.attrs, "units");
@@ -260,7 +265,8 @@ export function withRetime(plan: VarPlan, source: Source, timeDim: string, to: T
   return same ? plan : { ...plan, retime: { from, to } };
 }
 
-async function readTimeAxisOnce(source: Source, timeDim: string): Promise<TimeAxis | undefined> {
+/** The file's time axis; undefined when it has none; why not, when its values are copied as stored. */
+async function readTimeAxisOnce(source: Source, timeDim: string): Promise<TimeAxis | string | undefined> {
   const v = findVar(source, timeDim);
   if (!v || v.dims.length !== 1 || v.dims[0] !== timeDim) return undefined;
   const parsed = timeUnitsOf(source, v, timeDim);
@@ -278,6 +284,11 @@ async function readTimeAxisOnce(source: Source, timeDim: string): Promise<TimeAx
   const bad = values.findIndex((x) => !Number.isFinite(x) || x === fill);
   if (bad >= 0) {
     throw new IncompatibleSourceError(`time step ${bad} has no valid value (${values[bad]})`, { file: source.file, variable: v.path });
+  }
+  // int64 "nanoseconds since 1970": numbers (float64) would move such times by up to 128 ns.
+  const far = values.findIndex((x) => !exactTime(x));
+  if (far >= 0) {
+    return `has '${timeDim}' values beyond 2^53 ${parsed.unitName} from its reference (${values[far]} at step ${far}), which zarrio does not decode (a float64 would move them) and copies as stored`;
   }
   return { values, units: parsed, dtype: v.dtype };
 }

@@ -359,7 +359,8 @@ async function readPart(part: WritePart, opts: RunOptions, stats: WriteStats): P
  * the archive against this too.
  */
 export function retimedValues(values: number[], retime: { from: TimeUnits; to: TimeUnits }, missing: number[]): number[] {
-  const out = reencode(values, retime.from, retime.to);
+  const present = missing.length ? values.map((x) => (missing.includes(x) ? NaN : x)) : values;
+  const out = reencode(present, retime.from, retime.to);
   for (let i = 0; i < out.length; i++) if (missing.includes(values[i]!)) out[i] = values[i]!;
   return out;
 }
