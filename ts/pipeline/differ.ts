@@ -29,10 +29,12 @@ export interface Difference {
 export interface Reading {
   slab: Slab;
   encoding: CfEncoding;
+  /** The slab's records read as fixed-width text (an archive's `<U5`, see fixedTexts). */
+  texts?: string[];
 }
 
 export function firstDifference(here: Reading, there: Reading, slack = 0): Difference | undefined {
-  const texts = [here.slab.toStrings(), there.slab.toStrings()];
+  const texts = [here.texts ?? here.slab.toStrings(), there.texts ?? there.slab.toStrings()];
   if (texts[0] || texts[1]) {
     const [a, b] = [texts[0] ?? [], texts[1] ?? []];
     for (let i = 0; i < Math.max(a.length, b.length); i++) {

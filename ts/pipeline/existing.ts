@@ -9,7 +9,7 @@
  * Every check here runs before anything is written: a file that does not fit is refused with a
  * typed error naming the file and the variable.
  */
-import { isFloat, isNumeric } from "../backend/dtype.js";
+import { isFloat, isNumeric, itemSize } from "../backend/dtype.js";
 import { existsSync } from "node:fs";
 
 import type { Backend, PackParams, Slab, VarMeta } from "../backend/types.js";
@@ -22,7 +22,7 @@ import { cfEncoding, decodeRange, decodedDtype, decodingOf, describeEncoding, in
 import { namedIn, refuseUnsupported, walkVars, type VarPlan } from "../plan/layout.js";
 import { missingValues } from "../plan/packing.js";
 import { Archive } from "../zarr/archive.js";
-import { arraySpec, type ArrayModel, type Attributes } from "../zarr/metadata.js";
+import { arraySpec, dtypeName, fixedTexts, type ArrayModel, type Attributes } from "../zarr/metadata.js";
 import { openStore, type StoreOptions } from "../zarr/open.js";
 import { FsStore, type Store } from "../zarr/store.js";
 import { isS3Url } from "../s3/url.js";
@@ -71,6 +71,11 @@ export async function readStored(backend: Backend, ex: ExistingArchive, path: st
   const { chunks } = backend.chunksInRegion(spec, o, s);
   const bytes = await mapLimit(chunks, 8, async (c) => (await ex.archive.store.get(ex.archive.chunkKey(path, model, c))) ?? null);
   return backend.readRegion(spec, o, s, chunks, bytes);
+}
+
+/** The strings of a stored slab: text, or fixed-width text (an xarray `<U5`) decoded; undefined for numbers and records. */
+export function storedTexts(slab: Slab, model: ArrayModel): string[] | undefined {
+  return model.fixedText ? fixedTexts(model.fixedText, itemSize(model.dtype), slab.toBytes()!) : (slab.toStrings() ?? undefined);
 }
 
 export interface Axis {
@@ -203,6 +208,12 @@ function writeEncoding(backend: Backend, model: ArrayModel, v: VarMeta, file: st
 
 function planFor(backend: Backend, path: string, model: ArrayModel, v: VarMeta, dim: string, file: string, timeBounds: boolean, log?: Logger): VarPlan {
   const name = baseName(path);
+  if (model.fixedText) {
+    throw new IncompatibleSourceError(
+      `the archive stores it as fixed-width text (numpy's ${dtypeName(model)}), which zarrio reads but does not write; leave it out with --drop-variables ${name}`,
+      { file, variable: path },
+    );
+  }
   const isTimeCoord = name === dim && isCoordinate(path, model);
   // Times (the coordinate, its bounds) are never decoded or packed; bounds are re-expressed (retime).
   const { decode, pack, missing, note } = isTimeCoord || timeBounds ? { decode: null, pack: null, missing: missingValues(v) } : writeEncoding(backend, model, v, file, path);
@@ -317,7 +328,8 @@ export async function checkStatics(
       try {
         const there = storedEncoding(model);
         const slack = there.scale === undefined ? 0 : Math.abs(there.scale) / 2 + Number.EPSILON * Math.abs(there.scale);
-        const at = firstDifference({ slab: mine, encoding: cfEncoding(v) }, { slab: stored, encoding: there }, slack);
+        const texts = storedTexts(stored, model);
+        const at = firstDifference({ slab: mine, encoding: cfEncoding(v) }, { slab: stored, encoding: there, ...(texts ? { texts } : {}) }, slack);
         if (at) {
           const index = unravel(at.index, v.shape).map((k, i) => k + start[i]!);
           const unit = textAttr(v.attrs, "units");

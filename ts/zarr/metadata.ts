@@ -45,6 +45,41 @@ export interface ArrayModel {
   zarrFill?: JsonFloat;
   /** How an archive read back spells its chunk keys, when not as zarrio does (see chunkKey). */
   chunkKeys?: ChunkKeys;
+  /**
+   * Fixed-width text another tool stored (numpy's `<U5` and `|S5`, as xarray writes string
+   * coordinates; zarr-python's `fixed_length_utf32` and `null_terminated_bytes` in v3): read as
+   * records of that many bytes and decoded by `fixedTexts`. zarrio writes variable-length text.
+   */
+  fixedText?: FixedText;
+}
+
+/** UTF-32 code points (little-endian), or bytes; either padded with zeros to the width. */
+export type FixedText = "utf32" | "bytes";
+
+/** An array's element type as a reader would name it: numpy's `<U6` or `|S3` for fixed-width text. */
+export function dtypeName(a: Pick<ArrayModel, "dtype" | "fixedText">): string {
+  if (!a.fixedText) return a.dtype;
+  const width = itemSize(a.dtype);
+  return a.fixedText === "utf32" ? `<U${width / 4}` : `|S${width}`;
+}
+
+/** The strings in records of fixed-width text (`model.fixedText`), without their zero padding, as numpy reads them. */
+export function fixedTexts(kind: FixedText, width: number, bytes: Uint8Array): string[] {
+  const out: string[] = [];
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const utf8 = new TextDecoder();
+  for (let at = 0; at + width <= bytes.length; at += width) {
+    let end = width;
+    while (end > 0 && bytes[at + end - 1] === 0) end--;
+    if (kind === "bytes") {
+      out.push(utf8.decode(bytes.subarray(at, at + end)));
+    } else {
+      const points: number[] = [];
+      for (let i = 0; i < Math.ceil(end / 4); i++) points.push(view.getUint32(at + 4 * i, true));
+      out.push(String.fromCodePoint(...points));
+    }
+  }
+  return out;
 }
 
 /**
@@ -226,15 +261,19 @@ function defaultKeys(format: ZarrFormat): ChunkKeys {
 
 const FROM_V2: Record<string, NumericType | "str"> = Object.fromEntries(Object.entries(V2_DTYPE).map(([k, v]) => [v, k as NumericType]));
 
-function recordOf(size: number, fields?: RecordField[]): { dtype: DType; fields?: RecordField[] } {
+type ParsedDtype = { dtype: DType; fields?: RecordField[]; fixedText?: FixedText };
+
+function recordOf(size: number, fields?: RecordField[]): ParsedDtype {
   return fields ? { dtype: `record${size}`, fields } : { dtype: `record${size}` };
 }
 
-/** A v2 dtype back to the model: a number, text, a compound (list of fields) or `|V<n>`. */
-function parseDtypeV2(d: unknown): { dtype: DType; fields?: RecordField[] } | undefined {
+/** A v2 dtype back to the model: a number, text (variable or fixed width), a compound (list of fields) or `|V<n>`. */
+function parseDtypeV2(d: unknown): ParsedDtype | undefined {
   if (typeof d === "string") {
     const v = /^\|V(\d+)$/.exec(d);
     if (v) return recordOf(Number(v[1]));
+    const text = /^(<U|\|S)(\d+)$/.exec(d);
+    if (text) return { dtype: `record${Number(text[2]) * (text[1] === "<U" ? 4 : 1)}`, fixedText: text[1] === "<U" ? "utf32" : "bytes" };
     return FROM_V2[d] ? { dtype: FROM_V2[d]! } : undefined;
   }
   if (!Array.isArray(d)) return undefined;
@@ -248,13 +287,15 @@ function parseDtypeV2(d: unknown): { dtype: DType; fields?: RecordField[] } | un
 }
 
 /** A v3 data type back to the model. */
-function parseDtypeV3(d: unknown): { dtype: DType; fields?: RecordField[] } | undefined {
+function parseDtypeV3(d: unknown): ParsedDtype | undefined {
   if (d === "string") return { dtype: "str" };
   if (isNumericName(d)) return { dtype: d };
   if (typeof d === "string") return undefined;
   const doc = d as Document | null;
   const cfg = (doc?.configuration ?? {}) as Document;
   if (doc?.name === "raw_bytes" && typeof cfg.length_bytes === "number") return recordOf(cfg.length_bytes);
+  const text = ({ fixed_length_utf32: "utf32", null_terminated_bytes: "bytes" } as const)[doc?.name as "fixed_length_utf32"];
+  if (text && typeof cfg.length_bytes === "number") return { dtype: `record${cfg.length_bytes}`, fixedText: text };
   if (doc?.name !== "structured" || !Array.isArray(cfg.fields)) return undefined;
   const fields: RecordField[] = [];
   for (const f of cfg.fields as unknown[]) {

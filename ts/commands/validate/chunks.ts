@@ -9,7 +9,7 @@ import { mapLimit } from "../../pipeline/pool.js";
 import { mergeStats } from "../../pipeline/scan.js";
 import { numericView } from "../../pipeline/writer.js";
 import { chunkBlock, chunkCount, chunksIn, gridShape, unravel } from "../../zarr/grid.js";
-import { arraySpec, storageFill, storedShape, type ArrayModel } from "../../zarr/metadata.js";
+import { arraySpec, dtypeName, storageFill, storedShape, type ArrayModel } from "../../zarr/metadata.js";
 import { EXAMPLES, errorText, type ArrayFacts, type IncompleteShard, type Report } from "./report.js";
 
 interface ArrayScan {
@@ -100,7 +100,7 @@ export async function scanArray(backend: Backend, ex: ExistingArchive, path: str
   return {
     facts: {
       path,
-      dtype: model.dtype,
+      dtype: dtypeName(model),
       shape: model.shape,
       chunks: model.chunks,
       chunksTotal: chunkCount(model.shape, model.chunks),

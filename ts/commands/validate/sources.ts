@@ -7,7 +7,7 @@ import { RegionError, ZarrioError } from "../../errors.js";
 import { selectedBy, walkVars } from "../../plan/layout.js";
 import { cfEncoding, decodedDtype, decodingOf, sameEncoding, storedEncoding } from "../../plan/encoding.js";
 import { placeByTimes, placeByValues } from "../../plan/region.js";
-import { readStored, timeBoundsOf, type Axis, type ExistingArchive } from "../../pipeline/existing.js";
+import { readStored, storedTexts, timeBoundsOf, type Axis, type ExistingArchive } from "../../pipeline/existing.js";
 import { mapLimit } from "../../pipeline/pool.js";
 import { planSlabs } from "../../pipeline/slabs.js";
 import { findVar, openSource, readTimeAxis, timeLength, timeUnitsOf, type Source } from "../../pipeline/source.js";
@@ -196,20 +196,20 @@ async function compareVariable(
     const src = await ds.read(v.path, box.start, box.count);
     const stored = await readStored(backend, ex, path, model, at, box.count);
     compared += box.count.reduce((a, b) => a * b, 1);
-    if (isRecord(v.dtype) || isRecord(model.dtype)) {
-      // Records compare byte for byte (fields in the stored order, little-endian).
-      const diff = compareRecords(src.toBytes()!, stored.toBytes()!, itemSize(v.dtype));
-      count += diff.count;
-      if (diff.first && !first) first = { index: unravel(diff.first.at, box.count).map((c, d) => c + at[d]!), file: diff.first.file, archive: diff.first.archive };
-      return;
-    }
-    if (v.dtype === "str" || model.dtype === "str") {
-      const [a, b] = [src.toStrings() ?? [], stored.toStrings() ?? []];
+    if (v.dtype === "str" || model.dtype === "str" || model.fixedText) {
+      const [a, b] = [src.toStrings() ?? [], storedTexts(stored, model) ?? []];
       const i = a.findIndex((s, k) => s !== b[k]);
       if (i >= 0) {
         count += a.filter((s, k) => s !== b[k]).length;
         first ??= { index: unravel(i, box.count).map((c, d) => c + at[d]!), file: a[i]!, archive: b[i]! };
       }
+      return;
+    }
+    if (isRecord(v.dtype) || isRecord(model.dtype)) {
+      // Records compare byte for byte (fields in the stored order, little-endian).
+      const diff = compareRecords(src.toBytes()!, stored.toBytes()!, itemSize(v.dtype));
+      count += diff.count;
+      if (diff.first && !first) first = { index: unravel(diff.first.at, box.count).map((c, d) => c + at[d]!), file: diff.first.file, archive: diff.first.archive };
       return;
     }
     if (retime) {
