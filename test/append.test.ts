@@ -61,6 +61,44 @@ describe(`append [${BACKEND}]`, () => {
     });
   }
 
+  test("files whose time dimension is empty (a day without data) join adding no steps, as xarray joins them; their other arrays are still checked", () => {
+    const dir = outDir("append-empty-files");
+    const r0 = python([
+      "-c",
+      `import sys, numpy as np, pandas as pd, xarray as xr
+d = sys.argv[1]
+for i, (n, lat) in enumerate(((3, 1.0), (0, 1.0), (2, 1.0), (0, 1.0), (0, 1.5))):
+    t = pd.date_range("2020-01-01", periods=n, freq="D") + pd.Timedelta(days=3 * i)
+    xr.Dataset({"v": (("time", "lat"), np.arange(n * 2, dtype="f4").reshape(n, 2))}, coords={"time": t, "lat": [lat, 2.0]}).to_netcdf(f"{d}/e{i}.nc", encoding={"time": {"units": "days since 2020-01-01"}}, unlimited_dims=["time"])`,
+      dir,
+    ]);
+    assert.equal(r0.status, 0, r0.stderr);
+    const e = (i: number) => path.join(dir, `e${i}.nc`);
+    const joined = path.join(dir, "joined.zarr");
+    let r = cli(["convert", e(1), e(0), e(3), e(2), joined, "-v"]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /4 file\(s\) \(2 without time steps\), 3 arrays, 5 time steps/);
+    assert.match(r.stderr, /2 file\(s\) have no steps along 'time' and add none: .*e1\.nc, .*e3\.nc/);
+    assertMatchesSources(joined, [e(1), e(0), e(3), e(2)]);
+    const archive = path.join(dir, "appended.zarr");
+    assert.equal(cli(["convert", e(0), archive]).status, 0);
+    r = cli(["append", e(1), e(2), e(3), archive]);
+    assert.equal(r.status, 0, r.stderr);
+    assertMatchesSources(archive, [e(0), e(2)]);
+    r = cli(["append", e(3), archive]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, /nothing to append: .*e3\.nc has no steps along 'time'/);
+    // An empty file on another grid is still another grid.
+    const before = hashTree(archive);
+    r = cli(["append", e(4), archive]);
+    assert.equal(r.status, 4, r.stderr);
+    assert.match(r.stderr, /e4\.nc, variable 'lat': coordinate values differ from the archive's at index 0: 1\.5 here, 1 in the archive/);
+    assert.equal(hashTree(archive), before);
+    r = cli(["convert", e(0), e(4), path.join(dir, "refused.zarr")]);
+    assert.equal(r.status, 4, r.stderr);
+    assert.match(r.stderr, /e4\.nc, variable '\/lat': differs from the first file's at \[0\]: 1\.5 here, 1 there/);
+  });
+
   test("appended data keeps the archive's encoding (packing, dtype, chunks, codecs)", async () => {
     const archive = path.join(outDir("append-packed"), "archive.zarr");
     await convertToZarr(days.slice(0, 2), archive, {

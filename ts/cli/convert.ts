@@ -33,7 +33,7 @@ export class ConvertCommand extends EncodingCommand {
     const inputs = await expandInputs(args, this.filesFrom, { s3: config.s3, log }, { keepRepeats: true });
     const s = await convert(inputs, output, config, { log, overwrite: this.overwrite, progress: this.showProgress(config) });
     this.context.stdout.write(
-      `${s.output}: ${s.files} file(s), ${s.variables} arrays, ${s.timeSteps} time steps; ` +
+      `${s.output}: ${s.files} file(s)${s.filesWithoutSteps ? ` (${s.filesWithoutSteps} without time steps)` : ""}, ${s.variables} arrays, ${s.timeSteps} time steps; ` +
         `${formatBytes(s.stats.bytesRead)} → ${formatBytes(s.stats.bytesStored - s.stats.bytesReplaced)} in ${s.seconds.toFixed(2)} s ` +
         `(${(s.stats.bytesRead / 1e6 / s.seconds).toFixed(0)} MB/s, ${s.backend} backend)\n`,
     );

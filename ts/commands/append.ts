@@ -174,7 +174,12 @@ export async function appendFiles(files: string[], target: string | Store, confi
         backend: backend.name,
       });
       if (length === axis.length) {
-        log.warn(`nothing to append: every ${dim} of ${files.length === 1 ? files[0] : `the ${files.length} files`} is at or before the last one already there, and on-overlap skip leaves those out`);
+        const what = files.length === 1 ? files[0] : `the ${files.length} files`;
+        log.warn(
+          planned.some((p) => p.skipped)
+            ? `nothing to append: every ${dim} of ${what} is at or before the last one already there, and on-overlap skip leaves those out`
+            : `nothing to append: ${what} ${files.length === 1 ? "has" : "have"} no steps along '${dim}'`,
+        );
         return summary(emptyStats());
       }
 
@@ -261,7 +266,11 @@ async function checkFile(
   const plans = planWrites(backend, ex, source, config, dim, [], log, axis.coord?.units);
   await checkStatics(backend, ex, source, dim, { cache: coordinates, exclude: config.variables.exclude });
   const n = timeLength(source, dim);
-  if (!n) throw new IncompatibleSourceError(`has no steps along '${dim}' to append`, { file });
+  // An empty time dimension (a day without overpasses) adds nothing; its other arrays were checked.
+  if (!n) {
+    log.info(`${file} has no steps along '${dim}' and adds none`);
+    return { file, source, plans, appended: 0, skipped: 0 };
+  }
   let skip = 0;
   let coordValues: number[] | undefined;
   let dates: [string, string] | undefined;

@@ -35,6 +35,8 @@ export interface RunOptions {
 export interface ConvertSummary {
   output: string;
   files: number;
+  /** Files whose time dimension is empty: joined, adding no steps (as xarray joins them). */
+  filesWithoutSteps: number;
   variables: number;
   timeSteps: number;
   seconds: number;
@@ -278,16 +280,14 @@ export async function planConvert(sources: Source[], config: ZarrConverterConfig
   const first = sources[0]!;
   const timeDim = config.time.dim;
   const lengths = sources.map((s) => timeLength(s, timeDim));
+  // A file whose time dimension is empty (a day without overpasses) joins adding no steps, as
+  // xarray joins it; its variables without time are checked as every file's are. One without the
+  // dimension at all is another kind of file.
   if (sources.length > 1 && lengths.some((n) => n === 0)) {
-    const i = lengths.findIndex((n) => n === 0);
-    const s = sources[i]!;
-    const empty = walkVars(s.root).some(({ v }) => v.dims.includes(timeDim));
-    throw new IncompatibleSourceError(
-      empty
-        ? `has no steps: its '${timeDim}' dimension is empty (leave the file out of the list)`
-        : `has no '${timeDim}' dimension to concatenate along (set time.dim / --time-dim)`,
-      { file: s.file },
-    );
+    const i = lengths.findIndex((n, k) => n === 0 && !walkVars(sources[k]!.root).some(({ v }) => v.dims.includes(timeDim)));
+    if (i >= 0) throw new IncompatibleSourceError(`has no '${timeDim}' dimension to concatenate along (set time.dim / --time-dim)`, { file: sources[i]!.file });
+    const empty = sources.filter((_, k) => lengths[k] === 0).map((s) => s.file);
+    log.info(`${empty.length} file(s) have no steps along '${timeDim}' and add none: ${empty.slice(0, 5).join(", ")}${empty.length > 5 ? ", …" : ""}`);
   }
   if (!seriesChecked && sources.length > 1) {
     const agreement = new SeriesAgreement(first, config, timeDim);
@@ -409,6 +409,7 @@ export async function convertSources(sources: Source[], config: ZarrConverterCon
   return {
     output: options.output,
     files: sources.length,
+    filesWithoutSteps: lengths.filter((n) => n === 0).length,
     variables: plan.vars.length,
     timeSteps: total,
     seconds,
