@@ -324,6 +324,31 @@ part(6).assign(label=(("time",), np.array(["d", "e", "f"]))).to_netcdf(d + "/alo
     }
   });
 
+  test("files packed exactly as the archive, with no fill value (NCEP's int16 with scale and offset only), are appended and written as stored", () => {
+    const dir = outDir("packed-no-fill");
+    const files = runPython(
+      `import sys, netCDF4 as nc, numpy as np
+for i in range(3):
+    f = nc.Dataset(f"{sys.argv[1]}/f{i}.nc", "w"); f.createDimension("time", None); f.createDimension("x", 3)
+    t = f.createVariable("time", "f8", ("time",)); t.units = "hours since 2000-01-01"; t[:] = [2 * i, 2 * i + 1]
+    v = f.createVariable("air", "i2", ("time", "x")); v.scale_factor = np.float32(0.01); v.add_offset = np.float32(250.0)
+    v.set_auto_maskandscale(False); v[:] = np.arange(6, dtype="i2").reshape(2, 3) + 100 * i
+    f.close()
+    print(f"{sys.argv[1]}/f{i}.nc")`,
+      dir,
+    ).split("\n");
+    const archive = path.join(dir, "a.zarr");
+    assert.equal(cli(["convert", files[0]!, archive]).status, 0);
+    let r = cli(["append", files[1]!, archive]);
+    assert.equal(r.status, 0, r.stderr);
+    assertMatchesSources(archive, files.slice(0, 2));
+    const template = path.join(dir, "t.zarr");
+    assert.equal(cli(["convert", ...files, template]).status, 0);
+    r = cli(["write-region", files[1]!, template]);
+    assert.equal(r.status, 0, r.stderr);
+    assertMatchesSources(template, files);
+  });
+
   test("64-bit integers beside another type are refused by name: float64, as xarray joins them, would round them", () => {
     const dir = outDir("int64-mixed");
     const files = [

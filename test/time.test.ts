@@ -216,6 +216,55 @@ write("far.nc", "2021-08-01", 7)`,
     assert.equal(hashTree(archive), before, "a refused append leaves the archive byte-identical");
   });
 
+  test("times are stored in a type that holds them: int16 hours reaching past 32,767 widen to int64 (convert, create-template); a fixed archive type that cannot hold them refuses (append)", () => {
+    const dir = outDir("time-types");
+    runPython(
+      `import sys, netCDF4 as nc, numpy as np
+d = sys.argv[1]
+def write(name, dtype, units, values, nat=False):
+    f = nc.Dataset(f"{d}/{name}", "w"); f.createDimension("time", None); f.createDimension("x", 2)
+    t = f.createVariable("time", dtype, ("time",)); t.units = units; t.calendar = "standard"; t[:] = np.array(values, dtype)
+    v = f.createVariable("v", "f4", ("time", "x")); v[:] = np.arange(2 * len(values)).reshape(len(values), 2) + values[0]
+    f.close()
+# int16 hours since each file's year: 2023-12-31 is 35,040 hours after 2020-01-01.
+write("i0.nc", "i2", "hours since 2020-01-01", [0, 1]); write("i1.nc", "i2", "hours since 2023-12-31", [0, 1])
+# float32 hours since 1900 (GrADS, CDO -b F32): seconds after 02:00 are not float32 numbers of hours.
+write("f0.nc", "f4", "hours since 1900-01-01", [1051896, 1051897]); write("f1.nc", "f4", "seconds since 2020-01-01 02:00", [1, 2])
+# xarray writes a missing time (NaT) as int64's least value, with no _FillValue.
+write("nat.nc", "i8", "days since 2020-01-01", [2, -2**63])`,
+      dir,
+    );
+    const at = (f: string) => path.join(dir, f);
+    const times = (zarr: string) => runPython("import sys, xarray as xr; t = xr.open_zarr(sys.argv[1]).time; print(t.encoding['dtype'], *[str(x)[:19] for x in t.values])", zarr);
+    let r = cli(["convert", at("i0.nc"), at("i1.nc"), at("i.zarr")]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(times(at("i.zarr")), "int64 2020-01-01T00:00:00 2020-01-01T01:00:00 2023-12-31T00:00:00 2023-12-31T01:00:00");
+    r = cli(["create-template", at("i0.nc"), at("t.zarr"), "--global-start", "2020-01-01", "--global-end", "2023-12-31T01:00", "--freq", "1h"]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(times(at("t.zarr")), /^int64 2020-01-01T00:00:00 .* 2023-12-31T00:00:00 2023-12-31T01:00:00$/);
+    // The archive's int16 cannot hold 35,040: refused, untouched.
+    assert.equal(cli(["convert", at("i0.nc"), at("a.zarr")]).status, 0);
+    let before = hashTree(at("a.zarr"));
+    r = cli(["append", at("i1.nc"), at("a.zarr")]);
+    assert.equal(r.status, 4, r.stderr);
+    assert.match(r.stderr, /i1\.nc: time 2023-12-31 00:00:00 is 35040 in the archive's 'hours since 2020-01-01', which its int16 cannot hold exactly/);
+    assert.equal(hashTree(at("a.zarr")), before);
+    // float32: 02:00:01 and 02:00:02 would both be stored as 02:00:00.
+    assert.equal(cli(["convert", at("f0.nc"), at("f.zarr")]).status, 0);
+    before = hashTree(at("f.zarr"));
+    r = cli(["append", at("f1.nc"), at("f.zarr")]);
+    assert.equal(r.status, 4, r.stderr);
+    assert.match(r.stderr, /f1\.nc: time 2020-01-01 02:00:01 is 1051898\.000277\d* in the archive's 'hours since 1900-01-01', which its float32 cannot hold exactly/);
+    assert.equal(hashTree(at("f.zarr")), before);
+    // Joined by convert, the same files are exact.
+    r = cli(["convert", at("f0.nc"), at("f1.nc"), at("fj.zarr")]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(times(at("fj.zarr")), "int64 2020-01-01T00:00:00 2020-01-01T01:00:00 2020-01-01T02:00:01 2020-01-01T02:00:02");
+    r = cli(["convert", at("i0.nc"), at("nat.nc"), at("nat.zarr")]);
+    assert.equal(r.status, 4, r.stderr);
+    assert.match(r.stderr, /nat\.nc, variable '\/time': time step 1 has no valid value \(NaT, a missing time as xarray writes it\)/);
+  });
+
   test("create-template of hourly steps from a 'days since' file: xarray reads every hour exactly", () => {
     const archive = path.join(outDir("time-template-hourly"), "t.zarr");
     // (The daily file itself would not fit this hourly axis: the CLI warns so, and that is all.)

@@ -18,12 +18,13 @@
  */
 import { isNumeric } from "../backend/dtype.js";
 import { loadBackend } from "../backend/index.js";
-import type { DType } from "../backend/types.js";
+import type { DType, NumericType } from "../backend/types.js";
 import { checkIncreasing, decodeValue, formatDate, reencode, type TimeUnits } from "../cf/time.js";
 import { slabBytes, type ZarrConverterConfig } from "../config/model.js";
 import { IncompatibleSourceError, RegionError, timeProblem } from "../errors.js";
 import { silentLogger, type Logger } from "../log.js";
 import type { VarPlan } from "../plan/layout.js";
+import { holdsExactly } from "../plan/encoding.js";
 import { SAME_INSTANT_SECONDS } from "../plan/region.js";
 import { checkStatics, checkRanges, StaticCache, openArchive, planWrites, readAxis, type Axis, type ExistingArchive } from "../pipeline/existing.js";
 import { memoryVariable } from "../pipeline/memory.js";
@@ -290,10 +291,15 @@ async function checkFile(
         );
       }
     }
-    const dtype = axis.coord.model.dtype;
-    const bad = values.slice(skip).findIndex((v) => !dtype.startsWith("float") && !Number.isInteger(v));
+    // The archive's type is fixed: a time it cannot hold (int16 hours past 32,767, float32
+    // seconds a few apart) would be stored as another time.
+    const dtype = axis.coord.model.dtype as NumericType;
+    const bad = values.slice(skip).findIndex((v) => !holdsExactly(dtype, v));
     if (bad >= 0) {
-      throw new IncompatibleSourceError(`${dim} ${describe(values[skip + bad]!)} cannot be stored exactly in the archive's ${dtype} '${String(axis.coord.model.attributes.units ?? dim)}'`, { file });
+      throw new IncompatibleSourceError(
+        `${dim} ${describe(values[skip + bad]!)} is ${values[skip + bad]} in the archive's '${String(axis.coord.model.attributes.units ?? dim)}', which its ${dtype} cannot hold exactly`,
+        { file },
+      );
     }
     coordValues = values.slice(skip);
     if (coordValues.length) dates = [describe(coordValues[0]!), describe(coordValues[coordValues.length - 1]!)];

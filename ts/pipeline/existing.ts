@@ -164,10 +164,11 @@ function writeEncoding(backend: Backend, model: ArrayModel, v: VarMeta, file: st
   // Copied as stored: the file's missing markers still say which values are missing (the
   // missing-data check counts with them).
   const copied = { decode: null, pack: null, missing: missingValues(v) };
-  if (!isNumeric(v.dtype) || !isNumeric(model.dtype)) return copied;
+  // Encoded alike (int16 packed with the archive's scale and offset, no fill value, as NCEP files
+  // are): copied, whatever the archive could or could not re-pack.
+  if (!isNumeric(v.dtype) || !isNumeric(model.dtype) || sameEncoding(here, there)) return copied;
   const pack = storedPacking(backend, model, file, path);
   if (pack) {
-    if (sameEncoding(here, there)) return copied;
     const plain = float(v.dtype) && here.scale === undefined && here.offset === undefined;
     const note = `${describeEncoding(here)} here, ${describeEncoding(there)} in the archive: packed again with the archive's scale and offset (values within ${pack.scale_factor / 2} of the file's)`;
     return plain

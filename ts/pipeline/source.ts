@@ -3,11 +3,12 @@
  * checking that a file fits an archive's plan before anything is written.
  */
 import { isRecord } from "../backend/dtype.js";
-import type { Backend, Dataset, GroupMeta, ReaderKind, RecordField, VarMeta } from "../backend/types.js";
+import type { Backend, Dataset, GroupMeta, NumericType, ReaderKind, RecordField, VarMeta } from "../backend/types.js";
 import { numericAttr, textAttr } from "../cf/attrs.js";
 import { exactTime, isTimeUnits, parseUnits, sameUnits, TimeError, type TimeUnits } from "../cf/time.js";
 import { ConversionError, fromCore, IncompatibleSourceError, SourceReadError, ZarrioError } from "../errors.js";
 import type { Logger } from "../log.js";
+import { holdsExactly } from "../plan/encoding.js";
 import { sourceRoot, walkVars, type VarPlan } from "../plan/layout.js";
 import type { S3Settings } from "../s3/session.js";
 import { Recent } from "../recent.js";
@@ -177,9 +178,14 @@ export interface TimeAxis {
   dtype: string;
 }
 
-/** The dtype time values are stored as: integer types widen to float64 when a value is fractional. */
+/**
+ * The dtype time values are stored as: the file's when it holds every value exactly (holdsExactly);
+ * else int64 for whole numbers in an integer type (int16 hours since 2020 reach 2023 as 35,040),
+ * else float64 (fractions, or a float32 that cannot tell later times apart).
+ */
 export function storedTimeDtype(values: number[], dtype: string): string {
-  return !dtype.startsWith("float") && values.some((x) => !Number.isInteger(x)) ? "float64" : dtype;
+  if (values.every((x) => holdsExactly(dtype as NumericType, x))) return dtype;
+  return !dtype.startsWith("float") && values.every((x) => Number.isSafeInteger(x)) ? "int64" : "float64";
 }
 
 /**
@@ -281,9 +287,12 @@ async function readTimeAxisOnce(source: Source, timeDim: string): Promise<TimeAx
     slab.release();
   }
   const fill = numericAttr(v.attrs, "_FillValue")[0];
-  const bad = values.findIndex((x) => !Number.isFinite(x) || x === fill);
+  // int64's least value is numpy's NaT: xarray writes a missing time so, with no _FillValue.
+  const nat = v.dtype === "int64" ? -(2 ** 63) : undefined;
+  const bad = values.findIndex((x) => !Number.isFinite(x) || x === fill || x === nat);
   if (bad >= 0) {
-    throw new IncompatibleSourceError(`time step ${bad} has no valid value (${values[bad]})`, { file: source.file, variable: v.path });
+    const what = values[bad] === nat ? "NaT, a missing time as xarray writes it" : String(values[bad]);
+    throw new IncompatibleSourceError(`time step ${bad} has no valid value (${what})`, { file: source.file, variable: v.path });
   }
   // int64 "nanoseconds since 1970": numbers (float64) would move such times by up to 128 ns.
   const far = values.findIndex((x) => !exactTime(x));

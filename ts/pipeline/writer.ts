@@ -5,7 +5,7 @@
  * share, are merged with what is stored while holding that chunk's lock. Reading and encoding
  * the next slab overlap storing the previous one (`concurrency` slabs in flight).
  */
-import type { Backend, Dataset, OutOfRangePolicy, PackReport, Slab } from "../backend/types.js";
+import type { Backend, Dataset, NumericType, OutOfRangePolicy, PackReport, Slab } from "../backend/types.js";
 import { slabBytes, type ZarrConverterConfig } from "../config/model.js";
 import { fromCore, IncompatibleSourceError, PackingRangeError, timeProblem } from "../errors.js";
 import { reencode, type TimeUnits } from "../cf/time.js";
@@ -15,6 +15,7 @@ import { setPieces } from "../zarr/contract.js";
 import { chunksTouched, outerCoords } from "../zarr/grid.js";
 import { arraySpec, storedShape } from "../zarr/metadata.js";
 import type { VarPlan } from "../plan/layout.js";
+import { holdsExactly } from "../plan/encoding.js";
 import { itemSize } from "../backend/dtype.js";
 import { fileDone } from "./collect.js";
 import { Budget, mapLimit } from "./pool.js";
@@ -378,12 +379,10 @@ function retimed(backend: Backend, slab: Slab, v: VarPlan, file: string): Slab {
   } catch (e) {
     throw timeProblem(e, file);
   }
-  const dtype = v.model.dtype;
-  if (!dtype.startsWith("float")) {
-    const bad = out.findIndex((y, i) => !Number.isInteger(y) && !v.missing.includes(values[i]!));
-    if (bad >= 0) {
-      throw new IncompatibleSourceError(`value ${values[bad]} '${from.text}' is ${out[bad]} in the archive's '${to.text}', which its ${dtype} cannot hold exactly`, { file, variable: v.sourcePath });
-    }
+  const dtype = v.model.dtype as NumericType;
+  const bad = out.findIndex((y, i) => !holdsExactly(dtype, y) && !v.missing.includes(values[i]!));
+  if (bad >= 0) {
+    throw new IncompatibleSourceError(`value ${values[bad]} '${from.text}' is ${out[bad]} in the archive's '${to.text}', which its ${dtype} cannot hold exactly`, { file, variable: v.sourcePath });
   }
   return backend.slabFromBytes(dtype, slab.shape, typedBytes(dtype, out));
 }

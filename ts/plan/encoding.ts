@@ -157,6 +157,19 @@ export function integerRange(t: IntType): [number, number] {
 }
 
 /**
+ * Whether `dtype` stores `value` exactly: any float64; a float32 that is its own float32 (NaN
+ * included); a whole number within an integer type's range, and up to 2^53 for 64-bit types
+ * (beyond, the number itself may already be rounded).
+ */
+export function holdsExactly(dtype: NumericType, value: number): boolean {
+  if (dtype === "float64") return true;
+  if (dtype === "float32") return Number.isNaN(value) || Math.fround(value) === value;
+  if (!Number.isSafeInteger(value)) return false;
+  const [lo, hi] = integerRange(dtype);
+  return value >= lo && value <= hi;
+}
+
+/**
  * The narrowest integer type that holds every value of both `a` and `b` (numpy's promotion, as
  * xarray's concatenation applies it: int16 and int32 give int32, uint8 and int8 give int16);
  * undefined when none does (uint64 and a signed type).
