@@ -324,6 +324,55 @@ part(6).assign(label=(("time",), np.array(["d", "e", "f"]))).to_netcdf(d + "/alo
     }
   });
 
+  test("variables without time are compared as what they stand for: their scale, fill value and units, and times as instants", () => {
+    const dir = outDir("statics-meaning");
+    runPython(
+      `import os, sys, numpy as np, pandas as pd, xarray as xr, netCDF4 as nc
+d = sys.argv[1]
+# xarray writes a run's scalar forecast_reference_time as 0 'days since <run>'.
+for name, run, units in (("run0", "2020-01-01", None), ("run1", "2020-01-02", None), ("same", "2020-01-01", "hours since 2019-12-31")):
+    t0 = pd.Timestamp(run) + pd.Timedelta("6h") + pd.Timedelta(days=2 if name == "same" else 0)
+    xr.Dataset({"tas": ("time", np.array([1.0, 2.0], "f4"))}, coords={"time": pd.date_range(t0, periods=2, freq="6h"), "forecast_reference_time": pd.Timestamp(run)}).to_netcdf(
+        f"{d}/{name}.nc", encoding={"forecast_reference_time": {"units": units}} if units else None)
+# The same stored numbers, standing for other values.
+for c in ("scale", "fill", "units"):
+    for i in range(2):
+        f = nc.Dataset(f"{d}/{c}{i}.nc", "w"); f.createDimension("time", None); f.createDimension("x", 3)
+        t = f.createVariable("time", "f8", ("time",)); t.units = "hours since 2000-01-01"; t[:] = [2 * i, 2 * i + 1]
+        if c == "scale":
+            o = f.createVariable("orog", "i2", ("x",)); o.scale_factor = np.float32([1.0, 2.0][i]); o.set_auto_maskandscale(False); o[:] = np.array([10, 20, 30], "i2")
+        if c == "fill":
+            m = f.createVariable("mask", "i1", ("x",), fill_value=np.int8([-1, 1][i])); m.set_auto_maskandscale(False); m[:] = np.array([1, 0, -1], "i1")
+        if c == "units":
+            h = f.createVariable("height", "f4", ("x",)); h.units = ["m", "km"][i]; h[:] = [1, 2, 3]
+        v = f.createVariable("v", "f4", ("time", "x")); v[:] = np.ones((2, 3)); f.close()`,
+      dir,
+    );
+    const at = (f: string) => path.join(dir, f);
+    const refusals: [string, string, RegExp, RegExp][] = [
+      ["run0.nc", "run1.nc", /'\/forecast_reference_time': differs from the first file's at \[\]: 2020-01-02 00:00:00 here, 2020-01-01 00:00:00 there/, /'forecast_reference_time': values differ from the archive's at \[\]: 2020-01-02 00:00:00 here, 2020-01-01 00:00:00 in the archive/],
+      ["scale0.nc", "scale1.nc", /'\/orog': differs from the first file's at \[0\]: 20 here, 10 there/, /'orog': values differ from the archive's at index 0: 20 here, 10 in the archive/],
+      ["fill0.nc", "fill1.nc", /'\/mask': differs from the first file's at \[0\]: NaN here, 1 there/, /'mask': values differ from the archive's at index 0: NaN here, 1 in the archive/],
+      ["units0.nc", "units1.nc", /'\/height': has units 'km' here, 'm' in the first file/, /'height': has units 'km' here, 'm' in the archive/],
+    ];
+    for (const [a, b, joined, appended] of refusals) {
+      let r = cli(["convert", at(a), at(b), at(`${a}-joined.zarr`)]);
+      assert.equal(r.status, 4, r.stderr);
+      assert.match(r.stderr, joined);
+      const archive = at(`${a}.zarr`);
+      assert.equal(cli(["convert", at(a), archive]).status, 0);
+      const before = hashTree(archive);
+      r = cli(["append", at(b), archive]);
+      assert.equal(r.status, 4, r.stderr);
+      assert.match(r.stderr, appended);
+      assert.equal(hashTree(archive), before);
+    }
+    // The same instant in other units is the same value.
+    const r = cli(["convert", at("run0.nc"), at("same.nc"), at("same.zarr")]);
+    assert.equal(r.status, 0, r.stderr);
+    assertMatchesSources(at("same.zarr"), [at("run0.nc"), at("same.nc")], ["--concat-dim", "time"]);
+  });
+
   test("files packed exactly as the archive, with no fill value (NCEP's int16 with scale and offset only), are appended and written as stored", () => {
     const dir = outDir("packed-no-fill");
     const files = runPython(

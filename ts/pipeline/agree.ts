@@ -13,7 +13,7 @@ import { IncompatibleSourceError } from "../errors.js";
 import { cfEncoding } from "../plan/encoding.js";
 import { selectedBy, walkVars } from "../plan/layout.js";
 import { unravel } from "../zarr/grid.js";
-import { digestible, firstDifference } from "./differ.js";
+import { digestible, firstDifference, meaningOf, readingKey, unitsConflict } from "./differ.js";
 import type { Source } from "./source.js";
 
 /** Bytes read at once when comparing a large variable. */
@@ -69,12 +69,18 @@ export class SeriesAgreement {
     if (v.dims.join(",") !== ref.dims.join(",") || v.shape.join(",") !== ref.shape.join(",")) {
       fail(`has shape (${describe(v)}), the first file has (${describe(ref)})`);
     }
+    const [mine, theirs] = [meaningOf(v.attrs), meaningOf(ref.attrs)];
+    const units = unitsConflict(mine, theirs);
+    if (units) fail(`has units '${units[0]}' here, '${units[1]}' in the first file`);
     const total = v.shape.reduce((a, b) => a * b, 1);
     if (total === 0) return;
-    // The usual coordinates and masks are small: equal digests, equal values. Different digests
-    // (another type or packing, or other values), or a large variable, are compared value by
-    // value, block by block (pipeline/differ.ts), which also says where they differ.
-    if (digestible(v) && (await source.ds.digest(v.path)) === (await this.firstDigest(ref))) return;
+    // The usual coordinates and masks are small: equal digests of bytes stored and read alike,
+    // equal values. Different digests or encodings (another type, packing, fill value or time
+    // units), or a large variable, are compared value by value, block by block
+    // (pipeline/differ.ts), which also says where they differ.
+    const [encoding, refEncoding] = [cfEncoding(v), cfEncoding(ref)];
+    const alike = readingKey(encoding, mine) === readingKey(refEncoding, theirs);
+    if (alike && digestible(v) && (await source.ds.digest(v.path)) === (await this.firstDigest(ref))) return;
     const rowItems = v.shape.slice(1).reduce((a, b) => a * b, 1);
     const rows = v.shape.length ? Math.max(1, Math.floor(BLOCK_BYTES / Math.max(1, rowItems * itemSize(v.dtype)))) : 1;
     for (let r = 0; r < (v.shape[0] ?? 1); r += rows) {
@@ -84,7 +90,7 @@ export class SeriesAgreement {
       try {
         const here = await source.ds.read(v.path, start, count);
         try {
-          const at = firstDifference({ slab: here, encoding: cfEncoding(v) }, { slab: there, encoding: cfEncoding(ref) });
+          const at = firstDifference({ slab: here, encoding, meaning: mine }, { slab: there, encoding: refEncoding, meaning: theirs });
           if (at) fail(`differs from the first file's at [${unravel(r * rowItems + at.index, v.shape).join(", ")}]: ${at.here} here, ${at.there} there`);
         } finally {
           here.release();

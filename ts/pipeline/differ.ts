@@ -3,11 +3,15 @@
  * (convert, pipeline/agree.ts) or against the archive's array (append and write-region,
  * pipeline/existing.ts). One rule for both: values stored alike compare as stored (NaN equals
  * NaN, -0 equals 0); stored otherwise (another type, packing or fill value), as decoded values,
- * within `slack` (half the packing step of a packed archive).
+ * within `slack` (half the packing step of a packed archive); in other CF time units, as the
+ * instants they stand for. Other units ('km', 'm') are a difference in themselves.
  */
 import { isNumeric, itemSize } from "../backend/dtype.js";
-import type { DType, Slab, VarMeta } from "../backend/types.js";
+import type { Attr, DType, Slab, VarMeta } from "../backend/types.js";
+import { textAttr } from "../cf/attrs.js";
+import { decodeValue, formatDate, isTimeUnits, parseUnits, reencode, sameUnits, TimeError, type TimeUnits } from "../cf/time.js";
 import { decodingOf, sameEncoding, type CfEncoding } from "../plan/encoding.js";
+import { SAME_INSTANT_SECONDS } from "../plan/region.js";
 import { numericView } from "./writer.js";
 
 /**
@@ -25,15 +29,60 @@ export interface Difference {
   there: string;
 }
 
-/** One side: its values and how they are stored. */
+/** What stored numbers stand for beyond their encoding: the `units` and `calendar` attributes. */
+export interface Meaning {
+  units?: string;
+  calendar?: string;
+}
+
+/** A variable's meaning, from its attributes (a file's) or an archive array's. */
+export function meaningOf(attrs: Attr[] | Record<string, unknown>): Meaning {
+  const get = (name: string) => (Array.isArray(attrs) ? textAttr(attrs, name) : typeof attrs[name] === "string" ? (attrs[name] as string) : undefined);
+  const [units, calendar] = [get("units"), get("calendar")];
+  return { ...(units !== undefined ? { units: units.trim() } : {}), ...(calendar !== undefined ? { calendar } : {}) };
+}
+
+/** CF time units of a meaning, when it has readable ones. */
+function timeUnitsOfMeaning(m: Meaning): TimeUnits | undefined {
+  if (!isTimeUnits(m.units)) return undefined;
+  try {
+    return parseUnits(m.units, m.calendar);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Why two readings' numbers stand for other things although both name their units ('km' here,
+ * 'm' there); undefined when the units are the same, or both CF time (then firstDifference
+ * compares the instants: 0 'days since' one run is not 0 'days since' the next).
+ */
+export function unitsConflict(here: Meaning, there: Meaning): [string, string] | undefined {
+  if (here.units === undefined || there.units === undefined || here.units === there.units) return undefined;
+  if (timeUnitsOfMeaning(here) && timeUnitsOfMeaning(there)) return undefined;
+  return [here.units, there.units];
+}
+
+/**
+ * A key under which equal digests of stored bytes mean equal values: the encoding and the meaning
+ * (the same int16 bytes are other values with another scale_factor, fill value or units).
+ */
+export function readingKey(encoding: CfEncoding, meaning: Meaning): string {
+  return JSON.stringify([encoding.dtype, encoding.scale, encoding.offset, encoding.missing, meaning.units, meaning.calendar]);
+}
+
+/** One side: its values, how they are stored and what they stand for. */
 export interface Reading {
   slab: Slab;
   encoding: CfEncoding;
+  meaning?: Meaning;
   /** The slab's records read as fixed-width text (an archive's `<U5`, see fixedTexts). */
   texts?: string[];
 }
 
 export function firstDifference(here: Reading, there: Reading, slack = 0): Difference | undefined {
+  const times = [here.meaning, there.meaning].map((m) => (m ? timeUnitsOfMeaning(m) : undefined));
+  if (times[0] && times[1] && !sameUnits(times[0], times[1])) return instantDifference(here, there, times[0], times[1]);
   const texts = [here.texts ?? here.slab.toStrings(), there.texts ?? there.slab.toStrings()];
   if (texts[0] || texts[1]) {
     const [a, b] = [texts[0] ?? [], texts[1] ?? []];
@@ -64,6 +113,33 @@ export function firstDifference(here: Reading, there: Reading, slack = 0): Diffe
       a.release();
       b.release();
     }
+  }
+}
+
+/** Times in other units (or calendars) compare as the instants they stand for, to the same instant's slack. */
+function instantDifference(here: Reading, there: Reading, from: TimeUnits, to: TimeUnits): Difference | undefined {
+  const a = here.slab.decode(decodingOf(here.encoding, "float64"));
+  const b = there.slab.decode(decodingOf(there.encoding, "float64"));
+  try {
+    let x: number[];
+    try {
+      x = reencode(Array.from(numericView("float64", a.toBytes()!)), from, to, true);
+    } catch (e) {
+      if (e instanceof TimeError) return { index: 0, here: `times in '${from.text}' (${from.calendar})`, there: `in '${to.text}' (${to.calendar}): ${e.message}` };
+      throw e;
+    }
+    const y = numericView("float64", b.toBytes()!);
+    const tol = SAME_INSTANT_SECONDS / to.unitSeconds;
+    const date = (v: number) => (Number.isFinite(v) ? formatDate(decodeValue(v, to)) : String(v));
+    for (let i = 0; i < Math.max(x.length, y.length); i++) {
+      const [p, q] = [x[i]!, y[i]!];
+      if (p === q || (Number.isNaN(p) && Number.isNaN(q)) || Math.abs(p - q) <= tol) continue;
+      return { index: i, here: date(p), there: date(q) };
+    }
+    return undefined;
+  } finally {
+    a.release();
+    b.release();
   }
 }
 

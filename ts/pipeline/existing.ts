@@ -13,7 +13,6 @@ import { isFloat, isNumeric, itemSize } from "../backend/dtype.js";
 import { existsSync } from "node:fs";
 
 import type { Backend, PackParams, Slab, VarMeta } from "../backend/types.js";
-import { textAttr } from "../cf/attrs.js";
 import { isTimeUnits, parseUnits, TimeError, type TimeUnits } from "../cf/time.js";
 import { type ZarrConverterConfig, slabBytes } from "../config/model.js";
 import { ConfigError, fromCore, IncompatibleSourceError, PackingRangeError, StoreError } from "../errors.js";
@@ -30,7 +29,7 @@ import { mapLimit } from "./pool.js";
 import { scanStats } from "./scan.js";
 import { checkCompatible, withRetime, type Source } from "./source.js";
 import { unravel } from "../zarr/grid.js";
-import { digestible, firstDifference } from "./differ.js";
+import { digestible, firstDifference, meaningOf, readingKey, unitsConflict } from "./differ.js";
 import { numbersFrom } from "./writer.js";
 
 export interface ExistingArchive {
@@ -317,10 +316,14 @@ export async function checkStatics(
     v.shape.forEach((n, i) => {
       if (start[i]! + n > model.shape[i]!) fail(`dimension '${v.dims[i]}' has length ${n}${start[i] ? ` from ${start[i]}` : ""}, the archive has ${model.shape[i]}`);
     });
+    const [mineMeans, thereMeans] = [meaningOf(v.attrs), meaningOf(model.attributes)];
+    const units = unitsConflict(mineMeans, thereMeans);
+    if (units) fail(`has units '${units[0]}' here, '${units[1]}' in the archive`);
     if (v.shape.some((n) => n === 0)) continue;
-    // A file of the same series carries the same values: known to agree by their digest, they are
-    // not compared with the archive's again (small variables; large ones are compared each time).
-    const key = `${path}@${start.join(",")}:${v.shape.join(",")}`;
+    // A file of the same series carries the same values: known to agree by their digest (of bytes
+    // stored and read alike), they are not compared with the archive's again (small variables;
+    // large ones are compared each time).
+    const key = `${path}@${start.join(",")}:${v.shape.join(",")}:${readingKey(cfEncoding(v), mineMeans)}`;
     const digest = digestible(v) ? await source.ds.digest(v.path) : undefined;
     if (digest !== undefined && cache.agrees(key, digest)) continue;
     const mine = await source.ds.read(v.path, v.shape.map(() => 0), v.shape);
@@ -330,10 +333,11 @@ export async function checkStatics(
         const there = storedEncoding(model);
         const slack = there.scale === undefined ? 0 : Math.abs(there.scale) / 2 + Number.EPSILON * Math.abs(there.scale);
         const texts = storedTexts(stored, model);
-        const at = firstDifference({ slab: mine, encoding: cfEncoding(v) }, { slab: stored, encoding: there, ...(texts ? { texts } : {}) }, slack);
+        const at = firstDifference({ slab: mine, encoding: cfEncoding(v), meaning: mineMeans }, { slab: stored, encoding: there, meaning: thereMeans, ...(texts ? { texts } : {}) }, slack);
         if (at) {
           const index = unravel(at.index, v.shape).map((k, i) => k + start[i]!);
-          const unit = textAttr(v.attrs, "units");
+          // (Times in other units are shown as dates.)
+          const unit = mineMeans.units === thereMeans.units ? mineMeans.units : undefined;
           const what = dims.length === 1 && baseName(path) === dims[0] ? "coordinate values" : "values";
           fail(
             `${what} differ from the archive's at ${dims.length === 1 ? `index ${index[0]}` : `[${index.join(", ")}]`}: ${at.here} here, ${at.there} in the archive${unit ? ` (${unit})` : ""}. ` +
