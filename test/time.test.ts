@@ -265,6 +265,45 @@ write("nat.nc", "i8", "days since 2020-01-01", [2, -2**63])`,
     assert.match(r.stderr, /nat\.nc, variable '\/time': time step 1 has no valid value \(NaT, a missing time as xarray writes it\)/);
   });
 
+  test("time bounds as xarray writes them (int64, in units of their own: 'days since' the first bound, the time 'days since' the first time) join in convert, append, create-template + write-region; an archive's own bounds units are kept", () => {
+    const dir = outDir("time-bounds-own-units");
+    runPython(
+      `import sys, numpy as np, pandas as pd, xarray as xr
+d = sys.argv[1]
+def daily(i, units=None):
+    t = pd.date_range(f"2020-01-0{1 + 2 * i}T12:00", periods=2, freq="D")
+    ds = xr.Dataset({"tas": ("time", np.array([1.0, 2.0], "f4") + i), "time_bnds": (("time", "nv"), np.stack([t.values - np.timedelta64(12, "h"), t.values + np.timedelta64(12, "h")], axis=1))}, coords={"time": t})
+    ds.time.attrs["bounds"] = "time_bnds"
+    return ds
+for i in range(3): daily(i).to_netcdf(f"{d}/f{i}.nc")
+# An archive xarray wrote with whole hours in both: the bounds' reference is 12 hours before the time's.
+daily(0).to_zarr(f"{d}/hours.zarr", zarr_format=3, consolidated=True, encoding={"time": {"units": "hours since 2020-01-01 12:00:00", "dtype": "int64"}, "time_bnds": {"units": "hours since 2020-01-01 00:00:00", "dtype": "int64"}})`,
+      dir,
+    );
+    const files = [0, 1, 2].map((i) => path.join(dir, `f${i}.nc`));
+    const joined = path.join(dir, "joined.zarr");
+    let r = cli(["convert", ...files, joined]);
+    assert.equal(r.status, 0, r.stderr);
+    assertMatchesSources(joined, files, ["--concat-dim", "time"]);
+    const appended = path.join(dir, "appended.zarr");
+    assert.equal(cli(["convert", files[0]!, appended]).status, 0);
+    r = cli(["append", files[1]!, files[2]!, appended]);
+    assert.equal(r.status, 0, r.stderr);
+    assertMatchesSources(appended, files, ["--concat-dim", "time"]);
+    const template = path.join(dir, "template.zarr");
+    r = cli(["create-template", files[0]!, template, "--global-start", "2020-01-01T12:00", "--global-end", "2020-01-06T12:00", "--freq", "1D"]);
+    assert.equal(r.status, 0, r.stderr);
+    r = cli(["write-region", files[2]!, files[1]!, files[0]!, template]);
+    assert.equal(r.status, 0, r.stderr);
+    assertMatchesSources(template, files, ["--concat-dim", "time"]);
+    assert.equal(cli(["validate", template, ...files]).status, 0);
+    const hours = path.join(dir, "hours.zarr");
+    r = cli(["append", files[1]!, hours]);
+    assert.equal(r.status, 0, r.stderr);
+    assertMatchesSources(hours, files.slice(0, 2), ["--concat-dim", "time"]);
+    assert.equal(runPython("import sys, zarr; print(zarr.open(sys.argv[1])['time_bnds'].attrs['units'])", hours), "hours since 2020-01-01", "as xarray wrote them");
+  });
+
   test("create-template of hourly steps from a 'days since' file: xarray reads every hour exactly", () => {
     const archive = path.join(outDir("time-template-hourly"), "t.zarr");
     // (The daily file itself would not fit this hourly axis: the CLI warns so, and that is all.)

@@ -7,7 +7,7 @@
  */
 import type { Backend, DType, GroupMeta, Stats, VarMeta } from "../backend/types.js";
 import { textAttr } from "../cf/attrs.js";
-import { checkIncreasing, exactTime, reencode, sameUnits, wholeTimes } from "../cf/time.js";
+import { checkIncreasing, exactTime, reencode, sameUnits, wholeTimes, type TimeUnits } from "../cf/time.js";
 import { type ZarrConverterConfig, slabBytes } from "../config/model.js";
 import { ConfigError, IncompatibleSourceError, timeProblem } from "../errors.js";
 import { formatBytes, Logger, Progress, silentLogger } from "../log.js";
@@ -204,6 +204,26 @@ function checkRawTimes(sources: Source[], path: string, timeDim: string, log: Lo
   log.info(`${path.replace(/^\/+/, "")} has units '${units ?? "(none)"}', which are not CF time zarrio can decode: its values are copied as stored, as xarray reads them`);
 }
 
+/**
+ * Whether the time coordinate's bounds are re-expressed into the archive's time units (`units`)
+ * and stored as float64: some file keeps them in other units (xarray writes them 'days since'
+ * the first bound, the coordinate 'days since' the first time), without units to read them by,
+ * or as another type than the first file's.
+ */
+export function boundsRetimed(sources: Source[], timeDim: string, units: TimeUnits): boolean {
+  const boundsName = timeBoundsName(sources[0]!.root.vars, timeDim);
+  const boundsOf = (s: Source) => (boundsName ? s.root.vars.find((v) => v.name === boundsName) : undefined);
+  const firstBounds = boundsOf(sources[0]!);
+  return (
+    !!firstBounds &&
+    sources.some((s) => {
+      const b = boundsOf(s);
+      const u = b && timeUnitsOf(s, b, timeDim);
+      return !b || !u || !sameUnits(u, units) || b.dtype !== firstBounds.dtype;
+    })
+  );
+}
+
 /** The concatenated time axis of several files, in the first file's units. */
 export async function concatTimes(sources: Source[], timeDim: string): Promise<TimeAxis | undefined> {
   // One file after another: a backend that holds whole files in memory keeps few of them at once.
@@ -298,17 +318,7 @@ export async function planConvert(sources: Source[], config: ZarrConverterConfig
   const mixed = mixedEncodings(sources, config, log);
   const ranges = await packingRanges(sources, config, log, mixed);
   // Time bounds in another file's units (or type) than the archive's are re-expressed (float64).
-  const boundsName = timeBoundsName(first.root.vars, timeDim);
-  const boundsOf = (s: Source) => (boundsName ? s.root.vars.find((v) => v.name === boundsName) : undefined);
-  const firstBounds = boundsOf(first);
-  const retimedBounds =
-    !!times &&
-    !!firstBounds &&
-    sources.some((s) => {
-      const b = boundsOf(s);
-      const u = b && timeUnitsOf(s, b, timeDim);
-      return !b || !u || !sameUnits(u, times.units) || b.dtype !== firstBounds.dtype;
-    });
+  const retimedBounds = !!times && boundsRetimed(sources, timeDim, times.units);
   const plan = buildPlan({
     meta: first.ds.meta,
     file: first.file,

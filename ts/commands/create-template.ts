@@ -27,6 +27,7 @@ import { nodePaths, writeHierarchy } from "../pipeline/hierarchy.js";
 import { noTimeAxisReason, openSource, readTimeAxis, storedTimeDtype, type Source } from "../pipeline/source.js";
 import { planVariableWrites, runOptions, runWrites, writeWholeArray, type WriteJob, type WriteStats } from "../pipeline/writer.js";
 import { Archive } from "../zarr/archive.js";
+import { boundsRetimed } from "./convert-core.js";
 import { logSummary, packingRanges, type RunOptions } from "./convert.js";
 import { prepareOutput } from "./output.js";
 import { pushAll } from "../lists.js";
@@ -143,6 +144,7 @@ export async function createTemplate(template: string, output: string, config: Z
       mixed,
       timeDtype: dtype,
       timeUnits: units.text,
+      retimedBounds: boundsRetimed([source], dim, units),
       backend,
     });
     logChunking(log, plan.vars, config.accessPattern);

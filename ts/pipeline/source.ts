@@ -267,8 +267,19 @@ export function withRetime(plan: VarPlan, source: Source, timeDim: string, to: T
   if (!from) {
     throw new IncompatibleSourceError(`holds the bounds of '${timeDim}', but neither it nor '${timeDim}' has CF time units to read them by`, { file: source.file, variable: plan.sourcePath });
   }
-  const same = sameUnits(from, to) && plan.source.dtype === plan.model.dtype;
-  return same ? plan : { ...plan, retime: { from, to } };
+  const target = boundsUnits(plan.model.attributes, to);
+  const same = sameUnits(from, target) && plan.source.dtype === plan.model.dtype;
+  return same ? plan : { ...plan, retime: { from, to: target } };
+}
+
+/**
+ * The units an archive's time bounds are stored in: their own when they name CF time units
+ * (xarray writes bounds in 'days since' the first bound, the coordinate in 'days since' the first
+ * time), else the coordinate's (`coord`), as CF lets bounds inherit them.
+ */
+export function boundsUnits(attributes: Record<string, unknown>, coord: TimeUnits): TimeUnits {
+  const own = attributes.units;
+  return isTimeUnits(own) ? sharedUnits(own, typeof attributes.calendar === "string" ? attributes.calendar : coord.calendar) : coord;
 }
 
 /** The file's time axis; undefined when it has none; why not, when its values are copied as stored. */
@@ -327,7 +338,8 @@ export function checkCompatible(source: Source, plans: VarPlan[], timeDim: strin
       if (partialDims.includes(dim) ? len > there : len !== there) fail(`dimension '${dim}' has length ${len}, the archive has ${there}`);
     });
     // Values decoded (plan/encoding.ts) or packed become the archive's type; others must have it.
-    const converts = p.decode !== null || (p.pack !== null && (v.dtype === "float32" || v.dtype === "float64"));
+    // Time bounds of another type are re-expressed (withRetime) into the archive's type, which must hold them exactly.
+    const converts = p.decode !== null || p.timeBounds || (p.pack !== null && (v.dtype === "float32" || v.dtype === "float64"));
     if (!p.isTimeCoord && v.dtype !== p.model.dtype && !converts) fail(`is ${v.dtype}, the archive stores ${p.model.dtype}`);
     const fields = (f: RecordField[] | undefined) => (f ?? []).map((x) => `${x.name}: ${x.dtype}`).join(", ");
     if (isRecord(v.dtype) && fields(v.fields) !== fields(p.model.fields)) fail(`has fields {${fields(v.fields)}}, the archive has {${fields(p.model.fields)}}`);

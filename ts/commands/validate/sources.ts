@@ -10,7 +10,7 @@ import { placeByTimes, placeByValues } from "../../plan/region.js";
 import { readStored, storedTexts, timeBoundsOf, type Axis, type ExistingArchive } from "../../pipeline/existing.js";
 import { mapLimit } from "../../pipeline/pool.js";
 import { planSlabs } from "../../pipeline/slabs.js";
-import { findVar, openSource, readTimeAxis, timeLength, timeUnitsOf, type Source } from "../../pipeline/source.js";
+import { boundsUnits, findVar, openSource, readTimeAxis, timeLength, timeUnitsOf, type Source } from "../../pipeline/source.js";
 import { type TimeUnits } from "../../cf/time.js";
 import { missingValues } from "../../plan/packing.js";
 import { numbersFrom, numericView, retimedValues } from "../../pipeline/writer.js";
@@ -120,7 +120,7 @@ export async function compareSource(backend: Backend, ex: ExistingArchive, file:
       let diff;
       try {
         const from = path === boundsPath && axis?.coord?.units ? timeUnitsOf(source, v, dim) : undefined;
-        const retime = from && axis?.coord?.units ? { from, to: axis.coord.units } : undefined;
+        const retime = from && axis?.coord?.units ? { from, to: boundsUnits(model.attributes, axis.coord.units) } : undefined;
         diff = await compareVariable(backend, ex, source.ds, v, path, model, t, start, config, retime);
       } catch (e) {
         check.mismatches.push({ variable: path, message: `cannot be compared: ${errorText(e)}` });
