@@ -27,7 +27,6 @@ import { nodePaths, writeHierarchy } from "../pipeline/hierarchy.js";
 import { noTimeAxisReason, openSource, readTimeAxis, storedTimeDtype, type Source } from "../pipeline/source.js";
 import { planVariableWrites, runOptions, runWrites, writeWholeArray, type WriteJob, type WriteStats } from "../pipeline/writer.js";
 import { Archive } from "../zarr/archive.js";
-import { boundsRetimed } from "./convert-core.js";
 import { logSummary, packingRanges, type RunOptions } from "./convert.js";
 import { prepareOutput } from "./output.js";
 import { pushAll } from "../lists.js";
@@ -144,7 +143,9 @@ export async function createTemplate(template: string, output: string, config: Z
       mixed,
       timeDtype: dtype,
       timeUnits: units.text,
-      retimedBounds: boundsRetimed([source], dim, units),
+      // Bounds as float64: those of steps no writer has filled yet read as missing (NaN), not as
+      // the units' reference date (an integer's 0), and any file's bounds re-express into them.
+      retimedBounds: true,
       backend,
     });
     logChunking(log, plan.vars, config.accessPattern);
