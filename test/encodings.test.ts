@@ -373,6 +373,31 @@ for c in ("scale", "fill", "units"):
     assertMatchesSources(at("same.zarr"), [at("run0.nc"), at("same.nc")], ["--concat-dim", "time"]);
   });
 
+  test("attributes that differ between the files are the first file's, as xarray keeps them, and the log says which", () => {
+    const dir = outDir("attrs-differ");
+    const files = runPython(
+      `import sys, netCDF4 as nc, numpy as np
+for i in range(3):
+    f = nc.Dataset(f"{sys.argv[1]}/f{i}.nc", "w"); f.createDimension("time", None); f.createDimension("x", 3)
+    t = f.createVariable("time", "f8", ("time",)); t.units = "hours since 2000-01-01"; t[:] = [2 * i, 2 * i + 1]
+    v = f.createVariable("tas", "f4", ("time", "x")); v.units = "K"; v.valid_max = np.float32([350, 80, 350][i]); v[:] = 280.0
+    w = f.createVariable("pr", "f4", ("time", "x")); w.units = "kg m-2 s-1"; w[:] = 1.0
+    if i == 1: w.cell_methods = "time: sum"; f.comment = "only in the second file"
+    f.history = f"run {i}"; f.close()
+    print(f"{sys.argv[1]}/f{i}.nc")`,
+      dir,
+    ).split("\n");
+    const out = path.join(dir, "out.zarr");
+    const r = cli(["convert", ...files, out]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, /warn +attributes that differ between the files are the first file's in the archive, as xarray's open_mfdataset keeps them: /);
+    assert.match(r.stderr, /comment in 1 of 3 files \(.*f1\.nc: "only in the second file", the first file: \(none\)\)/);
+    assert.match(r.stderr, /history in 2 of 3 files \(.*f1\.nc: "run 1", the first file: "run 0"\)/);
+    assert.match(r.stderr, /tas:valid_max in 1 of 3 files \(.*f1\.nc: 80, the first file: 350\)/);
+    assert.match(r.stderr, /pr:cell_methods in 1 of 3 files/);
+    assert.equal(runPython("import sys, zarr; g = zarr.open_group(sys.argv[1], mode='r'); print(g.attrs['history'], 'comment' in g.attrs, g['tas'].attrs['valid_max'])", out), "run 0 False 350");
+  });
+
   test("files packed exactly as the archive, with no fill value (NCEP's int16 with scale and offset only), are appended and written as stored", () => {
     const dir = outDir("packed-no-fill");
     const files = runPython(

@@ -18,7 +18,7 @@ import { bindSource, buildPlan, selectVars, timeBoundsName, walkVars, type Archi
 import { dataRange, declaredRange, missingValues, packable, type PackRange } from "../plan/packing.js";
 import { nodePaths, writeHierarchy } from "../pipeline/hierarchy.js";
 import { mergeStats, scanStats } from "../pipeline/scan.js";
-import { SeriesAgreement } from "../pipeline/agree.js";
+import { attributeDifferences, describeAttributeDifferences, SeriesAgreement } from "../pipeline/agree.js";
 import { checkCompatible, findVar, forgetTimeAxis, noTimeAxisReason, readTimeAxis, storedTimeDtype, timeLength, timeUnitsOf, withRetime, type Source, type TimeAxis } from "../pipeline/source.js";
 import { addStats, emptyStats, planRunWrites, planVariableWrites, runOptions, runWrites, writeWholeArray, type Run, type WriteJob, type WriteStats } from "../pipeline/writer.js";
 import { Archive } from "../zarr/archive.js";
@@ -313,6 +313,8 @@ export async function planConvert(sources: Source[], config: ZarrConverterConfig
     const agreement = new SeriesAgreement(first, config, timeDim);
     for (const s of sources.slice(1)) await agreement.check(s);
   }
+  const attributes = attributeDifferences(first, sources, config);
+  if (attributes.length) log.warn(describeAttributeDifferences(attributes, sources.length));
   const times = await concatTimes(sources, timeDim);
   const total = lengths.reduce((a, b) => a + b, 0);
   const mixed = mixedEncodings(sources, config, log);

@@ -7,7 +7,8 @@
  * first difference, before anything is written.
  */
 import { itemSize } from "../backend/dtype.js";
-import type { VarMeta } from "../backend/types.js";
+import type { Attr, VarMeta } from "../backend/types.js";
+import { attrsToJson } from "../cf/attrs.js";
 import type { ZarrConverterConfig } from "../config/model.js";
 import { IncompatibleSourceError } from "../errors.js";
 import { cfEncoding } from "../plan/encoding.js";
@@ -107,6 +108,67 @@ export class SeriesAgreement {
     return p;
   }
 }
+
+/** One attribute that some files of a series hold otherwise than the first file. */
+export interface AttributeDifference {
+  /** "" for the group's (global) attributes, else the variable's path. */
+  where: string;
+  name: string;
+  /** Files that hold it otherwise, lack it, or hold it where the first file does not. */
+  files: number;
+  /** The first of them, with what it holds there and in the first file. */
+  example: { file: string; here: string; first: string };
+}
+
+/**
+ * Attributes the archive takes from the first file (as xarray's open_mfdataset does) that other
+ * files hold otherwise: a `history` grown per file, a `comment` only in a later file, another
+ * `valid_max`. NetCDF-internal ones (attrsToJson drops them) are left out. Files sharing the first
+ * file's description (backend/meta.ts) cost nothing.
+ */
+export function attributeDifferences(first: Source, sources: Source[], config: ZarrConverterConfig): AttributeDifference[] {
+  const found = new Map<string, AttributeDifference>();
+  const text = (x: unknown) => (x === undefined ? "(none)" : JSON.stringify(x, (_k, v) => (typeof v === "bigint" ? v.toString() : v)));
+  const compare = (where: string, mine: Record<string, unknown>, theirs: Record<string, unknown>, file: string) => {
+    for (const name of new Set([...Object.keys(mine), ...Object.keys(theirs)])) {
+      const [a, b] = [text(mine[name]), text(theirs[name])];
+      if (a === b) continue;
+      const key = `${where}\u0000${name}`;
+      const d = found.get(key);
+      if (d) d.files++;
+      else found.set(key, { where, name, files: 1, example: { file, here: a, first: b } });
+    }
+  };
+  const firstVars = new Map(walkVars(first.root).map(({ v }) => [v.path, v]));
+  const jsonOf = new Map<object, Record<string, unknown>>();
+  const json = (owner: object, attrs: Attr[]) => {
+    let j = jsonOf.get(owner);
+    if (!j) jsonOf.set(owner, (j = attrsToJson(attrs)));
+    return j;
+  };
+  for (const s of sources) {
+    if (s === first || s.root === first.root) continue;
+    compare("", json(s.root, s.root.attrs), json(first.root, first.root.attrs), s.file);
+    for (const { v } of walkVars(s.root)) {
+      const ref = firstVars.get(v.path);
+      if (ref && ref !== v && selectedBy(config, v)) compare(v.path, json(v, v.attrs), json(ref, ref.attrs), s.file);
+    }
+    jsonOf.clear();
+  }
+  return [...found.values()];
+}
+
+/** The log's account of attribute differences: each attribute, how many files, the first example. */
+export function describeAttributeDifferences(diffs: AttributeDifference[], files: number): string {
+  const shown = diffs.slice(0, 8).map((d) => {
+    const what = d.where ? `${d.where.replace(/^\/+/, "")}:${d.name}` : d.name;
+    return `${what} in ${d.files} of ${files} files (${d.example.file}: ${clip(d.example.here)}, the first file: ${clip(d.example.first)})`;
+  });
+  const more = diffs.length > 8 ? `; and ${diffs.length - 8} more` : "";
+  return `attributes that differ between the files are the first file's in the archive, as xarray's open_mfdataset keeps them: ${shown.join("; ")}${more}`;
+}
+
+const clip = (s: string) => (s.length > 60 ? `${s.slice(0, 57)}…` : s);
 
 function describe(v: VarMeta): string {
   return v.dims.map((d, i) => `${d}=${v.shape[i]}`).join(", ");
