@@ -305,6 +305,55 @@ daily(0).to_zarr(f"{d}/hours.zarr", zarr_format=3, consolidated=True, encoding={
     assert.equal(runPython("import sys, zarr; print(zarr.open(sys.argv[1])['time_bnds'].attrs['units'])", hours), "hours since 2020-01-01", "as xarray wrote them");
   });
 
+  test("times of their own beside the coordinate (cfgrib's valid_time) and durations (a lead in 'days', then 'hours'), in units xarray picks per file, are re-expressed, not refused", () => {
+    const dir = outDir("time-own-units");
+    runPython(
+      `import sys, os, numpy as np, pandas as pd, xarray as xr
+d = sys.argv[1]
+steps = pd.to_timedelta([0, 6, 12], unit="h")
+for i in range(3):
+    times = pd.date_range(f"2020-01-0{1 + i}", periods=2, freq="12h")
+    xr.Dataset({"t2m": (("time", "step", "latitude"), np.random.default_rng(i).random((2, 3, 2)).astype("f4"))},
+               coords={"time": times, "step": steps, "latitude": [50.0, 49.75], "valid_time": (("time", "step"), times.values[:, None] + steps.values[None, :])}).to_netcdf(f"{d}/fc{i}.nc")
+    t = pd.date_range(f"2020-01-0{1 + 2 * i}", periods=2, freq="D")
+    lead = np.array([[48, 72], [6, 9], [24, 30]][i], dtype="timedelta64[h]").astype("timedelta64[ns]")
+    xr.Dataset({"x": ("time", np.arange(2.0)), "lead": ("time", lead)}, coords={"time": t}).to_netcdf(f"{d}/lead{i}.nc")`,
+      dir,
+    );
+    const fc = [0, 1, 2].map((i) => path.join(dir, `fc${i}.nc`));
+    const lead = [0, 1, 2].map((i) => path.join(dir, `lead${i}.nc`));
+    const units = runPython("import sys, netCDF4; a, b, c, d = sys.argv[1:]; print(netCDF4.Dataset(a)['valid_time'].units, netCDF4.Dataset(b)['valid_time'].units, netCDF4.Dataset(c)['lead'].units, netCDF4.Dataset(d)['lead'].units, sep='|')", fc[0]!, fc[1]!, lead[0]!, lead[1]!);
+    assert.equal(units, "hours since 2020-01-01 00:00:00|hours since 2020-01-02 00:00:00|days|hours", "xarray picked other units per file");
+    const joined = path.join(dir, "fc.zarr");
+    let r = cli(["convert", ...fc, joined]);
+    assert.equal(r.status, 0, r.stderr);
+    assertMatchesSources(joined, fc, ["--concat-dim", "time"]);
+    const appended = path.join(dir, "fc-appended.zarr");
+    assert.equal(cli(["convert", fc[0]!, appended]).status, 0);
+    r = cli(["append", fc[1]!, fc[2]!, appended]);
+    assert.equal(r.status, 0, r.stderr);
+    assertMatchesSources(appended, fc, ["--concat-dim", "time"]);
+    assert.equal(cli(["validate", appended, ...fc]).status, 0);
+    const template = path.join(dir, "fc-template.zarr");
+    r = cli(["create-template", fc[0]!, template, "--global-start", "2020-01-01", "--global-end", "2020-01-03T12:00", "--freq", "12h"]);
+    assert.equal(r.status, 0, r.stderr);
+    r = cli(["write-region", fc[2]!, fc[0]!, fc[1]!, template]);
+    assert.equal(r.status, 0, r.stderr);
+    assertMatchesSources(template, fc, ["--concat-dim", "time"]);
+    const leads = path.join(dir, "lead.zarr");
+    r = cli(["convert", ...lead, leads]);
+    assert.equal(r.status, 0, r.stderr);
+    assertMatchesSources(leads, lead, ["--concat-dim", "time"]);
+    // An archive holding whole days as int64 cannot hold 6 hours: refused, untouched.
+    const days = path.join(dir, "lead-days.zarr");
+    assert.equal(cli(["convert", lead[0]!, days]).status, 0);
+    const before = hashTree(days);
+    r = cli(["append", lead[1]!, days]);
+    assert.equal(r.status, 4, r.stderr);
+    assert.match(r.stderr, /lead1\.nc, variable '\/lead': value 6 'hours' is 0\.25 in the archive's 'days', which its int64 cannot hold exactly/);
+    assert.equal(hashTree(days), before);
+  });
+
   test("create-template of hourly steps from a 'days since' file: xarray reads every hour exactly", () => {
     const archive = path.join(outDir("time-template-hourly"), "t.zarr");
     // (The daily file itself would not fit this hourly axis: the CLI warns so, and that is all.)

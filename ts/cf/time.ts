@@ -60,6 +60,22 @@ const UNIT_SECONDS: [RegExp, string, number][] = [
   [/^(nanoseconds?|nsecs?|ns)$/i, "nanoseconds", 1e-9],
 ];
 
+/** xarray's timedelta units: a unit's full name, with no 'since' (a forecast lead in 'hours'). */
+const DURATION_UNITS = new Set(["days", "hours", "minutes", "seconds", "milliseconds", "microseconds", "nanoseconds"]);
+
+/** Whether a `units` attribute names durations, as xarray reads them (timedelta64). */
+export function isDurationUnits(units: unknown): units is string {
+  return typeof units === "string" && DURATION_UNITS.has(units.trim());
+}
+
+/**
+ * Durations as times since one fixed origin: re-expressing them between units ('days' in one file,
+ * 'hours' in the next) is then reencode's exact scaling. Keeps the attribute's text.
+ */
+export function durationUnits(units: string): TimeUnits {
+  return { ...parseUnits(`${units.trim()} since 1970-01-01`, "proleptic_gregorian"), text: units };
+}
+
 /** Whether a `units` attribute looks like CF time ("<unit> since <date>"). */
 export function isTimeUnits(units: unknown): units is string {
   return typeof units === "string" && /^\s*\w+\s+since\s+/i.test(units);

@@ -14,12 +14,12 @@ import { formatBytes, Logger, Progress, silentLogger } from "../log.js";
 import { logChunking } from "../plan/chunking.js";
 import { itemSize } from "../backend/dtype.js";
 import { cfEncoding, decodeRange, describeMixed, mixedEncoding, type MixedEncoding } from "../plan/encoding.js";
-import { bindSource, buildPlan, selectVars, timeBoundsName, walkVars, type ArchivePlan, type VarPlan } from "../plan/layout.js";
+import { bindSource, buildPlan, holdsOwnTimes, selectVars, timeBoundsName, walkVars, type ArchivePlan, type VarPlan } from "../plan/layout.js";
 import { dataRange, declaredRange, missingValues, packable, type PackRange } from "../plan/packing.js";
 import { nodePaths, writeHierarchy } from "../pipeline/hierarchy.js";
 import { mergeStats, scanStats } from "../pipeline/scan.js";
 import { attributeDifferences, describeAttributeDifferences, SeriesAgreement } from "../pipeline/agree.js";
-import { checkCompatible, findVar, forgetTimeAxis, noTimeAxisReason, readTimeAxis, storedTimeDtype, timeLength, timeUnitsOf, withRetime, type Source, type TimeAxis } from "../pipeline/source.js";
+import { checkCompatible, findVar, forgetTimeAxis, noTimeAxisReason, ownTimeUnits, readTimeAxis, storedTimeDtype, timeLength, timeUnitsOf, withRetime, type Source, type TimeAxis } from "../pipeline/source.js";
 import { addStats, emptyStats, planRunWrites, planVariableWrites, runOptions, runWrites, writeWholeArray, type Run, type WriteJob, type WriteStats } from "../pipeline/writer.js";
 import { Archive } from "../zarr/archive.js";
 import type { Store } from "../zarr/contract.js";
@@ -205,23 +205,32 @@ function checkRawTimes(sources: Source[], path: string, timeDim: string, log: Lo
 }
 
 /**
- * Whether the time coordinate's bounds are re-expressed into the archive's time units (`units`)
- * and stored as float64: some file keeps them in other units (xarray writes them 'days since'
- * the first bound, the coordinate 'days since' the first time), without units to read them by,
- * or as another type than the first file's.
+ * The time-valued variables (source paths) stored re-expressed, as float64: the time coordinate's
+ * bounds when some file keeps them in other units than the archive's time units (`units`; xarray
+ * writes them 'days since' the first bound, the coordinate 'days since' the first time), without
+ * units to read them by, or as another type than the first file's; a variable with times of its
+ * own (holdsOwnTimes: cfgrib's valid_time) when some file's units or type differ from the first
+ * file's. `all`: every one of them (a template, whose later files may hold any units).
  */
-export function boundsRetimed(sources: Source[], timeDim: string, units: TimeUnits): boolean {
-  const boundsName = timeBoundsName(sources[0]!.root.vars, timeDim);
-  const boundsOf = (s: Source) => (boundsName ? s.root.vars.find((v) => v.name === boundsName) : undefined);
-  const firstBounds = boundsOf(sources[0]!);
-  return (
-    !!firstBounds &&
-    sources.some((s) => {
-      const b = boundsOf(s);
-      const u = b && timeUnitsOf(s, b, timeDim);
-      return !b || !u || !sameUnits(u, units) || b.dtype !== firstBounds.dtype;
-    })
-  );
+export function retimedTimes(sources: Source[], timeDim: string, units: TimeUnits, all = false): Set<string> {
+  const first = sources[0]!;
+  const boundsName = timeBoundsName(first.root.vars, timeDim);
+  const out = new Set<string>();
+  for (const { v: ref } of walkVars(first.root)) {
+    const bounds = ref.name === boundsName && first.root.vars.includes(ref);
+    if (!bounds && !holdsOwnTimes(ref, timeDim)) continue;
+    const unitsOf = (s: Source, v: VarMeta) => (bounds ? timeUnitsOf(s, v, timeDim) : ownTimeUnits(s, v, timeDim));
+    const target = bounds ? units : unitsOf(first, ref);
+    const differs = (s: Source) => {
+      const v = varAt(s, ref.path);
+      const u = v && unitsOf(s, v);
+      return !v || !u || !target || !sameUnits(u, target) || v.dtype !== ref.dtype;
+    };
+    // Files that share the first file's description (backend/meta.ts) answer as it does.
+    const firstDiffers = differs(first);
+    if (all || firstDiffers || sources.some((s) => (s.root === first.root ? firstDiffers : differs(s)))) out.add(ref.path);
+  }
+  return out;
 }
 
 /** The concatenated time axis of several files, in the first file's units. */
@@ -320,7 +329,7 @@ export async function planConvert(sources: Source[], config: ZarrConverterConfig
   const mixed = mixedEncodings(sources, config, log);
   const ranges = await packingRanges(sources, config, log, mixed);
   // Time bounds in another file's units (or type) than the archive's are re-expressed (float64).
-  const retimedBounds = !!times && boundsRetimed(sources, timeDim, times.units);
+  const retimed = times ? retimedTimes(sources, timeDim, times.units) : new Set<string>();
   const plan = buildPlan({
     meta: first.ds.meta,
     file: first.file,
@@ -330,7 +339,7 @@ export async function planConvert(sources: Source[], config: ZarrConverterConfig
     mixed,
     timeDtype: times?.dtype as DType | undefined,
     timeUnits: times?.units.text,
-    retimedBounds,
+    retimed,
     backend,
   });
   const timeVar = findVar(first, timeDim);

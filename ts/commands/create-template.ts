@@ -27,6 +27,7 @@ import { nodePaths, writeHierarchy } from "../pipeline/hierarchy.js";
 import { noTimeAxisReason, openSource, readTimeAxis, storedTimeDtype, type Source } from "../pipeline/source.js";
 import { planVariableWrites, runOptions, runWrites, writeWholeArray, type WriteJob, type WriteStats } from "../pipeline/writer.js";
 import { Archive } from "../zarr/archive.js";
+import { retimedTimes } from "./convert-core.js";
 import { logSummary, packingRanges, type RunOptions } from "./convert.js";
 import { prepareOutput } from "./output.js";
 import { pushAll } from "../lists.js";
@@ -143,9 +144,9 @@ export async function createTemplate(template: string, output: string, config: Z
       mixed,
       timeDtype: dtype,
       timeUnits: units.text,
-      // Bounds as float64: those of steps no writer has filled yet read as missing (NaN), not as
-      // the units' reference date (an integer's 0), and any file's bounds re-express into them.
-      retimedBounds: true,
+      // Bounds and other times as float64: those of steps no writer has filled yet read as missing
+      // (NaN), not as the units' reference date (an integer's 0), and any file's re-express into them.
+      retimed: retimedTimes([source], dim, units, true),
       backend,
     });
     logChunking(log, plan.vars, config.accessPattern);

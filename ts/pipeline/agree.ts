@@ -121,6 +121,13 @@ export interface AttributeDifference {
 }
 
 /**
+ * Attributes whose differences are not taken from the first file: an encoding (a file packed or
+ * filled otherwise is decoded, plan/encoding.ts, and the log says so) or units (times are
+ * re-expressed into the archive's, other units are refused).
+ */
+const HANDLED = new Set(["units", "calendar", "_FillValue", "missing_value", "scale_factor", "add_offset", "_Unsigned"]);
+
+/**
  * Attributes the archive takes from the first file (as xarray's open_mfdataset does) that other
  * files hold otherwise: a `history` grown per file, a `comment` only in a later file, another
  * `valid_max`. NetCDF-internal ones (attrsToJson drops them) are left out. Files sharing the first
@@ -131,6 +138,7 @@ export function attributeDifferences(first: Source, sources: Source[], config: Z
   const text = (x: unknown) => (x === undefined ? "(none)" : JSON.stringify(x, (_k, v) => (typeof v === "bigint" ? v.toString() : v)));
   const compare = (where: string, mine: Record<string, unknown>, theirs: Record<string, unknown>, file: string) => {
     for (const name of new Set([...Object.keys(mine), ...Object.keys(theirs)])) {
+      if (HANDLED.has(name)) continue;
       const [a, b] = [text(mine[name]), text(theirs[name])];
       if (a === b) continue;
       const key = `${where}\u0000${name}`;

@@ -13,7 +13,7 @@ import { isFloat, isNumeric, itemSize } from "../backend/dtype.js";
 import { existsSync } from "node:fs";
 
 import type { Backend, PackParams, Slab, VarMeta } from "../backend/types.js";
-import { isTimeUnits, parseUnits, TimeError, type TimeUnits } from "../cf/time.js";
+import { isDurationUnits, isTimeUnits, parseUnits, TimeError, type TimeUnits } from "../cf/time.js";
 import { type ZarrConverterConfig, slabBytes } from "../config/model.js";
 import { ConfigError, fromCore, IncompatibleSourceError, PackingRangeError, StoreError } from "../errors.js";
 import type { Logger } from "../log.js";
@@ -30,7 +30,7 @@ import { scanStats } from "./scan.js";
 import { checkCompatible, withRetime, type Source } from "./source.js";
 import { unravel } from "../zarr/grid.js";
 import { digestible, firstDifference, meaningOf, readingKey, unitsConflict } from "./differ.js";
-import { numbersFrom } from "./writer.js";
+import { numbersFrom, retimedExactly } from "./writer.js";
 
 export interface ExistingArchive {
   archive: Archive;
@@ -215,8 +215,11 @@ function planFor(backend: Backend, path: string, model: ArrayModel, v: VarMeta, 
     );
   }
   const isTimeCoord = name === dim && isCoordinate(path, model);
-  // Times (the coordinate, its bounds) are never decoded or packed; bounds are re-expressed (retime).
-  const { decode, pack, missing, note } = isTimeCoord || timeBounds ? { decode: null, pack: null, missing: missingValues(v) } : writeEncoding(backend, model, v, file, path);
+  // An array along time whose units are CF time holds times of its own (VarPlan.ownTimes).
+  const ownTimes = !isTimeCoord && !timeBounds && (isTimeUnits(model.attributes.units) || isDurationUnits(model.attributes.units));
+  // Times (the coordinate, its bounds, times of their own) are never decoded or packed; bounds
+  // and times of their own are re-expressed (retime).
+  const { decode, pack, missing, note } = isTimeCoord || timeBounds || ownTimes ? { decode: null, pack: null, missing: missingValues(v) } : writeEncoding(backend, model, v, file, path);
   if (note) log?.info(`${file}: ${path}: ${note}`);
   return {
     name,
@@ -227,6 +230,7 @@ function planFor(backend: Backend, path: string, model: ArrayModel, v: VarMeta, 
     timeAxis: model.dimensionNames.indexOf(dim),
     isTimeCoord,
     timeBounds,
+    ownTimes,
     decode,
     pack,
     packRange: pack && { min: pack.min, max: pack.max, source: "archive" },
@@ -375,12 +379,22 @@ export class StaticCache {
 
 /**
  * Refuse a file holding values the archive cannot store before anything is written (a read-only
- * pass over the variables concerned), rather than part-way through: integers beyond a narrower
- * integer array's type, and, under the `error` policy, values beyond a packed array's range (half
+ * pass over the variables concerned), rather than part-way through: times the archive's type
+ * cannot hold once re-expressed, integers beyond a narrower integer array's type, and, under the `error` policy, values beyond a packed array's range (half
  * a step of slack on each side: values that round into the range are accepted, as the packer
  * accepts them).
  */
 export async function checkRanges(plans: VarPlan[], source: Source, config: ZarrConverterConfig): Promise<void> {
+  // Times re-expressed into the archive's units and type (bounds, times of their own): small.
+  for (const p of plans) {
+    if (!p.retime) continue;
+    const slab = await source.ds.read(p.source.path, p.source.shape.map(() => 0), p.source.shape);
+    try {
+      retimedExactly(numbersFrom(p.source.dtype, slab.toBytes()!), p, source.file);
+    } finally {
+      slab.release();
+    }
+  }
   for (const p of plans) {
     const to = p.decode?.dtype;
     if (!to || isFloat(to) || widerInteger(p.source.dtype as IntType, to as IntType) === to) continue;

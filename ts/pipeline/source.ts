@@ -5,7 +5,7 @@
 import { isRecord } from "../backend/dtype.js";
 import type { Backend, Dataset, GroupMeta, NumericType, ReaderKind, RecordField, VarMeta } from "../backend/types.js";
 import { numericAttr, textAttr } from "../cf/attrs.js";
-import { exactTime, isTimeUnits, parseUnits, sameUnits, TimeError, type TimeUnits } from "../cf/time.js";
+import { durationUnits, exactTime, isDurationUnits, isTimeUnits, parseUnits, sameUnits, TimeError, type TimeUnits } from "../cf/time.js";
 import { ConversionError, fromCore, IncompatibleSourceError, SourceReadError, ZarrioError } from "../errors.js";
 import type { Logger } from "../log.js";
 import { holdsExactly } from "../plan/encoding.js";
@@ -262,24 +262,42 @@ export function noTimeAxisReason(source: Source, timeDim: string): string {
  * bounds have no CF time units is refused: they could not be placed on the archive's axis.
  */
 export function withRetime(plan: VarPlan, source: Source, timeDim: string, to: TimeUnits | undefined): VarPlan {
-  if (!plan.timeBounds || !to) return plan;
-  const from = timeUnitsOf(source, plan.source, timeDim);
+  if (!(plan.timeBounds || plan.ownTimes) || !to) return plan;
+  // Bounds may inherit the coordinate's units (CF); other times must name their own.
+  const from = plan.timeBounds ? timeUnitsOf(source, plan.source, timeDim) : ownTimeUnits(source, plan.source, timeDim);
   if (!from) {
-    throw new IncompatibleSourceError(`holds the bounds of '${timeDim}', but neither it nor '${timeDim}' has CF time units to read them by`, { file: source.file, variable: plan.sourcePath });
+    throw new IncompatibleSourceError(
+      plan.timeBounds
+        ? `holds the bounds of '${timeDim}', but neither it nor '${timeDim}' has CF time units to read them by`
+        : `has units '${textAttr(plan.source.attrs, "units") ?? "(none)"}', the archive has '${String(plan.model.attributes.units)}' (times of its own)`,
+      { file: source.file, variable: plan.sourcePath },
+    );
   }
-  const target = boundsUnits(plan.model.attributes, to);
+  const target = storedTimeUnits(plan.model.attributes, to);
   const same = sameUnits(from, target) && plan.source.dtype === plan.model.dtype;
   return same ? plan : { ...plan, retime: { from, to: target } };
 }
 
 /**
- * The units an archive's time bounds are stored in: their own when they name CF time units
- * (xarray writes bounds in 'days since' the first bound, the coordinate in 'days since' the first
- * time), else the coordinate's (`coord`), as CF lets bounds inherit them.
+ * The units an archive's time bounds or times of their own are stored in: their own when they
+ * name CF time units (xarray writes bounds in 'days since' the first bound, the coordinate in
+ * 'days since' the first time) or durations ('hours'), else the coordinate's (`coord`), as CF
+ * lets bounds inherit them.
  */
-export function boundsUnits(attributes: Record<string, unknown>, coord: TimeUnits): TimeUnits {
+export function storedTimeUnits(attributes: Record<string, unknown>, coord: TimeUnits): TimeUnits {
   const own = attributes.units;
+  if (isDurationUnits(own)) return durationUnits(own);
   return isTimeUnits(own) ? sharedUnits(own, typeof attributes.calendar === "string" ? attributes.calendar : coord.calendar) : coord;
+}
+
+/**
+ * The units of a variable's times of their own (VarPlan.ownTimes): CF time (with its calendar,
+ * or the time coordinate's) or durations; undefined when it names neither.
+ */
+export function ownTimeUnits(source: Source, v: VarMeta, timeDim: string): TimeUnits | undefined {
+  const units = textAttr(v.attrs, "units");
+  if (isDurationUnits(units)) return durationUnits(units);
+  return isTimeUnits(units) ? timeUnitsOf(source, v, timeDim) : undefined;
 }
 
 /** The file's time axis; undefined when it has none; why not, when its values are copied as stored. */
@@ -339,13 +357,13 @@ export function checkCompatible(source: Source, plans: VarPlan[], timeDim: strin
     });
     // Values decoded (plan/encoding.ts) or packed become the archive's type; others must have it.
     // Time bounds of another type are re-expressed (withRetime) into the archive's type, which must hold them exactly.
-    const converts = p.decode !== null || p.timeBounds || (p.pack !== null && (v.dtype === "float32" || v.dtype === "float64"));
+    const converts = p.decode !== null || p.timeBounds || p.ownTimes || (p.pack !== null && (v.dtype === "float32" || v.dtype === "float64"));
     if (!p.isTimeCoord && v.dtype !== p.model.dtype && !converts) fail(`is ${v.dtype}, the archive stores ${p.model.dtype}`);
     const fields = (f: RecordField[] | undefined) => (f ?? []).map((x) => `${x.name}: ${x.dtype}`).join(", ");
     if (isRecord(v.dtype) && fields(v.fields) !== fields(p.model.fields)) fail(`has fields {${fields(v.fields)}}, the archive has {${fields(p.model.fields)}}`);
     const unitsHere = textAttr(v.attrs, "units");
     const unitsThere = typeof p.model.attributes.units === "string" ? p.model.attributes.units : undefined;
     // Time bounds are re-expressed in the archive's units (VarPlan.retime), whatever this file's.
-    if (!p.isTimeCoord && !p.timeBounds && unitsHere !== unitsThere) fail(`has units '${unitsHere ?? "(none)"}', the archive has '${unitsThere ?? "(none)"}'`);
+    if (!p.isTimeCoord && !p.timeBounds && !p.ownTimes && unitsHere !== unitsThere) fail(`has units '${unitsHere ?? "(none)"}', the archive has '${unitsThere ?? "(none)"}'`);
   }
 }

@@ -371,8 +371,17 @@ export function retimedValues(values: number[], retime: { from: TimeUnits; to: T
  * value the archive's integer type cannot hold exactly is refused.
  */
 function retimed(backend: Backend, slab: Slab, v: VarPlan, file: string): Slab {
+  const out = retimedExactly(numbersFrom(v.source.dtype, slab.toBytes()!), v, file);
+  return backend.slabFromBytes(v.model.dtype, slab.shape, typedBytes(v.model.dtype, out));
+}
+
+/**
+ * `values` of a file's variable re-expressed into the archive's units (retimedValues); refused
+ * when the archive's type cannot hold one exactly. Append and write-region run it on the whole
+ * variable before anything is written (existing.ts checkRanges).
+ */
+export function retimedExactly(values: number[], v: VarPlan, file: string): number[] {
   const { from, to } = v.retime!;
-  const values = numbersFrom(v.source.dtype, slab.toBytes()!);
   let out: number[];
   try {
     out = retimedValues(values, v.retime!, v.missing);
@@ -384,7 +393,7 @@ function retimed(backend: Backend, slab: Slab, v: VarPlan, file: string): Slab {
   if (bad >= 0) {
     throw new IncompatibleSourceError(`value ${values[bad]} '${from.text}' is ${out[bad]} in the archive's '${to.text}', which its ${dtype} cannot hold exactly`, { file, variable: v.sourcePath });
   }
-  return backend.slabFromBytes(dtype, slab.shape, typedBytes(dtype, out));
+  return out;
 }
 
 async function writeSlab(

@@ -6,7 +6,7 @@
 import type { Backend, Decoding, DType, FileMeta, GroupMeta, PackParams, UnsupportedVar, VarMeta } from "../backend/types.js";
 import type { ZarrConverterConfig } from "../config/model.js";
 import { attrsToJson, numericAttr, textAttr } from "../cf/attrs.js";
-import type { TimeUnits } from "../cf/time.js";
+import { isDurationUnits, isTimeUnits, type TimeUnits } from "../cf/time.js";
 import { ConfigError, UnsupportedTypeError } from "../errors.js";
 import { cfFillFor, type ArrayModel, type Attributes } from "../zarr/metadata.js";
 import { chooseChunks } from "./chunking.js";
@@ -34,8 +34,16 @@ export interface VarPlan {
    */
   timeBounds?: boolean;
   /**
+   * Times in units of their own along time, not the coordinate's bounds (cfgrib's 2-D
+   * `valid_time`, an observation time; xarray writes them 'since' each file's first value), or
+   * durations (a forecast lead in 'days' in one file, 'hours' in the next, as xarray picks). Like
+   * the bounds: never packed or decoded, re-expressed when a file's units are not the archive's.
+   */
+  ownTimes?: boolean;
+  /**
    * Times of this file in other units than the archive's (the time bounds of a file whose time
-   * units differ): re-expressed value by value (cf/time.ts reencode) before they are stored.
+   * units differ, or a variable with times of its own, see ownTimes): re-expressed value by value
+   * (cf/time.ts reencode) before they are stored.
    */
   retime?: { from: TimeUnits; to: TimeUnits };
   /**
@@ -128,6 +136,15 @@ export function refuseUnsupported(root: GroupMeta, cfg: ZarrConverterConfig, fil
 }
 
 /**
+ * Whether `v` holds CF times in units of its own along `timeDim` (not the time coordinate): see
+ * VarPlan.ownTimes. The coordinate's bounds are told apart by name (timeBoundsName).
+ */
+export function holdsOwnTimes(v: Pick<VarMeta, "name" | "dims" | "attrs">, timeDim: string): boolean {
+  const units = textAttr(v.attrs, "units");
+  return v.dims.includes(timeDim) && !(v.name === timeDim && v.dims.length === 1) && (isTimeUnits(units) || isDurationUnits(units));
+}
+
+/**
  * The name of the time coordinate's CF bounds variable (its `bounds`, or for climatological
  * times its `climatology` attribute), when `vars` (one group's) hold the coordinate.
  */
@@ -174,8 +191,11 @@ export interface PlanInput {
   timeDtype?: DType;
   /** Units of the time coordinate (a joined axis may need other units than the first file's, see cf/time.ts wholeTimes). */
   timeUnits?: string;
-  /** Some file's time bounds are in other units than the archive's: they are stored re-expressed, as float64. */
-  retimedBounds?: boolean;
+  /**
+   * Time bounds and variables with times of their own (by source path) that some file holds in
+   * other units or types than the first: stored re-expressed, as float64 (see retimedTimes).
+   */
+  retimed?: Set<string>;
   backend: Backend;
 }
 
@@ -193,18 +213,19 @@ export function buildPlan(input: PlanInput): ArchivePlan {
     const timeAxis = v.dims.indexOf(timeDim);
     const isTimeCoord = v.name === timeDim && v.dims.length === 1 && timeAxis === 0;
     const timeBounds = !groupPath && v.name === boundsName;
+    const ownTimes = !timeBounds && holdsOwnTimes(v, timeDim);
     const shape = v.shape.map((len, i) => (i === timeAxis ? input.timeLength : len));
-    const mixed = isTimeCoord || timeBounds ? undefined : input.mixed?.get(v.path);
+    const mixed = isTimeCoord || timeBounds || ownTimes ? undefined : input.mixed?.get(v.path);
     // What the archive receives: the stored values, or (mixed encodings) the decoded floats or
     // the widened integers.
     const incoming: DType = mixed ? mixed.dtype : v.dtype;
-    const range = !timeBounds && packable({ ...v, dtype: incoming }, config.packing, coordNames) ? input.packRanges.get(v.path) ?? null : null;
+    const range = !timeBounds && !ownTimes && packable({ ...v, dtype: incoming }, config.packing, coordNames) ? input.packRanges.get(v.path) ?? null : null;
     const pack = range ? input.backend.packParams(range.min, range.max, config.packing.bits, incoming) : null;
     const dtype: DType = pack
       ? (`int${pack.bits}` as DType)
       : isTimeCoord && input.timeDtype
         ? input.timeDtype
-        : timeBounds && input.retimedBounds
+        : (timeBounds || ownTimes) && input.retimed?.has(v.path)
           ? "float64"
           : incoming;
     const attributes = attrsToJson(v.attrs);
@@ -269,6 +290,7 @@ export function buildPlan(input: PlanInput): ArchivePlan {
       timeAxis,
       isTimeCoord,
       timeBounds,
+      ownTimes,
       decode: mixed ? decodingOf(cfEncoding(v), mixed.dtype) : null,
       pack,
       packRange: range,

@@ -10,8 +10,8 @@ import { placeByTimes, placeByValues } from "../../plan/region.js";
 import { readStored, storedTexts, timeBoundsOf, type Axis, type ExistingArchive } from "../../pipeline/existing.js";
 import { mapLimit } from "../../pipeline/pool.js";
 import { planSlabs } from "../../pipeline/slabs.js";
-import { boundsUnits, findVar, openSource, readTimeAxis, timeLength, timeUnitsOf, type Source } from "../../pipeline/source.js";
-import { type TimeUnits } from "../../cf/time.js";
+import { findVar, openSource, ownTimeUnits, readTimeAxis, storedTimeUnits, timeLength, timeUnitsOf, type Source } from "../../pipeline/source.js";
+import { isDurationUnits, isTimeUnits, type TimeUnits } from "../../cf/time.js";
 import { missingValues } from "../../plan/packing.js";
 import { numbersFrom, numericView, retimedValues } from "../../pipeline/writer.js";
 import { storedShape, type ArrayModel } from "../../zarr/metadata.js";
@@ -119,8 +119,10 @@ export async function compareSource(backend: Backend, ex: ExistingArchive, file:
       }
       let diff;
       try {
-        const from = path === boundsPath && axis?.coord?.units ? timeUnitsOf(source, v, dim) : undefined;
-        const retime = from && axis?.coord?.units ? { from, to: boundsUnits(model.attributes, axis.coord.units) } : undefined;
+        // The bounds and times of their own are compared re-expressed as the writers store them.
+        const own = t >= 0 && path !== boundsPath && (isTimeUnits(model.attributes.units) || isDurationUnits(model.attributes.units));
+        const from = axis?.coord?.units && (path === boundsPath ? timeUnitsOf(source, v, dim) : own ? ownTimeUnits(source, v, dim) : undefined);
+        const retime = from && axis?.coord?.units ? { from, to: storedTimeUnits(model.attributes, axis.coord.units) } : undefined;
         diff = await compareVariable(backend, ex, source.ds, v, path, model, t, start, config, retime);
       } catch (e) {
         check.mismatches.push({ variable: path, message: `cannot be compared: ${errorText(e)}` });
