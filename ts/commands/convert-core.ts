@@ -322,8 +322,6 @@ export async function planConvert(sources: Source[], config: ZarrConverterConfig
     const agreement = new SeriesAgreement(first, config, timeDim);
     for (const s of sources.slice(1)) await agreement.check(s);
   }
-  const attributes = attributeDifferences(first, sources, config);
-  if (attributes.length) log.warn(describeAttributeDifferences(attributes, sources.length));
   const times = await concatTimes(sources, timeDim);
   const total = lengths.reduce((a, b) => a + b, 0);
   const mixed = mixedEncodings(sources, config, log);
@@ -364,6 +362,9 @@ export async function planConvert(sources: Source[], config: ZarrConverterConfig
     checked.add(s.root);
   }
   logChunking(log, plan.vars, config.accessPattern);
+  // Said once the conversion is sure to go ahead.
+  const attributes = attributeDifferences(first, sources, config);
+  if (attributes.length) log.warn(describeAttributeDifferences(attributes, sources.length));
   return { sources, plan, times, lengths, total, mixed, dataVars };
 }
 
