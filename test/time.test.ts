@@ -58,6 +58,13 @@ describe(`times kept exact [${BACKEND}]`, () => {
     assert.equal(wholeTimes([{ values: [0], units: january }, { values: [7], units: august }], january), undefined);
   });
 
+  test("sub-second frequencies (pandas' 100ms, 500us) step a template axis in whole units", () => {
+    assert.equal((parseFreq("100ms") as { seconds: number }).seconds, 0.1);
+    assert.equal((parseFreq("500us") as { seconds: number }).seconds, 0.0005);
+    const ms = parseUnits("milliseconds since 2020-01-01", "standard");
+    assert.deepEqual(timeAxis(parseDate("2020-01-01"), parseDate("2020-01-01T00:00:00.5"), parseFreq("100ms"), ms), [0, 100, 200, 300, 400, 500]);
+  });
+
   test("a template axis stepping by a fraction of the unit is counted in whole nanoseconds", () => {
     const days = parseUnits("days since 2000-01-01", "standard");
     const values = timeAxis(parseDate("2000-01-01"), parseDate("2000-12-31T23:00"), parseFreq("1h"), days);

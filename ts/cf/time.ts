@@ -434,7 +434,7 @@ export function formatDate(d: CfDate): string {
  */
 export type Freq = { kind: "seconds"; seconds: number; text: string } | { kind: "months"; months: number; text: string; monthEnd?: boolean };
 
-/** Parse "1h", "3H", "30min", "1D", "6h", "1W", "1MS"/"1M" (monthly), "1YS"/"1Y" (yearly), "10s". */
+/** Parse "1h", "3H", "30min", "1D", "6h", "1W", "1MS"/"1M" (monthly), "1YS"/"1Y" (yearly), "10s", "100ms", "500us". */
 export function parseFreq(text: string): Freq {
   const m = /^\s*(\d*\.?\d*)\s*([a-zA-Z]+)\s*$/.exec(text);
   if (!m) throw new TimeError(`cannot read the frequency '${text}'`);
@@ -442,6 +442,8 @@ export function parseFreq(text: string): Freq {
   if (!(n > 0)) throw new TimeError(`frequency '${text}' must be positive`);
   const unit = m[2]!;
   const fixed: [RegExp, number][] = [
+    [/^(ms|l|msec|msecs|millisecond|milliseconds)$/i, 1e-3],
+    [/^(us|u|usec|usecs|microsecond|microseconds)$/i, 1e-6],
     [/^(s|sec|secs|second|seconds)$/i, 1],
     [/^(t|min|mins|minute|minutes)$/i, 60],
     [/^(h|hr|hrs|hour|hours)$/i, 3600],

@@ -220,7 +220,7 @@ export const CONFIG_SPEC: Section<ZarrConverterConfig> = {
         globalStart: leaf("First time of a template's axis (ISO date, read in the template's calendar).", undefined, optional(date), { cli: { names: "--global-start", help: "First time of the archive (ISO date, in the template's calendar)" } }),
         globalEnd: leaf("Last time of a template's axis (inclusive).", undefined, optional(date), { cli: { names: "--global-end", help: "Last time of the archive (inclusive)" } }),
         freq: leaf(
-          "Step of the time axis (1h, 6h, 1D, 1MS, 1YS): a template's step, and the step validate expects; inferred from the data when absent.",
+          "Step of the time axis (100ms, 1h, 6h, 1D, 1MS, 1YS): a template's step, and the step validate expects; inferred from the data when absent.",
           undefined,
           optional(freq),
           { cli: { names: "--freq", help: "Time step: 1h, 6h, 1D, 1MS (monthly), 1YS...", default: "the template's own step" } },
