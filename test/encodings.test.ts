@@ -29,6 +29,18 @@ function xarrayTemplate(out: string, files: string[], format: 2 | 3, kind: "deco
 
 const arrays = (info: any): Record<string, { dtype: string }> => Object.fromEntries(Object.entries(info.arrays as object).map(([k, a]) => [k.replace(/^\//, ""), a]));
 
+/**
+ * Python that makes one part of a small series: `part(path, i)` opens a NetCDF file with an
+ * unlimited `time` (hours 2i and 2i+1 since 2000-01-01) and an `x` of 3, for the caller's
+ * variables; the caller closes it.
+ */
+const SERIES_PART = `import sys, netCDF4 as nc, numpy as np
+def part(path, i):
+    f = nc.Dataset(path, "w"); f.createDimension("time", None); f.createDimension("x", 3)
+    t = f.createVariable("time", "f8", ("time",)); t.units = "hours since 2000-01-01"; t[:] = [2 * i, 2 * i + 1]
+    return f
+`;
+
 describe(`files encoded differently [${BACKEND}]`, () => {
   let files: string[] = [];
   before(() => {
@@ -327,7 +339,8 @@ part(6).assign(label=(("time",), np.array(["d", "e", "f"]))).to_netcdf(d + "/alo
   test("variables without time are compared as what they stand for: their scale, fill value and units, and times as instants", () => {
     const dir = outDir("statics-meaning");
     runPython(
-      `import os, sys, numpy as np, pandas as pd, xarray as xr, netCDF4 as nc
+      `${SERIES_PART}
+import pandas as pd, xarray as xr
 d = sys.argv[1]
 # xarray writes a run's scalar forecast_reference_time as 0 'days since <run>'.
 for name, run, units in (("run0", "2020-01-01", None), ("run1", "2020-01-02", None), ("same", "2020-01-01", "hours since 2019-12-31")):
@@ -337,8 +350,7 @@ for name, run, units in (("run0", "2020-01-01", None), ("run1", "2020-01-02", No
 # The same stored numbers, standing for other values.
 for c in ("scale", "fill", "units"):
     for i in range(2):
-        f = nc.Dataset(f"{d}/{c}{i}.nc", "w"); f.createDimension("time", None); f.createDimension("x", 3)
-        t = f.createVariable("time", "f8", ("time",)); t.units = "hours since 2000-01-01"; t[:] = [2 * i, 2 * i + 1]
+        f = part(f"{d}/{c}{i}.nc", i)
         if c == "scale":
             o = f.createVariable("orog", "i2", ("x",)); o.scale_factor = np.float32([1.0, 2.0][i]); o.set_auto_maskandscale(False); o[:] = np.array([10, 20, 30], "i2")
         if c == "fill":
@@ -376,10 +388,9 @@ for c in ("scale", "fill", "units"):
   test("attributes that differ between the files are the first file's, as xarray keeps them, and the log says which", () => {
     const dir = outDir("attrs-differ");
     const files = runPython(
-      `import sys, netCDF4 as nc, numpy as np
+      `${SERIES_PART}
 for i in range(3):
-    f = nc.Dataset(f"{sys.argv[1]}/f{i}.nc", "w"); f.createDimension("time", None); f.createDimension("x", 3)
-    t = f.createVariable("time", "f8", ("time",)); t.units = "hours since 2000-01-01"; t[:] = [2 * i, 2 * i + 1]
+    f = part(f"{sys.argv[1]}/f{i}.nc", i)
     v = f.createVariable("tas", "f4", ("time", "x")); v.units = "K"; v.valid_max = np.float32([350, 80, 350][i]); v[:] = 280.0
     w = f.createVariable("pr", "f4", ("time", "x")); w.units = "kg m-2 s-1"; w[:] = 1.0
     if i == 1: w.cell_methods = "time: sum"; f.comment = "only in the second file"
@@ -401,10 +412,9 @@ for i in range(3):
   test("files packed exactly as the archive, with no fill value (NCEP's int16 with scale and offset only), are appended and written as stored", () => {
     const dir = outDir("packed-no-fill");
     const files = runPython(
-      `import sys, netCDF4 as nc, numpy as np
+      `${SERIES_PART}
 for i in range(3):
-    f = nc.Dataset(f"{sys.argv[1]}/f{i}.nc", "w"); f.createDimension("time", None); f.createDimension("x", 3)
-    t = f.createVariable("time", "f8", ("time",)); t.units = "hours since 2000-01-01"; t[:] = [2 * i, 2 * i + 1]
+    f = part(f"{sys.argv[1]}/f{i}.nc", i)
     v = f.createVariable("air", "i2", ("time", "x")); v.scale_factor = np.float32(0.01); v.add_offset = np.float32(250.0)
     v.set_auto_maskandscale(False); v[:] = np.arange(6, dtype="i2").reshape(2, 3) + 100 * i
     f.close()

@@ -12,6 +12,20 @@ import { formatDate, decodeValue, inferFreq, InexactTimeError, parseUnits, reenc
 import { assertMatchesSources, BACKEND, cli, fixture, outDir, python, runPython } from "./helpers.js";
 import { hashTree } from "./series.js";
 
+/** Convert `files` as one series, and the first then append the rest: both read as xarray reads the files. */
+function joinedAndAppended(dir: string, name: string, files: string[]): { joined: string; appended: string } {
+  const joined = path.join(dir, `${name}.zarr`);
+  let r = cli(["convert", ...files, joined]);
+  assert.equal(r.status, 0, r.stderr);
+  assertMatchesSources(joined, files, ["--concat-dim", "time"]);
+  const appended = path.join(dir, `${name}-appended.zarr`);
+  assert.equal(cli(["convert", files[0]!, appended]).status, 0);
+  r = cli(["append", ...files.slice(1), appended]);
+  assert.equal(r.status, 0, r.stderr);
+  assertMatchesSources(appended, files, ["--concat-dim", "time"]);
+  return { joined, appended };
+}
+
 describe(`times kept exact [${BACKEND}]`, () => {
   const hoursA = parseUnits("hours since 2020-01-01 00:00:00", "standard");
   const hoursB = parseUnits("hours since 2020-04-14 04:00:00", "standard");
@@ -61,6 +75,7 @@ describe(`times kept exact [${BACKEND}]`, () => {
   test("sub-second frequencies (pandas' 100ms, 500us) step a template axis in whole units", () => {
     assert.equal((parseFreq("100ms") as { seconds: number }).seconds, 0.1);
     assert.equal((parseFreq("500us") as { seconds: number }).seconds, 0.0005);
+    assert.equal(parseFreq("1MS").kind, "months", "MS is month start, as in pandas");
     const ms = parseUnits("milliseconds since 2020-01-01", "standard");
     assert.deepEqual(timeAxis(parseDate("2020-01-01"), parseDate("2020-01-01T00:00:00.5"), parseFreq("100ms"), ms), [0, 100, 200, 300, 400, 500]);
   });
@@ -288,15 +303,8 @@ daily(0).to_zarr(f"{d}/hours.zarr", zarr_format=3, consolidated=True, encoding={
       dir,
     );
     const files = [0, 1, 2].map((i) => path.join(dir, `f${i}.nc`));
-    const joined = path.join(dir, "joined.zarr");
-    let r = cli(["convert", ...files, joined]);
-    assert.equal(r.status, 0, r.stderr);
-    assertMatchesSources(joined, files, ["--concat-dim", "time"]);
-    const appended = path.join(dir, "appended.zarr");
-    assert.equal(cli(["convert", files[0]!, appended]).status, 0);
-    r = cli(["append", files[1]!, files[2]!, appended]);
-    assert.equal(r.status, 0, r.stderr);
-    assertMatchesSources(appended, files, ["--concat-dim", "time"]);
+    joinedAndAppended(dir, "daily", files);
+    let r;
     const template = path.join(dir, "template.zarr");
     r = cli(["create-template", files[0]!, template, "--global-start", "2020-01-01T12:00", "--global-end", "2020-01-07T12:00", "--freq", "1D"]);
     assert.equal(r.status, 0, r.stderr);
@@ -331,16 +339,9 @@ for i in range(3):
     const lead = [0, 1, 2].map((i) => path.join(dir, `lead${i}.nc`));
     const units = runPython("import sys, netCDF4; a, b, c, d = sys.argv[1:]; print(netCDF4.Dataset(a)['valid_time'].units, netCDF4.Dataset(b)['valid_time'].units, netCDF4.Dataset(c)['lead'].units, netCDF4.Dataset(d)['lead'].units, sep='|')", fc[0]!, fc[1]!, lead[0]!, lead[1]!);
     assert.equal(units, "hours since 2020-01-01 00:00:00|hours since 2020-01-02 00:00:00|days|hours", "xarray picked other units per file");
-    const joined = path.join(dir, "fc.zarr");
-    let r = cli(["convert", ...fc, joined]);
-    assert.equal(r.status, 0, r.stderr);
-    assertMatchesSources(joined, fc, ["--concat-dim", "time"]);
-    const appended = path.join(dir, "fc-appended.zarr");
-    assert.equal(cli(["convert", fc[0]!, appended]).status, 0);
-    r = cli(["append", fc[1]!, fc[2]!, appended]);
-    assert.equal(r.status, 0, r.stderr);
-    assertMatchesSources(appended, fc, ["--concat-dim", "time"]);
+    const { appended } = joinedAndAppended(dir, "fc", fc);
     assert.equal(cli(["validate", appended, ...fc]).status, 0);
+    let r;
     const template = path.join(dir, "fc-template.zarr");
     r = cli(["create-template", fc[0]!, template, "--global-start", "2020-01-01", "--global-end", "2020-01-03T12:00", "--freq", "12h"]);
     assert.equal(r.status, 0, r.stderr);

@@ -442,8 +442,9 @@ export function parseFreq(text: string): Freq {
   if (!(n > 0)) throw new TimeError(`frequency '${text}' must be positive`);
   const unit = m[2]!;
   const fixed: [RegExp, number][] = [
-    [/^(ms|l|msec|msecs|millisecond|milliseconds)$/i, 1e-3],
-    [/^(us|u|usec|usecs|microsecond|microseconds)$/i, 1e-6],
+    // Case matters here, as in pandas: "ms" is milliseconds, "MS" month start.
+    [/^(ms|L|msecs?|milliseconds?)$/, 1e-3],
+    [/^(us|U|usecs?|microseconds?)$/, 1e-6],
     [/^(s|sec|secs|second|seconds)$/i, 1],
     [/^(t|min|mins|minute|minutes)$/i, 60],
     [/^(h|hr|hrs|hour|hours)$/i, 3600],
