@@ -409,6 +409,30 @@ for i in range(3):
     assert.equal(runPython("import sys, zarr; g = zarr.open_group(sys.argv[1], mode='r'); print(g.attrs['history'], 'comment' in g.attrs, g['tas'].attrs['valid_max'])", out), "run 0 False 350");
   });
 
+  test("--packing packs data only: not 2-D coordinates, bounds (NEMO's time_centered_bounds hold times), times, nor floats a scale_factor of their own turns into other values", () => {
+    const dir = outDir("packing-data-only");
+    const file = path.join(dir, "nemo.nc");
+    runPython(
+      `import sys, netCDF4 as nc, numpy as np
+f = nc.Dataset(sys.argv[1], "w")
+for d, n in (("time", None), ("y", 3), ("x", 4), ("nv", 2)): f.createDimension(d, n)
+t = f.createVariable("time", "f8", ("time",)); t.units = "seconds since 1900-01-01"; t[:] = [3786825600.0, 3786912000.0]
+c = f.createVariable("time_centered", "f8", ("time",)); c.units = "seconds since 1900-01-01"; c.bounds = "time_centered_bounds"; c[:] = [3786782400.0, 3786868800.0]
+b = f.createVariable("time_centered_bounds", "f8", ("time", "nv")); b[:] = [[3786739200.0, 3786825600.0], [3786825600.0, 3786912000.0]]
+lat = f.createVariable("nav_lat", "f4", ("y", "x")); lat[:] = np.linspace(-60.123, 60.456, 12).reshape(3, 4)
+sst = f.createVariable("sst", "f4", ("time", "y", "x")); sst.coordinates = "nav_lat"; sst[:] = np.linspace(-2, 30, 24).reshape(2, 3, 4)
+ang = f.createVariable("angle", "f4", ("time", "y", "x")); ang.scale_factor = np.float32(57.29578); ang.set_auto_maskandscale(False); ang[:] = np.linspace(0, 3.1, 24).reshape(2, 3, 4).astype("f4")
+f.close()`,
+      file,
+    );
+    const out = path.join(dir, "packed.zarr");
+    const r = cli(["convert", file, out, "--packing", "--packing-bits", "8"]);
+    assert.equal(r.status, 0, r.stderr);
+    const dtypes = runPython("import sys, zarr; g = zarr.open_group(sys.argv[1], mode='r'); print(*[f'{n}={g[n].dtype}' for n in ('sst', 'nav_lat', 'time_centered_bounds', 'time_centered', 'angle')])", out);
+    assert.equal(dtypes, "sst=int8 nav_lat=float32 time_centered_bounds=float64 time_centered=float64 angle=float32");
+    assertMatchesSources(out, [file]);
+  });
+
   test("files packed exactly as the archive, with no fill value (NCEP's int16 with scale and offset only), are appended and written as stored", () => {
     const dir = outDir("packed-no-fill");
     const files = runPython(

@@ -21,7 +21,7 @@ import { silentLogger } from "../log.js";
 import { chunkCount } from "../zarr/grid.js";
 import { buildPlan, walkVars, type VarPlan } from "../plan/layout.js";
 import { chooseShards } from "../plan/sharding.js";
-import { dataRange, declaredRange, missingValues, packable, unpackedRange, type PackRange } from "../plan/packing.js";
+import { dataRange, declaredRange, missingValues, notDataNames, packable, unpackedRange, type PackRange } from "../plan/packing.js";
 import { takeSamples } from "../pipeline/sample.js";
 import { scanStats } from "../pipeline/scan.js";
 import { openSource, readTimeAxis, timeLength, type Source } from "../pipeline/source.js";
@@ -168,7 +168,7 @@ export async function analyze(file: string, config: ZarrConverterConfig, options
     const variables = all.map(({ v }) => describeVariable(v, stats.get(v.path), coordNames.has(v.name)));
 
     const time = await describeTime(source, config.time.dim, notes);
-    const packing = packingAdvice(all.map(({ v }) => v), stats, config, coordNames, backend, notes);
+    const packing = packingAdvice(all.map(({ v }) => v), stats, config, notDataNames(all.map(({ v }) => v)), backend, notes);
     const ranges = new Map(packing.map((p) => [p.variable, p.range]));
     const plans = (["temporal", "spatial", "balanced"] as const).map((pattern) => ({
       pattern,
@@ -276,7 +276,7 @@ function packingAdvice(
   vars: VarMeta[],
   stats: Map<string, Stats>,
   config: ZarrConverterConfig,
-  coordNames: Set<string>,
+  notData: Set<string>,
   backend: Backend,
   notes: string[],
 ): PackingAdvice[] {
@@ -287,7 +287,7 @@ function packingAdvice(
       notes.push(`${v.path} is already packed in the file (${v.dtype} with scale_factor); it is copied as it is`);
       continue;
     }
-    if (!packable(v, cfg, coordNames)) continue;
+    if (!packable(v, cfg, notData)) continue;
     const s = stats.get(v.path);
     const range = declaredRange(v, cfg) ?? (s && dataRange(s, cfg));
     if (!range) {

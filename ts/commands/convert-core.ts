@@ -15,7 +15,7 @@ import { logChunking } from "../plan/chunking.js";
 import { itemSize } from "../backend/dtype.js";
 import { cfEncoding, decodeRange, describeMixed, mixedEncoding, type MixedEncoding } from "../plan/encoding.js";
 import { bindSource, buildPlan, holdsOwnTimes, selectVars, timeBoundsName, walkVars, type ArchivePlan, type VarPlan } from "../plan/layout.js";
-import { dataRange, declaredRange, missingValues, packable, type PackRange } from "../plan/packing.js";
+import { dataRange, declaredRange, missingValues, notDataNames, packable, type PackRange } from "../plan/packing.js";
 import { nodePaths, writeHierarchy } from "../pipeline/hierarchy.js";
 import { mergeStats, scanStats } from "../pipeline/scan.js";
 import { attributeDifferences, describeAttributeDifferences, SeriesAgreement } from "../pipeline/agree.js";
@@ -129,11 +129,11 @@ export async function packingRanges(
   if (!config.packing.enabled) return ranges;
   const first = sources[0]!;
   const all = walkVars(first.root).map(({ v }) => v);
-  const coords = new Set(all.filter((v) => v.dims.length === 1 && v.dims[0] === v.name).map((v) => v.name));
+  const notData = notDataNames(all);
   const declared = new Map<string, PackRange | undefined>();
   for (const v of all) {
     const m = mixed.get(v.path);
-    if (!packable(m ? { ...v, dtype: m.dtype } : v, config.packing, coords)) continue;
+    if (!packable(m ? { ...v, dtype: m.dtype } : v, config.packing, notData, !!m)) continue;
     declared.set(v.path, m ? mixedDeclaredRange(sources, v, config) : declaredRange(v, config.packing));
   }
   // Ranges taken from the data: one pass over each file for all its variables, file after file

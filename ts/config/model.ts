@@ -180,7 +180,7 @@ export const CONFIG_SPEC: Section<ZarrConverterConfig> = {
       kind: "section",
       doc: "Packing floats into integers with CF scale_factor/add_offset (lossy: the maximum error is scale_factor/2).",
       fields: {
-        enabled: leaf("Pack float data variables (not coordinates) to integers.", false, bool, { cli: { names: "--packing", help: "Pack floats to integers with scale_factor/add_offset" } }),
+        enabled: leaf("Pack float data variables to integers: not coordinates (2-D ones named in `coordinates` too), bounds, times, or floats with a scale_factor of their own.", false, bool, { cli: { names: "--packing", help: "Pack floats to integers with scale_factor/add_offset" } }),
         bits: leaf("Integer width: 8, 16 or 32 bits.", 16 as 8 | 16 | 32, choice([8, 16, 32] as const), { cli: { names: "--packing-bits", help: "8, 16 or 32" } }),
         manualRanges: leaf(
           "Fixed range per variable, e.g. {temperature: {min: -50, max: 50}}; wins over valid_min/valid_max attributes and the data's range.",

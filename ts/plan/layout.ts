@@ -13,7 +13,7 @@ import { chooseChunks } from "./chunking.js";
 import { chooseShards } from "./sharding.js";
 import { itemSize } from "../backend/dtype.js";
 import { cfEncoding, decodingOf, type MixedEncoding } from "./encoding.js";
-import { missingValues, packable, type PackRange } from "./packing.js";
+import { missingValues, notDataNames, packable, type PackRange } from "./packing.js";
 
 export interface VarPlan {
   name: string;
@@ -205,7 +205,7 @@ export function buildPlan(input: PlanInput): ArchivePlan {
   refuseUnsupported(root, config, file);
   const all = walkVars(root);
   const selected = selectVars(all, config, file);
-  const coordNames = new Set(all.filter(({ v }) => v.dims.length === 1 && v.dims[0] === v.name).map(({ v }) => v.name));
+  const notData = notDataNames(all.map(({ v }) => v));
   const timeDim = config.time.dim;
 
   const boundsName = timeBoundsName(root.vars, timeDim);
@@ -219,7 +219,7 @@ export function buildPlan(input: PlanInput): ArchivePlan {
     // What the archive receives: the stored values, or (mixed encodings) the decoded floats or
     // the widened integers.
     const incoming: DType = mixed ? mixed.dtype : v.dtype;
-    const range = !timeBounds && !ownTimes && packable({ ...v, dtype: incoming }, config.packing, coordNames) ? input.packRanges.get(v.path) ?? null : null;
+    const range = !timeBounds && !ownTimes && packable({ ...v, dtype: incoming }, config.packing, notData, !!mixed) ? input.packRanges.get(v.path) ?? null : null;
     const pack = range ? input.backend.packParams(range.min, range.max, config.packing.bits, incoming) : null;
     const dtype: DType = pack
       ? (`int${pack.bits}` as DType)

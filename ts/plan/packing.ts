@@ -6,7 +6,8 @@
  */
 import type { Stats, VarMeta } from "../backend/types.js";
 import type { PackingConfig } from "../config/model.js";
-import { numericAttr } from "../cf/attrs.js";
+import { findAttr, numericAttr, textAttr } from "../cf/attrs.js";
+import { isDurationUnits, isTimeUnits } from "../cf/time.js";
 import { decodeRange } from "./encoding.js";
 
 /** Where a range came from; "archive": read back from an existing archive's scale_factor/add_offset. */
@@ -18,11 +19,32 @@ export interface PackRange {
   source: RangeSource;
 }
 
-/** Whether a variable is a candidate for packing (floats that are data, not coordinates). */
-export function packable(v: VarMeta, cfg: PackingConfig, coordinateNames: Set<string>): boolean {
+/**
+ * Names of what is not data among `vars`: dimension coordinates, and the variables another one
+ * names as its `coordinates` (2-D latitude and longitude), `bounds` or `climatology` (the bounds
+ * of a time such as NEMO's time_centered_bounds, which hold times).
+ */
+export function notDataNames(vars: Pick<VarMeta, "name" | "dims" | "attrs">[]): Set<string> {
+  const out = new Set(vars.filter((v) => v.dims.length === 1 && v.dims[0] === v.name).map((v) => v.name));
+  for (const v of vars) {
+    for (const key of ["coordinates", "bounds", "climatology"]) for (const name of (textAttr(v.attrs, key) ?? "").split(/\s+/)) if (name) out.add(name);
+  }
+  return out;
+}
+
+/**
+ * Whether a variable is a candidate for packing: floats that are data (not in `notData`, see
+ * notDataNames), and neither times (CF time units or durations) nor values a scale_factor or
+ * add_offset of their own already turns into others (radians stored for degrees), unless the
+ * caller packs their `decoded` values (files that encode the variable differently).
+ */
+export function packable(v: VarMeta, cfg: PackingConfig, notData: Set<string>, decoded = false): boolean {
   if (!cfg.enabled) return false;
   if (v.dtype !== "float32" && v.dtype !== "float64") return false;
-  if (coordinateNames.has(v.name) || v.dims.length === 0) return false;
+  if (notData.has(v.name) || v.dims.length === 0) return false;
+  const units = textAttr(v.attrs, "units");
+  if (isTimeUnits(units) || isDurationUnits(units)) return false;
+  if (!decoded && (findAttr(v.attrs, "scale_factor") || findAttr(v.attrs, "add_offset"))) return false;
   return !cfg.exclude.includes(v.name) && !cfg.exclude.includes(v.path);
 }
 
