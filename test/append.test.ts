@@ -99,6 +99,32 @@ for i, (n, lat) in enumerate(((3, 1.0), (0, 1.0), (2, 1.0), (0, 1.0), (0, 1.5)))
     assert.match(r.stderr, /e4\.nc, variable '\/lat': differs from the first file's at \[0\]: 1\.5 here, 1 there/);
   });
 
+  test("an archive that is a group of another (xarray's to_zarr(group='sub')): the enclosing archive's consolidated metadata follows, so opening it with group='sub' shows the appended steps", () => {
+    const dir = outDir("append-enclosed-group");
+    const r0 = python([
+      "-c",
+      `import sys, numpy as np, pandas as pd, xarray as xr
+d = sys.argv[1]
+def part(t0):
+    t = pd.date_range("2020-01-01", periods=4, freq="h")[t0:t0 + 2]
+    return xr.Dataset({"v": (("time", "x"), np.arange(6.0, dtype="f4").reshape(2, 3) + t0)}, coords={"time": t, "x": [1.0, 2.0, 3.0]})
+part(0).to_netcdf(d + "/a.nc"); part(2).to_netcdf(d + "/b.nc")
+for fmt in (2, 3): part(0).to_zarr(f"{d}/v{fmt}.zarr", group="sub", zarr_format=fmt, consolidated=True, mode="w")`,
+      dir,
+    ]);
+    assert.equal(r0.status, 0, r0.stderr);
+    for (const fmt of [2, 3]) {
+      const root = path.join(dir, `v${fmt}.zarr`);
+      const r = cli(["append", path.join(dir, "b.nc"), path.join(root, "sub")]);
+      assert.equal(r.status, 0, r.stderr);
+      assertMatchesSources(root, [path.join(dir, "a.nc"), path.join(dir, "b.nc")], ["--group", "sub"]);
+      // A new group converted into the enclosing archive is listed there too.
+      assert.equal(cli(["convert", path.join(dir, "a.nc"), path.join(root, "new"), "--zarr-format", String(fmt)]).status, 0);
+      const seen = python(["-c", "import sys, xarray as xr; print(xr.open_zarr(sys.argv[1], group='new').sizes['time'])", root]);
+      assert.equal(seen.stdout.trim(), "2", seen.stderr);
+    }
+  });
+
   test("appended data keeps the archive's encoding (packing, dtype, chunks, codecs)", async () => {
     const archive = path.join(outDir("append-packed"), "archive.zarr");
     await convertToZarr(days.slice(0, 2), archive, {

@@ -32,7 +32,8 @@ import { fileDone } from "../pipeline/collect.js";
 import { findVar, noTimeAxisReason, openSource, park, readTimeAxis, timeLength, type Source } from "../pipeline/source.js";
 import { emptyStats, numbersFrom, planRunWrites, planVariableWrites, runOf, runOptions, runWrites, type Segment, type WriteStats } from "../pipeline/writer.js";
 import type { ArrayModel } from "../zarr/metadata.js";
-import type { Store } from "../zarr/store.js";
+import { FsStore, type Store } from "../zarr/store.js";
+import { consolidateEnclosing } from "../zarr/open.js";
 import { logSummary, type RunOptions } from "./convert.js";
 import { pushAll } from "../lists.js";
 
@@ -235,6 +236,7 @@ export async function appendFiles(files: string[], target: string | Store, confi
       const coordLast = ([path]: [string, ArrayModel]) => (path === axis.coord?.path ? 1 : 0);
       for (const [path, model] of along.sort((a, b) => coordLast(a) - coordLast(b))) await archive.writeArray(path, grow(model, dim, length));
       await archive.consolidate({ groups: ex.groups.keys(), arrays: ex.arrays.keys() });
+      if (ex.archive.store instanceof FsStore) await consolidateEnclosing(ex.location, log);
       for (const p of planned) {
         if (p.appended) log.info(`appended ${p.appended} step(s) of ${p.file} along ${dim}`, p.dates ? { from: p.dates[0], to: p.dates[1] } : {});
       }

@@ -13,6 +13,7 @@ import { mapLimit } from "../pipeline/pool.js";
 import { openSource, park, readTimeAxis, type Source } from "../pipeline/source.js";
 import { convertSources, type ConvertSummary, type RunOptions } from "./convert-core.js";
 import { prepareOutput } from "./output.js";
+import { consolidateEnclosing } from "../zarr/open.js";
 
 export { concatTimes, logSummary, packingRanges, type ConvertSummary, type RunOptions } from "./convert-core.js";
 
@@ -57,7 +58,7 @@ export async function convert(inputs: string[], output: string, config: ZarrConv
     fileDone();
     return s;
   });
-  return convertSources(sources, config, {
+  const summary = await convertSources(sources, config, {
     seriesChecked: parking,
     backend,
     output,
@@ -68,4 +69,6 @@ export async function convert(inputs: string[], output: string, config: ZarrConv
       return prepareOutput(output, options.overwrite ?? false, { s3: config.s3, log: options.log });
     },
   });
+  await consolidateEnclosing(output, options.log);
+  return summary;
 }

@@ -30,6 +30,7 @@ import { Archive } from "../zarr/archive.js";
 import { retimedTimes } from "./convert-core.js";
 import { logSummary, packingRanges, type RunOptions } from "./convert.js";
 import { prepareOutput } from "./output.js";
+import { consolidateEnclosing } from "../zarr/open.js";
 import { pushAll } from "../lists.js";
 
 /** A range taken from the template's data is widened by this fraction of its span on each side. */
@@ -170,6 +171,7 @@ export async function createTemplate(template: string, output: string, config: Z
       await out.abandon();
       throw e;
     }
+    await consolidateEnclosing(output, log);
     const seconds = (performance.now() - started) / 1000;
     const summary: TemplateSummary = {
       output,
