@@ -581,6 +581,34 @@ describe(`times that are not CF, user-defined types [${BACKEND}]`, () => {
     assert.equal(t.stdout.trim(), "[np.float64(20981118.0), np.float64(20981118.25), np.float64(20981118.5), np.float64(20981119.0), np.float64(20981119.25), np.float64(20981119.5)]");
   });
 
+  test("'months since' (MSWEP's, which zarrio does not decode): copied as stored; append and validate match the values as stored, in the archive's very units", () => {
+    const dir = outDir("months-since");
+    const file = (k: number, units = "months since 1899-12 00:00:00") =>
+      makeNc(
+        path.join(dir, `m${k}${units.includes("1900") ? "-1900" : ""}.nc`),
+        [
+          "ds.createDimension('time', None); ds.createDimension('x', 3)",
+          `t = ds.createVariable('time', 'f8', ('time',)); t.units = '${units}'; t.calendar = 'gregorian'; t[:] = [949 + ${k}]`,
+          `v = ds.createVariable('v', 'f4', ('time', 'x')); v[0, :] = np.arange(3) + 10 * ${k}`,
+        ].join("\n"),
+      );
+    const files = [0, 1, 2].map((k) => file(k));
+    const archive = path.join(dir, "m.zarr");
+    assert.equal(cli(["convert", files[0]!, files[1]!, archive]).status, 0);
+    let r = cli(["append", files[2]!, archive]);
+    assert.equal(r.status, 0, r.stderr);
+    assertMatchesSources(archive, files);
+    r = cli(["validate", archive, ...files]);
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    // The same number in months since another month is another time: refused, untouched.
+    const other = file(3, "months since 1900-01 00:00:00");
+    const before = hashTree(archive);
+    r = cli(["append", other, archive]);
+    assert.equal(r.status, 4, r.stderr);
+    assert.match(r.stderr, /has 'time' in units 'months since 1900-01 00:00:00', the archive 'months since 1899-12 00:00:00': values zarrio does not read as CF time are appended as stored/);
+    assert.equal(hashTree(archive), before);
+  });
+
   test("enums are stored as their integers with their names, compounds as structured records; vlen is refused by name, never skipped", () => {
     const dir = outDir("udt");
     const file = makeNc(

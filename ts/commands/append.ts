@@ -19,6 +19,7 @@
 import { isNumeric } from "../backend/dtype.js";
 import { loadBackend } from "../backend/index.js";
 import type { DType, NumericType } from "../backend/types.js";
+import { textAttr } from "../cf/attrs.js";
 import { checkIncreasing, decodeValue, formatDate, reencode, type TimeUnits } from "../cf/time.js";
 import { slabBytes, type ZarrConverterConfig } from "../config/model.js";
 import { IncompatibleSourceError, RegionError, timeProblem } from "../errors.js";
@@ -103,6 +104,11 @@ async function newCoordinates(source: Source, dim: string, coord: { model: Array
   const v = findVar(source, dim);
   if (!v || v.dims.length !== 1 || v.dims[0] !== dim || !isNumeric(v.dtype)) {
     throw new IncompatibleSourceError(`has no numeric coordinate '${dim}'; the archive has one`, { file });
+  }
+  // Values not read as CF time are appended as stored: only in the archive's very units.
+  const [here, there] = [textAttr(v.attrs, "units"), coord.model.attributes.units];
+  if ((here ?? "") !== (typeof there === "string" ? there : "")) {
+    throw new IncompatibleSourceError(`has '${dim}' in units '${here ?? "(none)"}', the archive '${String(there ?? "(none)")}': values zarrio does not read as CF time are appended as stored, so they must be in the archive's units`, { file });
   }
   const values = numbersFrom(v.dtype, (await source.ds.read(v.path, [0], [v.shape[0]!])).toBytes()!);
   for (let i = 1; i < values.length; i++) {

@@ -117,7 +117,9 @@ export async function readAxis(backend: Backend, ex: ExistingArchive, dim: strin
     try {
       units = parseUnits(unitsAttr, typeof model.attributes.calendar === "string" ? model.attributes.calendar : undefined);
     } catch (e) {
-      throw new StoreError(`its '${path}' has time units zarrio cannot read: ${(e as TimeError).message}`, { file: ex.location, cause: e });
+      // CF-looking units zarrio does not decode ("months since", as MSWEP writes): the values
+      // were copied as stored, and are matched as stored, in those very units.
+      if (!(e instanceof TimeError)) throw e;
     }
   }
   return { dim, length, coord: { path, model, values, units } };
