@@ -201,6 +201,6 @@ export class Archive {
 }
 
 /** Keys in path order: zarr-python nests consolidated entries assuming siblings are adjacent. */
-function sortKeys(doc: Document): Document {
+export function sortKeys(doc: Document): Document {
   return Object.fromEntries(Object.entries(doc).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
