@@ -360,6 +360,30 @@ for i in range(3):
     assert.equal(r.status, 4, r.stderr);
     assert.match(r.stderr, /lead1\.nc, variable '\/lead': value 6 'hours' is 0\.25 in the archive's 'days', which its int64 cannot hold exactly/);
     assert.equal(hashTree(days), before);
+    // A lead as int64 hours, then as float64 days with NaN for missing; an int64 ns valid_time
+    // 7 months apart (stored in the axis's whole seconds, as the coordinate is).
+    runPython(
+      `import sys, netCDF4 as nc, numpy as np
+d = sys.argv[1]
+for i, (dtype, units, lead) in enumerate((("i8", "hours", [1, 2]), ("f8", "days", [0.125, np.nan]))):
+    f = nc.Dataset(f"{d}/mixed{i}.nc", "w"); f.createDimension("time", None)
+    t = f.createVariable("time", "f8", ("time",)); t.units = "hours since 2020-01-01"; t[:] = [2 * i, 2 * i + 1]
+    l = f.createVariable("lead", dtype, ("time",), fill_value=np.nan if dtype == "f8" else None); l.units = units; l.setncattr("dtype", "timedelta64[ns]"); l[:] = lead
+    f.close()
+for i, base in enumerate(("2020-01-01", "2020-08-01")):
+    f = nc.Dataset(f"{d}/vt{i}.nc", "w"); f.createDimension("time", None)
+    t = f.createVariable("time", "i8", ("time",)); t.units = "nanoseconds since " + base; t[:] = [0, 1_000_000_000]
+    v = f.createVariable("valid_time", "i8", ("time",), fill_value=np.int64(-9223372036854775806)); v.units = "nanoseconds since " + base
+    v[:] = np.ma.masked_array([3_600_000_000_000, 0], mask=[False, True]); f.close()`,
+      dir,
+    );
+    for (const name of ["mixed", "vt"]) {
+      const parts = [0, 1].map((i) => path.join(dir, `${name}${i}.nc`));
+      const out = path.join(dir, `${name}.zarr`);
+      r = cli(["convert", ...parts, out]);
+      assert.equal(r.status, 0, r.stderr);
+      assertMatchesSources(out, parts, ["--concat-dim", "time"]);
+    }
   });
 
   test("create-template of hourly steps from a 'days since' file: xarray reads every hour exactly", () => {

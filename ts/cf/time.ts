@@ -63,9 +63,13 @@ const UNIT_SECONDS: [RegExp, string, number][] = [
 /** xarray's timedelta units: a unit's full name, with no 'since' (a forecast lead in 'hours'). */
 const DURATION_UNITS = new Set(["days", "hours", "minutes", "seconds", "milliseconds", "microseconds", "nanoseconds"]);
 
-/** Whether a `units` attribute names durations, as xarray reads them (timedelta64). */
-export function isDurationUnits(units: unknown): units is string {
-  return typeof units === "string" && DURATION_UNITS.has(units.trim());
+/**
+ * Whether `units` and `dtype` attributes name durations as xarray reads them (timedelta64): a
+ * unit's full name, and the `dtype` attribute 'timedelta64[…]' xarray writes beside it (without
+ * it, xarray reads plain numbers: a wave period in 'seconds').
+ */
+export function isDurationUnits(units: unknown, dtype: unknown): units is string {
+  return typeof units === "string" && DURATION_UNITS.has(units.trim()) && typeof dtype === "string" && dtype.startsWith("timedelta64");
 }
 
 /**

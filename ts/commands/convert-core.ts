@@ -101,8 +101,8 @@ export function mixedEncodings(sources: Source[], config: ZarrConverterConfig, l
   const files = sources.map((s) => s.file);
   for (const { v, groupPath } of selectVars(walkVars(first.root), config, first.file)) {
     if (!v.dims.includes(config.time.dim) || (v.name === config.time.dim && v.dims.length === 1)) continue;
-    // Time bounds are times: re-expressed file by file (VarPlan.retime), never decoded.
-    if (!groupPath && v.name === bounds) continue;
+    // Time bounds and times of their own are times: re-expressed file by file (VarPlan.retime), never decoded.
+    if ((!groupPath && v.name === bounds) || holdsOwnTimes(v, config.time.dim)) continue;
     const vars = sources.map((s) => varAt(s, v.path));
     // A file that lacks the variable is refused by the compatibility check.
     if (vars.some((x) => !x)) continue;

@@ -218,7 +218,7 @@ function planFor(backend: Backend, path: string, model: ArrayModel, v: VarMeta, 
   }
   const isTimeCoord = name === dim && isCoordinate(path, model);
   // An array along time whose units are CF time holds times of its own (VarPlan.ownTimes).
-  const ownTimes = !isTimeCoord && !timeBounds && (isTimeUnits(model.attributes.units) || isDurationUnits(model.attributes.units));
+  const ownTimes = !isTimeCoord && !timeBounds && (isTimeUnits(model.attributes.units) || isDurationUnits(model.attributes.units, model.attributes.dtype));
   // Times (the coordinate, its bounds, times of their own) are never decoded or packed; bounds
   // and times of their own are re-expressed (retime).
   const { decode, pack, missing, note } = isTimeCoord || timeBounds || ownTimes ? { decode: null, pack: null, missing: missingValues(v) } : writeEncoding(backend, model, v, file, path);

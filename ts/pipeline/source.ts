@@ -286,7 +286,7 @@ export function withRetime(plan: VarPlan, source: Source, timeDim: string, to: T
  */
 export function storedTimeUnits(attributes: Record<string, unknown>, coord: TimeUnits): TimeUnits {
   const own = attributes.units;
-  if (isDurationUnits(own)) return durationUnits(own);
+  if (isDurationUnits(own, attributes.dtype)) return durationUnits(own);
   return isTimeUnits(own) ? sharedUnits(own, typeof attributes.calendar === "string" ? attributes.calendar : coord.calendar) : coord;
 }
 
@@ -296,7 +296,7 @@ export function storedTimeUnits(attributes: Record<string, unknown>, coord: Time
  */
 export function ownTimeUnits(source: Source, v: VarMeta, timeDim: string): TimeUnits | undefined {
   const units = textAttr(v.attrs, "units");
-  if (isDurationUnits(units)) return durationUnits(units);
+  if (isDurationUnits(units, textAttr(v.attrs, "dtype"))) return durationUnits(units);
   return isTimeUnits(units) ? timeUnitsOf(source, v, timeDim) : undefined;
 }
 

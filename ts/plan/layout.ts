@@ -141,7 +141,7 @@ export function refuseUnsupported(root: GroupMeta, cfg: ZarrConverterConfig, fil
  */
 export function holdsOwnTimes(v: Pick<VarMeta, "name" | "dims" | "attrs">, timeDim: string): boolean {
   const units = textAttr(v.attrs, "units");
-  return v.dims.includes(timeDim) && !(v.name === timeDim && v.dims.length === 1) && (isTimeUnits(units) || isDurationUnits(units));
+  return v.dims.includes(timeDim) && !(v.name === timeDim && v.dims.length === 1) && (isTimeUnits(units) || isDurationUnits(units, textAttr(v.attrs, "dtype")));
 }
 
 /**
@@ -230,8 +230,11 @@ export function buildPlan(input: PlanInput): ArchivePlan {
           : incoming;
     const attributes = attrsToJson(v.attrs);
     if (isTimeCoord && input.timeUnits !== undefined) attributes.units = input.timeUnits;
-    // Bounds that name their own units are stored in the archive's time units (re-expressed).
+    // Bounds that name their own units are stored in the archive's time units (re-expressed), and
+    // so are times of their own that files hold in other units (the axis's units hold the series
+    // exactly, see cf/time.ts wholeTimes; durations keep theirs).
     if (timeBounds && input.timeUnits !== undefined && attributes.units !== undefined) attributes.units = input.timeUnits;
+    if (ownTimes && input.timeUnits !== undefined && input.retimed?.has(v.path) && isTimeUnits(attributes.units)) attributes.units = input.timeUnits;
     // Decoded values are missing as NaN; the file's own markers and scaling are undone.
     const cfFillSource = mixed ? NaN : numericAttr(v.attrs, "_FillValue")[0];
     delete attributes._FillValue;

@@ -43,7 +43,7 @@ export function packable(v: VarMeta, cfg: PackingConfig, notData: Set<string>, d
   if (v.dtype !== "float32" && v.dtype !== "float64") return false;
   if (notData.has(v.name) || v.dims.length === 0) return false;
   const units = textAttr(v.attrs, "units");
-  if (isTimeUnits(units) || isDurationUnits(units)) return false;
+  if (isTimeUnits(units) || isDurationUnits(units, textAttr(v.attrs, "dtype"))) return false;
   if (!decoded && (findAttr(v.attrs, "scale_factor") || findAttr(v.attrs, "add_offset"))) return false;
   return !cfg.exclude.includes(v.name) && !cfg.exclude.includes(v.path);
 }

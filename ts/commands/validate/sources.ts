@@ -120,7 +120,7 @@ export async function compareSource(backend: Backend, ex: ExistingArchive, file:
       let diff;
       try {
         // The bounds and times of their own are compared re-expressed as the writers store them.
-        const own = t >= 0 && path !== boundsPath && (isTimeUnits(model.attributes.units) || isDurationUnits(model.attributes.units));
+        const own = t >= 0 && path !== boundsPath && (isTimeUnits(model.attributes.units) || isDurationUnits(model.attributes.units, model.attributes.dtype));
         const from = axis?.coord?.units && (path === boundsPath ? timeUnitsOf(source, v, dim) : own ? ownTimeUnits(source, v, dim) : undefined);
         const retime = from && axis?.coord?.units ? { from, to: storedTimeUnits(model.attributes, axis.coord.units) } : undefined;
         diff = await compareVariable(backend, ex, source.ds, v, path, model, t, start, config, retime);
