@@ -386,6 +386,41 @@ for i, base in enumerate(("2020-01-01", "2020-08-01")):
     }
   });
 
+  test("times of their own are re-expressed only where they can be: not along an axis that is not CF time, not when packed, not in units zarrio does not read", () => {
+    const dir = outDir("time-own-limits");
+    runPython(
+      `import sys, netCDF4 as nc, numpy as np
+d = sys.argv[1]
+def part(name, i, time_units, var_units, scale=None):
+    f = nc.Dataset(f"{d}/{name}{i}.nc", "w"); f.createDimension("time", None)
+    t = f.createVariable("time", "f8", ("time",)); t.units = time_units; t[:] = [20200101.0 + 2 * i, 20200102.0 + 2 * i] if "%" in time_units else [2 * i, 2 * i + 1]
+    v = f.createVariable("obs_time", "i2" if scale else "f8", ("time",)); v.units = var_units
+    if scale: v.scale_factor = np.float32(scale); v.set_auto_maskandscale(False); v[:] = np.array([4, 8], "i2") if i == 0 else np.array([2, 4], "i2")
+    else: v[:] = [1.0, 2.0]
+    f.close()
+for i in range(2):
+    part("raw", i, "day as %Y%m%d.%f", f"hours since 2020-01-0{1 + i}")
+    part("packed", i, "hours since 2020-01-01", "hours since 2020-01-01", [0.5, 1.0][i])
+    part("months", i, "hours since 2020-01-01", "months since 2020-01")`,
+      dir,
+    );
+    const at = (name: string) => [0, 1].map((i) => path.join(dir, `${name}${i}.nc`));
+    // Without a CF time axis nothing is re-expressed: other units are refused, as before.
+    let r = cli(["convert", ...at("raw"), path.join(dir, "raw.zarr")]);
+    assert.equal(r.status, 4, r.stderr);
+    assert.match(r.stderr, /raw1\.nc, variable 'obs_time': has units 'hours since 2020-01-02', the archive has 'hours since 2020-01-01'/);
+    // Packed times are data: decoded with each file's own scale, as xarray reads them.
+    for (const name of ["packed", "months"]) {
+      const out = path.join(dir, `${name}.zarr`);
+      r = cli(["convert", ...at(name), out]);
+      assert.equal(r.status, 0, `${name}: ${r.stderr}`);
+      assertMatchesSources(out, at(name), ["--concat-dim", "time"]);
+    }
+    // One file alone, with times of its own in units zarrio does not read: copied as stored.
+    r = cli(["convert", at("months")[0]!, path.join(dir, "months-one.zarr")]);
+    assert.equal(r.status, 0, r.stderr);
+  });
+
   test("create-template of hourly steps from a 'days since' file: xarray reads every hour exactly", () => {
     const archive = path.join(outDir("time-template-hourly"), "t.zarr");
     // (The daily file itself would not fit this hourly axis: the CLI warns so, and that is all.)

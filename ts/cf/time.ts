@@ -80,6 +80,25 @@ export function durationUnits(units: string): TimeUnits {
   return { ...parseUnits(`${units.trim()} since 1970-01-01`, "proleptic_gregorian"), text: units };
 }
 
+/**
+ * The units of values that are times of their own (a variable's attributes: `units`,
+ * `calendar`, `dtype`, and whether a `scale_factor` or `add_offset` makes its stored numbers
+ * others): CF time units zarrio reads, with their calendar or `calendar`, or durations.
+ * Undefined for anything else: units zarrio does not read ('months since', an unknown calendar)
+ * and scaled values are copied or decoded as data.
+ */
+export function ownTimeUnitsOf(a: { units: unknown; calendar: unknown; dtype: unknown; scaled: boolean }, calendar?: string): TimeUnits | undefined {
+  if (a.scaled || typeof a.units !== "string") return undefined;
+  if (isDurationUnits(a.units, a.dtype)) return durationUnits(a.units);
+  if (!isTimeUnits(a.units)) return undefined;
+  try {
+    return parseUnits(a.units, typeof a.calendar === "string" ? a.calendar : calendar);
+  } catch (e) {
+    if (e instanceof TimeError) return undefined;
+    throw e;
+  }
+}
+
 /** Whether a `units` attribute looks like CF time ("<unit> since <date>"). */
 export function isTimeUnits(units: unknown): units is string {
   return typeof units === "string" && /^\s*\w+\s+since\s+/i.test(units);

@@ -27,7 +27,7 @@ import { silentLogger, type Logger } from "../log.js";
 import type { VarPlan } from "../plan/layout.js";
 import { holdsExactly } from "../plan/encoding.js";
 import { SAME_INSTANT_SECONDS } from "../plan/region.js";
-import { checkStatics, checkRanges, StaticCache, openArchive, planWrites, readAxis, type Axis, type ExistingArchive } from "../pipeline/existing.js";
+import { checkStatics, checkRanges, checkRetimed, StaticCache, openArchive, planWrites, readAxis, type Axis, type ExistingArchive } from "../pipeline/existing.js";
 import { memoryVariable } from "../pipeline/memory.js";
 import { fileDone } from "../pipeline/collect.js";
 import { findVar, noTimeAxisReason, openSource, park, readTimeAxis, timeLength, type Source } from "../pipeline/source.js";
@@ -106,9 +106,12 @@ async function newCoordinates(source: Source, dim: string, coord: { model: Array
     throw new IncompatibleSourceError(`has no numeric coordinate '${dim}'; the archive has one`, { file });
   }
   // Values not read as CF time are appended as stored: only in the archive's very units.
-  const [here, there] = [textAttr(v.attrs, "units"), coord.model.attributes.units];
-  if ((here ?? "") !== (typeof there === "string" ? there : "")) {
-    throw new IncompatibleSourceError(`has '${dim}' in units '${here ?? "(none)"}', the archive '${String(there ?? "(none)")}': values zarrio does not read as CF time are appended as stored, so they must be in the archive's units`, { file });
+  const text = (x: unknown) => (typeof x === "string" ? x : "(none)");
+  for (const key of ["units", "calendar"]) {
+    const [here, there] = [text(textAttr(v.attrs, key)), text(coord.model.attributes[key])];
+    if (here !== there) {
+      throw new IncompatibleSourceError(`has '${dim}' in ${key} '${here}', the archive '${there}': values zarrio does not read as CF time are appended as stored, so they must be in the archive's ${key}`, { file });
+    }
   }
   const values = numbersFrom(v.dtype, (await source.ds.read(v.path, [0], [v.shape[0]!])).toBytes()!);
   for (let i = 1; i < values.length; i++) {
@@ -319,5 +322,6 @@ async function checkFile(
   // The pre-check reads whole variables, so it runs when every step is appended; otherwise the
   // packer's own check refuses out-of-range values (before the new steps are committed).
   if (!skip) await checkRanges(plans, source, config);
+  else await checkRetimed(plans, source, config);
   return { file, source, plans, appended, skipped: skip, dates, coordValues };
 }

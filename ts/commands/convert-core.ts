@@ -93,7 +93,7 @@ function varAt(source: Source, path: string): VarMeta | undefined {
  * The variables along time whose files encode them differently (plan/encoding.ts), each with one
  * log line saying which files differ, in what, and what the archive stores.
  */
-export function mixedEncodings(sources: Source[], config: ZarrConverterConfig, log: Logger): Map<string, MixedEncoding> {
+export function mixedEncodings(sources: Source[], config: ZarrConverterConfig, log: Logger, timeAxis = false): Map<string, MixedEncoding> {
   const mixed = new Map<string, MixedEncoding>();
   if (sources.length < 2) return mixed;
   const first = sources[0]!;
@@ -102,7 +102,7 @@ export function mixedEncodings(sources: Source[], config: ZarrConverterConfig, l
   for (const { v, groupPath } of selectVars(walkVars(first.root), config, first.file)) {
     if (!v.dims.includes(config.time.dim) || (v.name === config.time.dim && v.dims.length === 1)) continue;
     // Time bounds and times of their own are times: re-expressed file by file (VarPlan.retime), never decoded.
-    if ((!groupPath && v.name === bounds) || holdsOwnTimes(v, config.time.dim)) continue;
+    if ((!groupPath && v.name === bounds) || (timeAxis && holdsOwnTimes(v, config.time.dim))) continue;
     const vars = sources.map((s) => varAt(s, v.path));
     // A file that lacks the variable is refused by the compatibility check.
     if (vars.some((x) => !x)) continue;
@@ -233,6 +233,32 @@ export function retimedTimes(sources: Source[], timeDim: string, units: TimeUnit
   return out;
 }
 
+/**
+ * Every file's times re-expressed into the archive's (bounds, times of their own) can be: each
+ * names units to read them by, and their missing markers are the first file's (a marker is kept
+ * as it is, where another file's would be a time). Checked on the files' descriptions, before
+ * anything is written; one check per description.
+ */
+function checkRetimes(sources: Source[], dataVars: VarPlan[], timeDim: string, units: TimeUnits): void {
+  const timed = dataVars.filter((v) => v.timeBounds || v.ownTimes);
+  if (!timed.length) return;
+  const first = sources[0]!;
+  const seen = new Set<GroupMeta>();
+  for (const s of sources) {
+    if (seen.has(s.root)) continue;
+    seen.add(s.root);
+    for (const v of timed) {
+      const mine = varAt(s, v.sourcePath);
+      if (!mine) continue;
+      withRetime(bindSource(v, mine, undefined), s, timeDim, units);
+      const [a, b] = [missingValues(mine), missingValues(varAt(first, v.sourcePath) ?? v.source)];
+      if (a.length !== b.length || a.some((x, i) => !Object.is(x, b[i]))) {
+        throw new IncompatibleSourceError(`marks missing times with ${a.join(", ") || "nothing"}, the first file with ${b.join(", ") || "nothing"}: they are re-expressed into one array, where one file's marker would be another's time`, { file: s.file, variable: v.sourcePath });
+      }
+    }
+  }
+}
+
 /** The concatenated time axis of several files, in the first file's units. */
 export async function concatTimes(sources: Source[], timeDim: string): Promise<TimeAxis | undefined> {
   // One file after another: a backend that holds whole files in memory keeps few of them at once.
@@ -324,7 +350,7 @@ export async function planConvert(sources: Source[], config: ZarrConverterConfig
   }
   const times = await concatTimes(sources, timeDim);
   const total = lengths.reduce((a, b) => a + b, 0);
-  const mixed = mixedEncodings(sources, config, log);
+  const mixed = mixedEncodings(sources, config, log, !!times);
   const ranges = await packingRanges(sources, config, log, mixed);
   // Time bounds in another file's units (or type) than the archive's are re-expressed (float64).
   const retimed = times ? retimedTimes(sources, timeDim, times.units) : new Set<string>();
@@ -358,9 +384,10 @@ export async function planConvert(sources: Source[], config: ZarrConverterConfig
   const checked = new Set<GroupMeta>([first.root]);
   for (const s of sources) {
     if (checked.has(s.root)) continue;
-    checkCompatible(s, dataVars, timeDim);
+    checkCompatible(s, dataVars, timeDim, [], !!times);
     checked.add(s.root);
   }
+  if (times) checkRetimes(sources, dataVars, timeDim, times.units);
   logChunking(log, plan.vars, config.accessPattern);
   // Said once the conversion is sure to go ahead.
   const attributes = attributeDifferences(first, sources, config);
@@ -375,6 +402,8 @@ export async function convertSources(sources: Source[], config: ZarrConverterCon
   if (sources.length) log.info(`converting ${sources.length} file(s) with the ${backend.name} backend`, { reader: sources[0]!.ds.meta.reader, format: sources[0]!.ds.meta.format });
   const { plan, times, lengths, total, mixed, dataVars } = await planConvert(sources, config, backend, log, options.seriesChecked);
   const first = sources[0]!;
+  // Files without steps have nothing to write: closed now (the writers close the others).
+  sources.forEach((s, i) => lengths[i] === 0 && s !== first && s.ds.close());
 
   const out = await options.target();
   let stats = emptyStats();

@@ -13,12 +13,12 @@ import { isFloat, isNumeric, itemSize } from "../backend/dtype.js";
 import { existsSync } from "node:fs";
 
 import type { Backend, PackParams, Slab, VarMeta } from "../backend/types.js";
-import { isDurationUnits, isTimeUnits, parseUnits, TimeError, type TimeUnits } from "../cf/time.js";
+import { isTimeUnits, ownTimeUnitsOf, parseUnits, TimeError, type TimeUnits } from "../cf/time.js";
 import { type ZarrConverterConfig, slabBytes } from "../config/model.js";
 import { ConfigError, fromCore, IncompatibleSourceError, PackingRangeError, StoreError } from "../errors.js";
 import type { Logger } from "../log.js";
 import { cfEncoding, decodeRange, decodedDtype, decodingOf, describeEncoding, integerRange, plainInteger, sameEncoding, storedEncoding, widerInteger, type IntType } from "../plan/encoding.js";
-import { namedIn, refuseUnsupported, walkVars, type VarPlan } from "../plan/layout.js";
+import { arrayOwnTimeAttrs, namedIn, refuseUnsupported, walkVars, type VarPlan } from "../plan/layout.js";
 import { missingValues } from "../plan/packing.js";
 import { Archive } from "../zarr/archive.js";
 import { arraySpec, dtypeName, fixedTexts, type ArrayModel, type Attributes } from "../zarr/metadata.js";
@@ -26,6 +26,7 @@ import { openStore, type StoreOptions } from "../zarr/open.js";
 import { FsStore, type Store } from "../zarr/store.js";
 import { isS3Url } from "../s3/url.js";
 import { mapLimit } from "./pool.js";
+import { planSlabs } from "./slabs.js";
 import { scanStats } from "./scan.js";
 import { checkCompatible, withRetime, type Source } from "./source.js";
 import { unravel } from "../zarr/grid.js";
@@ -208,7 +209,7 @@ function writeEncoding(backend: Backend, model: ArrayModel, v: VarMeta, file: st
   return copied;
 }
 
-function planFor(backend: Backend, path: string, model: ArrayModel, v: VarMeta, dim: string, file: string, timeBounds: boolean, log?: Logger): VarPlan {
+function planFor(backend: Backend, path: string, model: ArrayModel, v: VarMeta, dim: string, file: string, timeBounds: boolean, timeAxis: boolean, log?: Logger): VarPlan {
   const name = baseName(path);
   if (model.fixedText) {
     throw new IncompatibleSourceError(
@@ -218,7 +219,8 @@ function planFor(backend: Backend, path: string, model: ArrayModel, v: VarMeta, 
   }
   const isTimeCoord = name === dim && isCoordinate(path, model);
   // An array along time whose units are CF time holds times of its own (VarPlan.ownTimes).
-  const ownTimes = !isTimeCoord && !timeBounds && (isTimeUnits(model.attributes.units) || isDurationUnits(model.attributes.units, model.attributes.dtype));
+  // Only along a CF time axis (`timeAxis`); packed ones are data (writeEncoding re-packs them).
+  const ownTimes = timeAxis && !isTimeCoord && !timeBounds && ownTimeUnitsOf(arrayOwnTimeAttrs(model.attributes)) !== undefined;
   // Times (the coordinate, its bounds, times of their own) are never decoded or packed; bounds
   // and times of their own are re-expressed (retime).
   const { decode, pack, missing, note } = isTimeCoord || timeBounds || ownTimes ? { decode: null, pack: null, missing: missingValues(v) } : writeEncoding(backend, model, v, file, path);
@@ -284,10 +286,10 @@ export function planWrites(
     if (!v) {
       throw new IncompatibleSourceError(`is in the archive but not in this file (write a subset with --variables)`, { file: source.file, variable: path });
     }
-    const plan = planFor(backend, path, model, v, dim, source.file, path === boundsName, log);
+    const plan = planFor(backend, path, model, v, dim, source.file, path === boundsName, archiveTime !== undefined, log);
     return withRetime(plan, source, dim, archiveTime);
   });
-  checkCompatible(source, plans, dim, partialDims);
+  checkCompatible(source, plans, dim, partialDims, archiveTime !== undefined);
   return plans;
 }
 
@@ -380,6 +382,25 @@ export class StaticCache {
 }
 
 /**
+ * Refuse times (bounds, times of their own) that the archive's type cannot hold once
+ * re-expressed into its units (retimedExactly), before anything is written; slab by slab.
+ */
+export async function checkRetimed(plans: VarPlan[], source: Source, config: ZarrConverterConfig): Promise<void> {
+  for (const p of plans) {
+    if (!p.retime) continue;
+    const rows = p.source.shape.map((n, i) => (i === 0 ? 1 : n));
+    for (const box of planSlabs(p.source.shape, rows, p.source.shape.map(() => 0), 8, slabBytes(config))) {
+      const slab = await source.ds.read(p.source.path, box.start, box.count);
+      try {
+        retimedExactly(numbersFrom(p.source.dtype, slab.toBytes()!), p, source.file);
+      } finally {
+        slab.release();
+      }
+    }
+  }
+}
+
+/**
  * Refuse a file holding values the archive cannot store before anything is written (a read-only
  * pass over the variables concerned), rather than part-way through: times the archive's type
  * cannot hold once re-expressed, integers beyond a narrower integer array's type, and, under the `error` policy, values beyond a packed array's range (half
@@ -387,16 +408,7 @@ export class StaticCache {
  * accepts them).
  */
 export async function checkRanges(plans: VarPlan[], source: Source, config: ZarrConverterConfig): Promise<void> {
-  // Times re-expressed into the archive's units and type (bounds, times of their own): small.
-  for (const p of plans) {
-    if (!p.retime) continue;
-    const slab = await source.ds.read(p.source.path, p.source.shape.map(() => 0), p.source.shape);
-    try {
-      retimedExactly(numbersFrom(p.source.dtype, slab.toBytes()!), p, source.file);
-    } finally {
-      slab.release();
-    }
-  }
+  await checkRetimed(plans, source, config);
   for (const p of plans) {
     const to = p.decode?.dtype;
     if (!to || isFloat(to) || widerInteger(p.source.dtype as IntType, to as IntType) === to) continue;

@@ -5,11 +5,11 @@
 import { isRecord } from "../backend/dtype.js";
 import type { Backend, Dataset, GroupMeta, NumericType, ReaderKind, RecordField, VarMeta } from "../backend/types.js";
 import { numericAttr, textAttr } from "../cf/attrs.js";
-import { durationUnits, exactTime, isDurationUnits, isTimeUnits, parseUnits, sameUnits, TimeError, type TimeUnits } from "../cf/time.js";
+import { exactTime, isTimeUnits, ownTimeUnitsOf, parseUnits, sameUnits, TimeError, type TimeUnits } from "../cf/time.js";
 import { ConversionError, fromCore, IncompatibleSourceError, SourceReadError, ZarrioError } from "../errors.js";
 import type { Logger } from "../log.js";
 import { holdsExactly } from "../plan/encoding.js";
-import { sourceRoot, walkVars, type VarPlan } from "../plan/layout.js";
+import { arrayOwnTimeAttrs, ownTimeAttrs, sourceRoot, walkVars, type VarPlan } from "../plan/layout.js";
 import type { S3Settings } from "../s3/session.js";
 import { Recent } from "../recent.js";
 import { numbersFrom } from "./writer.js";
@@ -285,9 +285,7 @@ export function withRetime(plan: VarPlan, source: Source, timeDim: string, to: T
  * lets bounds inherit them.
  */
 export function storedTimeUnits(attributes: Record<string, unknown>, coord: TimeUnits): TimeUnits {
-  const own = attributes.units;
-  if (isDurationUnits(own, attributes.dtype)) return durationUnits(own);
-  return isTimeUnits(own) ? sharedUnits(own, typeof attributes.calendar === "string" ? attributes.calendar : coord.calendar) : coord;
+  return ownTimeUnitsOf(arrayOwnTimeAttrs(attributes), coord.calendar) ?? coord;
 }
 
 /**
@@ -295,9 +293,8 @@ export function storedTimeUnits(attributes: Record<string, unknown>, coord: Time
  * or the time coordinate's) or durations; undefined when it names neither.
  */
 export function ownTimeUnits(source: Source, v: VarMeta, timeDim: string): TimeUnits | undefined {
-  const units = textAttr(v.attrs, "units");
-  if (isDurationUnits(units, textAttr(v.attrs, "dtype"))) return durationUnits(units);
-  return isTimeUnits(units) ? timeUnitsOf(source, v, timeDim) : undefined;
+  const coord = findVar(source, timeDim);
+  return ownTimeUnitsOf(ownTimeAttrs(v.attrs), coord && textAttr(coord.attrs, "calendar"));
 }
 
 /** The file's time axis; undefined when it has none; why not, when its values are copied as stored. */
@@ -339,7 +336,7 @@ async function readTimeAxisOnce(source: Source, timeDim: string): Promise<TimeAx
  * packed array. Dimensions in `partialDims` (a hand-given region) may be shorter than the array.
  * Nothing is written when this throws.
  */
-export function checkCompatible(source: Source, plans: VarPlan[], timeDim: string, partialDims: string[] = []): void {
+export function checkCompatible(source: Source, plans: VarPlan[], timeDim: string, partialDims: string[] = [], retimes = true): void {
   const vars = new Map(walkVars(source.root).map(({ v }) => [v.path, v]));
   for (const p of plans) {
     const v = vars.get(p.sourcePath);
@@ -357,13 +354,15 @@ export function checkCompatible(source: Source, plans: VarPlan[], timeDim: strin
     });
     // Values decoded (plan/encoding.ts) or packed become the archive's type; others must have it.
     // Time bounds of another type are re-expressed (withRetime) into the archive's type, which must hold them exactly.
-    const converts = p.decode !== null || p.timeBounds || p.ownTimes || (p.pack !== null && (v.dtype === "float32" || v.dtype === "float64"));
+    // (Only along a CF time axis, `retimes`: else they are copied as stored, in the same units.)
+    const reexpressed = retimes && (p.timeBounds || p.ownTimes);
+    const converts = p.decode !== null || reexpressed || (p.pack !== null && (v.dtype === "float32" || v.dtype === "float64"));
     if (!p.isTimeCoord && v.dtype !== p.model.dtype && !converts) fail(`is ${v.dtype}, the archive stores ${p.model.dtype}`);
     const fields = (f: RecordField[] | undefined) => (f ?? []).map((x) => `${x.name}: ${x.dtype}`).join(", ");
     if (isRecord(v.dtype) && fields(v.fields) !== fields(p.model.fields)) fail(`has fields {${fields(v.fields)}}, the archive has {${fields(p.model.fields)}}`);
     const unitsHere = textAttr(v.attrs, "units");
     const unitsThere = typeof p.model.attributes.units === "string" ? p.model.attributes.units : undefined;
     // Time bounds are re-expressed in the archive's units (VarPlan.retime), whatever this file's.
-    if (!p.isTimeCoord && !p.timeBounds && !p.ownTimes && unitsHere !== unitsThere) fail(`has units '${unitsHere ?? "(none)"}', the archive has '${unitsThere ?? "(none)"}'`);
+    if (!p.isTimeCoord && !reexpressed && unitsHere !== unitsThere) fail(`has units '${unitsHere ?? "(none)"}', the archive has '${unitsThere ?? "(none)"}'`);
   }
 }

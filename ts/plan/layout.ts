@@ -3,10 +3,10 @@
  * the archive will hold, with its Zarr model, chunking and packing. convert, create-template,
  * append and write-region all derive what they write (or check) from this one plan.
  */
-import type { Backend, Decoding, DType, FileMeta, GroupMeta, PackParams, UnsupportedVar, VarMeta } from "../backend/types.js";
+import type { Attr, Backend, Decoding, DType, FileMeta, GroupMeta, PackParams, UnsupportedVar, VarMeta } from "../backend/types.js";
 import type { ZarrConverterConfig } from "../config/model.js";
-import { attrsToJson, numericAttr, textAttr } from "../cf/attrs.js";
-import { isDurationUnits, isTimeUnits, type TimeUnits } from "../cf/time.js";
+import { attrsToJson, findAttr, numericAttr, textAttr } from "../cf/attrs.js";
+import { isTimeUnits, ownTimeUnitsOf, type TimeUnits } from "../cf/time.js";
 import { ConfigError, UnsupportedTypeError } from "../errors.js";
 import { cfFillFor, type ArrayModel, type Attributes } from "../zarr/metadata.js";
 import { chooseChunks } from "./chunking.js";
@@ -136,12 +136,24 @@ export function refuseUnsupported(root: GroupMeta, cfg: ZarrConverterConfig, fil
 }
 
 /**
- * Whether `v` holds CF times in units of its own along `timeDim` (not the time coordinate): see
- * VarPlan.ownTimes. The coordinate's bounds are told apart by name (timeBoundsName).
+ * Whether `v` holds times of their own along `timeDim` (not the time coordinate): see
+ * VarPlan.ownTimes and cf/time.ts ownTimeUnitsOf. The coordinate's bounds are told apart by
+ * name (timeBoundsName).
  */
 export function holdsOwnTimes(v: Pick<VarMeta, "name" | "dims" | "attrs">, timeDim: string): boolean {
-  const units = textAttr(v.attrs, "units");
-  return v.dims.includes(timeDim) && !(v.name === timeDim && v.dims.length === 1) && (isTimeUnits(units) || isDurationUnits(units, textAttr(v.attrs, "dtype")));
+  return v.dims.includes(timeDim) && !(v.name === timeDim && v.dims.length === 1) && ownTimeUnitsOf(ownTimeAttrs(v.attrs)) !== undefined;
+}
+
+/** What ownTimeUnitsOf reads of an archive array's attributes. */
+export function arrayOwnTimeAttrs(attributes: Record<string, unknown>): { units: unknown; calendar: unknown; dtype: unknown; scaled: boolean } {
+  const { units, calendar, dtype } = attributes;
+  return { units, calendar, dtype, scaled: attributes.scale_factor !== undefined || attributes.add_offset !== undefined };
+}
+
+/** What ownTimeUnitsOf reads of a file's variable's attributes. */
+export function ownTimeAttrs(attrs: Attr[]): { units: unknown; calendar: unknown; dtype: unknown; scaled: boolean } {
+  const scaled = !!(findAttr(attrs, "scale_factor") || findAttr(attrs, "add_offset"));
+  return { units: textAttr(attrs, "units"), calendar: textAttr(attrs, "calendar"), dtype: textAttr(attrs, "dtype"), scaled };
 }
 
 /**
@@ -213,7 +225,8 @@ export function buildPlan(input: PlanInput): ArchivePlan {
     const timeAxis = v.dims.indexOf(timeDim);
     const isTimeCoord = v.name === timeDim && v.dims.length === 1 && timeAxis === 0;
     const timeBounds = !groupPath && v.name === boundsName;
-    const ownTimes = !timeBounds && holdsOwnTimes(v, timeDim);
+    // Times are re-expressed only along a CF time axis (input.timeUnits); else copied as data.
+    const ownTimes = !timeBounds && input.timeUnits !== undefined && holdsOwnTimes(v, timeDim);
     const shape = v.shape.map((len, i) => (i === timeAxis ? input.timeLength : len));
     const mixed = isTimeCoord || timeBounds || ownTimes ? undefined : input.mixed?.get(v.path);
     // What the archive receives: the stored values, or (mixed encodings) the decoded floats or

@@ -66,6 +66,7 @@ export function dtypeName(a: Pick<ArrayModel, "dtype" | "fixedText">): string {
 /** The strings in records of fixed-width text (`model.fixedText`), without their zero padding, as numpy reads them. */
 export function fixedTexts(kind: FixedText, width: number, bytes: Uint8Array): string[] {
   const out: string[] = [];
+  if (width <= 0) return out;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const utf8 = new TextDecoder();
   for (let at = 0; at + width <= bytes.length; at += width) {

@@ -4,14 +4,14 @@ import { type Backend } from "../../backend/index.js";
 import type { Dataset, Decoding, VarMeta } from "../../backend/types.js";
 import { type ZarrConverterConfig, slabBytes } from "../../config/model.js";
 import { RegionError, ZarrioError } from "../../errors.js";
-import { selectedBy, walkVars } from "../../plan/layout.js";
+import { arrayOwnTimeAttrs, selectedBy, walkVars } from "../../plan/layout.js";
 import { cfEncoding, decodedDtype, decodingOf, sameEncoding, storedEncoding } from "../../plan/encoding.js";
 import { placeByTimes, placeByValues } from "../../plan/region.js";
 import { readStored, storedTexts, timeBoundsOf, type Axis, type ExistingArchive } from "../../pipeline/existing.js";
 import { mapLimit } from "../../pipeline/pool.js";
 import { planSlabs } from "../../pipeline/slabs.js";
 import { findVar, openSource, ownTimeUnits, readTimeAxis, storedTimeUnits, timeLength, timeUnitsOf, type Source } from "../../pipeline/source.js";
-import { isDurationUnits, isTimeUnits, type TimeUnits } from "../../cf/time.js";
+import { ownTimeUnitsOf, type TimeUnits } from "../../cf/time.js";
 import { missingValues } from "../../plan/packing.js";
 import { numbersFrom, numericView, retimedValues } from "../../pipeline/writer.js";
 import { storedShape, type ArrayModel } from "../../zarr/metadata.js";
@@ -120,7 +120,7 @@ export async function compareSource(backend: Backend, ex: ExistingArchive, file:
       let diff;
       try {
         // The bounds and times of their own are compared re-expressed as the writers store them.
-        const own = t >= 0 && path !== boundsPath && (isTimeUnits(model.attributes.units) || isDurationUnits(model.attributes.units, model.attributes.dtype));
+        const own = t >= 0 && path !== boundsPath && ownTimeUnitsOf(arrayOwnTimeAttrs(model.attributes)) !== undefined;
         const from = axis?.coord?.units && (path === boundsPath ? timeUnitsOf(source, v, dim) : own ? ownTimeUnits(source, v, dim) : undefined);
         const retime = from && axis?.coord?.units ? { from, to: storedTimeUnits(model.attributes, axis.coord.units) } : undefined;
         diff = await compareVariable(backend, ex, source.ds, v, path, model, t, start, config, retime);
