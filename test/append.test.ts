@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import path from "node:path";
 
 import { appendToZarr, convertToZarr, FsStore, IncompatibleSourceError, RegionError, StoreError, ZarrConverter, type Store } from "../dist/index.js";
-import { assertMatchesSources, BACKEND, cli, ForwardingStore, outDir, python, zarrInfo } from "./helpers.js";
+import { assertMatchesSources, BACKEND, cli, ForwardingStore, outDir, python, runPython, zarrInfo } from "./helpers.js";
 import { hashTree, makeSeries, makeVariants } from "./series.js";
 
 /** Join files along time with xarray (static variables once), as one NetCDF file. */
@@ -63,16 +63,14 @@ describe(`append [${BACKEND}]`, () => {
 
   test("files whose time dimension is empty (a day without data) join adding no steps, as xarray joins them; their other arrays are still checked", () => {
     const dir = outDir("append-empty-files");
-    const r0 = python([
-      "-c",
+    runPython(
       `import sys, numpy as np, pandas as pd, xarray as xr
 d = sys.argv[1]
 for i, (n, lat) in enumerate(((3, 1.0), (0, 1.0), (2, 1.0), (0, 1.0), (0, 1.5))):
     t = pd.date_range("2020-01-01", periods=n, freq="D") + pd.Timedelta(days=3 * i)
     xr.Dataset({"v": (("time", "lat"), np.arange(n * 2, dtype="f4").reshape(n, 2))}, coords={"time": t, "lat": [lat, 2.0]}).to_netcdf(f"{d}/e{i}.nc", encoding={"time": {"units": "days since 2020-01-01"}}, unlimited_dims=["time"])`,
       dir,
-    ]);
-    assert.equal(r0.status, 0, r0.stderr);
+    );
     const e = (i: number) => path.join(dir, `e${i}.nc`);
     const joined = path.join(dir, "joined.zarr");
     let r = cli(["convert", e(1), e(0), e(3), e(2), joined, "-v"]);
@@ -101,8 +99,7 @@ for i, (n, lat) in enumerate(((3, 1.0), (0, 1.0), (2, 1.0), (0, 1.0), (0, 1.5)))
 
   test("an archive that is a group of another (xarray's to_zarr(group='sub')): the enclosing archive's consolidated metadata follows, so opening it with group='sub' shows the appended steps", () => {
     const dir = outDir("append-enclosed-group");
-    const r0 = python([
-      "-c",
+    runPython(
       `import sys, numpy as np, pandas as pd, xarray as xr
 d = sys.argv[1]
 def part(t0):
@@ -111,8 +108,7 @@ def part(t0):
 part(0).to_netcdf(d + "/a.nc"); part(2).to_netcdf(d + "/b.nc")
 for fmt in (2, 3): part(0).to_zarr(f"{d}/v{fmt}.zarr", group="sub", zarr_format=fmt, consolidated=True, mode="w")`,
       dir,
-    ]);
-    assert.equal(r0.status, 0, r0.stderr);
+    );
     for (const fmt of [2, 3]) {
       const root = path.join(dir, `v${fmt}.zarr`);
       const r = cli(["append", path.join(dir, "b.nc"), path.join(root, "sub")]);
@@ -120,8 +116,7 @@ for fmt in (2, 3): part(0).to_zarr(f"{d}/v{fmt}.zarr", group="sub", zarr_format=
       assertMatchesSources(root, [path.join(dir, "a.nc"), path.join(dir, "b.nc")], ["--group", "sub"]);
       // A new group converted into the enclosing archive is listed there too.
       assert.equal(cli(["convert", path.join(dir, "a.nc"), path.join(root, "new"), "--zarr-format", String(fmt)]).status, 0);
-      const seen = python(["-c", "import sys, xarray as xr; print(xr.open_zarr(sys.argv[1], group='new').sizes['time'])", root]);
-      assert.equal(seen.stdout.trim(), "2", seen.stderr);
+      assert.equal(runPython("import sys, xarray as xr; print(xr.open_zarr(sys.argv[1], group='new').sizes['time'])", root), "2");
     }
   });
 

@@ -179,11 +179,10 @@ function writeEncoding(backend: Backend, model: ArrayModel, v: VarMeta, file: st
   }
   if (float(model.dtype) && there.scale === undefined && there.offset === undefined) {
     const fillThere = model.cfFill === null ? NaN : Number(model.cfFill);
-    // Stored values mean the same here and there: the same missing markers (a file's
-    // `missing_value` -9999 beside an archive's NaN `_FillValue` and `missing_value` -9999), or
-    // the file's one marker is the archive's fill.
-    const rawFits = sameEncoding(here, there) || (v.dtype === model.dtype && here.scale === undefined && here.offset === undefined &&
-      (here.missing.length === 0 ? Number.isNaN(fillThere) : here.missing.length === 1 && here.missing[0] === fillThere));
+    // Stored values mean the same here and there (besides an encoding alike, copied above): the
+    // file's one missing marker, or none, is the archive's fill.
+    const rawFits = v.dtype === model.dtype && here.scale === undefined && here.offset === undefined &&
+      (here.missing.length === 0 ? Number.isNaN(fillThere) : here.missing.length === 1 && here.missing[0] === fillThere);
     if (rawFits) return copied;
     const decoded = decodedDtype(here);
     if (decoded === "float64" && model.dtype === "float32") {
@@ -200,13 +199,12 @@ function writeEncoding(backend: Backend, model: ArrayModel, v: VarMeta, file: st
   // integers that the archive's wider integer type holds exactly (int16 into int32).
   // A wider type here (int32 values into an int16 archive) is stored when every value fits, which
   // checkRanges reads before anything is written.
-  if (!sameEncoding(here, there) && plainInteger(here) && plainInteger(there)) {
+  if (plainInteger(here) && plainInteger(there)) {
     const widens = widerInteger(here.dtype as IntType, there.dtype as IntType) === there.dtype;
     const how = widens ? "widened (exact)" : `stored as ${there.dtype} (every value is checked to fit before anything is written)`;
     return { decode: decodingOf(here, there.dtype as IntType), pack: null, missing: [], note: `${here.dtype} here, ${there.dtype} in the archive: ${how}` };
   }
-  if (!sameEncoding(here, there)) fail(`is encoded as ${describeEncoding(here)}, the archive as ${describeEncoding(there)}; they cannot be converted without changing values`);
-  return copied;
+  return fail(`is encoded as ${describeEncoding(here)}, the archive as ${describeEncoding(there)}; they cannot be converted without changing values`);
 }
 
 function planFor(backend: Backend, path: string, model: ArrayModel, v: VarMeta, dim: string, file: string, timeBounds: boolean, timeAxis: boolean, log?: Logger): VarPlan {
